@@ -1,0 +1,3 @@
+from lessonreview.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""The words of the domain, as types. See docs/GLOSSARY.md.
+
+Frames are the unit of truth: a segment is the half-open frame range
+``[start_frame, end_frame)``; its seconds come from the recording's own
+timestamps (``lessonreview.core.timebase``), never from ``frame / fps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+N_KEYPOINTS = 33  # MediaPipe Pose Landmarker topology
+
+
+class Behaviour(str, Enum):
+    """What a person is doing over a segment. A posture or an action, never a state of mind."""
+
+    HAND_RAISED = "hand_raised"
+    STANDING = "standing"
+    READING = "reading"
+    WRITING = "writing"
+    HEAD_DOWN = "head_down"
+
+    @property
+    def title(self) -> str:
+        return _TITLES[self]
+
+
+_TITLES = {
+    Behaviour.HAND_RAISED: "Hand raised",
+    Behaviour.STANDING: "Standing",
+    Behaviour.READING: "Reading",
+    Behaviour.WRITING: "Writing",
+    Behaviour.HEAD_DOWN: "Head down on desk",
+}
+
+
+class Source(str, Enum):
+    """Where a label came from."""
+
+    MACHINE = "machine"
+    MANUAL = "manual"
+
+
+class Status(str, Enum):
+    """Where a segment stands in review. Only PENDING lives in memory alone."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    CORRECTED = "corrected"
+    REJECTED = "rejected"
+
+
+class Keypoint(int, Enum):
+    """MediaPipe Pose landmark indices used by the behaviour rules and the face blur."""
+
+    NOSE = 0
+    LEFT_EYE_INNER = 1
+    LEFT_EYE = 2
+    LEFT_EYE_OUTER = 3
+    RIGHT_EYE_INNER = 4
+    RIGHT_EYE = 5
+    RIGHT_EYE_OUTER = 6
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    MOUTH_LEFT = 9
+    MOUTH_RIGHT = 10
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_ELBOW = 13
+    RIGHT_ELBOW = 14
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_PINKY = 17
+    RIGHT_PINKY = 18
+    LEFT_INDEX = 19
+    RIGHT_INDEX = 20
+    LEFT_THUMB = 21
+    RIGHT_THUMB = 22
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+    LEFT_HEEL = 29
+    RIGHT_HEEL = 30
+    LEFT_FOOT_INDEX = 31
+    RIGHT_FOOT_INDEX = 32
+
+
+FACE_KEYPOINTS = tuple(range(0, 11))  # nose, eyes, ears, mouth
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle in frame coordinates, ``x0 < x1``, ``y0 < y1``."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.width) * max(0.0, self.height)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2)
+
+    def iou(self, other: Box) -> float:
+        ix0, iy0 = max(self.x0, other.x0), max(self.y0, other.y0)
+        ix1, iy1 = min(self.x1, other.x1), min(self.y1, other.y1)
+        inter = max(0.0, ix1 - ix0) * max(0.0, iy1 - iy0)
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def as_list(self) -> list[float]:
+        return [round(self.x0, 1), round(self.y0, 1), round(self.x1, 1), round(self.y1, 1)]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A person found in one frame by the detector, before tracking."""
+
+    box: Box
+    score: float
+
+
+@dataclass(frozen=True, eq=False)
+class Observation:
+    """One person in one sampled frame: where, how sure, and their pose.
+
+    ``keypoints`` is a read-only float32 array of shape (33, 3): x and y in frame
+    pixels, and visibility in 0..1. It is None when pose estimation found no body in
+    the person's box.
+    """
+
+    frame: int
+    t: float
+    box: Box
+    score: float
+    keypoints: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.keypoints is not None:
+            kp = np.asarray(self.keypoints, dtype=np.float32)
+            if kp.shape != (N_KEYPOINTS, 3):
+                raise ValueError(f"keypoints must be (33, 3), got {kp.shape}")
+            kp = kp.copy()
+            kp.setflags(write=False)
+            object.__setattr__(self, "keypoints", kp)
+
+
+@dataclass(frozen=True)
+class PersonTrack:
+    """A pseudonymous person: one track through the recording. ``id`` is like ``"P7"``."""
+
+    id: str
+    observations: tuple[Observation, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A machine-suggested label, pending until a reviewer decides on it.
+
+    ``key`` identifies the machine's suggestion independent of later corrections,
+    so that a re-analysis of the same recording does not propose again what a
+    reviewer already decided.
+    """
+
+    id: str
+    person: str
+    behaviour: Behaviour
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    confidence: float
+    evidence: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.person}:{self.behaviour.value}:{self.start_frame}:{self.end_frame}"
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    """What the analysis and the store need to know about a recording."""
+
+    path: str
+    sha256: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    duration_s: float

@@ -1,0 +1,193 @@
+"""Face blur for the privacy view: hide every person's face before a frame is shown.
+
+Pure numpy/OpenCV, no Qt: the player's worker thread calls :func:`blur_faces` on each
+frame it delivers, so the GUI thread never pays for it. The face is located from the
+pose's face keypoints when they are visible, else estimated from the top of the
+person's box. Both estimates are padded generously: a blurred collar costs nothing,
+a visible face is the failure this module exists to prevent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from lessonreview.core.domain import FACE_KEYPOINTS, Box, Keypoint, Observation, PersonTrack
+
+# Keypoints with less visibility than this are guesses made by the pose model; a
+# guessed eye can be far from the real one, so the box estimate is safer.
+MIN_VISIBILITY = 0.3
+# Head estimate from the box alone: the top part of a person's box, central width.
+HEAD_HEIGHT_FRACTION = 0.22
+HEAD_WIDTH_FRACTION = 0.60
+# How much larger than the estimated head the blurred ellipse is.
+PADDING = 1.35
+# Head width from the face keypoints: both ears visible span nearly the whole head;
+# without them, eyes, nose and mouth span less than half of it.
+_EAR_SPAN_TO_HEAD = 1.15
+_FACE_SPAN_TO_HEAD = 1.8
+
+
+class FaceRegionSource(Protocol):
+    """Anything that says where a person is: a box, and pose keypoints if known.
+
+    :class:`~lessonreview.core.domain.Observation` satisfies it, as does
+    :class:`PersonRegion`. ``keypoints`` is (33, 3) in frame pixels: x, y, visibility.
+    """
+
+    @property
+    def box(self) -> Box: ...
+
+    @property
+    def keypoints(self) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True, eq=False)
+class PersonRegion:
+    """A person's box and optional keypoints, for callers that have no Observation."""
+
+    box: Box
+    keypoints: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FaceEllipse:
+    """The region to blur, in frame pixels: centre and semi-axes."""
+
+    cx: float
+    cy: float
+    ax: float
+    ay: float
+
+
+def face_ellipse(person: FaceRegionSource) -> FaceEllipse:
+    """Where to blur for one person: from visible face keypoints, else the box's top."""
+    box = person.box
+    from_box = _ellipse_from_box(box)
+    kp = person.keypoints
+    if kp is None:
+        return from_box
+    face = np.asarray(kp, dtype=np.float32)[list(FACE_KEYPOINTS)]
+    visible = face[face[:, 2] > MIN_VISIBILITY, :2]
+    if len(visible) == 0:
+        return from_box
+    cx, cy = (float(v) for v in visible.mean(axis=0))
+    # A face far outside the person's box is a pose that latched onto a neighbour or
+    # went astray; the box is then the better guess for this person's own face.
+    margin_x, margin_y = 0.25 * box.width, 0.25 * box.height
+    if not (box.x0 - margin_x <= cx <= box.x1 + margin_x and box.y0 - margin_y <= cy <= box.y1):
+        return from_box
+    span = float(np.ptp(visible, axis=0).max()) if len(visible) > 1 else 0.0
+    ears = face[[Keypoint.LEFT_EAR, Keypoint.RIGHT_EAR]]
+    if bool((ears[:, 2] > MIN_VISIBILITY).all()):
+        head = max(_EAR_SPAN_TO_HEAD * float(np.hypot(*(ears[0, :2] - ears[1, :2]))), span)
+    else:
+        head = _FACE_SPAN_TO_HEAD * span
+    # A turned head shows few points close together: never trust a head smaller than
+    # half the box estimate.
+    head = max(head, min(from_box.ax, from_box.ay) / PADDING, 4.0)
+    # Eyes, nose and mouth sit below the middle of the head; the hair is above them.
+    return FaceEllipse(
+        cx=cx, cy=cy - 0.12 * head, ax=0.5 * head * PADDING, ay=0.62 * head * PADDING
+    )
+
+
+def _ellipse_from_box(box: Box) -> FaceEllipse:
+    head_h = HEAD_HEIGHT_FRACTION * box.height
+    head_w = HEAD_WIDTH_FRACTION * box.width
+    cx, _ = box.centre
+    return FaceEllipse(
+        cx=cx,
+        cy=box.y0 + head_h / 2,
+        ax=max(2.0, head_w / 2 * PADDING),
+        ay=max(2.0, head_h / 2 * PADDING),
+    )
+
+
+def blur_faces(
+    image_bgr: np.ndarray, people: Iterable[FaceRegionSource], *, strength: float = 1.0
+) -> np.ndarray:
+    """A copy of ``image_bgr`` with every person's face blurred beyond recognition.
+
+    The input is never modified (readers may cache the frames they hand out). Each face
+    is pixelated to a handful of cells across and smoothed, inside an ellipse feathered
+    outwards, so the ellipse itself is fully hidden and no hard edge is drawn. A higher
+    ``strength`` means fewer cells (stronger); 1.0 leaves about six across a face.
+    """
+    if strength <= 0:
+        raise ValueError("strength must be positive")
+    out = np.array(image_bgr, dtype=np.uint8, copy=True)
+    for person in people:
+        _blur_ellipse(out, face_ellipse(person), strength=strength)
+    return out
+
+
+def _blur_ellipse(out: np.ndarray, ell: FaceEllipse, *, strength: float) -> None:
+    height, width = out.shape[:2]
+    feather = max(1.0, 0.08 * min(ell.ax, ell.ay))
+    reach_x, reach_y = ell.ax + 3 * feather, ell.ay + 3 * feather
+    x0, x1 = max(0, math.floor(ell.cx - reach_x)), min(width, math.ceil(ell.cx + reach_x) + 1)
+    y0, y1 = max(0, math.floor(ell.cy - reach_y)), min(height, math.ceil(ell.cy + reach_y) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
+    roi = out[y0:y1, x0:x1]
+    h, w = roi.shape[:2]
+    cells = max(2.0, 6.0 / strength)
+    cells_x = max(1, round(cells * w / (2 * ell.ax)))
+    cells_y = max(1, round(cells * h / (2 * ell.ay)))
+    small = cv2.resize(roi, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
+    # Bilinear upscaling of a few cells leaves no block edges for the eye to latch on;
+    # the Gaussian then smooths the remaining ramps.
+    hidden = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    hidden = cv2.GaussianBlur(hidden, (0, 0), sigmaX=max(1.0, min(ell.ax, ell.ay) / 4))
+
+    mask = np.zeros((h, w), dtype=np.float32)
+    centre = (round((ell.cx - x0) * 16), round((ell.cy - y0) * 16))
+    axes = (round(ell.ax * 16), round(ell.ay * 16))
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, thickness=-1, lineType=cv2.LINE_AA, shift=4)
+    # Feather outwards only: after the blur the ellipse's edge is at 0.5, doubled to 1,
+    # so everything inside the ellipse is fully hidden.
+    mask = np.minimum(1.0, 2.0 * cv2.GaussianBlur(mask, (0, 0), sigmaX=feather))[..., None]
+    blended = hidden.astype(np.float32) * mask + roi.astype(np.float32) * (1.0 - mask)
+    roi[:] = np.rint(blended).astype(np.uint8)
+
+
+class FaceRegionIndex:
+    """Which people to blur at any frame, from the sampled observations of an analysis.
+
+    Immutable once built, so the player's worker thread may query it while the GUI
+    thread goes on: the main window builds one from the tracks and hands it to
+    ``Player.set_face_regions``. Observations are sampled every few frames; a frame
+    between two samples of a person blurs both samples' regions, so a moving head is
+    covered all the way between them.
+    """
+
+    def __init__(self, tracks: Iterable[PersonTrack], *, max_gap_frames: int) -> None:
+        self._max_gap = int(max_gap_frames)
+        self._tracks: list[tuple[np.ndarray, tuple[Observation, ...]]] = []
+        for track in tracks:
+            obs = tuple(sorted(track.observations, key=lambda o: o.frame))
+            if obs:
+                frames = np.fromiter((o.frame for o in obs), dtype=np.int64, count=len(obs))
+                self._tracks.append((frames, obs))
+
+    def __call__(self, frame: int) -> Sequence[Observation]:
+        return self.regions_at(frame)
+
+    def regions_at(self, frame: int) -> tuple[Observation, ...]:
+        """Observations to blur at ``frame``: each person's samples on either side of it."""
+        found: list[Observation] = []
+        for frames, obs in self._tracks:
+            i = int(np.searchsorted(frames, frame, side="right"))
+            before = obs[i - 1] if i > 0 and frame - frames[i - 1] <= self._max_gap else None
+            after = obs[i] if i < len(obs) and frames[i] - frame <= self._max_gap else None
+            if before is not None:
+                found.append(before)
+            if after is not None and (before is None or before.frame != frame):
+                found.append(after)
+        return tuple(found)

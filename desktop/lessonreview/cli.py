@@ -1,0 +1,194 @@
+"""The command line. ``lessonreview`` alone opens the desktop app.
+
+The ``analyze`` and ``export`` commands import no Qt: they prove the core runs headless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from lessonreview import __version__
+
+SUBCOMMANDS = ("review", "analyze", "export", "models")
+
+
+def _progress_bar(label: str):
+    """A one-line progress bar on stderr (only redrawn when the percentage changes)."""
+    state = {"last": -1, "start": time.monotonic()}
+
+    def show(done: int, total: int, extra: str = "") -> None:
+        pct = int(100 * done / total) if total else 100
+        if pct == state["last"] and done != total:
+            return
+        state["last"] = pct
+        width = 30
+        filled = int(width * pct / 100)
+        elapsed = time.monotonic() - state["start"]
+        sys.stderr.write(
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {elapsed:6.1f}s {extra}"
+        )
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from lessonreview.core import proposals_file
+    from lessonreview.core.analysis import AnalysisRequest, analyze
+    from lessonreview.core.model_files import ModelMissingError, ModelName
+    from lessonreview.core.video import RecordingError
+
+    if args.out and len(args.paths) > 1:
+        print("error: --out takes one recording; use --out-dir for several", file=sys.stderr)
+        return 2
+    if args.out_dir:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        names = [Path(p).stem for p in args.paths]
+        clashes = {n for n in names if names.count(n) > 1}
+        if clashes:
+            print(f"error: several inputs are named {sorted(clashes)}; their outputs would overwrite each other", file=sys.stderr)
+            return 2
+    pose = ModelName.POSE_LITE if args.pose == "lite" else ModelName.POSE_FULL
+    failures = 0
+    documents = []
+    for path in args.paths:
+        bar = _progress_bar(Path(path).name)
+        request = AnalysisRequest(path=Path(path), rate_hz=args.rate, models_dir=args.models, pose_model=pose)
+        try:
+            doc = analyze(request, progress=lambda p, bar=bar: bar(p.done, p.total, f"{p.people} people"))
+        except (RecordingError, ModelMissingError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        if doc.analysis.stopped_at_s is not None:
+            print(
+                f"warning: {path} is damaged; analysed up to {doc.analysis.stopped_at_s:.2f} s "
+                f"of {doc.recording.duration_s:.2f} s",
+                file=sys.stderr,
+            )
+        print(
+            f"{Path(path).name}: {len(doc.people)} people, {len(doc.proposals)} proposals "
+            f"(unreviewed) in {doc.analysis.elapsed_s:.1f} s",
+            file=sys.stderr,
+        )
+        if args.out_dir:
+            proposals_file.write(doc, args.out_dir / f"{Path(path).stem}.json")
+        elif args.out:
+            proposals_file.write(doc, args.out)
+        else:
+            documents.append(proposals_file.to_json_dict(doc))
+    if documents:
+        json.dump(documents[0] if len(documents) == 1 else documents, sys.stdout)
+        sys.stdout.write("\n")
+    return 1 if failures else 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from lessonreview.core.model_files import ModelMissingError, ModelName, resolve
+
+    status = 0
+    for name in ModelName:
+        try:
+            path = resolve(name, explicit_dir=args.models, allow_download=args.download,
+                           progress=_progress_bar(name.value) if args.download else None)
+            print(f"{name.value}: {path}")
+        except ModelMissingError as exc:
+            print(f"{name.value}: missing\n  {exc}")
+            status = 1
+    return status
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from lessonreview.core.export import export_decision_log, export_labels
+    from lessonreview.core.label_store import LabelStore, StoreError
+
+    try:
+        store = LabelStore.open(args.project)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        rows = store.recordings()
+        if args.recording is not None:
+            rows = [r for r in rows if r.id == args.recording or Path(r.path).name == args.recording]
+        if not rows:
+            print("error: no such recording in this project", file=sys.stderr)
+            return 1
+        for row in rows:
+            suffix = f"-{Path(row.path).stem}" if len(rows) > 1 else ""
+            out = args.out.with_name(args.out.stem + suffix + args.out.suffix)
+            if args.decision_log:
+                export_decision_log(store, row.id, out, fmt=args.format)
+                print(f"decision log of {row.path} -> {out}", file=sys.stderr)
+            else:
+                # The command line has no analysis in memory: nothing is pending here.
+                summary = export_labels(store, row.id, out, fmt=args.format, pending_count=0)
+                print(f"{summary.n_labels} reviewed labels of {row.path} -> {out}", file=sys.stderr)
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from lessonreview.gui.app import run_app
+
+    return run_app(recording=args.path, proposals=args.proposals, project=args.project, models_dir=args.models)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lessonreview",
+        description="Review consented classroom recordings. Machine proposals, human decisions.",
+    )
+    parser.add_argument("--version", action="version", version=f"lessonreview {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    review = sub.add_parser("review", help="open the desktop app (the default)")
+    review.add_argument("path", nargs="?", type=Path, help="a recording to open")
+    review.add_argument("--proposals", type=Path, help="a proposals file from 'lessonreview analyze'")
+    review.add_argument("--project", type=Path, help="the project file (SQLite) holding reviewed labels")
+    review.add_argument("--models", type=Path, help="folder with the model files")
+    review.set_defaults(func=_cmd_review)
+
+    analyze = sub.add_parser("analyze", help="propose behaviour labels for recordings (unreviewed)")
+    analyze.add_argument("paths", nargs="+", help="recordings (video files or still images)")
+    out = analyze.add_mutually_exclusive_group()
+    out.add_argument("--out", type=Path, help="write the proposals file here")
+    out.add_argument("--out-dir", type=Path, help="write NAME.json per recording into this folder")
+    analyze.add_argument("--rate", type=float, default=2.0, help="samples per second of video (default 2)")
+    analyze.add_argument("--models", type=Path, help="folder with the model files")
+    analyze.add_argument("--pose", choices=("full", "lite"), default="full", help="pose model (default full)")
+    analyze.set_defaults(func=_cmd_analyze)
+
+    export = sub.add_parser("export", help="export reviewed labels of a project")
+    export.add_argument("project", type=Path, help="the project file")
+    export.add_argument("--recording", help="recording id or file name (default: every recording)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--decision-log", action="store_true", help="export the audit trail instead")
+    export.add_argument("--out", type=Path, required=True)
+    export.set_defaults(func=_cmd_export)
+
+    models = sub.add_parser("models", help="show where each model file comes from")
+    models.add_argument("--models", type=Path, help="folder with the model files")
+    models.add_argument("--download", action="store_true", help="download missing models from the official sources")
+    models.set_defaults(func=_cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # A bare ``lessonreview`` (or ``lessonreview FILE``) opens the app.
+    if not argv or (argv[0] not in SUBCOMMANDS and not argv[0].startswith("-")):
+        argv = ["review", *argv]
+    elif argv[0].startswith("--") and argv[0] not in ("--version", "--help"):
+        argv = ["review", *argv]
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args(["review", *argv])
+    return args.func(args)

@@ -1,0 +1,185 @@
+"""The video view: the frame fitted with its aspect kept, and people's boxes, names,
+skeletons and behaviour tags drawn where they are.
+
+Frames: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
+pranavs-workspace-8k4n7), licensed CC BY 4.0; see the data folder's README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QImage
+
+from lessonreview.core.domain import N_KEYPOINTS, Behaviour, Box, Keypoint, Status
+from lessonreview.gui.colours import BEHAVIOUR_HEX
+from lessonreview.gui.playback import bgr_to_qimage
+from lessonreview.gui.video_view import (
+    BACKGROUND,
+    BOX_COLOUR,
+    SELECTED_BOX_COLOUR,
+    OverlayPerson,
+    VideoView,
+)
+
+pytestmark = pytest.mark.gui
+
+FRAME = Path(__file__).resolve().parents[1].parent / "shared/data/classroom-cctv/images/1.jpg"
+
+
+@pytest.fixture
+def frame_image() -> QImage:
+    bgr = cv2.imread(str(FRAME))
+    assert bgr is not None, f"missing real classroom frame {FRAME}"
+    return bgr_to_qimage(bgr)  # 1400 x 900
+
+
+@pytest.fixture
+def view(qtbot) -> VideoView:
+    view = VideoView()
+    qtbot.addWidget(view)
+    view.resize(700, 450)  # exactly half the frame's size: easy to reason about
+    return view
+
+
+def _pixels(view: VideoView) -> np.ndarray:
+    """What the view shows, as an RGB array (height, width, 3)."""
+    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    raw = np.frombuffer(image.constBits(), dtype=np.uint8)
+    raw = raw.reshape(image.height(), image.bytesPerLine())[:, : 4 * image.width()]
+    return raw.reshape(image.height(), image.width(), 4)[..., 2::-1].copy()
+
+
+def _near(pixels: np.ndarray, colour: QColor, *, tol: int = 40) -> np.ndarray:
+    target = np.array([colour.red(), colour.green(), colour.blue()], dtype=np.int32)
+    return np.abs(pixels.astype(np.int32) - target).max(axis=-1) <= tol
+
+
+def _arm_up(box: Box) -> np.ndarray:
+    """Keypoints of a person with the right arm raised straight up, inside ``box``."""
+    kp = np.zeros((N_KEYPOINTS, 3), dtype=np.float32)
+    cx, w, h = box.centre[0], box.width, box.height
+    points = {
+        Keypoint.LEFT_SHOULDER: (cx + 0.2 * w, box.y0 + 0.35 * h),
+        Keypoint.RIGHT_SHOULDER: (cx - 0.2 * w, box.y0 + 0.35 * h),
+        Keypoint.RIGHT_ELBOW: (cx - 0.25 * w, box.y0 + 0.2 * h),
+        Keypoint.RIGHT_WRIST: (cx - 0.25 * w, box.y0 + 0.05 * h),
+        Keypoint.LEFT_HIP: (cx + 0.15 * w, box.y0 + 0.8 * h),
+        Keypoint.RIGHT_HIP: (cx - 0.15 * w, box.y0 + 0.8 * h),
+    }
+    for index, (x, y) in points.items():
+        kp[index] = (x, y, 0.95)
+    kp[Keypoint.LEFT_WRIST] = (cx + 0.4 * w, box.y1 - 2, 0.1)  # a guess: not drawn
+    kp[Keypoint.LEFT_ELBOW] = (cx + 0.3 * w, box.y0 + 0.6 * h, 0.95)
+    return kp
+
+
+def test_placeholder_before_any_recording(view):
+    view.show()
+    pixels = _pixels(view)
+    assert not view.has_image
+    background = _near(pixels, BACKGROUND, tol=8)
+    assert background.mean() > 0.9
+    assert (~background).sum() > 200, "the placeholder text is drawn"
+
+
+def test_frame_fills_the_view_with_its_aspect_kept(qtbot, view, frame_image):
+    view.resize(900, 450)  # wider than the frame: bars left and right
+    view.set_frame(7, frame_image)
+    assert view.frame == 7
+    rect = view.image_rect()
+    assert rect.height() == pytest.approx(450)
+    assert rect.width() == pytest.approx(700)
+    pixels = _pixels(view)
+    assert _near(pixels[:, :95], BACKGROUND, tol=8).all()
+    assert _near(pixels[:, -95:], BACKGROUND, tol=8).all()
+    shown = pixels[:, 110:790]
+    assert not _near(shown, BACKGROUND, tol=8).all()
+    view.clear()
+    assert not view.has_image
+
+
+def test_boxes_names_and_tags_are_drawn_where_the_people_are(qtbot, view, frame_image):
+    view.set_frame(0, frame_image)
+    plain = _pixels(view)
+    student = Box(560, 340, 720, 560)  # frame pixels; on screen at half size
+    teacher = Box(900, 100, 1000, 300)
+    view.set_overlay(
+        0,
+        [
+            OverlayPerson(
+                "P1",
+                "P1",
+                student,
+                tags=[
+                    (Behaviour.HAND_RAISED, Status.ACCEPTED),
+                    (Behaviour.READING, Status.PENDING),
+                ],
+            ),
+            OverlayPerson("P2", "P2", teacher, selected=True),
+        ],
+    )
+    pixels = _pixels(view)
+    boxed = _near(pixels, BOX_COLOUR, tol=30) & ~_near(plain, BOX_COLOUR, tol=30)
+    # The student's box outline: on screen from (280, 170) to (360, 280).
+    assert boxed[168:173, 285:355].any(axis=0).mean() > 0.9, "top edge"
+    assert boxed[200:270, 358:363].any(axis=1).mean() > 0.9, "right edge"
+    assert boxed[200:270, 278:283].any(axis=1).mean() > 0.9, "left edge"
+    assert not boxed[230:260, 300:350].any(), "the box is an outline, not filled"
+    assert not boxed[:, :250].any(), "no box where there is no person"
+
+    selected = _near(pixels, SELECTED_BOX_COLOUR, tol=30) & ~_near(
+        plain, SELECTED_BOX_COLOUR, tol=30
+    )
+    assert selected[60:140, 498:503].any(axis=1).mean() > 0.9, (
+        "the selected person's box is highlighted"
+    )
+    assert not selected[170:280, 280:360].any()
+
+    # The accepted "hand raised" tag, solid vermillion, inside the student's box.
+    vermillion = QColor(BEHAVIOUR_HEX[Behaviour.HAND_RAISED])
+    hand = _near(pixels, vermillion, tol=25) & ~_near(plain, vermillion, tol=25)
+    assert hand[170:230, 280:360].sum() > 100
+    assert hand[:, :270].sum() == 0 and hand[:, 420:].sum() == 0 and hand[240:].sum() == 0
+
+
+def test_skeleton_is_drawn_for_visible_points_only_and_can_be_hidden(qtbot, view, frame_image):
+    view.set_frame(0, frame_image)
+    box = Box(200, 300, 400, 700)
+    view.set_overlay(0, [OverlayPerson("P3", "P3", box, keypoints=_arm_up(box))])
+    with_skeleton = _pixels(view)
+    view.set_show_skeleton(False)
+    without = _pixels(view)
+    drawn = np.abs(with_skeleton.astype(int) - without.astype(int)).max(axis=-1) > 60
+
+    def on_screen(kp: Keypoint) -> tuple[int, int]:
+        x, y = _arm_up(box)[kp, :2] / 2  # the view shows the frame at half size
+        return int(round(y)), int(round(x))
+
+    # The raised forearm, elbow to wrist, is a line.
+    (ey, ex), (wy, _) = on_screen(Keypoint.RIGHT_ELBOW), on_screen(Keypoint.RIGHT_WRIST)
+    assert drawn[wy + 3 : ey - 3, ex - 2 : ex + 3].any(axis=1).mean() > 0.9
+    # The left forearm ends at a wrist the model only guessed: not drawn.
+    (ly, lx), (gy, gx) = on_screen(Keypoint.LEFT_ELBOW), on_screen(Keypoint.LEFT_WRIST)
+    mid_y, mid_x = (ly + gy) // 2, (lx + gx) // 2
+    assert not drawn[mid_y - 3 : mid_y + 4, mid_x - 3 : mid_x + 4].any()
+
+
+def test_clicking_a_person_says_who(qtbot, view, frame_image):
+    view.show()
+    view.set_frame(0, frame_image)
+    back = Box(400, 200, 800, 800)
+    front = Box(500, 400, 600, 600)  # drawn inside the one behind
+    view.set_overlay(0, [OverlayPerson("P1", "P1", back), OverlayPerson("P2", "P2", front)])
+    with qtbot.waitSignal(view.person_clicked) as clicked:
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(275, 250))
+    assert clicked.args == ["P2"]
+    with qtbot.waitSignal(view.person_clicked) as clicked:
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(220, 120))
+    assert clicked.args == ["P1"]
+    with qtbot.assertNotEmitted(view.person_clicked):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))

@@ -1,0 +1,435 @@
+"""Behaviour proposals from each person's pose over time.
+
+Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoulder widths):
+
+- ``hand_raised``: a wrist well above the face with the elbow up, held ``hand_raised_min_s``.
+- ``standing``: the shoulder line well above where it usually is for this person, with a
+  taller box than their usual one; or a whole visible, straight, upright body. "Usual" is
+  the person's median over the recording, so it assumes they sit most of the time.
+- ``reading`` / ``writing`` / ``head_down``: one posture at a time per person. Head lowered
+  over the desk with a wrist near the desk: writing when that wrist moves in small steps
+  (median over three samples), reading when it is still or its motion cannot be measured.
+  Nose at or below the shoulder line with little motion for ``head_down_min_s``: head down;
+  a shorter spell of it is reading.
+
+Over time: reading / writing / head down get a majority filter over
+``smoothing_samples``; hand raised and standing use hysteresis (a higher threshold to
+start than to stay). Breaks of up to ``max_gap_s`` are bridged, then segments shorter than
+the behaviour's minimum are dropped.
+
+Segments are half-open frame ranges: a segment over samples a..b runs from a's frame to
+the frame of the sample after b, or to where b's sampling interval ends when the track
+has a hole there.
+
+Confidence = agreement x (0.5 + 0.5 x margin) x visibility, where agreement is the share
+of the segment's samples that met the rule on their own (before smoothing and bridging),
+margin is how far past the threshold those samples were (0 at the threshold, 1 at a full
+margin, e.g. 0.5 shoulder widths), and visibility is the mean visibility of their face and
+shoulder keypoints. So a reviewer sees low confidence on bridged, borderline or poorly
+seen segments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from statistics import median
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lessonreview.core.domain import Behaviour, PersonTrack, Proposal
+from lessonreview.core.posture import (
+    PostureFeatures,
+    RuleConfig,
+    best_raised_hand,
+    features,
+    head_lowered,
+    head_resting,
+)
+
+if TYPE_CHECKING:
+    from lessonreview.core.timebase import Timebase
+
+__all__ = ["DEFAULT_CONFIG", "RuleConfig", "propose"]
+
+_BEHAVIOUR_ORDER = {b: i for i, b in enumerate(Behaviour)}
+# RuleConfig is frozen, so one shared default is safe.
+DEFAULT_CONFIG = RuleConfig()
+
+
+class _Desk(Enum):
+    """What a person is doing at their desk in one sample; exactly one at a time."""
+
+    UPRIGHT = "upright"
+    OTHER = "other"  # head lowered, but neither reading, writing nor resting
+    READING = "reading"
+    WRITING = "writing"
+    RESTING = "resting"
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """One sample's verdict for one behaviour: did it meet the rule, by what margin."""
+
+    met: bool
+    margin: float = 0.0
+    note: str = ""  # e.g. which wrist was raised
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """Where each sample of a track sits in the recording."""
+
+    frames: list[int]
+    ends: list[int]  # end frame of each sample's interval (exclusive)
+    start_s: list[float]
+    end_s: list[float]
+
+
+def propose(
+    tracks: Sequence[PersonTrack], timebase: Timebase, *, config: RuleConfig = DEFAULT_CONFIG
+) -> list[Proposal]:
+    """Machine-suggested behaviour segments for every person, pending review.
+
+    Ids are ``p1``, ``p2``... in order of start frame, then person, then behaviour.
+    """
+    found: list[tuple[str, Behaviour, int, int, float, str]] = []
+    for track in tracks:
+        observations = sorted(track.observations, key=lambda o: o.frame)
+        if not any(o.keypoints is not None for o in observations):
+            continue
+        feats = [features(o, config) for o in observations]
+        line = _timeline(feats, timebase)
+        for behaviour, chains, verdicts, describe in _rules(feats, line, config):
+            for i, j in chains:
+                inside = verdicts[i : j + 1]
+                conf = _confidence(inside, feats[i : j + 1])
+                seconds = line.end_s[j] - line.start_s[i]
+                evidence = describe(inside, seconds)
+                found.append((track.id, behaviour, line.frames[i], line.ends[j], conf, evidence))
+
+    found.sort(key=lambda r: (r[2], _person_key(r[0]), _BEHAVIOUR_ORDER[r[1]]))
+    return [
+        Proposal(
+            id=f"p{n}",
+            person=person,
+            behaviour=behaviour,
+            start_frame=start,
+            end_frame=end,
+            start_s=timebase.frame_to_seconds(start),
+            end_s=timebase.frame_to_seconds(end),
+            confidence=conf,
+            evidence=evidence,
+        )
+        for n, (person, behaviour, start, end, conf, evidence) in enumerate(found, start=1)
+    ]
+
+
+def _rules(feats: list[PostureFeatures], line: _Timeline, config: RuleConfig):
+    """Per behaviour: its segments as (first, last) sample indices, each sample's own
+    verdict, and how to describe a segment."""
+    hand_on = _hysteresis(
+        [best_raised_hand(f) for f in feats],
+        enter=lambda r: r[1] >= config.hand_above_head,
+        stay=lambda r: r[1] >= config.hand_above_head_exit,
+    )
+    hand = [_hand_sample(f, config) for f in feats]
+    chains = _segments(hand_on, line, config, {True: config.hand_raised_min_s})
+    yield Behaviour.HAND_RAISED, [(i, j) for _, i, j in chains], hand, _describe_hand
+
+    stand = _standing_samples(feats, config)
+    stand_on = _hysteresis(stand, enter=lambda s: s.met, stay=lambda s: s.margin >= 0.0)
+    stand_verdicts = [s or _Sample(False) for s in stand]
+    chains = _segments(stand_on, line, config, {True: config.standing_min_s})
+    yield Behaviour.STANDING, [(i, j) for _, i, j in chains], stand_verdicts, _describe_standing
+
+    desk, motion = _desk_states(feats, line, config)
+    labels = _majority(desk, config.smoothing_samples)
+    # A spell of head-on-desk too short to be head down is still reading posture:
+    # head low, hands still.
+    for _, i, j in _chains(labels, line, config.max_gap_s, {_Desk.RESTING}):
+        if line.end_s[j] - line.start_s[i] < config.head_down_min_s - 1e-9:
+            labels[i : j + 1] = [
+                _Desk.READING if x is _Desk.RESTING else x for x in labels[i : j + 1]
+            ]
+    minimum = {
+        _Desk.READING: config.reading_min_s,
+        _Desk.WRITING: config.writing_min_s,
+        _Desk.RESTING: config.head_down_min_s,
+    }
+    desk_chains = _segments(labels, line, config, minimum)
+    for behaviour, state in (
+        (Behaviour.READING, _Desk.READING),
+        (Behaviour.WRITING, _Desk.WRITING),
+        (Behaviour.HEAD_DOWN, _Desk.RESTING),
+    ):
+        verdicts = [
+            _desk_sample(f, d, m, state, config)
+            for f, d, m in zip(feats, desk, motion, strict=True)
+        ]
+        mine = [(i, j) for lab, i, j in desk_chains if lab is state]
+        yield behaviour, mine, verdicts, _desk_describer(state)
+
+
+def _hand_sample(f: PostureFeatures, config: RuleConfig) -> _Sample:
+    raised = best_raised_hand(f)
+    if raised is None or raised[1] < config.hand_above_head:
+        return _Sample(False)
+    side, margin = raised
+    return _Sample(True, _unit((margin - config.hand_above_head) / 0.5), side)
+
+
+def _standing_samples(feats: list[PostureFeatures], config: RuleConfig) -> list[_Sample | None]:
+    """Standing per sample; ``margin`` is negative once the person is back below the
+    exit thresholds. None where the shoulder line is not visible."""
+    with_line = [f for f in feats if f.shoulder_y is not None and f.scale is not None]
+    usual_y = median(f.shoulder_y for f in with_line) if with_line else None
+    usual_scale = median(f.scale for f in with_line) if with_line else None
+    usual_h = median(f.box.height for f in feats)
+    enough = len(with_line) >= config.baseline_min_samples
+    out: list[_Sample | None] = []
+    for f in feats:
+        if f.shoulder_y is None:
+            out.append(None)
+            continue
+        if f.straight_legs:
+            out.append(_Sample(True, 1.0, "legs"))
+            continue
+        if not enough or usual_y is None or usual_scale is None or usual_h <= 0:
+            out.append(_Sample(False, -1.0))
+            continue
+        rise = (usual_y - f.shoulder_y) / usual_scale
+        growth = f.box.height / usual_h
+        note = f"{rise:.1f}|{growth:.1f}"
+        if rise >= config.stand_rise and growth >= config.stand_box_growth:
+            margin = (
+                _unit((rise - config.stand_rise) / 0.5)
+                + _unit((growth - config.stand_box_growth) / 0.3)
+            ) / 2
+            out.append(_Sample(True, margin, note))
+        else:
+            staying = rise >= config.stand_rise_exit and growth >= config.stand_box_growth_exit
+            out.append(_Sample(False, 0.0 if staying else -1.0, note))
+    return out
+
+
+def _desk_states(feats: list[PostureFeatures], line: _Timeline, config: RuleConfig):
+    """Each sample's desk posture (None when the head cannot be judged), and the wrist
+    motion used for it (None when it cannot be measured)."""
+    steps: list[float | None] = [None]
+    for k in range(1, len(feats)):
+        near = line.start_s[k] - line.end_s[k - 1] <= config.max_gap_s
+        steps.append(_wrist_step(feats[k - 1], feats[k], config) if near else None)
+    states: list[_Desk | None] = []
+    motion: list[float | None] = []
+    for k, f in enumerate(feats):
+        # The three steps around the sample (into it, out of it, and one more), moved
+        # inwards at the ends of the track so the first sample has a motion too.
+        lo = max(1, min(k - 1, len(steps) - 3))
+        window = [s for s in steps[lo : lo + 3] if s is not None]
+        m = float(np.median(window)) if len(window) >= 2 else None
+        motion.append(m)
+        lowered = head_lowered(f, config)
+        if lowered is None:
+            states.append(None)
+        elif not lowered:
+            states.append(_Desk.UPRIGHT)
+        elif m is not None and config.writing_motion <= m <= config.writing_motion_max:
+            states.append(_Desk.WRITING)
+        elif m is not None and m > config.writing_motion_max:
+            states.append(_Desk.OTHER)
+        elif head_resting(f, config):
+            states.append(_Desk.RESTING)
+        elif any(w is not None for w in f.desk_wrist):
+            states.append(_Desk.READING)
+        else:
+            states.append(_Desk.OTHER)
+    return states, motion
+
+
+def _wrist_step(a: PostureFeatures, b: PostureFeatures, config: RuleConfig) -> float | None:
+    """How far the best-seen desk wrist moved between two samples, relative to the
+    shoulders (so a swaying body or a jittering box does not count as writing)."""
+    steps = [
+        float(np.hypot(wb.x - wa.x, wb.y - wa.y))
+        for wa, wb in zip(a.desk_wrist, b.desk_wrist, strict=True)
+        if wa is not None
+        and wb is not None
+        and min(wa.visibility, wb.visibility) >= config.motion_min_visibility
+    ]
+    return max(steps) if steps else None
+
+
+def _desk_sample(f, desk, motion, state, config: RuleConfig) -> _Sample:
+    # Head on the desk counts towards reading too: a short spell of it is reading.
+    counts = desk is state or (state is _Desk.READING and desk is _Desk.RESTING)
+    if not counts or f.head_height is None:
+        return _Sample(False)
+    head = _unit((config.head_lowered - f.head_height) / 0.3)
+    if state is _Desk.WRITING:
+        return _Sample(True, (head + _unit(motion / config.writing_motion - 1.0)) / 2)
+    if desk is _Desk.RESTING and state is _Desk.RESTING:
+        nose = _unit((config.head_resting - (f.nose_height or 0.0)) / 0.3)
+        return _Sample(True, (head + nose) / 2, "" if motion is None else "still")
+    return _Sample(True, head, "" if motion is None else "still")
+
+
+def _segments(labels: list, line: _Timeline, config: RuleConfig, minimum: dict):
+    """Segments of the labels in ``minimum`` (label -> shortest duration in seconds).
+
+    Samples of one label are chained across breaks of up to ``max_gap_s``; chains too
+    short are dropped, and chaining runs once more over the room they leave. Because
+    every kept chain is longer than any bridged break, a second pass never swallows a
+    segment of another label, so labels of one sequence never overlap.
+    """
+    labels = list(labels)
+    for _ in range(2):
+        kept = []
+        for lab, i, j in _chains(labels, line, config.max_gap_s, set(minimum)):
+            if line.end_s[j] - line.start_s[i] >= minimum[lab] - 1e-9:
+                kept.append((lab, i, j))
+            else:
+                labels[i : j + 1] = [None if x == lab else x for x in labels[i : j + 1]]
+    return kept
+
+
+def _chains(labels: list, line: _Timeline, max_gap_s: float, targets: set):
+    """(label, first, last) for runs of a target label, where two samples of the same
+    label join when only non-target samples lie between them and the break between the
+    end of one and the start of the other is at most ``max_gap_s`` (a hole in the track
+    counts as a break too)."""
+    chains: list[tuple[object, int, int]] = []
+    for k, lab in enumerate(labels):
+        if lab not in targets:
+            continue
+        if chains:
+            prev_lab, first, last = chains[-1]
+            if prev_lab == lab and line.start_s[k] - line.end_s[last] <= max_gap_s + 1e-9:
+                chains[-1] = (lab, first, k)
+                continue
+        chains.append((lab, k, k))
+    return chains
+
+
+def _hysteresis(values, *, enter: Callable, stay: Callable) -> list[bool | None]:
+    """On once ``enter`` holds, off once ``stay`` fails; None where nothing was seen
+    (the state carries over such samples, and bridging decides about the hole)."""
+    out: list[bool | None] = []
+    on = False
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        on = stay(v) if on else enter(v)
+        out.append(on)
+    return out
+
+
+def _majority(states: list, window: int) -> list:
+    """Each known sample takes the most common known state around it; ties keep its own."""
+    half = max(0, window // 2)
+    out = []
+    for k, own in enumerate(states):
+        if own is None:
+            out.append(None)
+            continue
+        counts = Counter(s for s in states[max(0, k - half) : k + half + 1] if s is not None)
+        best, n = counts.most_common(1)[0]
+        out.append(own if counts[own] == n else best)
+    return out
+
+
+def _timeline(feats: list[PostureFeatures], timebase: Timebase) -> _Timeline:
+    frames = [f.frame for f in feats]
+    start_s = [timebase.frame_to_seconds(fr) for fr in frames]
+    gaps = [b - a for a, b in zip(start_s, start_s[1:], strict=False)]
+    step = median(gaps) if gaps else None
+    ends: list[int] = []
+    for k, fr in enumerate(frames):
+        if k + 1 < len(frames) and step is not None and gaps[k] <= 1.5 * step + 1e-9:
+            end = frames[k + 1]
+        elif step is not None and start_s[k] + step < timebase.duration_s:
+            # A hole in the track, or its last sample: the sample covers one usual step.
+            end = max(timebase.seconds_to_frame(start_s[k] + step), fr + 1)
+        elif step is not None:
+            end = timebase.frame_count
+        else:
+            end = fr + 1
+        ends.append(min(end, timebase.frame_count))
+    return _Timeline(
+        frames=frames,
+        ends=ends,
+        start_s=start_s,
+        end_s=[timebase.frame_to_seconds(e) for e in ends],
+    )
+
+
+def _confidence(verdicts: Sequence[_Sample], feats: Sequence[PostureFeatures]) -> float:
+    met = [(v, f) for v, f in zip(verdicts, feats, strict=True) if v.met]
+    if not met:
+        return 0.0
+    agreement = len(met) / len(verdicts)
+    margin = sum(v.margin for v, _ in met) / len(met)
+    visibility = sum(f.visibility for _, f in met) / len(met)
+    return round(_unit(agreement * (0.5 + 0.5 * margin) * visibility), 3)
+
+
+def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
+    met = [v for v in verdicts if v.met]
+    sides = Counter(v.note for v in met).most_common(1)
+    side = sides[0][0] if sides else "a"
+    return f"{side} wrist above the head, elbow up, {_in(len(met), len(verdicts), seconds)}"
+
+
+def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:
+    met = [v for v in verdicts if v.met]
+    legs = sum(v.note == "legs" for v in met)
+    measured = [tuple(map(float, v.note.split("|"))) for v in met if "|" in v.note]
+    parts = []
+    if measured:
+        rise = median(r for r, _ in measured)
+        growth = median(g for _, g in measured)
+        parts.append(
+            f"shoulders {rise:.1f} shoulder widths above their usual height, "
+            f"box {growth:.1f}x its usual height"
+        )
+    if legs:
+        parts.append(f"straight legs visible in {legs}")
+    return f"{'; '.join(parts)}, {_in(len(met), len(verdicts), seconds)}"
+
+
+def _desk_describer(state: _Desk) -> Callable[[Sequence[_Sample], float], str]:
+    def describe(verdicts: Sequence[_Sample], seconds: float) -> str:
+        met = [v for v in verdicts if v.met]
+        still = sum(v.note == "still" for v in met)
+        counts = _in(len(met), len(verdicts), seconds)
+        if state is _Desk.WRITING:
+            return f"head lowered, a wrist near the desk moving in small steps, {counts}"
+        if state is _Desk.RESTING:
+            motion = f"little wrist motion in {still}" if still else "wrist motion not measurable"
+            return f"head below the shoulder line, {motion}, {counts}"
+        wrists = (
+            f"wrists still near the desk in {still}"
+            if still
+            else "a wrist near the desk, its motion not measurable"
+        )
+        return f"head lowered over the desk, {wrists}, {counts}"
+
+    return describe
+
+
+def _in(met: int, total: int, seconds: float) -> str:
+    return f"in {met} of {total} samples ({seconds:.1f} s)"
+
+
+def _unit(x: float) -> float:
+    return min(1.0, max(0.0, float(x)))
+
+
+def _person_key(person: str) -> tuple:
+    """P2 before P10."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", person))

@@ -1,0 +1,593 @@
+"""One reviewer reviewing one recording: pending proposals, decisions, undo.
+
+Pending proposals live here, in memory only. A decision is saved (its own
+transaction) before the call returns; if saving fails the call raises
+:class:`~lessonreview.core.label_store.StoreError` and nothing here changes, so what
+the GUI shows as decided is always what the file holds.
+
+The pending list is derived, never edited: it is the proposals the analysis gave,
+passed through the reviewer's merges and splits of people (in the order they were
+made), minus every one whose key a saved label carries. So undoing a decision brings
+its proposal back, a merge moves pending proposals too, and reopening a project and
+adding the same proposals again shows exactly the undecided ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from lessonreview.core.domain import Behaviour, Proposal, Source, Status
+from lessonreview.core.label_store import Label, LabelStore, PersonRow, now_utc
+from lessonreview.core.review_commands import (
+    AddLabel,
+    Command,
+    DecideProposal,
+    EditLabel,
+    MergePeople,
+    RenamePerson,
+    SplitPerson,
+    describe,
+)
+
+log = logging.getLogger(__name__)
+
+
+class FrameClock(Protocol):
+    """What the session needs of a :class:`~lessonreview.core.timebase.Timebase`."""
+
+    @property
+    def frame_count(self) -> int: ...
+
+    def frame_to_seconds(self, frame: int) -> float: ...
+
+    def seconds_to_frame(self, t: float) -> int: ...
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What the GUI draws: a pending proposal (key ``"p:<proposal id>"``) or a saved
+    label (key ``"l:<label id>"``). Rejected proposals are not segments."""
+
+    key: str
+    person: str
+    behaviour: Behaviour
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    status: Status
+    source: Source
+    confidence: float | None
+    evidence: str | None
+    proposal_id: str | None
+    label_id: int | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one call changed, so each view redraws only that. A segment that changed
+    in place is in both ``removed`` (its key) and ``added`` (its new state)."""
+
+    removed: tuple[str, ...]
+    added: tuple[Segment, ...]
+    people_changed: bool
+    label: str
+
+    @property
+    def empty(self) -> bool:
+        return not (self.removed or self.added or self.people_changed)
+
+
+@dataclass
+class _Context:
+    """The session's saved state, as the commands see it (review_commands.Context)."""
+
+    store: LabelStore
+    recording_id: int
+    reviewer: str
+    clock: FrameClock
+    labels: dict[int, Label] = field(default_factory=dict)
+    people: dict[str, PersonRow] = field(default_factory=dict)
+
+    def seconds(self, frame: int) -> float:
+        return float(self.clock.frame_to_seconds(frame))
+
+
+@dataclass(frozen=True)
+class _IdentityChange:
+    """A merge (``person`` became ``into``) or a split (``person``'s frames from ``at``
+    on became ``into``), in the order the reviewer made them."""
+
+    order: int
+    person: str
+    into: str
+    at: int | None = None  # None for a merge
+
+
+def _person_sort_key(person: str) -> tuple[str, int, str]:
+    m = re.fullmatch(r"([A-Za-z]*)(\d+)", person)
+    return (m.group(1), int(m.group(2)), "") if m else (person, -1, person)
+
+
+class ReviewSession:
+    """The review of one recording by one named reviewer. Use from the GUI thread."""
+
+    def __init__(
+        self, store: LabelStore, recording_id: int, *, timebase: FrameClock, reviewer: str
+    ) -> None:
+        store.recording(recording_id)  # KeyError for a recording not in this project
+        self._ctx = _Context(store, recording_id, _reviewer(reviewer), timebase)
+        self._ctx.labels = {lab.id: lab for lab in store.labels(recording_id)}
+        self._ctx.people = {row.person_id: row for row in store.people(recording_id)}
+        self._proposals: dict[str, Proposal] = {}  # as the analysis gave them
+        self._tracks: set[str] = set()
+        self._pending: dict[str, Proposal] = {}
+        self._segments: dict[str, Segment] = {}
+        self._undo: list[Command] = []
+        self._redo: list[Command] = []
+        self._subscribers: list[Callable[[Change], None]] = []
+        self._refresh()
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def recording_id(self) -> int:
+        return self._ctx.recording_id
+
+    @property
+    def reviewer(self) -> str:
+        return self._ctx.reviewer
+
+    def set_reviewer(self, name: str) -> None:
+        """Who makes the next decisions (each decision records its reviewer)."""
+        self._ctx.reviewer = _reviewer(name)
+
+    def segments(self) -> list[Segment]:
+        return sorted(self._segments.values(), key=lambda s: (s.start_frame, s.person, s.key))
+
+    def pending(self, *, order: str = "time") -> list[Segment]:
+        """Pending proposals in review order: by time, or least confident first (the
+        ones most worth a careful look)."""
+        pending = [s for s in self._segments.values() if s.status is Status.PENDING]
+        if order == "time":
+            return sorted(pending, key=lambda s: (s.start_frame, s.person, s.key))
+        if order == "confidence":
+            return sorted(pending, key=lambda s: (s.confidence or 0.0, s.start_frame, s.key))
+        raise ValueError(f"order must be 'time' or 'confidence', not {order!r}")
+
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    def people(self) -> list[str]:
+        """Every person of the recording, after merges (absorbed ones are gone) and splits."""
+        absorbed = {p for p, row in self._ctx.people.items() if row.merged_into}
+        return sorted(self._known_people() - absorbed, key=_person_sort_key)
+
+    def person_label(self, person: str) -> str:
+        """The reviewer-given name, else "Person 7" for P7."""
+        row = self._ctx.people.get(person)
+        if row is not None and row.name:
+            return row.name
+        m = re.fullmatch(r"P(\d+)", person)
+        return f"Person {m.group(1)}" if m else person
+
+    def resolve_person(self, track_id: str, frame: int) -> str:
+        """The person the analysis' track ``track_id`` is at ``frame``, after the
+        reviewer's merges and splits (for drawing overlays)."""
+        person = track_id
+        for change in self._identity_changes():
+            if change.person != person:
+                continue
+            if change.at is None or frame >= change.at:
+                person = change.into
+        return person
+
+    # -- proposals -----------------------------------------------------------------
+
+    def add_proposals(self, proposals: Iterable[Proposal]) -> Change:
+        """Add the analysis' proposals as pending. One already decided (in this or an
+        earlier session) or already pending is skipped, so re-adding never duplicates."""
+        proposals = list(proposals)
+        for proposal in proposals:  # all checked before any is added
+            self._check_range(proposal.start_frame, proposal.end_frame)
+            _behaviour(proposal.behaviour)
+        known_keys = {p.key for p in self._proposals.values()}
+        for proposal in proposals:
+            if proposal.key in known_keys:
+                continue
+            known_keys.add(proposal.key)
+            pid, n = proposal.id, 1
+            while pid in self._proposals:  # same id from another analysis run
+                n += 1
+                pid = f"{proposal.id}~{n}"
+            self._proposals[pid] = replace(proposal, id=pid)
+            self._tracks.add(proposal.person)
+        return self._changed(lambda: None, "Add proposals")
+
+    def add_people(self, track_ids: Iterable[str]) -> Change:
+        """Make the analysis' tracks known even without a proposal, so that a split
+        never names its new person after an existing track."""
+        return self._changed(lambda: self._tracks.update(track_ids), "Add people")
+
+    # -- decisions -----------------------------------------------------------------
+
+    def accept(self, proposal_id: str) -> Change:
+        p = self._pending_proposal(proposal_id)
+        label = self._label_from(p, status=Status.ACCEPTED)
+        title = describe("Accept", p.behaviour, p.person, p.start_s)
+        return self._run(DecideProposal(p, label, action="accept", title=title))
+
+    def reject(self, proposal_id: str) -> Change:
+        p = self._pending_proposal(proposal_id)
+        label = self._label_from(p, status=Status.REJECTED)
+        title = describe("Reject", p.behaviour, p.person, p.start_s)
+        return self._run(DecideProposal(p, label, action="reject", title=title))
+
+    def correct(
+        self,
+        proposal_id: str,
+        *,
+        behaviour: Behaviour | None = None,
+        person: str | None = None,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
+    ) -> Change:
+        """Save the proposal with the given fields changed. Changing nothing is an accept."""
+        p = self._pending_proposal(proposal_id)
+        label = self._label_from(p, status=Status.CORRECTED)
+        changed = self._changed_label(
+            label, behaviour=behaviour, person=person, start_frame=start_frame, end_frame=end_frame
+        )
+        if changed == label:
+            return self.accept(proposal_id)
+        title = describe("Correct", p.behaviour, p.person, p.start_s)
+        return self._run(DecideProposal(p, changed, action="correct", title=title))
+
+    def add_label(
+        self, *, person: str, behaviour: Behaviour, start_frame: int, end_frame: int
+    ) -> Change:
+        """A label the machine missed, drawn by the reviewer."""
+        blank = Label(
+            id=None,
+            recording_id=self.recording_id,
+            person=self._live_person(person),
+            behaviour=_behaviour(behaviour),
+            start_frame=start_frame,
+            end_frame=end_frame,
+            start_s=0.0,
+            end_s=0.0,
+            source=Source.MANUAL,
+            status=Status.ACCEPTED,
+            proposal_key=None,
+            confidence=None,
+            evidence=None,
+            reviewer=self.reviewer,
+            decided_at=now_utc(),
+        )
+        label = self._changed_label(blank, start_frame=start_frame, end_frame=end_frame)
+        title = describe("Add", label.behaviour, label.person, label.start_s)
+        return self._run(AddLabel(label, title))
+
+    def edit_label(
+        self,
+        label_id: int,
+        *,
+        behaviour: Behaviour | None = None,
+        person: str | None = None,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
+    ) -> Change:
+        """Change a saved label. An accepted machine label becomes corrected."""
+        before = self._saved_label(label_id)
+        after = self._changed_label(
+            before, behaviour=behaviour, person=person, start_frame=start_frame, end_frame=end_frame
+        )
+        if after == before:
+            return Change((), (), False, "")
+        if before.source is Source.MACHINE:
+            after = replace(after, status=Status.CORRECTED)
+        title = describe("Edit", before.behaviour, before.person, before.start_s)
+        return self._run(EditLabel(before, after, title=title))
+
+    def delete_label(self, label_id: int) -> Change:
+        """Remove a saved label. A machine label is kept as rejected, so the same
+        proposal does not come back after a re-analysis; a manual one is removed."""
+        before = self._saved_label(label_id)
+        title = describe("Delete", before.behaviour, before.person, before.start_s)
+        return self._run(EditLabel(before, None, title=title))
+
+    def merge_people(self, keep: str, absorb: str) -> Change:
+        """``absorb`` is the same person as ``keep``: all their segments become ``keep``'s."""
+        keep, absorb = self._live_person(keep), self._live_person(absorb)
+        if keep == absorb:
+            raise ValueError(f"cannot merge {keep} with itself")
+        if absorb not in self._known_people():
+            raise ValueError(f"there is no {absorb} in this recording")
+        return self._run(MergePeople(keep, absorb))
+
+    def split_person(self, person: str, *, at_frame: int) -> Change:
+        """From ``at_frame`` on, ``person``'s track is someone else: a new person."""
+        person = self._live_person(person)
+        if not 0 < at_frame < self._ctx.clock.frame_count:
+            raise ValueError(f"split frame {at_frame} is outside the recording")
+        numbers = [
+            int(m.group(1)) for p in self._known_people() if (m := re.fullmatch(r"P(\d+)", p))
+        ]
+        new_id = f"P{max(numbers, default=0) + 1}"
+        at_s = self._ctx.seconds(at_frame)
+        return self._run(SplitPerson(person, at_frame, new_id, at_s=at_s))
+
+    def rename_person(self, person: str, name: str) -> Change:
+        """Give ``person`` a name of the reviewer's choosing ("" clears it); the
+        pseudonym stays what the files and exports use to tell people apart."""
+        person = self._live_person(person)
+        before = self._ctx.people.get(person)
+        new_name = name.strip() or None
+        if (before.name if before else None) == new_name:
+            return Change((), (), False, "")
+        return self._run(RenamePerson(person, new_name, before))
+
+    # -- undo ----------------------------------------------------------------------
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_text(self) -> str:
+        return self._undo[-1].label if self._undo else ""
+
+    def redo_text(self) -> str:
+        return self._redo[-1].label if self._redo else ""
+
+    def undo(self) -> Change | None:
+        if not self._undo:
+            return None
+        command = self._undo[-1]
+        change = self._changed(lambda: command.undo(self._ctx), f"Undo {command.label}")
+        self._redo.append(self._undo.pop())
+        return change
+
+    def redo(self) -> Change | None:
+        if not self._redo:
+            return None
+        command = self._redo[-1]
+        change = self._changed(lambda: command.redo(self._ctx), f"Redo {command.label}")
+        self._undo.append(self._redo.pop())
+        return change
+
+    # -- listening -----------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``callback`` with every Change; returns the function that stops it."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- internals -----------------------------------------------------------------
+
+    def _run(self, command: Command) -> Change:
+        change = self._changed(lambda: command.do(self._ctx), command.label)
+        self._undo.append(command)
+        self._redo.clear()
+        return change
+
+    def _changed(self, mutate: Callable[[], None], label: str) -> Change:
+        """Run ``mutate``; on failure put the saved state back as it was and re-raise.
+        Then tell the subscribers what changed."""
+        labels, people = dict(self._ctx.labels), dict(self._ctx.people)
+        tracks = set(self._tracks)
+        before, people_before = self._segments, self._people_view()
+        try:
+            mutate()
+        except BaseException:
+            self._ctx.labels, self._ctx.people, self._tracks = labels, people, tracks
+            raise
+        self._refresh()
+        after = self._segments
+        change = Change(
+            removed=tuple(k for k, s in before.items() if after.get(k) != s),
+            added=tuple(s for k, s in after.items() if before.get(k) != s),
+            people_changed=self._people_view() != people_before,
+            label=label,
+        )
+        for callback in list(self._subscribers):
+            try:
+                callback(change)
+            except Exception:
+                # A broken view must not make a saved decision look unsaved.
+                log.exception("a Change subscriber failed")
+        return change
+
+    def _refresh(self) -> None:
+        """Derive the pending proposals and the segments from the saved state."""
+        decided = {lab.proposal_key for lab in self._ctx.labels.values() if lab.proposal_key}
+        changes = self._identity_changes()
+        pending: dict[str, Proposal] = {}
+        keys: set[str] = set()
+        for proposal in self._proposals.values():
+            if proposal.key in decided:
+                continue
+            for piece in self._pieces(proposal, changes):
+                if piece.key not in decided and piece.key not in keys:
+                    keys.add(piece.key)
+                    pending[piece.id] = piece
+        self._pending = pending
+        segments = {f"p:{p.id}": _proposal_segment(p) for p in pending.values()}
+        for lab in self._ctx.labels.values():
+            if lab.status is not Status.REJECTED:
+                segments[f"l:{lab.id}"] = _label_segment(lab)
+        self._segments = segments
+
+    def _pieces(self, proposal: Proposal, changes: list[_IdentityChange]) -> list[Proposal]:
+        # The same cut SplitPerson makes to saved labels, applied to a proposal.
+        pieces = [proposal]
+        for change in changes:
+            out = []
+            for p in pieces:
+                if p.person == change.person and change.at is None:
+                    p = replace(p, person=change.into)
+                elif p.person == change.person and p.end_frame > change.at:
+                    if p.start_frame < change.at:
+                        at_s = self._ctx.seconds(change.at)
+                        out.append(replace(p, end_frame=change.at, end_s=at_s))
+                        p = replace(
+                            p, id=f"{p.id}@{change.at}", start_frame=change.at, start_s=at_s
+                        )
+                    p = replace(p, person=change.into)
+                out.append(p)
+            pieces = out
+        return pieces
+
+    def _identity_changes(self) -> list[_IdentityChange]:
+        changes = []
+        for row in self._ctx.people.values():
+            if row.split_of is not None:
+                changes.append(
+                    _IdentityChange(
+                        row.split_decision_id or 0,
+                        row.split_of,
+                        row.person_id,
+                        row.split_from_frame,
+                    )
+                )
+            if row.merged_into is not None:
+                changes.append(
+                    _IdentityChange(row.merge_decision_id or 0, row.person_id, row.merged_into)
+                )
+        return sorted(changes, key=lambda c: c.order)
+
+    def _known_people(self) -> set[str]:
+        known = set(self._tracks) | {p.person for p in self._pending.values()}
+        known |= {lab.person for lab in self._ctx.labels.values()}
+        for row in self._ctx.people.values():
+            known |= {row.person_id, row.merged_into, row.split_of} - {None}
+        return known
+
+    def _people_view(self) -> tuple:
+        return tuple((p, self.person_label(p)) for p in self.people())
+
+    def _live_person(self, person: str) -> str:
+        if not isinstance(person, str) or not person.strip():
+            raise ValueError("a person is needed, like 'P3'")
+        person = person.strip()
+        row = self._ctx.people.get(person)
+        if row is not None and row.merged_into:
+            raise ValueError(f"{person} was merged into {row.merged_into}")
+        return person
+
+    def _pending_proposal(self, proposal_id: str) -> Proposal:
+        try:
+            return self._pending[proposal_id]
+        except KeyError:
+            raise KeyError(f"no pending proposal {proposal_id!r}") from None
+
+    def _saved_label(self, label_id: int) -> Label:
+        label = self._ctx.labels.get(label_id)
+        if label is None or label.status is Status.REJECTED:
+            raise KeyError(f"no saved label {label_id!r}")
+        return label
+
+    def _check_range(self, start: int, end: int) -> None:
+        n = self._ctx.clock.frame_count
+        if not all(isinstance(f, int) and not isinstance(f, bool) for f in (start, end)):
+            raise ValueError(f"frames must be whole numbers, got {start!r}, {end!r}")
+        if not 0 <= start < end <= n:
+            raise ValueError(f"segment [{start}, {end}) must be non-empty and within [0, {n}]")
+
+    def _label_from(self, p: Proposal, *, status: Status) -> Label:
+        return Label(
+            id=None,
+            recording_id=self.recording_id,
+            person=p.person,
+            behaviour=p.behaviour,
+            start_frame=p.start_frame,
+            end_frame=p.end_frame,
+            start_s=self._ctx.seconds(p.start_frame),
+            end_s=self._ctx.seconds(p.end_frame),
+            source=Source.MACHINE,
+            status=status,
+            proposal_key=p.key,
+            confidence=p.confidence,
+            evidence=p.evidence,
+            reviewer=self.reviewer,
+            decided_at=now_utc(),
+        )
+
+    def _changed_label(self, label: Label, **changes: object) -> Label:
+        """``label`` with the given (not None) fields changed, validated."""
+        start = (
+            changes["start_frame"] if changes.get("start_frame") is not None else label.start_frame
+        )
+        end = changes["end_frame"] if changes.get("end_frame") is not None else label.end_frame
+        self._check_range(start, end)
+        behaviour = changes.get("behaviour")
+        person = changes.get("person")
+        return replace(
+            label,
+            behaviour=_behaviour(behaviour) if behaviour is not None else label.behaviour,
+            person=self._live_person(person) if person is not None else label.person,
+            start_frame=start,
+            end_frame=end,
+            start_s=self._ctx.seconds(start),
+            end_s=self._ctx.seconds(end),
+        )
+
+
+def _reviewer(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("every decision records its reviewer: a reviewer name is needed")
+    return name.strip()
+
+
+def _behaviour(value: object) -> Behaviour:
+    try:
+        return Behaviour(value)
+    except ValueError:
+        names = ", ".join(b.value for b in Behaviour)
+        raise ValueError(f"{value!r} is not a behaviour of the coding scheme ({names})") from None
+
+
+def _proposal_segment(p: Proposal) -> Segment:
+    return Segment(
+        key=f"p:{p.id}",
+        person=p.person,
+        behaviour=p.behaviour,
+        start_frame=p.start_frame,
+        end_frame=p.end_frame,
+        start_s=p.start_s,
+        end_s=p.end_s,
+        status=Status.PENDING,
+        source=Source.MACHINE,
+        confidence=p.confidence,
+        evidence=p.evidence,
+        proposal_id=p.id,
+        label_id=None,
+    )
+
+
+def _label_segment(lab: Label) -> Segment:
+    return Segment(
+        key=f"l:{lab.id}",
+        person=lab.person,
+        behaviour=lab.behaviour,
+        start_frame=lab.start_frame,
+        end_frame=lab.end_frame,
+        start_s=lab.start_s,
+        end_s=lab.end_s,
+        status=lab.status,
+        source=lab.source,
+        confidence=lab.confidence,
+        evidence=lab.evidence,
+        proposal_id=None,
+        label_id=lab.id,
+    )

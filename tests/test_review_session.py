@@ -1,0 +1,507 @@
+"""Reviewing a recording: decisions, undo, people, and what reaches the project file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo, Source, Status
+from lessonreview.core.label_store import LabelStore, StoreError
+from lessonreview.core.review_session import Change, ReviewSession
+
+FPS = 25.0
+FRAMES = 3000  # two minutes
+
+
+class FakeTimebase:
+    """Any object with these three members will do; a constant 25 fps one here."""
+
+    def __init__(self, fps: float, frame_count: int) -> None:
+        self.fps, self._n = fps, frame_count
+
+    @property
+    def frame_count(self) -> int:
+        return self._n
+
+    def frame_to_seconds(self, frame: int) -> float:
+        if not 0 <= frame <= self._n:
+            raise IndexError(frame)
+        return frame / self.fps
+
+    def seconds_to_frame(self, t: float) -> int:
+        return min(int(t * self.fps), self._n - 1)
+
+
+def proposal(pid: str, person: str, behaviour: Behaviour, start: int, end: int, conf=0.8):
+    return Proposal(
+        id=pid,
+        person=person,
+        behaviour=behaviour,
+        start_frame=start,
+        end_frame=end,
+        start_s=start / FPS,
+        end_s=end / FPS,
+        confidence=conf,
+        evidence=f"evidence-of-{pid}",
+    )
+
+
+PROPOSALS = [
+    proposal("a", "P1", Behaviour.HAND_RAISED, 100, 200, 0.9),
+    proposal("b", "P2", Behaviour.STANDING, 300, 600, 0.4),
+    proposal("c", "P3", Behaviour.WRITING, 0, 900, 0.7),
+    proposal("d", "P1", Behaviour.READING, 1000, 1500, 0.6),
+    proposal("e", "P4", Behaviour.HEAD_DOWN, 2000, 2500, 0.3),
+]
+
+
+@pytest.fixture
+def project(tmp_path):
+    path = tmp_path / "lesson.lessonreview"
+    store = LabelStore.open(path)
+    rid = store.add_recording(
+        RecordingInfo(
+            path=str(tmp_path / "lesson.mp4"),
+            sha256="f" * 64,
+            width=1280,
+            height=720,
+            fps=FPS,
+            frame_count=FRAMES,
+            duration_s=FRAMES / FPS,
+        )
+    )
+    yield path, store, rid
+    store.close()
+
+
+@pytest.fixture
+def session(project):
+    _, store, rid = project
+    s = ReviewSession(store, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ann")
+    s.add_proposals(PROPOSALS)
+    return s
+
+
+def db_rows(path, sql, args=()):
+    """Read the project file as any other program would."""
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+
+
+def saved_labels(path):
+    return db_rows(
+        path,
+        "SELECT id, person, behaviour, start_frame, end_frame, source, status, proposal_key,"
+        " reviewer FROM labels ORDER BY id",
+    )
+
+
+def actions(path):
+    return [r["action"] for r in db_rows(path, "SELECT action FROM decisions ORDER BY id")]
+
+
+def by_key(session):
+    return {s.key: s for s in session.segments()}
+
+
+# -- a whole review ------------------------------------------------------------------
+
+
+def test_a_full_review_saves_exactly_the_decisions(project, session):
+    path, _, _ = project
+    session.accept("a")
+    session.correct("b", behaviour=Behaviour.HAND_RAISED, start_frame=320)
+    session.reject("e")
+    session.add_label(person="P2", behaviour=Behaviour.STANDING, start_frame=2600, end_frame=2900)
+    session.merge_people("P1", "P3")  # P3 was P1, lost and re-found by the tracker
+    session.split_person("P1", at_frame=1200)  # from 1200 on, P1's track is someone else
+    session.rename_person("P2", "Teacher")
+
+    assert saved_labels(path) == [
+        dict(id=1, person="P1", behaviour="hand_raised", start_frame=100, end_frame=200,
+             source="machine", status="accepted", proposal_key="P1:hand_raised:100:200",
+             reviewer="Ann"),
+        dict(id=2, person="P2", behaviour="hand_raised", start_frame=320, end_frame=600,
+             source="machine", status="corrected", proposal_key="P2:standing:300:600",
+             reviewer="Ann"),
+        dict(id=3, person="P4", behaviour="head_down", start_frame=2000, end_frame=2500,
+             source="machine", status="rejected", proposal_key="P4:head_down:2000:2500",
+             reviewer="Ann"),
+        dict(id=4, person="P2", behaviour="standing", start_frame=2600, end_frame=2900,
+             source="manual", status="accepted", proposal_key=None, reviewer="Ann"),
+    ]  # fmt: skip
+    assert actions(path) == [
+        "accept", "correct", "reject", "add", "merge_people", "split_person", "rename_person",
+    ]  # fmt: skip
+    people = db_rows(path, "SELECT person_id, name, merged_into, split_of, split_from_frame"
+                           " FROM people ORDER BY person_id")  # fmt: skip
+    assert people == [
+        dict(person_id="P2", name="Teacher", merged_into=None, split_of=None, split_from_frame=None),
+        dict(person_id="P3", name=None, merged_into="P1", split_of=None, split_from_frame=None),
+        dict(person_id="P5", name=None, merged_into=None, split_of="P1", split_from_frame=1200),
+    ]  # fmt: skip
+
+    # What the reviewer sees: P3's pending writing is now P1's, and P1's reading was
+    # cut at 1200 with the rest going to the new person P5.
+    pending = {(s.person, s.behaviour, s.start_frame, s.end_frame) for s in session.pending()}
+    assert pending == {
+        ("P1", Behaviour.WRITING, 0, 900),
+        ("P1", Behaviour.READING, 1000, 1200),
+        ("P5", Behaviour.READING, 1200, 1500),
+    }
+    assert session.people() == ["P1", "P2", "P4", "P5"]
+    assert session.person_label("P2") == "Teacher"
+    assert session.person_label("P5") == "Person 5"
+
+
+def test_pending_proposals_never_reach_the_file(project, session):
+    path, store, rid = project
+    session.accept("a")
+    session.merge_people("P1", "P3")
+    session.split_person("P1", at_frame=1200)
+    store.close()
+    raw = b"".join(p.read_bytes() for p in path.parent.glob("lesson.lessonreview*"))
+    assert b"evidence-of-a" in raw  # the decided one is saved ...
+    for pid in "bcde":  # ... and nothing of the undecided ones
+        assert f"evidence-of-{pid}".encode() not in raw
+    dump = "\n".join(sqlite3.connect(path).iterdump())
+    assert "reading" not in dump and "head_down" not in dump and "standing" not in dump
+
+
+def test_every_decision_records_its_reviewer(project, session):
+    path, _, _ = project
+    session.accept("a")
+    session.set_reviewer("Bob")
+    session.reject("b")
+    session.undo()
+    assert [r["reviewer"] for r in db_rows(path, "SELECT reviewer FROM decisions")] == [
+        "Ann",
+        "Bob",
+        "Bob",
+    ]
+    with pytest.raises(ValueError, match="reviewer"):
+        session.set_reviewer("  ")
+
+
+# -- undo and redo ----------------------------------------------------------------------
+
+
+def test_undo_accept_returns_the_proposal_and_the_log_keeps_both(project, session):
+    path, _, _ = project
+    change = session.accept("a")
+    assert change.removed == ("p:a",)
+    assert [s.key for s in change.added] == ["l:1"]
+    assert session.undo_text() == "Accept hand raised P1 0:04"
+
+    change = session.undo()
+
+    assert change.removed == ("l:1",) and [s.key for s in change.added] == ["p:a"]
+    assert session.pending_count() == len(PROPOSALS)
+    assert saved_labels(path) == []
+    log = db_rows(path, "SELECT id, action, label_id, undoes FROM decisions ORDER BY id")
+    assert log == [
+        dict(id=1, action="accept", label_id=1, undoes=None),
+        dict(id=2, action="undo", label_id=None, undoes=1),
+    ]
+    assert session.redo_text() == "Accept hand raised P1 0:04"
+    session.redo()
+    assert [r["id"] for r in saved_labels(path)] == [1]  # the very same label
+    assert actions(path) == ["accept", "undo", "redo"]
+
+
+def test_every_kind_of_decision_undoes_and_redoes_exactly(project, session):
+    path, _, _ = project
+    start = by_key(session)
+    steps = [
+        lambda: session.accept("a"),
+        lambda: session.correct("b", person="P4", end_frame=500),
+        lambda: session.reject("e"),
+        lambda: session.add_label(
+            person="P4", behaviour=Behaviour.WRITING, start_frame=10, end_frame=20
+        ),
+        lambda: session.edit_label(1, end_frame=250),
+        lambda: session.delete_label(4),
+        lambda: session.merge_people("P1", "P3"),
+        lambda: session.split_person("P1", at_frame=150),  # cuts saved label 1 in two
+        lambda: session.rename_person("P1", "Visitor"),
+    ]
+    states = [start]
+    files = [saved_labels(path)]
+    for step in steps:
+        step()
+        states.append(by_key(session))
+        files.append(saved_labels(path))
+    assert session.can_undo() and not session.can_redo()
+
+    for i in range(len(steps), 0, -1):
+        session.undo()
+        assert by_key(session) == states[i - 1]
+        assert saved_labels(path) == files[i - 1]
+    assert not session.can_undo()
+    assert session.undo() is None
+
+    for i in range(1, len(steps) + 1):
+        session.redo()
+        assert by_key(session) == states[i]
+        assert saved_labels(path) == files[i]
+    assert session.redo() is None
+    assert actions(path).count("undo") == len(steps)
+    assert actions(path).count("redo") == len(steps)
+
+
+def test_a_new_decision_clears_redo(session):
+    session.accept("a")
+    session.undo()
+    assert session.can_redo()
+    session.reject("b")
+    assert not session.can_redo() and session.redo_text() == ""
+    assert session.undo_text().startswith("Reject standing P2")
+
+
+# -- corrections, manual labels, edits -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("behaviour", Behaviour.READING, ("P2", "reading", 300, 600)),
+        ("person", "P4", ("P4", "standing", 300, 600)),
+        ("start_frame", 350, ("P2", "standing", 350, 600)),
+        ("end_frame", 700, ("P2", "standing", 300, 700)),
+    ],
+)
+def test_correcting_any_field_saves_a_corrected_label(project, session, field, value, expected):
+    path, _, _ = project
+    session.correct("b", **{field: value})
+    (row,) = saved_labels(path)
+    assert (row["person"], row["behaviour"], row["start_frame"], row["end_frame"]) == expected
+    assert row["status"] == "corrected"
+    assert row["proposal_key"] == "P2:standing:300:600"  # the machine's suggestion it answers
+    (entry,) = db_rows(path, "SELECT payload FROM decisions")
+    payload = json.loads(entry["payload"])
+    assert payload["proposal"]["start_frame"] == 300
+    assert payload["after"][field] == (value.value if field == "behaviour" else value)
+
+
+def test_a_correction_that_changes_nothing_is_an_accept(project, session):
+    path, _, _ = project
+    session.correct("b", behaviour=Behaviour.STANDING, start_frame=300)
+    assert [r["status"] for r in saved_labels(path)] == ["accepted"]
+    assert actions(path) == ["accept"]
+
+
+def test_deleting_labels(project, session):
+    path, _, _ = project
+    session.accept("a")
+    session.add_label(person="P2", behaviour=Behaviour.WRITING, start_frame=10, end_frame=20)
+    session.delete_label(1)  # a machine label: kept as rejected, never proposed again
+    session.delete_label(2)  # a manual one: gone
+    assert [(r["id"], r["status"]) for r in saved_labels(path)] == [(1, "rejected")]
+    assert "l:1" not in by_key(session) and "p:a" not in by_key(session)
+    assert actions(path) == ["accept", "add", "delete", "delete"]
+    with pytest.raises(KeyError):
+        session.edit_label(1, end_frame=300)  # rejected: not a label anymore
+
+
+def test_editing_an_accepted_machine_label_makes_it_corrected(project, session):
+    path, _, _ = project
+    session.accept("a")
+    change = session.edit_label(1, behaviour=Behaviour.STANDING)
+    assert change.removed == ("l:1",) and change.added[0].behaviour is Behaviour.STANDING
+    assert saved_labels(path)[0]["status"] == "corrected"
+    assert session.edit_label(1, behaviour=Behaviour.STANDING).empty  # nothing to change
+    assert actions(path) == ["accept", "edit"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(start_frame=200, end_frame=200),
+        dict(start_frame=300, end_frame=200),
+        dict(start_frame=-1, end_frame=10),
+        dict(start_frame=10, end_frame=FRAMES + 1),
+        dict(start_frame=1.5, end_frame=10),
+        dict(behaviour="daydreaming"),
+        dict(person=""),
+    ],
+)
+def test_invalid_labels_are_refused_and_nothing_is_written(project, session, bad):
+    path, _, _ = project
+    fields = dict(person="P1", behaviour=Behaviour.HAND_RAISED, start_frame=10, end_frame=20)
+    before = by_key(session)
+    with pytest.raises(ValueError):
+        session.add_label(**{**fields, **bad})
+    with pytest.raises(ValueError):
+        session.correct("a", **{k: v for k, v in bad.items()})
+    assert by_key(session) == before and not session.can_undo()
+    assert actions(path) == []
+
+
+def test_a_label_may_end_at_the_last_frame(project, session):
+    session.add_label(person="P1", behaviour=Behaviour.STANDING, start_frame=0, end_frame=FRAMES)
+    (seg,) = [s for s in session.segments() if s.source is Source.MANUAL]
+    assert (seg.start_s, seg.end_s) == (0.0, FRAMES / FPS)
+
+
+def test_deciding_on_a_proposal_that_is_not_pending_is_an_error(session):
+    session.accept("a")
+    with pytest.raises(KeyError):
+        session.accept("a")
+    with pytest.raises(KeyError):
+        session.reject("no-such-proposal")
+
+
+# -- people ------------------------------------------------------------------------------
+
+
+def test_merge_moves_pending_and_saved_segments_and_overlays(session):
+    session.accept("c")  # P3's writing, saved
+    change = session.merge_people("P1", "P3")
+    assert change.people_changed and change.label == "Merge P3 into P1"
+    assert {s.person for s in session.segments()} == {"P1", "P2", "P4"}
+    assert session.resolve_person("P3", 50) == "P1"
+    assert "P3" not in session.people()
+    with pytest.raises(ValueError, match="merged into P1"):
+        session.add_label(person="P3", behaviour=Behaviour.STANDING, start_frame=0, end_frame=5)
+    with pytest.raises(ValueError):
+        session.merge_people("P1", "P1")
+
+    session.undo()
+    assert session.resolve_person("P3", 50) == "P3"
+    assert {s.person for s in session.segments() if s.behaviour is Behaviour.WRITING} == {"P3"}
+
+
+def test_split_gives_the_rest_of_a_track_to_a_new_person(session):
+    session.accept("d")  # P1 reading 1000-1500, saved
+    change = session.split_person("P1", at_frame=1200)
+    assert change.people_changed
+    segs = sorted((s.person, s.start_frame, s.end_frame, s.status) for s in session.segments()
+                  if s.behaviour is Behaviour.READING)  # fmt: skip
+    assert segs == [("P1", 1000, 1200, Status.ACCEPTED), ("P5", 1200, 1500, Status.ACCEPTED)]
+    assert session.resolve_person("P1", 1199) == "P1"
+    assert session.resolve_person("P1", 1200) == "P5"
+    # The hand raised at 100-200 is before the cut and stays P1's.
+    assert ("P1", Behaviour.HAND_RAISED) in {(s.person, s.behaviour) for s in session.pending()}
+    with pytest.raises(ValueError):
+        session.split_person("P1", at_frame=FRAMES)
+
+
+def test_identity_changes_replay_in_the_order_they_were_made(session):
+    session.split_person("P1", at_frame=1200)  # P5 takes P1 from 1200 on
+    session.merge_people("P5", "P4")  # and P4 was P5 all along
+    assert session.resolve_person("P1", 1300) == "P5"
+    assert session.resolve_person("P4", 2100) == "P5"
+    assert session.resolve_person("P1", 100) == "P1"
+    assert {s.person for s in session.pending() if s.behaviour is Behaviour.HEAD_DOWN} == {"P5"}
+
+
+def test_a_split_never_reuses_a_track_known_to_the_analysis(session):
+    session.add_people(["P1", "P2", "P3", "P4", "P5", "P6"])  # P5, P6 have no proposal
+    session.split_person("P2", at_frame=400)
+    assert "P7" in session.people()
+
+
+def test_names_are_optional_and_the_pseudonym_stays(project, session):
+    path, _, _ = project
+    assert session.person_label("P1") == "Person 1"
+    session.rename_person("P1", "  Visitor ")
+    assert session.person_label("P1") == "Visitor"
+    assert {s.person for s in session.pending()} >= {"P1"}
+    session.rename_person("P1", "")
+    assert session.person_label("P1") == "Person 1"
+    assert db_rows(path, "SELECT name FROM people") == [{"name": None}]
+    assert session.rename_person("P1", "").empty
+
+
+# -- reopening ----------------------------------------------------------------------------
+
+
+def test_reopening_restores_decisions_and_brings_back_only_undecided_proposals(project, session):
+    path, store, rid = project
+    session.accept("a")
+    session.reject("b")
+    session.correct("d", end_frame=1400)
+    session.merge_people("P1", "P3")
+    session.split_person("P1", at_frame=2000)
+    session.rename_person("P4", "Teacher")
+    saved = {s.key: s for s in session.segments() if s.label_id is not None}
+    pending = {(s.person, s.behaviour, s.start_frame, s.end_frame) for s in session.pending()}
+    store.close()
+
+    with LabelStore.open(path) as store2:
+        again = ReviewSession(store2, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Bob")
+        assert {s.key: s for s in again.segments()} == saved
+        again.add_proposals(PROPOSALS)
+        again.add_proposals(PROPOSALS)  # twice: still no duplicates
+        assert {
+            (s.person, s.behaviour, s.start_frame, s.end_frame) for s in again.pending()
+        } == pending
+        assert again.pending_count() == len(pending)
+        assert again.person_label("P4") == "Teacher"
+        assert again.resolve_person("P3", 100) == "P1"
+        assert not again.can_undo()  # undo history belongs to the session that made it
+
+
+def test_pending_order(session):
+    assert [s.proposal_id for s in session.pending()] == ["c", "a", "b", "d", "e"]
+    assert [s.proposal_id for s in session.pending(order="confidence")] == list("ebdca")
+    with pytest.raises(ValueError):
+        session.pending(order="loudness")
+
+
+# -- failures and listeners ----------------------------------------------------------------
+
+
+def test_a_write_that_fails_leaves_the_session_as_it_was(project, session):
+    path, store, _ = project
+    session.accept("a")
+    before, pending, undo = by_key(session), session.pending_count(), session.undo_text()
+    # The file becomes unwritable under the app (a drive remounted read-only, say).
+    store._db.execute("PRAGMA query_only = ON")  # test hook: no public way to break a disk
+    with pytest.raises(StoreError, match="read-only"):
+        session.accept("b")
+    with pytest.raises(StoreError):
+        session.undo()
+    with pytest.raises(StoreError):
+        session.merge_people("P1", "P2")
+    assert by_key(session) == before
+    assert (session.pending_count(), session.undo_text()) == (pending, undo)
+    store._db.execute("PRAGMA query_only = OFF")
+    session.undo()  # still undoes the accept, the last decision really made
+    assert actions(path) == ["accept", "undo"]
+
+
+def test_a_full_disk_is_reported_and_loses_nothing_shown(project, session):
+    path, store, _ = project
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")  # test hook: the disk is full now
+    made = 0
+    with pytest.raises(StoreError, match="disk is full"):
+        for i in range(10_000):
+            before = by_key(session)
+            session.add_label(
+                person="P1", behaviour=Behaviour.STANDING, start_frame=i % 2000, end_frame=2999
+            )
+            made += 1
+    assert by_key(session) == before
+    assert len(saved_labels(path)) == made
+
+
+def test_subscribers_hear_every_change_until_they_unsubscribe(session):
+    heard: list[Change] = []
+    unsubscribe = session.subscribe(heard.append)
+    session.subscribe(lambda change: 1 / 0)  # a broken view must not undo a saved decision
+    session.accept("a")
+    session.undo()
+    unsubscribe()
+    session.accept("b")
+    assert [c.label for c in heard] == [
+        "Accept hand raised P1 0:04",
+        "Undo Accept hand raised P1 0:04",
+    ]

@@ -317,3 +317,36 @@ def test_ten_thousand_segments_load_and_take_a_decision(qtbot):
     with qtbot.waitSignal(widget.segment_clicked) as clicked:
         click(qtbot, widget, centre(widget, "l:1"))
     assert clicked.args == ["l:1"]
+
+
+def test_dragging_pans_time_only(qtbot, view):
+    view.zoom_to(20.0, 30.0)
+    rows_top = view.viewport_point(0, 0).y()
+    start = view.viewport_point(25.0, 2.5)
+    end = view.viewport_point(22.0, 0.5)  # to the left (and up, which must not scroll rows)
+    viewport = view.viewport()
+    with qtbot.assertNotEmitted(view.seek_requested):  # a pan is not a click
+        qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+        for i in range(1, 11):
+            qtbot.mouseMove(viewport, start + (end - start) * i / 10)
+        qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    lo, hi = view.visible_range()
+    assert lo == pytest.approx(23.0, abs=0.1) and hi == pytest.approx(33.0, abs=0.1)
+    assert view.viewport_point(0, 0).y() == rows_top
+
+
+def test_an_empty_timeline_still_seeks(qtbot):
+    timebase = Timebase.constant(FPS, 250)
+    widget = TimelineView(timebase)
+    qtbot.addWidget(widget)
+    widget.resize(600, 200)
+    widget.set_segments([])
+    widget.show()
+    qtbot.waitExposed(widget)
+    assert widget.row_labels() == []
+    widget.set_playhead_frame(10_000)  # past the end: clamps to the last frame
+    assert widget.playhead_seconds == timebase.frame_to_seconds(249)
+    t = 5.0 + 0.5 / FPS  # mid-frame: half a frame is more than half a pixel here
+    with qtbot.waitSignal(widget.seek_requested) as seek:
+        click(qtbot, widget, widget.viewport_point(t, 0.5))
+    assert seek.args == [timebase.seconds_to_frame(t)]

@@ -215,9 +215,8 @@ class SegmentLayer(pg.GraphicsObject):
             # A segment that starts off screen keeps its name in view.
             x = max(int(a[i]), left) + 4
             box = QRect(x, int(y0[i]), int(b[i]) - x - 2, int(h[i]))
-            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, box.width())
-            if not text or text == "\u2026":
-                continue
+            if metrics.horizontalAdvance(text) > box.width():
+                continue  # a name cut to "Wri..." is noise; the tooltip has it whole
             status = Status(segment.status)
             if status in (Status.ACCEPTED, Status.CORRECTED):
                 painter.setPen(text_colour_on(Behaviour(segment.behaviour)))

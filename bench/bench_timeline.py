@@ -15,50 +15,26 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from PySide6.QtWidgets import QApplication
 
 from lessonreview.core.domain import Behaviour, Source, Status
+from lessonreview.core.review_session import Change, Segment
 from lessonreview.core.timebase import Timebase
 from lessonreview.gui.timeline_view import TimelineView
 
 FPS = 25.0
 
 
-@dataclass(frozen=True)
-class BenchSegment:
-    key: str
-    person: str
-    behaviour: Behaviour
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
-    status: Status
-    source: Source
-    confidence: float | None
-    evidence: str | None
-    proposal_id: str | None
-    label_id: int | None
-
-
-@dataclass(frozen=True)
-class BenchChange:
-    removed: tuple[str, ...]
-    added: tuple[BenchSegment, ...]
-    people_changed: bool
-    label: str
-
-
-def make_segments(n: int, *, people: int, frame_count: int, seed: int) -> list[BenchSegment]:
+def make_segments(n: int, *, people: int, frame_count: int, seed: int) -> list[Segment]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
         start = rng.randrange(0, frame_count - 2000)
         length = rng.randrange(12, 1500)
         out.append(
-            BenchSegment(
+            Segment(
                 key=f"p:{i}",
                 person=f"P{rng.randint(1, people)}",
                 behaviour=rng.choice(list(Behaviour)),
@@ -119,7 +95,7 @@ def main() -> None:
         if old.key not in view.segment_keys():
             continue
         new = replace(old, key=f"l:{i}", status=Status.ACCEPTED, proposal_id=None, label_id=i)
-        change = BenchChange(removed=(old.key,), added=(new,), people_changed=False, label="Accept")
+        change = Change(removed=(old.key,), added=(new,), people_changed=False, label="Accept")
         t = timed(lambda change=change: view.apply_change(change))
         apply_times.append(t)
         with_paint.append(t + timed(viewport.repaint))

@@ -1,13 +1,12 @@
 """The timeline as a reviewer meets it: rows, clicks, decisions, filter, playhead.
 
-Run under a display (CI uses Xvfb). Segments here are a local stand-in with the fields
-of ``lessonreview.core.review_session.Segment``: the widget relies on those
-attributes only.
+Run under a display (CI uses Xvfb). Segments and changes are the review session's own
+types, made by hand: the widget relies on their attributes only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -15,6 +14,7 @@ from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication, QToolButton, QToolTip
 
 from lessonreview.core.domain import Behaviour, Source, Status
+from lessonreview.core.review_session import Change, Segment
 from lessonreview.core.timebase import Timebase
 from lessonreview.gui.timeline_store import Grouping
 from lessonreview.gui.timeline_view import TimelineView
@@ -23,31 +23,6 @@ pytestmark = pytest.mark.gui
 
 FPS = 25.0
 TIMEBASE = Timebase.constant(FPS, 1500)  # one minute
-
-
-@dataclass(frozen=True)
-class Segment:
-    key: str
-    person: str
-    behaviour: Behaviour
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
-    status: Status
-    source: Source
-    confidence: float | None
-    evidence: str | None
-    proposal_id: str | None
-    label_id: int | None
-
-
-@dataclass(frozen=True)
-class Change:
-    removed: tuple[str, ...]
-    added: tuple[Segment, ...]
-    people_changed: bool
-    label: str
 
 
 def seg(

@@ -128,6 +128,14 @@ def test_a_returned_frame_is_the_callers_own_copy(h264: WrittenVideo) -> None:
         _assert_shows(reader.frame(10), 10)
 
 
+def test_an_uncompressed_bgr_frame_is_also_the_callers_own_copy(tmp_path) -> None:
+    # Frames already in BGR skip the conversion, so they must be copied explicitly.
+    written = write_numbered_video(tmp_path / "raw.avi", n_frames=5, fps=30, codec="rawvideo")
+    with Recording.open(written.path).reader() as reader:
+        reader.frame(3)[:] = 0
+        _assert_shows(reader.frame(3), 3)
+
+
 def test_frames_outside_the_recording_are_refused(h264: WrittenVideo) -> None:
     with Recording.open(h264.path).reader() as reader:
         for bad in (-1, N_FRAMES, 2.5):

@@ -142,7 +142,7 @@ def write_numbered_video(
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=Fraction(round(fps * 1000), 1000))
         stream.width, stream.height = width, height
-        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        stream.pix_fmt = {"mjpeg": "yuvj420p", "rawvideo": "bgr24"}.get(codec, "yuv420p")
         stream.codec_context.time_base = time_base
         stream.time_base = time_base
         stream.options = options

@@ -342,6 +342,9 @@ class FrameReader:
         self._stream = None
         self._decoded: Iterator[av.VideoFrame] | None = None
         self._at: int | None = None  # frame number where the decoder stands
+        # The keyframe the decoder last started from. Frames shown before it that come
+        # out after a seek (an open GOP's leading frames) miss their references.
+        self._floor: int | None = None
         # The last frames decoded, so that stepping back a little costs no seek.
         self._recent: OrderedDict[int, av.VideoFrame] = OrderedDict()
         self._recent_max = max(
@@ -439,7 +442,7 @@ class FrameReader:
             except av.FFmpegError:
                 break
             self._decoded = self._decode_packets()
-            self._at = None
+            self._at, self._floor = None, int(index.keyframe_pts[k])
             try:
                 self._decode_to(n, just_sought=True)
                 return
@@ -464,7 +467,7 @@ class FrameReader:
                     return
                 continue
             stamp = frame.pts if frame.pts is not None else frame.dts
-            if stamp is None:
+            if stamp is None or (self._floor is not None and stamp < self._floor):
                 continue
             if stamp > target:
                 if first:
@@ -509,14 +512,21 @@ class FrameReader:
         """Reopen the file: the one sure way back to the first frame."""
         if self._container is not None:
             self._container.close()
-        self._container = av.open(str(self.recording.path), mode="r")
+        try:
+            self._container = av.open(str(self.recording.path), mode="r")
+        except (av.FFmpegError, OSError) as e:
+            raise RecordingError(
+                self.recording.path,
+                f"it can no longer be opened ({e})",
+                "Check that the file was not moved or deleted and that its drive is connected.",
+            ) from e
         self._stream = self._container.streams[self.recording._index.stream_index]
         # Frame threads decode forward about 1.7x faster on 2 cores, but lose the
         # frames around a decode error, so a damaged file gets slice threads only.
         damaged = self.recording.damaged_at_s is not None
         self._stream.codec_context.thread_type = "SLICE" if damaged else "AUTO"
         self._decoded = self._decode_packets()
-        self._at = None
+        self._at = self._floor = None
 
     def _remember(self, n: int, frame: av.VideoFrame) -> None:
         self._recent[n] = frame
@@ -536,6 +546,8 @@ def _keyframe_at_or_before(index: _StreamIndex, pts: int) -> int:
 
 def _to_bgr(frame: av.VideoFrame) -> np.ndarray:
     image = frame.to_ndarray(format="bgr24")
-    if image.base is not None or not image.flags.c_contiguous:
-        image = np.ascontiguousarray(image).copy()
+    # The conversion writes a fresh buffer, except for a frame already in BGR: then the
+    # array views the decoded frame, which the reader keeps, so the caller gets a copy.
+    if frame.format.name == "bgr24" or not image.flags.c_contiguous:
+        image = np.array(image, order="C", copy=True)
     return image

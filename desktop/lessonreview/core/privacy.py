@@ -140,21 +140,21 @@ def _blur_ellipse(out: np.ndarray, ell: FaceEllipse, *, strength: float) -> None
     cells = max(2.0, 6.0 / strength)
     cells_x = max(1, round(cells * w / (2 * ell.ax)))
     cells_y = max(1, round(cells * h / (2 * ell.ay)))
+    # Averaged down to a few cells, smoothed there (cheap at that size), and scaled
+    # back up bilinearly: no detail survives, and no block edges for the eye to read.
     small = cv2.resize(roi, (cells_x, cells_y), interpolation=cv2.INTER_AREA)
-    # Bilinear upscaling of a few cells leaves no block edges for the eye to latch on;
-    # the Gaussian then smooths the remaining ramps.
+    small = cv2.GaussianBlur(small, (0, 0), sigmaX=0.6, borderType=cv2.BORDER_REPLICATE)
     hidden = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-    hidden = cv2.GaussianBlur(hidden, (0, 0), sigmaX=max(1.0, min(ell.ax, ell.ay) / 4))
 
-    mask = np.zeros((h, w), dtype=np.float32)
+    mask = np.zeros((h, w), dtype=np.uint8)
     centre = (round((ell.cx - x0) * 16), round((ell.cy - y0) * 16))
     axes = (round(ell.ax * 16), round(ell.ay * 16))
-    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, thickness=-1, lineType=cv2.LINE_AA, shift=4)
-    # Feather outwards only: after the blur the ellipse's edge is at 0.5, doubled to 1,
-    # so everything inside the ellipse is fully hidden.
-    mask = np.minimum(1.0, 2.0 * cv2.GaussianBlur(mask, (0, 0), sigmaX=feather))[..., None]
-    blended = hidden.astype(np.float32) * mask + roi.astype(np.float32) * (1.0 - mask)
-    roi[:] = np.rint(blended).astype(np.uint8)
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 255, thickness=-1, lineType=cv2.LINE_AA, shift=4)
+    # Feather outwards only: after the blur the ellipse's edge is at half, doubled (with
+    # saturation) to full, so everything inside the ellipse is fully hidden.
+    mask = cv2.GaussianBlur(mask, (0, 0), sigmaX=feather)
+    weight = np.minimum(mask.astype(np.float32) * (2.0 / 255.0), 1.0)
+    roi[:] = cv2.blendLinear(hidden, roi, weight, 1.0 - weight)
 
 
 class FaceRegionIndex:

@@ -450,3 +450,42 @@ def test_still_wrist_noise_of_real_poses_is_below_the_writing_threshold(students
     below = sum(x < CONFIG.writing_motion for x in steps) / len(steps)
     print(f"still-wrist pairs below the writing threshold: {below:.2f} of {len(steps)}")
     assert below >= 0.6
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_desk_postures_never_overlap_and_respect_their_minimum_durations(students, seed):
+    """A long, shuffled lesson for one person: reading, writing, head on the desk,
+    looking up, and moments without a pose, in random blocks."""
+    rng = np.random.default_rng(100 + seed)
+    s, side = desk_students(students)[seed % 3]
+    kp, box = pose(s), person_box(s)
+    rest = pose(resting_students(students)[0])
+    up = pose(next(x for x in students if x["label"] == 3))
+    samples: list[tuple[np.ndarray | None, Box]] = []
+    while len(samples) < 240:
+        n = int(rng.integers(1, 30))
+        kind = rng.choice(["read", "write", "rest", "up", "none"])
+        if kind == "write":
+            samples += [(m, box) for m in write_strokes(kp, box, side, rng, n)]
+        else:
+            base = {"read": kp, "rest": rest, "up": up, "none": None}[kind]
+            samples += [(None if base is None else jittered(base, rng, 0.01), box)] * n
+    tb = constant_timebase(len(samples))
+    found = propose([track("P1", samples, tb)], tb)
+    desk = [
+        p
+        for p in found
+        if p.behaviour in (Behaviour.READING, Behaviour.WRITING, Behaviour.HEAD_DOWN)
+    ]
+    assert desk, "a lesson this long should hold some desk posture"
+    desk.sort(key=lambda p: p.start_frame)
+    for a, b in zip(desk, desk[1:], strict=False):
+        assert a.end_frame <= b.start_frame, (a, b)
+    minimum = {
+        Behaviour.READING: CONFIG.reading_min_s,
+        Behaviour.WRITING: CONFIG.writing_min_s,
+        Behaviour.HEAD_DOWN: CONFIG.head_down_min_s,
+    }
+    for p in found:
+        assert 0 <= p.start_frame < p.end_frame <= tb.frame_count
+        assert p.end_s - p.start_s >= minimum.get(p.behaviour, 0.0) - 1e-9

@@ -99,7 +99,9 @@ def propose(
     """
     found: list[tuple[str, Behaviour, int, int, float, str]] = []
     for track in tracks:
-        observations = sorted(track.observations, key=lambda o: o.frame)
+        # One observation per frame: a duplicate would make a zero-length sample.
+        by_frame = {o.frame: o for o in reversed(track.observations)}
+        observations = [by_frame[f] for f in sorted(by_frame)]
         if not any(o.keypoints is not None for o in observations):
             continue
         feats = [features(o, config) for o in observations]

@@ -23,6 +23,7 @@ from video_samples import (
     numbered_frame,
     read_frame_number,
     remux,
+    rotate_on_display,
     write_numbered_video,
 )
 
@@ -170,6 +171,17 @@ def test_a_stream_without_timestamps_is_still_read_exactly(h264, tmp_path) -> No
     with recording.reader() as reader:
         for n in [0, 1, 2, 50, 49, 119, 3]:
             _assert_shows(reader.frame(n), n)
+
+
+def test_a_phone_video_marked_as_turned_is_read_upright(h264, tmp_path) -> None:
+    path = rotate_on_display(h264.path, tmp_path / "phone.mp4")
+    recording = Recording.open(path)
+    assert (recording.width, recording.height) == (240, 320)
+    with recording.reader() as reader:
+        for n in (0, 57, 3):
+            shown = reader.frame(n)
+            assert shown.shape == (320, 240, 3) and shown.flags.c_contiguous
+            _assert_shows(cv2.rotate(shown, cv2.ROTATE_90_COUNTERCLOCKWISE), n)
 
 
 # --- stills ----------------------------------------------------------------------------

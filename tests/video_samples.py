@@ -12,6 +12,7 @@ motion and use P and B frames rather than copying one picture.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -188,4 +189,17 @@ def cut_file(source: str | os.PathLike, target: str | os.PathLike, *, keep: floa
     """Copy the first ``keep`` fraction of a file's bytes: a recording cut off part-way."""
     data = Path(source).read_bytes()
     Path(target).write_bytes(data[: int(len(data) * keep)])
+    return Path(target)
+
+
+def rotate_on_display(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Copy an MP4 and mark it "show turned 90 degrees clockwise", as a phone held
+    upright marks its sideways-stored video (the track's display matrix)."""
+    data = Path(source).read_bytes()
+    identity = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    turned = struct.pack(">9I", 0, 0x10000, 0, 0xFFFF0000, 0, 0, 0, 0, 0x40000000)
+    at = data.rfind(identity)  # the track header's matrix comes after the movie header's
+    if at < 0:
+        raise ValueError(f"{source}: no display matrix found")
+    Path(target).write_bytes(data[:at] + turned + data[at + len(identity) :])
     return Path(target)

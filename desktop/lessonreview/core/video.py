@@ -20,6 +20,10 @@ so going back or far ahead restarts from the first frame.
 A file cut off part-way (a copy or recording interrupted) opens when its container allows
 it, with ``damaged_at_s`` set and the index covering only the readable part. An MP4 whose
 index ('moov' box) was at the end and got cut off cannot be read at all and says so.
+Damage in the middle is not seen at open: a reader's ``frames()`` stops there.
+
+Frames come out as a player shows them: a video marked to be turned (phones) is turned,
+and ``width``/``height`` are those of the turned frame.
 """
 
 from __future__ import annotations
@@ -226,7 +230,8 @@ def _open_video(path: Path) -> Recording:
         _index=index,
     )
     # Decode the first frame now, so that a file which indexes but does not decode is
-    # refused here rather than in the middle of a review; its size is the true one.
+    # refused here rather than in the middle of a review; its size is the true one, as
+    # shown (turned upright when the file says so).
     try:
         with recording.reader() as reader:
             first = reader.frame(0)
@@ -546,6 +551,12 @@ def _keyframe_at_or_before(index: _StreamIndex, pts: int) -> int:
 
 def _to_bgr(frame: av.VideoFrame) -> np.ndarray:
     image = frame.to_ndarray(format="bgr24")
+    # Phones store portrait video sideways with a display matrix saying how to turn it;
+    # people are detected upright only, so frames are turned as a player would show them.
+    # rotation is counterclockwise degrees of the matrix, as is np.rot90's k.
+    turns = round(frame.rotation / 90) % 4
+    if turns:
+        return np.ascontiguousarray(np.rot90(image, turns))
     # The conversion writes a fresh buffer, except for a frame already in BGR: then the
     # array views the decoded frame, which the reader keeps, so the caller gets a copy.
     if frame.format.name == "bgr24" or not image.flags.c_contiguous:

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from lessonreview.core.domain import Behaviour, Status
 from lessonreview.gui.colours import (
@@ -44,13 +44,13 @@ _LABEL_LIMIT = 300  # texts drawn in segments per paint; beyond that they are no
 
 
 class SegmentLayer(pg.GraphicsObject):
-    """Draws every segment of a ``SegmentStore`` in one item, only where Qt asks.
+    """Draws every segment of a ``SegmentStore`` in one item.
 
-    Qt passes the exposed rectangle (the whole view after a zoom, a thin strip when
-    only the playhead moved); the paint selects the segments crossing it with numpy,
-    merges those that fall on the same pixels, and draws each behaviour and status as
-    one batch of rectangles in device pixels, so outlines and hatching stay crisp at
-    any zoom.
+    A drawing selects the segments in the visible range with numpy, merges those that
+    fall on the same pixels, and draws each behaviour and status as one batch of
+    rectangles in device pixels, so outlines and hatching stay crisp at any zoom. The
+    result is kept as a pixmap until the segments, the rows, the selection or the view
+    change (``invalidate``), so the playhead passing over it costs a blit.
     """
 
     def __init__(self, store: SegmentStore, layout: RowLayout, *, duration_s: float) -> None:
@@ -62,12 +62,7 @@ class SegmentLayer(pg.GraphicsObject):
         self._version = 0
         self._cache: QPixmap | None = None
         self._cache_key: tuple | None = None
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self._band = QColor("#F2F2F2")
-
-    @property
-    def layout(self) -> RowLayout:
-        return self._layout
 
     def set_layout(self, layout: RowLayout) -> None:
         self.prepareGeometryChange()
@@ -107,7 +102,7 @@ class SegmentLayer(pg.GraphicsObject):
         # the data or the view changes: the playhead moves 25 times a second and each
         # move exposes a strip of this item, which must not cost a full drawing.
         transform = painter.transform()
-        view = self.viewRect() or option.exposedRect
+        view = self.viewRect() or self.boundingRect()
         device = transform.mapRect(view).toAlignedRect()
         if device.isEmpty():
             return
@@ -125,7 +120,8 @@ class SegmentLayer(pg.GraphicsObject):
                 target.setFont(painter.font())
                 target.setRenderHint(QPainter.RenderHint.Antialiasing, False)
                 target.translate(-device.left(), -device.top())
-                self._render(target, view, to_px, (device.left() - 4, device.right() + 4))
+                clip = (device.left() - 4, device.right() + 4)
+                self._render(target, view=view, to_px=to_px, clip=clip)
             finally:
                 target.end()
             self._cache_key = key
@@ -134,27 +130,34 @@ class SegmentLayer(pg.GraphicsObject):
         painter.drawPixmap(device.topLeft(), self._cache)
         painter.restore()
 
-    def _render(self, painter: QPainter, view: QRectF, to_px, clip: tuple[int, int]) -> None:
-        """Draw the visible range, in viewport pixels."""
+    def _render(self, painter: QPainter, *, view: QRectF, to_px, clip: tuple[int, int]) -> None:
+        """Draw the visible range, in viewport pixels.
+
+        ``to_px`` is (x scale, x offset, y scale, y offset) from the view's seconds and
+        rows to viewport pixels; ``clip`` the leftmost and rightmost columns worth drawing.
+        """
         store = self._store
         row, top, height = self.placement()
         slot = self.selected_slot
         selected = slot is not None and slot < store.size and row[slot] >= 0
-        self._paint_rows(painter, to_px, clip, int(row[slot]) if selected else None)
+        self._paint_rows(
+            painter, to_px=to_px, clip=clip, selected_row=int(row[slot]) if selected else None
+        )
         if not store.size:
             return
         n = store.size
         visible = (row >= 0) & (store.x1[:n] >= view.left()) & (store.x0[:n] <= view.right())
         slots = np.nonzero(visible)[0]
         if len(slots):
-            boxes = _device_boxes(store, slots, top, height, to_px, clip)
-            self._paint_segments(painter, slots, boxes)
-            self._paint_labels(painter, slots, boxes, left=clip[0] + 4)
+            boxes = _device_boxes(store, slots, top=top, height=height, to_px=to_px, clip=clip)
+            self._paint_segments(painter, slots, boxes=boxes)
+            self._paint_labels(painter, slots, boxes=boxes, left=clip[0] + 4)
         if selected:
             one = np.array([slot])
-            self._paint_selection(painter, _device_boxes(store, one, top, height, to_px, clip))
+            box = _device_boxes(store, one, top=top, height=height, to_px=to_px, clip=clip)
+            self._paint_selection(painter, box)
 
-    def _paint_rows(self, painter: QPainter, to_px, clip, selected_row: int | None) -> None:
+    def _paint_rows(self, painter: QPainter, *, to_px, clip, selected_row: int | None) -> None:
         _, _, sy, ty = to_px
 
         def band(r: int) -> QRect:
@@ -169,11 +172,11 @@ class SegmentLayer(pg.GraphicsObject):
             painter.setBrush(QColor(*SELECTION_BAND_RGBA))
             painter.drawRect(band(selected_row))
 
-    def _paint_segments(self, painter: QPainter, slots: np.ndarray, boxes) -> None:
+    def _paint_segments(self, painter: QPainter, slots: np.ndarray, *, boxes) -> None:
         store = self._store
         a, b, y0, h = boxes
         group = store.status[slots].astype(np.int64) * len(BEHAVIOURS) + store.behaviour[slots]
-        a, b, y0, h, group = _merge_runs(a, b, y0, h, group)
+        a, b, y0, h, group = _merge_runs(a, b, y0=y0, h=h, group=group)
         # drawRect's convention: a one-pixel outline covers x .. x + width inclusive.
         w, hh = (b - a - 1), (h - 1)
         # An outline would swallow the colour of a bar this narrow: fill it only.
@@ -200,7 +203,7 @@ class SegmentLayer(pg.GraphicsObject):
                         painter, rects, behaviour, status, thin=thin, outlined=outlined
                     )
 
-    def _paint_labels(self, painter: QPainter, slots: np.ndarray, boxes, *, left: int) -> None:
+    def _paint_labels(self, painter: QPainter, slots: np.ndarray, *, boxes, left: int) -> None:
         """Name the behaviour (or, in rows of behaviours, the person) inside wide segments."""
         metrics = QFontMetrics(painter.font())
         a, b, y0, h = boxes
@@ -244,10 +247,10 @@ class SegmentLayer(pg.GraphicsObject):
         painter.drawRect(rect.adjusted(-6, -6, 5, 5))
 
 
-def _device_boxes(store: SegmentStore, slots, top, height, to_px, clip):
+def _device_boxes(store: SegmentStore, slots, *, top, height, to_px, clip):
     """Left, right, top and height in whole device pixels, at least MIN_SEGMENT_PX wide.
 
-    Clipped to the exposed columns: zoomed in on a long lesson, a segment can be
+    Clipped to the visible columns: zoomed in on a long lesson, a segment can be
     millions of pixels wide, and a dashed outline that long costs real time.
     """
     sx, tx, sy, ty = to_px
@@ -262,7 +265,7 @@ def _device_boxes(store: SegmentStore, slots, top, height, to_px, clip):
     return a, b, y0, h
 
 
-def _merge_runs(a, b, y0, h, group):
+def _merge_runs(a, b, *, y0, h, group):
     """Merge rectangles of one style and lane that overlap on screen into one.
 
     When zoomed out, hundreds of short segments land on the same few pixels; drawing
@@ -291,27 +294,8 @@ def _merge_runs(a, b, y0, h, group):
 class TimeAxisItem(pg.AxisItem):
     """A time ruler in minutes and seconds, with steps a person counts in (5 s, 1 min...)."""
 
-    _STEPS = (
-        0.01,
-        0.02,
-        0.05,
-        0.1,
-        0.2,
-        0.5,
-        1,
-        2,
-        5,
-        10,
-        15,
-        30,
-        60,
-        120,
-        300,
-        600,
-        900,
-        1800,
-        3600,
-    )
+    _STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30)  # seconds
+    _STEPS += (60, 120, 300, 600, 900, 1800, 3600)  # minutes, up to an hour
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float):
         span = abs(maxVal - minVal)

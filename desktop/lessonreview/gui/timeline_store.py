@@ -146,7 +146,7 @@ class SegmentStore:
             setattr(self, name, new)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class RowLayout:
     """Which row each segment goes to: ``row_of`` below gives -1 for a hidden one."""
 
@@ -199,7 +199,7 @@ def build_layout(
     )
 
 
-def pack_lanes(store: SegmentStore, row: np.ndarray, rows: set[int] | None = None) -> None:
+def pack_lanes(store: SegmentStore, row: np.ndarray, *, rows: set[int] | None = None) -> None:
     """Stack overlapping segments of a row in lanes, each cluster on its own.
 
     A segment that overlaps nothing in its row gets the row's full height; a run of

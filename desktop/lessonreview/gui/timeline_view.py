@@ -93,7 +93,9 @@ class TimelineView(QWidget):
         self._vb.invertY(True)
         self._vb.disableAutoRange()
 
-        self._layer = SegmentLayer(self._store, self._make_layout(), duration_s=self._duration())
+        self._layer_layout = self._make_layout()
+        self._layer_people: set[str] = set()
+        self._layer = SegmentLayer(self._store, self._layer_layout, duration_s=self._duration())
         self._vb.addItem(self._layer, ignoreBounds=True)
         self._playhead = pg.InfiniteLine(
             pos=0.0, angle=90, movable=False, pen=pg.mkPen(PLAYHEAD_HEX, width=2)
@@ -150,7 +152,7 @@ class TimelineView(QWidget):
             store.add(segment)
         self._refresh_selection_slot()
         present = store.people_present()
-        if getattr(change, "people_changed", False) or present != self._layer_people:
+        if change.people_changed or present != self._layer_people:
             self._relayout()
             return
         added = [store.slot_of(s.key) for s in change.added]
@@ -158,7 +160,7 @@ class TimelineView(QWidget):
         rows.update(row[added].tolist())
         rows.discard(-1)
         if rows:
-            pack_lanes(store, row, rows)
+            pack_lanes(store, row, rows=rows)
         self._layer.invalidate()
 
     def refresh_labels(self) -> None:

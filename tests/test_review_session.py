@@ -10,6 +10,7 @@ import pytest
 from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo, Source, Status
 from lessonreview.core.label_store import LabelStore, StoreError
 from lessonreview.core.review_session import Change, ReviewSession
+from lessonreview.core.timebase import Timebase
 
 FPS = 25.0
 FRAMES = 3000  # two minutes
@@ -349,6 +350,17 @@ def test_a_label_may_end_at_the_last_frame(project, session):
     assert (seg.start_s, seg.end_s) == (0.0, FRAMES / FPS)
 
 
+def test_seconds_come_from_the_recordings_own_timestamps(project):
+    # A variable-frame-rate phone recording: frame 3 is shown late, after a stall.
+    _, store, rid = project
+    timebase = Timebase.from_presentation_times([0.0, 0.04, 0.08, 0.50, 0.54, 0.58])
+    s = ReviewSession(store, rid, timebase=timebase, reviewer="Ann")
+    s.add_proposals([proposal("v", "P1", Behaviour.STANDING, 1, 4)])
+    s.correct("v", start_frame=3, end_frame=6)  # to the very end of the recording
+    (label,) = store.labels(rid)
+    assert (label.start_s, label.end_s) == pytest.approx((0.50, 0.62))
+
+
 def test_deciding_on_a_proposal_that_is_not_pending_is_an_error(session):
     session.accept("a")
     with pytest.raises(KeyError):
@@ -371,6 +383,8 @@ def test_merge_moves_pending_and_saved_segments_and_overlays(session):
         session.add_label(person="P3", behaviour=Behaviour.STANDING, start_frame=0, end_frame=5)
     with pytest.raises(ValueError):
         session.merge_people("P1", "P1")
+    with pytest.raises(ValueError, match="no P99"):
+        session.merge_people("P99", "P2")
 
     session.undo()
     assert session.resolve_person("P3", 50) == "P3"

@@ -11,6 +11,7 @@ without any command having to remember it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
@@ -315,6 +316,63 @@ class SplitPerson(Command):
         for lab in self.plan.before:
             _save(ctx, lab)
         _save_person(ctx, None, self.new_id)
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """A merge (``person`` became ``into``) or a split (``person``'s frames from ``at``
+    on became ``into``). ``order`` is the log entry that made it: changes are replayed
+    in the order the reviewer made them, since a later one may act on an earlier one's
+    result (split P1, then merge P4 into the new person)."""
+
+    order: int
+    person: str
+    into: str
+    at: int | None = None  # None for a merge
+
+
+def identity_changes(people: Iterable[PersonRow]) -> list[IdentityChange]:
+    changes = []
+    for row in people:
+        if row.split_of is not None:
+            order = row.split_decision_id or 0
+            changes.append(IdentityChange(order, row.split_of, row.person_id, row.split_from_frame))
+        if row.merged_into is not None:
+            changes.append(
+                IdentityChange(row.merge_decision_id or 0, row.person_id, row.merged_into)
+            )
+    return sorted(changes, key=lambda c: c.order)
+
+
+def resolve(track_id: str, frame: int, changes: list[IdentityChange]) -> str:
+    """The person an analysis track is at ``frame``, after the identity changes."""
+    person = track_id
+    for change in changes:
+        if change.person == person and (change.at is None or frame >= change.at):
+            person = change.into
+    return person
+
+
+def cut(
+    proposal: Proposal, changes: list[IdentityChange], seconds: Callable[[int], float]
+) -> list[Proposal]:
+    """A proposal as the identity changes leave it: the same cut SplitPerson makes to
+    saved labels. A piece after a split point gets the id ``"<id>@<frame>"``."""
+    pieces = [proposal]
+    for change in changes:
+        out = []
+        for p in pieces:
+            if p.person == change.person and change.at is None:
+                p = replace(p, person=change.into)
+            elif p.person == change.person and p.end_frame > change.at:
+                if p.start_frame < change.at:
+                    at_s = seconds(change.at)
+                    out.append(replace(p, end_frame=change.at, end_s=at_s))
+                    p = replace(p, id=f"{p.id}@{change.at}", start_frame=change.at, start_s=at_s)
+                p = replace(p, person=change.into)
+            out.append(p)
+        pieces = out
+    return pieces
 
 
 class RenamePerson(Command):

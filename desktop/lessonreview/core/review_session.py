@@ -27,10 +27,14 @@ from lessonreview.core.review_commands import (
     Command,
     DecideProposal,
     EditLabel,
+    IdentityChange,
     MergePeople,
     RenamePerson,
     SplitPerson,
+    cut,
     describe,
+    identity_changes,
+    resolve,
 )
 
 log = logging.getLogger(__name__)
@@ -97,17 +101,6 @@ class _Context:
         return float(self.clock.frame_to_seconds(frame))
 
 
-@dataclass(frozen=True)
-class _IdentityChange:
-    """A merge (``person`` became ``into``) or a split (``person``'s frames from ``at``
-    on became ``into``), in the order the reviewer made them."""
-
-    order: int
-    person: str
-    into: str
-    at: int | None = None  # None for a merge
-
-
 def _person_sort_key(person: str) -> tuple[str, int, str]:
     m = re.fullmatch(r"([A-Za-z]*)(\d+)", person)
     return (m.group(1), int(m.group(2)), "") if m else (person, -1, person)
@@ -126,6 +119,12 @@ class ReviewSession:
         self._proposals: dict[str, Proposal] = {}  # as the analysis gave them
         self._tracks: set[str] = set()
         self._pending: dict[str, Proposal] = {}
+        # The proposals cut by the identity changes: (proposal key, piece key, piece,
+        # its segment), and the changes they were cut by.
+        self._cut: list[tuple[str, str, Proposal, Segment]] | None = None
+        self._cut_by: list[IdentityChange] = []
+        self._cut_people: set[str] = set()
+        self._label_segments: dict[int, tuple[Label, Segment]] = {}
         self._segments: dict[str, Segment] = {}
         self._undo: list[Command] = []
         self._redo: list[Command] = []
@@ -178,13 +177,7 @@ class ReviewSession:
     def resolve_person(self, track_id: str, frame: int) -> str:
         """The person the analysis' track ``track_id`` is at ``frame``, after the
         reviewer's merges and splits (for drawing overlays)."""
-        person = track_id
-        for change in self._identity_changes():
-            if change.person != person:
-                continue
-            if change.at is None or frame >= change.at:
-                person = change.into
-        return person
+        return resolve(track_id, frame, identity_changes(self._ctx.people.values()))
 
     # -- proposals -----------------------------------------------------------------
 
@@ -206,6 +199,7 @@ class ReviewSession:
                 pid = f"{proposal.id}~{n}"
             self._proposals[pid] = replace(proposal, id=pid)
             self._tracks.add(proposal.person)
+        self._cut = None
         return self._changed(lambda: None, "Add proposals")
 
     def add_people(self, track_ids: Iterable[str]) -> Change:
@@ -302,16 +296,14 @@ class ReviewSession:
 
     def merge_people(self, keep: str, absorb: str) -> Change:
         """``absorb`` is the same person as ``keep``: all their segments become ``keep``'s."""
-        keep, absorb = self._live_person(keep), self._live_person(absorb)
+        keep, absorb = self._known_person(keep), self._known_person(absorb)
         if keep == absorb:
             raise ValueError(f"cannot merge {keep} with itself")
-        if absorb not in self._known_people():
-            raise ValueError(f"there is no {absorb} in this recording")
         return self._run(MergePeople(keep, absorb))
 
     def split_person(self, person: str, *, at_frame: int) -> Change:
         """From ``at_frame`` on, ``person``'s track is someone else: a new person."""
-        person = self._live_person(person)
+        person = self._known_person(person)
         if not 0 < at_frame < self._ctx.clock.frame_count:
             raise ValueError(f"split frame {at_frame} is outside the recording")
         numbers = [
@@ -324,7 +316,7 @@ class ReviewSession:
     def rename_person(self, person: str, name: str) -> Change:
         """Give ``person`` a name of the reviewer's choosing ("" clears it); the
         pseudonym stays what the files and exports use to tell people apart."""
-        person = self._live_person(person)
+        person = self._known_person(person)
         before = self._ctx.people.get(person)
         new_name = name.strip() or None
         if (before.name if before else None) == new_name:
@@ -394,9 +386,10 @@ class ReviewSession:
             raise
         self._refresh()
         after = self._segments
+        # Unchanged segments are the very same objects: "is" settles most comparisons.
         change = Change(
-            removed=tuple(k for k, s in before.items() if after.get(k) != s),
-            added=tuple(s for k, s in after.items() if before.get(k) != s),
+            removed=tuple(k for k, s in before.items() if not _same(after.get(k), s)),
+            added=tuple(s for k, s in after.items() if not _same(before.get(k), s)),
             people_changed=self._people_view() != people_before,
             label=label,
         )
@@ -409,65 +402,45 @@ class ReviewSession:
         return change
 
     def _refresh(self) -> None:
-        """Derive the pending proposals and the segments from the saved state."""
+        """Derive the pending proposals and the segments from the saved state.
+
+        Runs after every call, so it reuses what did not change: the proposals' pieces
+        (recut only when people were merged or split) and each segment object, which
+        also makes the before/after comparison mostly identity checks.
+        """
+        changes = identity_changes(self._ctx.people.values())
+        if self._cut is None or self._cut_by != changes:
+            self._cut = [
+                (proposal.key, piece.key, piece, _proposal_segment(piece))
+                for proposal in self._proposals.values()
+                for piece in cut(proposal, changes, self._ctx.seconds)
+            ]
+            self._cut_by = changes
+            self._cut_people = {piece.person for _, _, piece, _ in self._cut}
         decided = {lab.proposal_key for lab in self._ctx.labels.values() if lab.proposal_key}
-        changes = self._identity_changes()
         pending: dict[str, Proposal] = {}
+        segments: dict[str, Segment] = {}
         keys: set[str] = set()
-        for proposal in self._proposals.values():
-            if proposal.key in decided:
+        for raw_key, key, piece, segment in self._cut:
+            if raw_key in decided or key in decided or key in keys:
                 continue
-            for piece in self._pieces(proposal, changes):
-                if piece.key not in decided and piece.key not in keys:
-                    keys.add(piece.key)
-                    pending[piece.id] = piece
-        self._pending = pending
-        segments = {f"p:{p.id}": _proposal_segment(p) for p in pending.values()}
+            keys.add(key)
+            pending[piece.id] = piece
+            segments[segment.key] = segment
+        cached = self._label_segments
+        self._label_segments = {}
         for lab in self._ctx.labels.values():
-            if lab.status is not Status.REJECTED:
-                segments[f"l:{lab.id}"] = _label_segment(lab)
+            if lab.status is Status.REJECTED:
+                continue
+            old = cached.get(lab.id)
+            segment = old[1] if old is not None and old[0] is lab else _label_segment(lab)
+            self._label_segments[lab.id] = (lab, segment)
+            segments[segment.key] = segment
+        self._pending = pending
         self._segments = segments
 
-    def _pieces(self, proposal: Proposal, changes: list[_IdentityChange]) -> list[Proposal]:
-        # The same cut SplitPerson makes to saved labels, applied to a proposal.
-        pieces = [proposal]
-        for change in changes:
-            out = []
-            for p in pieces:
-                if p.person == change.person and change.at is None:
-                    p = replace(p, person=change.into)
-                elif p.person == change.person and p.end_frame > change.at:
-                    if p.start_frame < change.at:
-                        at_s = self._ctx.seconds(change.at)
-                        out.append(replace(p, end_frame=change.at, end_s=at_s))
-                        p = replace(
-                            p, id=f"{p.id}@{change.at}", start_frame=change.at, start_s=at_s
-                        )
-                    p = replace(p, person=change.into)
-                out.append(p)
-            pieces = out
-        return pieces
-
-    def _identity_changes(self) -> list[_IdentityChange]:
-        changes = []
-        for row in self._ctx.people.values():
-            if row.split_of is not None:
-                changes.append(
-                    _IdentityChange(
-                        row.split_decision_id or 0,
-                        row.split_of,
-                        row.person_id,
-                        row.split_from_frame,
-                    )
-                )
-            if row.merged_into is not None:
-                changes.append(
-                    _IdentityChange(row.merge_decision_id or 0, row.person_id, row.merged_into)
-                )
-        return sorted(changes, key=lambda c: c.order)
-
     def _known_people(self) -> set[str]:
-        known = set(self._tracks) | {p.person for p in self._pending.values()}
+        known = self._tracks | self._cut_people
         known |= {lab.person for lab in self._ctx.labels.values()}
         for row in self._ctx.people.values():
             known |= {row.person_id, row.merged_into, row.split_of} - {None}
@@ -483,6 +456,14 @@ class ReviewSession:
         row = self._ctx.people.get(person)
         if row is not None and row.merged_into:
             raise ValueError(f"{person} was merged into {row.merged_into}")
+        return person
+
+    def _known_person(self, person: str) -> str:
+        # A label may name a person the tracker missed; a merge, split or name needs
+        # someone who is already there.
+        person = self._live_person(person)
+        if person not in self._known_people():
+            raise ValueError(f"there is no {person} in this recording")
         return person
 
     def _pending_proposal(self, proposal_id: str) -> Proposal:
@@ -541,6 +522,10 @@ class ReviewSession:
             start_s=self._ctx.seconds(start),
             end_s=self._ctx.seconds(end),
         )
+
+
+def _same(a: Segment | None, b: Segment) -> bool:
+    return a is b or a == b
 
 
 def _reviewer(name: str) -> str:

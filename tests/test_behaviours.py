@@ -270,7 +270,7 @@ def test_a_whole_upright_body_is_standing_even_without_a_sitting_history(student
     tb = constant_timebase(8)
     stood = of(propose([track("P1", samples, tb)], tb), Behaviour.STANDING)
     assert [(p.start_frame, p.end_frame) for p in stood] == [(0, 40)]
-    assert "straight legs" in stood[0].evidence
+    assert "legs visible, straight and upright" in stood[0].evidence
 
 
 # --- reading, writing, head down --------------------------------------------------------
@@ -319,7 +319,8 @@ def test_a_still_wrist_is_reading_and_a_moving_wrist_is_writing(students):
         assert [(p.behaviour, p.start_frame, p.end_frame) for p in found] == [
             (Behaviour.READING, 0, 80)
         ], s["frame"]
-        assert "wrists still near the desk" in found[0].evidence
+        assert "a wrist near the desk, little wrist motion" in found[0].evidence
+        assert re.search(r"in 1[4-6] of 16 samples \(8\.0 s\)", found[0].evidence)
 
         moving = [(m, box) for m in write_strokes(kp, box, side, rng, 16)]
         found = propose([track("P1", moving, tb)], tb)

@@ -78,6 +78,7 @@ class _Sample:
     met: bool
     margin: float = 0.0
     note: str = ""  # e.g. which wrist was raised
+    measured: tuple[float, ...] = ()  # e.g. standing's rise and box growth
 
 
 @dataclass(frozen=True)
@@ -206,16 +207,15 @@ def _standing_samples(feats: list[PostureFeatures], config: RuleConfig) -> list[
             continue
         rise = (usual_y - f.shoulder_y) / usual_scale
         growth = f.box.height / usual_h
-        note = f"{rise:.1f}|{growth:.1f}"
         if rise >= config.stand_rise and growth >= config.stand_box_growth:
             margin = (
                 _unit((rise - config.stand_rise) / 0.5)
                 + _unit((growth - config.stand_box_growth) / 0.3)
             ) / 2
-            out.append(_Sample(True, margin, note))
+            out.append(_Sample(True, margin, measured=(rise, growth)))
         else:
             staying = rise >= config.stand_rise_exit and growth >= config.stand_box_growth_exit
-            out.append(_Sample(False, 0.0 if staying else -1.0, note))
+            out.append(_Sample(False, 0.0 if staying else -1.0))
     return out
 
 
@@ -284,9 +284,9 @@ def _segments(labels: list, line: _Timeline, config: RuleConfig, minimum: dict):
     """Segments of the labels in ``minimum`` (label -> shortest duration in seconds).
 
     Samples of one label are chained across breaks of up to ``max_gap_s``; chains too
-    short are dropped, and chaining runs once more over the room they leave. Because
-    every kept chain is longer than any bridged break, a second pass never swallows a
-    segment of another label, so labels of one sequence never overlap.
+    short are dropped, and chaining runs once more over the room they leave (a too-short
+    spell of writing inside reading no longer splits the reading). A chain never spans a
+    sample of another kept label, so the labels of one sequence never overlap.
     """
     labels = list(labels)
     for _ in range(2):
@@ -390,7 +390,7 @@ def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
 def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:
     met = [v for v in verdicts if v.met]
     legs = sum(v.note == "legs" for v in met)
-    measured = [tuple(map(float, v.note.split("|"))) for v in met if "|" in v.note]
+    measured = [v.measured for v in met if v.measured]
     parts = []
     if measured:
         rise = median(r for r, _ in measured)
@@ -400,7 +400,7 @@ def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:
             f"box {growth:.1f}x its usual height"
         )
     if legs:
-        parts.append(f"straight legs visible in {legs}")
+        parts.append("legs visible, straight and upright")
     return f"{'; '.join(parts)}, {_in(len(met), len(verdicts), seconds)}"
 
 
@@ -411,15 +411,15 @@ def _desk_describer(state: _Desk) -> Callable[[Sequence[_Sample], float], str]:
         counts = _in(len(met), len(verdicts), seconds)
         if state is _Desk.WRITING:
             return f"head lowered, a wrist near the desk moving in small steps, {counts}"
+        if not still:
+            motion = "wrist motion not measurable"
+        elif still < len(met):
+            motion = f"little wrist motion (measured in {still})"
+        else:
+            motion = "little wrist motion"
         if state is _Desk.RESTING:
-            motion = f"little wrist motion in {still}" if still else "wrist motion not measurable"
             return f"head below the shoulder line, {motion}, {counts}"
-        wrists = (
-            f"wrists still near the desk in {still}"
-            if still
-            else "a wrist near the desk, its motion not measurable"
-        )
-        return f"head lowered over the desk, {wrists}, {counts}"
+        return f"head lowered over the desk, a wrist near the desk, {motion}, {counts}"
 
     return describe
 

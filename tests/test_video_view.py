@@ -183,3 +183,25 @@ def test_clicking_a_person_says_who(qtbot, view, frame_image):
     assert clicked.args == ["P1"]
     with qtbot.assertNotEmitted(view.person_clicked):
         qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+
+
+def test_in_a_crowd_only_the_selected_persons_tags_are_spelled_out(qtbot, view, frame_image):
+    view.set_frame(0, frame_image)
+    plain = _pixels(view)
+    tag = [(Behaviour.HAND_RAISED, Status.ACCEPTED)]
+    row = [Box(100 + 150 * i, 600, 220 + 150 * i, 850) for i in range(8)]
+    people = [
+        OverlayPerson(f"P{i}", f"P{i}", b, tags=tag, selected=i == 5) for i, b in enumerate(row)
+    ]
+    view.set_overlay(0, people)
+    vermillion = QColor(BEHAVIOUR_HEX[Behaviour.HAND_RAISED])
+    hand = _near(_pixels(view), vermillion, tol=25) & ~_near(plain, vermillion, tol=25)
+
+    def tag_width(box: Box) -> int:
+        x0, x1 = int(box.x0 / 2) - 2, int(box.x1 / 2) + 40
+        columns = np.flatnonzero(hand[int(box.y0 / 2) - 20 : int(box.y1 / 2), x0:x1].any(axis=0))
+        return int(columns.max() - columns.min() + 1) if columns.size else 0
+
+    compact = tag_width(row[2])
+    assert 8 <= compact <= 22, "a small colour chip beside the name"
+    assert tag_width(row[5]) > 3 * compact, "the selected person's tag is spelled out"

@@ -32,6 +32,9 @@ MIN_SPEED, MAX_SPEED = 0.25, 4.0
 # Deliveries the GUI has not taken yet. Past this the GUI thread is the bottleneck
 # (painting, or busy elsewhere), and rendering more frames would only queue up lag.
 _MAX_IN_FLIGHT = 2
+# Above normal speed more frames are due than a screen or an eye needs: show at most this
+# many a second and skip the rest (decoding still goes through them; painting does not).
+_MAX_FAST_FPS = 30.0
 # close() waits this long for a decode in progress before calling the thread stuck.
 _JOIN_TIMEOUT_S = 10.0
 
@@ -97,7 +100,9 @@ class PlaybackStats:
     """Counters since the player opened: for a status bar and the benchmark."""
 
     frames_shown: int = 0
-    frames_dropped: int = 0  # skipped while playing because decoding or painting fell behind
+    # Not shown while playing: skipped to keep time when decoding or painting fell
+    # behind, or above 30 frames a second at fast speeds.
+    frames_dropped: int = 0
     decode_s: float = 0.0  # worker time in the reader
     render_s: float = 0.0  # worker time blurring faces and converting to QImage
 
@@ -112,6 +117,9 @@ class _Delivery:
     frame: int
     image: QImage
     stats: PlaybackStats
+    # Answers a seek that a newer one has superseded: shown all the same, so a dragged
+    # slider moves the picture, since it is newer than anything on screen.
+    interim: bool = False
 
 
 class _Bridge(QObject):
@@ -324,8 +332,8 @@ class Player(QObject):
     def _on_delivered(self, delivery: _Delivery) -> None:
         self._mailbox.release()
         self._stats = delivery.stats
-        if self._closed or self._mailbox.superseded(delivery.request_id):
-            return  # a later seek was asked for while this frame was on its way
+        if self._closed or (self._mailbox.superseded(delivery.request_id) and not delivery.interim):
+            return  # from before a seek that was asked for while it was on its way
         moved = delivery.frame != self._position
         self._position = delivery.frame
         self.frame_ready.emit(delivery.frame, delivery.image)
@@ -351,6 +359,7 @@ class _WorkerState:
     lookup: FaceRegionLookup | None = None
     anchor_media_s: float = 0.0
     anchor_wall_s: float = 0.0
+    shown_wall_s: float = 0.0  # when the last frame was handed to the GUI
     cached: tuple[int, np.ndarray] | None = None
     stats: PlaybackStats = field(default_factory=PlaybackStats)
 
@@ -392,6 +401,8 @@ class _Worker:
         due_wall = (
             state.anchor_wall_s + (self._timestamps[nxt] - state.anchor_media_s) / state.speed
         )
+        if state.speed > 1.0:
+            due_wall = max(due_wall, state.shown_wall_s + 1.0 / _MAX_FAST_FPS)
         return max(0.0, due_wall - time.monotonic())
 
     def _serve(self, reader, state: _WorkerState, requests: list[tuple[int, _Request]]) -> None:
@@ -461,10 +472,14 @@ class _Worker:
             state.stats = _add(state.stats, decode_s=time.perf_counter() - started)
             state.cached = (frame, bgr)
         state.current = frame
-        if self._mailbox.superseded(state.show_id):
-            return  # a newer seek is already waiting: rendering this one is wasted work
-        if not self._mailbox.reserve(force=asked):
-            state.stats = _add(state.stats, frames_dropped=1)
+        interim = self._mailbox.superseded(state.show_id)
+        if interim and not asked:
+            return  # played on past a seek that is waiting: this frame is from before it
+        # While scrubbing, every decoded frame goes to the screen as long as the GUI
+        # keeps up; the one finally asked for always does.
+        if not self._mailbox.reserve(force=asked and not interim):
+            if not asked:
+                state.stats = _add(state.stats, frames_dropped=1)
             return
         try:
             started = time.perf_counter()
@@ -475,7 +490,8 @@ class _Worker:
             self._mailbox.release()
             raise
         state.stats = _add(state.stats, render_s=time.perf_counter() - started, frames_shown=1)
-        self._bridge.delivered.emit(_Delivery(state.show_id, frame, image, state.stats))
+        state.shown_wall_s = time.monotonic()
+        self._bridge.delivered.emit(_Delivery(state.show_id, frame, image, state.stats, interim))
 
 
 def _add(stats: PlaybackStats, **more: float) -> PlaybackStats:

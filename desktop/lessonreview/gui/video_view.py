@@ -33,6 +33,9 @@ BACKGROUND = QColor("#1e1e1e")
 # A keypoint the pose model is less sure of than this is not drawn: a skeleton limb
 # guessed behind a desk misleads more than a missing one.
 SKELETON_MIN_VISIBILITY = 0.5
+# With more people than this on screen, only the selected person's tags are spelled out;
+# the others' are colour-and-symbol chips, or a classroom becomes a wall of text.
+FULL_TAGS_UP_TO = 6
 
 # MediaPipe Pose body connections (shoulders down). The face's own connections are left
 # out on purpose: the privacy view hides faces, and their landmarks are not needed to
@@ -206,6 +209,7 @@ class VideoView(QWidget):
 
     def _paint_privacy_note(self, painter: QPainter, target: QRectF) -> None:
         text = "Privacy view: faces blurred"
+        painter.setFont(self.font())
         metrics = QFontMetrics(self.font())
         box = metrics.boundingRect(text).adjusted(-6, -3, 6, 3)
         box.moveBottomLeft(QPointF(target.left() + 8, target.bottom() - 8).toPoint())
@@ -239,8 +243,9 @@ class _OverlayPainter:
                 if person.keypoints is not None:
                     self._skeleton(person.keypoints)
         self._p.setFont(self._font)
+        crowd = len(people) > FULL_TAGS_UP_TO
         for person in ordered:
-            self._person(person)
+            self._person(person, full_tags=person.selected or not crowd)
 
     def _skeleton(self, kp: np.ndarray) -> None:
         seen = kp[:, 2] >= SKELETON_MIN_VISIBILITY
@@ -265,7 +270,7 @@ class _OverlayPainter:
                 self._p.drawEllipse(self._map(*kp[i, :2]), 2.5, 2.5)
         self._p.setBrush(Qt.BrushStyle.NoBrush)
 
-    def _person(self, person: OverlayPerson) -> None:
+    def _person(self, person: OverlayPerson, *, full_tags: bool) -> None:
         top_left = self._map(person.box.x0, person.box.y0)
         bottom_right = self._map(person.box.x1, person.box.y1)
         rect = QRectF(top_left, bottom_right)
@@ -288,20 +293,27 @@ class _OverlayPainter:
         self._p.setPen(QColor("#000000"))
         self._p.drawText(label, Qt.AlignmentFlag.AlignCenter, person.label)
 
-        # Tags stacked down the box's left edge, under its top.
-        y = int(label.bottom()) + 2 if label_y >= rect.top() else int(rect.top()) + 2
-        for behaviour, status in person.tags:
-            y = self._tag(int(rect.left()) + 2, y, behaviour, status) + 2
+        if full_tags:
+            # Named tags stacked down the box's left edge, under its top.
+            y = int(label.bottom()) + 2 if label_y >= rect.top() else int(rect.top()) + 2
+            for behaviour, status in person.tags:
+                y = self._tag(int(rect.left()) + 2, y, behaviour, status, named=True).bottom() + 2
+        else:
+            # In a crowd, colour and status symbol only, in a row beside the name.
+            x = label.right() + 2
+            for behaviour, status in person.tags:
+                x = self._tag(x, label.top(), behaviour, status, named=False).right() + 2
 
-    def _tag(self, x: int, y: int, behaviour: Behaviour, status: Status) -> int:
+    def _tag(self, x: int, y: int, behaviour: Behaviour, status: Status, *, named: bool) -> QRect:
         style = STATUS_STYLE[status]
-        text = f"{style.symbol} {behaviour.title}"
+        text = f"{style.symbol} {behaviour.title}" if named else style.symbol
         m = self._metrics
-        chip = QRect(x, y, m.horizontalAdvance(text) + 8, m.height() + 2)
+        side = m.height() + 2
+        chip = QRect(x, y, m.horizontalAdvance(text) + 8 if named else side, side)
         # A dark ground first: a pending (translucent) chip must read over a bright wall.
         self._p.fillRect(chip, QColor(0, 0, 0, 150))
         paint_segment_rects(self._p, [chip], behaviour, status)
         solid = style.fill_alpha >= 200 and not style.greyed
         self._p.setPen(text_colour_on(behaviour) if solid else QColor("#ffffff"))
         self._p.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
-        return chip.bottom()
+        return chip

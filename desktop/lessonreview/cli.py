@@ -52,16 +52,23 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         names = [Path(p).stem for p in args.paths]
         clashes = {n for n in names if names.count(n) > 1}
         if clashes:
-            print(f"error: several inputs are named {sorted(clashes)}; their outputs would overwrite each other", file=sys.stderr)
+            print(
+                f"error: several inputs are named {sorted(clashes)}; their outputs would overwrite each other",
+                file=sys.stderr,
+            )
             return 2
     pose = ModelName.POSE_LITE if args.pose == "lite" else ModelName.POSE_FULL
     failures = 0
     documents = []
     for path in args.paths:
         bar = _progress_bar(Path(path).name)
-        request = AnalysisRequest(path=Path(path), rate_hz=args.rate, models_dir=args.models, pose_model=pose)
+        request = AnalysisRequest(
+            path=Path(path), rate_hz=args.rate, models_dir=args.models, pose_model=pose
+        )
         try:
-            doc = analyze(request, progress=lambda p, bar=bar: bar(p.done, p.total, f"{p.people} people"))
+            doc = analyze(
+                request, progress=lambda p, bar=bar: bar(p.done, p.total, f"{p.people} people")
+            )
         except (RecordingError, ModelMissingError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             failures += 1
@@ -95,8 +102,12 @@ def _cmd_models(args: argparse.Namespace) -> int:
     status = 0
     for name in ModelName:
         try:
-            path = resolve(name, explicit_dir=args.models, allow_download=args.download,
-                           progress=_progress_bar(name.value) if args.download else None)
+            path = resolve(
+                name,
+                explicit_dir=args.models,
+                allow_download=args.download,
+                progress=_progress_bar(name.value) if args.download else None,
+            )
             print(f"{name.value}: {path}")
         except ModelMissingError as exc:
             print(f"{name.value}: missing\n  {exc}")
@@ -116,7 +127,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     try:
         rows = store.recordings()
         if args.recording is not None:
-            rows = [r for r in rows if r.id == args.recording or Path(r.path).name == args.recording]
+            rows = [
+                r for r in rows if r.id == args.recording or Path(r.path).name == args.recording
+            ]
         if not rows:
             print("error: no such recording in this project", file=sys.stderr)
             return 1
@@ -138,7 +151,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_review(args: argparse.Namespace) -> int:
     from lessonreview.gui.app import run_app
 
-    return run_app(recording=args.path, proposals=args.proposals, project=args.project, models_dir=args.models)
+    return run_app(
+        recording=args.path,
+        proposals=args.proposals,
+        project=args.project,
+        models_dir=args.models,
+        demo=args.demo,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,9 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     review = sub.add_parser("review", help="open the desktop app (the default)")
     review.add_argument("path", nargs="?", type=Path, help="a recording to open")
-    review.add_argument("--proposals", type=Path, help="a proposals file from 'lessonreview analyze'")
-    review.add_argument("--project", type=Path, help="the project file (SQLite) holding reviewed labels")
+    review.add_argument(
+        "--proposals", type=Path, help="a proposals file from 'lessonreview analyze'"
+    )
+    review.add_argument(
+        "--project", type=Path, help="the project file (SQLite) holding reviewed labels"
+    )
     review.add_argument("--models", type=Path, help="folder with the model files")
+    review.add_argument("--demo", action="store_true", help="open the bundled demo recording")
     review.set_defaults(func=_cmd_review)
 
     analyze = sub.add_parser("analyze", help="propose behaviour labels for recordings (unreviewed)")
@@ -161,22 +185,30 @@ def build_parser() -> argparse.ArgumentParser:
     out = analyze.add_mutually_exclusive_group()
     out.add_argument("--out", type=Path, help="write the proposals file here")
     out.add_argument("--out-dir", type=Path, help="write NAME.json per recording into this folder")
-    analyze.add_argument("--rate", type=float, default=2.0, help="samples per second of video (default 2)")
+    analyze.add_argument(
+        "--rate", type=float, default=2.0, help="samples per second of video (default 2)"
+    )
     analyze.add_argument("--models", type=Path, help="folder with the model files")
-    analyze.add_argument("--pose", choices=("full", "lite"), default="full", help="pose model (default full)")
+    analyze.add_argument(
+        "--pose", choices=("full", "lite"), default="full", help="pose model (default full)"
+    )
     analyze.set_defaults(func=_cmd_analyze)
 
     export = sub.add_parser("export", help="export reviewed labels of a project")
     export.add_argument("project", type=Path, help="the project file")
     export.add_argument("--recording", help="recording id or file name (default: every recording)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--decision-log", action="store_true", help="export the audit trail instead")
+    export.add_argument(
+        "--decision-log", action="store_true", help="export the audit trail instead"
+    )
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(func=_cmd_export)
 
     models = sub.add_parser("models", help="show where each model file comes from")
     models.add_argument("--models", type=Path, help="folder with the model files")
-    models.add_argument("--download", action="store_true", help="download missing models from the official sources")
+    models.add_argument(
+        "--download", action="store_true", help="download missing models from the official sources"
+    )
     models.set_defaults(func=_cmd_models)
     return parser
 

@@ -61,13 +61,16 @@ def run_app(
     proposals: Path | None = None,
     project: Path | None = None,
     models_dir: Path | None = None,
+    demo: bool = False,
 ) -> int:
     app = create_application()
     from lessonreview.gui.main_window import MainWindow
 
     window = MainWindow(project_path=project, models_dir=models_dir)
     window.show()
-    if recording is not None:
+    if demo:
+        window.open_demo()
+    elif recording is not None:
         window.open_recording(Path(recording), proposals=proposals)
     elif proposals is not None:
         window.open_proposals_file(Path(proposals))

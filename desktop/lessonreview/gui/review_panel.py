@@ -1,0 +1,519 @@
+"""The review queue and the decision on the current segment, keyboard first.
+
+The panel holds one piece of UI state: the *draft* of the segment being reviewed
+(behaviour, person, start, end as the reviewer is nudging them). Pressing Accept
+turns an unchanged draft into an accept and a changed one into a correction; no
+decision exists until then. Everything else lives in the core ReviewSession.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.label_store import StoreError
+from lessonreview.gui.time_format import format_time
+
+BEHAVIOUR_KEYS = {
+    Behaviour.HAND_RAISED: "1",
+    Behaviour.STANDING: "2",
+    Behaviour.READING: "3",
+    Behaviour.WRITING: "4",
+    Behaviour.HEAD_DOWN: "5",
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    behaviour: Behaviour
+    person: str
+    start_frame: int
+    end_frame: int
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    name: str
+    keys: tuple[str, ...]
+    text: str
+
+
+# One table of every key, shown in the panel's buttons, the menus and Help.
+KEYS = (
+    KeyBinding("accept", ("A",), "Accept the segment (with your corrections, if any)"),
+    KeyBinding("reject", ("R",), "Reject the proposal / delete a decided label"),
+    *(
+        KeyBinding(f"behaviour_{b.value}", (k,), f"Change behaviour to {b.title}")
+        for b, k in BEHAVIOUR_KEYS.items()
+    ),
+    KeyBinding("person", ("P",), "Change the person"),
+    KeyBinding("start_earlier", ("Z",), "Start one frame earlier"),
+    KeyBinding("start_later", ("X",), "Start one frame later"),
+    KeyBinding("start_earlier_s", ("Shift+Z",), "Start one second earlier"),
+    KeyBinding("start_later_s", ("Shift+X",), "Start one second later"),
+    KeyBinding("end_earlier", ("C",), "End one frame earlier"),
+    KeyBinding("end_later", ("V",), "End one frame later"),
+    KeyBinding("end_earlier_s", ("Shift+C",), "End one second earlier"),
+    KeyBinding("end_later_s", ("Shift+V",), "End one second later"),
+    KeyBinding("next", ("J", "Down"), "Next in the queue"),
+    KeyBinding("previous", ("K", "Up"), "Previous in the queue"),
+    KeyBinding("play_segment", ("Return",), "Play the segment"),
+    KeyBinding("reset", ("Backspace",), "Undo your unsaved corrections to the draft"),
+    KeyBinding("mark_in", ("I",), "Mark the start of a new label at the playhead"),
+    KeyBinding("mark_out", ("O",), "Mark the end of a new label at the playhead"),
+    KeyBinding("add_label", ("M",), "Add a label the machine missed (from the marks)"),
+)
+
+
+class QueueModel(QAbstractListModel):
+    """A thin Qt adapter over the session's list of pending segments."""
+
+    def __init__(self, session, timebase, parent=None) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._timebase = timebase
+        self._order = "time"
+        self._rows: list = []
+        self.refresh()
+
+    def set_order(self, order: str) -> None:
+        self._order = order
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.beginResetModel()
+        self._rows = self._session.pending(order=self._order)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def segment(self, row: int):
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, key: str) -> int:
+        for i, seg in enumerate(self._rows):
+            if seg.key == key:
+                return i
+        return -1
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        seg = self.segment(index.row())
+        if seg is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            conf = f"{seg.confidence:.2f}" if seg.confidence is not None else "-"
+            return (
+                f"{format_time(seg.start_s)}  {self._session.person_label(seg.person)}  "
+                f"{seg.behaviour.title}  ({conf})"
+            )
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return seg.evidence or ""
+        return None
+
+
+class ReviewPanel(QWidget):
+    seek_requested = Signal(int)
+    play_range_requested = Signal(int, int)
+    current_changed = Signal(object)  # the Segment under review, or None
+    marks_changed = Signal(object, object)  # mark in / mark out frames (or None)
+
+    def __init__(
+        self, session, timebase, *, playhead=lambda: 0, people_at=lambda frame: [], parent=None
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._timebase = timebase
+        self._playhead = playhead
+        self._people_at = people_at
+        self._current = None
+        self._draft: Draft | None = None
+        self._mark_in: int | None = None
+        self._mark_out: int | None = None
+
+        self.model = QueueModel(session, timebase, self)
+        self.list = QListView(self)
+        self.list.setModel(self.model)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.list.clicked.connect(lambda idx: self.select_key(self.model.segment(idx.row()).key))
+
+        self.order = QComboBox(self)
+        self.order.addItem("By time", "time")
+        self.order.addItem("Lowest confidence first", "confidence")
+        self.order.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.order.currentIndexChanged.connect(lambda _: self._set_order(self.order.currentData()))
+
+        self.counts = QLabel(self)
+        self.title = QLabel(self)
+        self.title.setWordWrap(True)
+        self.fields = {
+            name: QLabel(self)
+            for name in ("behaviour", "person", "start", "end", "confidence", "evidence", "status")
+        }
+        self.fields["evidence"].setWordWrap(True)
+        details = QGroupBox("Current segment", self)
+        form = QFormLayout(details)
+        for name, label in self.fields.items():
+            form.addRow(name.capitalize() + ":", label)
+
+        self.actions: dict[str, QAction] = {}
+        for binding in KEYS:
+            action = QAction(binding.text, self)
+            action.setShortcuts([QKeySequence(k) for k in binding.keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(self._handler(binding.name))
+            self.actions[binding.name] = action
+            self.addAction(action)
+
+        buttons = QHBoxLayout()
+        for name, text in (
+            ("accept", "Accept (A)"),
+            ("reject", "Reject (R)"),
+            ("person", "Person… (P)"),
+            ("play_segment", "Play (Enter)"),
+        ):
+            button = QPushButton(text, self)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(self.actions[name].trigger)
+            buttons.addWidget(button)
+        behaviour_row = QHBoxLayout()
+        for b, key in BEHAVIOUR_KEYS.items():
+            button = QPushButton(f"{key} {b.title}", self)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(self.actions[f"behaviour_{b.value}"].trigger)
+            behaviour_row.addWidget(button)
+        self.hint = QLabel(
+            "Z/X start ∓1 frame · C/V end ∓1 frame · Shift = 1 s · J/K next/previous · "
+            "I/O mark · M add label · Backspace reset draft · Ctrl+Z undo",
+            self,
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: palette(mid);")
+
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Review queue", self))
+        top.addStretch(1)
+        top.addWidget(self.order)
+        layout.addLayout(top)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.title)
+        layout.addWidget(details)
+        layout.addLayout(behaviour_row)
+        layout.addLayout(buttons)
+        layout.addWidget(self.hint)
+
+        self._unsubscribe = session.subscribe(self._on_change)
+        self._refresh_counts()
+        self._select_row(0)
+
+    # --- wiring -------------------------------------------------------------
+    def _handler(self, name: str):
+        if name.startswith("behaviour_"):
+            behaviour = Behaviour(name.removeprefix("behaviour_"))
+            return lambda: self._edit_draft(behaviour=behaviour)
+        steps = {
+            "start_earlier": ("start_frame", -1, False),
+            "start_later": ("start_frame", +1, False),
+            "start_earlier_s": ("start_frame", -1, True),
+            "start_later_s": ("start_frame", +1, True),
+            "end_earlier": ("end_frame", -1, False),
+            "end_later": ("end_frame", +1, False),
+            "end_earlier_s": ("end_frame", -1, True),
+            "end_later_s": ("end_frame", +1, True),
+        }
+        if name in steps:
+            field, sign, by_second = steps[name]
+            return lambda: self.nudge(field, sign, by_second=by_second)
+        return getattr(self, name)
+
+    def close_session(self) -> None:
+        self._unsubscribe()
+
+    @property
+    def current(self):
+        return self._current
+
+    @property
+    def draft(self) -> Draft | None:
+        return self._draft
+
+    def _set_order(self, order: str) -> None:
+        key = self._current.key if self._current else None
+        self.model.set_order(order)
+        self._reselect(key, 0)
+
+    def _on_change(self, change) -> None:
+        key = self._current.key if self._current else None
+        row = self.list.currentIndex().row()
+        self.model.refresh()
+        self._refresh_counts()
+        if key in change.removed:
+            # The segment just decided left the queue: move on to what is now in its place.
+            replacement = next((s for s in change.added if s.status == Status.PENDING), None)
+            self._reselect(
+                replacement.key if replacement and replacement.key != key else None, max(row, 0)
+            )
+        else:
+            self._reselect(key, max(row, 0))
+
+    def _reselect(self, key: str | None, fallback_row: int) -> None:
+        row = self.model.row_of(key) if key else -1
+        if row < 0 and key:
+            seg = next((s for s in self._session.segments() if s.key == key), None)
+            if seg is not None:
+                self._set_current(seg, keep_draft=True)
+                return
+        self._select_row(row if row >= 0 else min(fallback_row, self.model.rowCount() - 1))
+
+    def _refresh_counts(self) -> None:
+        segments = self._session.segments()
+        decided = sum(1 for s in segments if s.status != Status.PENDING)
+        self.counts.setText(f"{self._session.pending_count()} pending · {decided} decided")
+
+    def _select_row(self, row: int) -> None:
+        seg = self.model.segment(row)
+        if seg is None:
+            self.list.clearSelection()
+            self._set_current(None)
+            return
+        self.list.setCurrentIndex(self.model.index(row))
+        self._set_current(seg)
+
+    def select_key(self, key: str) -> None:
+        """Make a segment current: from the queue, or a decided one clicked on the timeline."""
+        row = self.model.row_of(key)
+        if row >= 0:
+            self._select_row(row)
+            self.seek_requested.emit(self._current.start_frame)
+            return
+        seg = next((s for s in self._session.segments() if s.key == key), None)
+        if seg is not None:
+            self.list.clearSelection()
+            self._set_current(seg)
+            self.seek_requested.emit(seg.start_frame)
+
+    def _set_current(self, seg, *, keep_draft: bool = False) -> None:
+        same = self._current is not None and seg is not None and self._current.key == seg.key
+        self._current = seg
+        if seg is None:
+            self._draft = None
+        elif not (keep_draft and same and self._draft):
+            self._draft = Draft(seg.behaviour, seg.person, seg.start_frame, seg.end_frame)
+        self._show()
+        self.current_changed.emit(seg)
+
+    def _show(self) -> None:
+        seg, draft = self._current, self._draft
+        if seg is None or draft is None:
+            self.title.setText(
+                "Nothing left to review." if self._session.pending_count() == 0 else ""
+            )
+            for label in self.fields.values():
+                label.setText("")
+            return
+        tb = self._timebase
+        changed = self._changes()
+        self.title.setText(
+            f"<b>{'Proposal' if seg.proposal_id and seg.status == Status.PENDING else 'Label'}</b>"
+            + (" <i>(corrected, not yet saved: press A)</i>" if changed else "")
+        )
+
+        def mark(name: str, text: str) -> str:
+            return f"<b>{text} *</b>" if name in changed else text
+
+        self.fields["behaviour"].setText(mark("behaviour", draft.behaviour.title))
+        self.fields["person"].setText(mark("person", self._session.person_label(draft.person)))
+        self.fields["start"].setText(
+            mark(
+                "start_frame",
+                f"{format_time(tb.frame_to_seconds(draft.start_frame))} (frame {draft.start_frame})",
+            )
+        )
+        self.fields["end"].setText(
+            mark(
+                "end_frame",
+                f"{format_time(tb.frame_to_seconds(draft.end_frame))} (frame {draft.end_frame})",
+            )
+        )
+        self.fields["confidence"].setText(
+            f"{seg.confidence:.2f}" if seg.confidence is not None else "-"
+        )
+        self.fields["evidence"].setText(seg.evidence or "")
+        self.fields["status"].setText(seg.status.value)
+
+    def _changes(self) -> dict:
+        seg, draft = self._current, self._draft
+        if seg is None or draft is None:
+            return {}
+        out = {}
+        for name in ("behaviour", "person", "start_frame", "end_frame"):
+            if getattr(draft, name) != getattr(seg, name):
+                out[name] = getattr(draft, name)
+        return out
+
+    # --- actions --------------------------------------------------------------
+    def _decide(self, call) -> None:
+        try:
+            call()
+        except StoreError as exc:
+            QMessageBox.critical(self, "Not saved", f"This decision was NOT saved:\n\n{exc}")
+        except ValueError as exc:
+            QMessageBox.warning(self, "Not possible", str(exc))
+
+    def accept(self) -> None:
+        seg = self._current
+        if seg is None:
+            return
+        changes = self._changes()
+        if seg.status == Status.PENDING:
+            if changes:
+                self._decide(lambda: self._session.correct(seg.proposal_id, **changes))
+            else:
+                self._decide(lambda: self._session.accept(seg.proposal_id))
+        elif changes:
+            self._decide(lambda: self._session.edit_label(seg.label_id, **changes))
+        else:
+            self.next()
+
+    def reject(self) -> None:
+        seg = self._current
+        if seg is None:
+            return
+        if seg.status == Status.PENDING:
+            self._decide(lambda: self._session.reject(seg.proposal_id))
+        elif seg.label_id is not None:
+            self._decide(lambda: self._session.delete_label(seg.label_id))
+
+    def _edit_draft(self, **changes) -> None:
+        if self._draft is None:
+            return
+        self._draft = replace(self._draft, **changes)
+        self._show()
+        self.current_changed.emit(self._current)
+
+    def reset(self) -> None:
+        if self._current is not None:
+            self._set_current(self._current)
+
+    def nudge(self, field: str, sign: int, *, by_second: bool) -> None:
+        if self._draft is None:
+            return
+        tb = self._timebase
+        frame = getattr(self._draft, field)
+        if by_second:
+            frame = (
+                tb.seconds_to_frame(tb.frame_to_seconds(frame) + sign * 1.0 + 1e-6)
+                if sign > 0
+                else tb.seconds_to_frame(max(0.0, tb.frame_to_seconds(frame) - 1.0) + 1e-6)
+            )
+        else:
+            frame += sign
+        frame = max(0, min(tb.frame_count, frame))
+        other_start = self._draft.start_frame if field == "end_frame" else None
+        other_end = self._draft.end_frame if field == "start_frame" else None
+        if (other_start is not None and frame <= other_start) or (
+            other_end is not None and frame >= other_end
+        ):
+            return  # a segment keeps at least one frame
+        self._edit_draft(**{field: frame})
+        self.seek_requested.emit(frame if field == "start_frame" else max(0, frame - 1))
+
+    def person(self) -> None:
+        if self._draft is None:
+            return
+        people = sorted(
+            {s.person for s in self._session.segments()} | set(self._people_at(self._playhead())),
+            key=_person_order,
+        )
+        labels = [
+            self._session.person_label(p)
+            + ("" if self._session.person_label(p).startswith("Person") else f" ({p})")
+            for p in people
+        ]
+        current = people.index(self._draft.person) if self._draft.person in people else 0
+        choice, ok = QInputDialog.getItem(self, "Change person", "Person:", labels, current, False)
+        if ok:
+            self._edit_draft(person=people[labels.index(choice)])
+
+    def next(self) -> None:
+        row = self.list.currentIndex().row()
+        self._select_row(min(row + 1, self.model.rowCount() - 1) if row >= 0 else 0)
+        if self._current is not None:
+            self.seek_requested.emit(self._current.start_frame)
+
+    def previous(self) -> None:
+        row = self.list.currentIndex().row()
+        self._select_row(max(row - 1, 0))
+        if self._current is not None:
+            self.seek_requested.emit(self._current.start_frame)
+
+    def play_segment(self) -> None:
+        if self._draft is not None:
+            self.play_range_requested.emit(self._draft.start_frame, self._draft.end_frame)
+
+    def mark_in(self) -> None:
+        self._mark_in = self._playhead()
+        self.marks_changed.emit(self._mark_in, self._mark_out)
+
+    def mark_out(self) -> None:
+        self._mark_out = self._playhead() + 1
+        self.marks_changed.emit(self._mark_in, self._mark_out)
+
+    def add_label(self) -> None:
+        start, end = self._mark_in, self._mark_out
+        if start is None or end is None or end <= start:
+            QMessageBox.information(
+                self,
+                "Add a label",
+                "Mark the start with I and the end with O at the playhead first, then press M.",
+            )
+            return
+        people = sorted(
+            {s.person for s in self._session.segments()} | set(self._people_at(start)),
+            key=_person_order,
+        )
+        if not people:
+            QMessageBox.information(
+                self, "Add a label", "No person is known yet for this recording."
+            )
+            return
+        labels = [self._session.person_label(p) for p in people]
+        choice, ok = QInputDialog.getItem(self, "Add a label", "Person:", labels, 0, False)
+        if not ok:
+            return
+        titles = [b.title for b in Behaviour]
+        b_choice, ok = QInputDialog.getItem(self, "Add a label", "Behaviour:", titles, 0, False)
+        if not ok:
+            return
+        person = people[labels.index(choice)]
+        behaviour = list(Behaviour)[titles.index(b_choice)]
+        self._decide(
+            lambda: self._session.add_label(
+                person=person, behaviour=behaviour, start_frame=start, end_frame=end
+            )
+        )
+        self._mark_in = self._mark_out = None
+        self.marks_changed.emit(None, None)
+
+
+def _person_order(person: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in person if ch.isdigit())
+    return (int(digits) if digits else 1_000_000, person)

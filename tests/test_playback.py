@@ -10,6 +10,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
 from lessonreview.core.domain import Box
@@ -250,3 +251,11 @@ def test_a_recording_that_cannot_be_read_reports_an_error(qtbot, tmp_path):
         assert player.position == -1
     finally:
         player.close()
+
+
+def test_a_player_deleted_with_its_parent_stops_its_thread(qtbot, h264):
+    owner = QObject()
+    Player(h264, parent=owner)  # the caller forgets to close it
+    assert any(t.name == "lessonreview-player" for t in threading.enumerate())
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not any(t.name == "lessonreview-player" for t in threading.enumerate()))

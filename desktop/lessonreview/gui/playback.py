@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 import cv2
 import numpy as np
@@ -225,10 +226,14 @@ class Player(QObject):
 
         worker = _Worker(recording, self._mailbox, self._bridge)
         self._thread = threading.Thread(target=worker.run, name="lessonreview-player")
+        # A forgotten close() must not leave the thread decoding after the widget that
+        # owned the player is gone, nor keep the process alive after the window shuts.
+        # Plain functions, not methods: they run when this object may be half deleted.
+        stop = partial(_stop_worker, self._mailbox, self._thread)
+        self.destroyed.connect(stop)
         app = QCoreApplication.instance()
         if app is not None:
-            # A forgotten close() must not keep the process alive after the window shuts.
-            app.aboutToQuit.connect(self.close)
+            app.aboutToQuit.connect(stop)
         self._thread.start()
         self.seek(0)
 
@@ -317,9 +322,7 @@ class Player(QObject):
             return
         self._closed = True
         self._set_playing(False)
-        self._mailbox.stop()
-        self._thread.join(timeout=_JOIN_TIMEOUT_S)
-        if self._thread.is_alive():
+        if not _stop_worker(self._mailbox, self._thread):
             raise RuntimeError("the video decoding thread did not stop")
 
     # --- internals ----------------------------------------------------------------
@@ -344,6 +347,14 @@ class Player(QObject):
     def _on_ended(self, play_id: int) -> None:
         if play_id == self._latest_play_id:
             self._set_playing(False)
+
+
+def _stop_worker(mailbox: _Mailbox, thread: threading.Thread) -> bool:
+    """Ask the worker to stop and wait for it; whether it has stopped."""
+    mailbox.stop()
+    if thread.is_alive() and thread is not threading.current_thread():
+        thread.join(timeout=_JOIN_TIMEOUT_S)
+    return not thread.is_alive()
 
 
 @dataclass

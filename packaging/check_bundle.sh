@@ -13,6 +13,14 @@ echo "bundle --version: $version"
 
 if [[ -n "${LESSONREVIEW_MODELS:-}" ]]; then
     "$exe" models >/dev/null || { echo "bundle cannot resolve the model files" >&2; exit 1; }
+    # A few samples of the bundled demo through the real pipeline: proves that onnxruntime,
+    # mediapipe's native library and PyAV all load from inside the bundle.
+    out=$(mktemp --suffix=.json)
+    "$exe" analyze "$bundle/_internal/resources/demo/classroom_demo.mp4" --rate 0.2 --pose lite \
+        --out "$out" 2>&1 | grep -v -e '^W0000' -e '^I0000' | tail -n 3
+    [[ -s "$out" ]] || { echo "bundle analysis wrote no proposals file" >&2; exit 1; }
+    echo "bundle analysis: ok"
+    rm -f "$out"
 fi
 
 # Start the app on its own Xvfb and wait for its top-level window to be mapped.

@@ -370,7 +370,7 @@ class _WorkerState:
     lookup: FaceRegionLookup | None = None
     anchor_media_s: float = 0.0
     anchor_wall_s: float = 0.0
-    shown_wall_s: float = 0.0  # when the last frame was handed to the GUI
+    shown_wall_s: float = 0.0  # when playing last went on to a new frame
     cached: tuple[int, np.ndarray] | None = None
     stats: PlaybackStats = field(default_factory=PlaybackStats)
 
@@ -454,12 +454,16 @@ class _Worker:
             self._play_on(reader, state)
 
     def _play_on(self, reader, state: _WorkerState) -> None:
-        media_s = state.anchor_media_s + (time.monotonic() - state.anchor_wall_s) * state.speed
+        now = time.monotonic()
+        media_s = state.anchor_media_s + (now - state.anchor_wall_s) * state.speed
         due = int(np.searchsorted(self._timestamps, media_s, side="right")) - 1
         due = min(max(due, state.current), self._last)
         if due > state.current:
             if due > state.current + 1:
                 state.stats = _add(state.stats, frames_dropped=due - state.current - 1)
+            # Counted from the decision, not the delivery: decoding time is part of a
+            # display period, not added to it.
+            state.shown_wall_s = now
             self._render(reader, state, due, asked=False)
         if state.current >= self._last:
             state.playing = False
@@ -501,7 +505,6 @@ class _Worker:
             self._mailbox.release()
             raise
         state.stats = _add(state.stats, render_s=time.perf_counter() - started, frames_shown=1)
-        state.shown_wall_s = time.monotonic()
         self._bridge.delivered.emit(_Delivery(state.show_id, frame, image, state.stats, interim))
 
 

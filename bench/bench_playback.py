@@ -304,7 +304,7 @@ def screenshot(app: QApplication, out: Path) -> None:
         with PoseEstimator(resolve(ModelName.POSE_FULL)) as pose:
             people = [(d.box, pose.estimate(image, d.box)) for d in detector.detect(image)]
         source = "detector + pose"
-    except Exception as exc:  # noqa: BLE001 - a screenshot without models still shows the view
+    except Exception as exc:  # a screenshot without models still shows the view
         people = [(b, None) for b in PEOPLE]
         source = f"head labels ({exc})"
     blurred = blur_faces(image, [PersonRegion(b, kp) for b, kp in people])

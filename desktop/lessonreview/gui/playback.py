@@ -5,8 +5,10 @@ into a mailbox and never waits for the worker. The worker owns the recording's
 ``FrameReader``, drains the mailbox (so only the latest seek of a burst is decoded),
 decodes, blurs faces if the privacy view is on, converts to a ``QImage`` and hands it
 back through one queued signal. Every delivery carries the id of the request it
-answers; the GUI drops a delivery older than the latest seek, so scrubbing never
-shows a stale frame and never builds up lag (napari's layer slicer works the same way).
+answers; the GUI drops a frame played on from before the latest seek (napari's layer
+slicer works the same way). A frame decoded for a seek that a newer one superseded is
+still shown, as it is newer than what is on screen: a dragged slider moves the picture,
+never queues up lag, and always ends on exactly the last frame asked for.
 
 Playback follows the recording's own timestamps (VFR-safe) against a monotonic clock:
 when decoding falls behind, frames are skipped and counted as dropped rather than the
@@ -106,10 +108,6 @@ class PlaybackStats:
     frames_dropped: int = 0
     decode_s: float = 0.0  # worker time in the reader
     render_s: float = 0.0  # worker time blurring faces and converting to QImage
-
-    @property
-    def decode_fps(self) -> float:
-        return self.frames_shown / self.decode_s if self.decode_s > 0 else 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -386,7 +384,7 @@ class _Worker:
     def run(self) -> None:
         try:
             reader = self._recording.reader()
-        except Exception as exc:  # noqa: BLE001 - any failure to open is reported, not raised
+        except Exception as exc:  # any failure to open is reported, not raised
             self._bridge.failed.emit(f"Cannot open the recording for playback: {exc}")
             return
         state = _WorkerState()
@@ -394,11 +392,11 @@ class _Worker:
             while (requests := self._mailbox.take(lambda: self._timeout(state))) is not None:
                 try:
                     self._serve(reader, state, requests)
-                except Exception as exc:  # noqa: BLE001 - one bad frame must not end the player
+                except Exception as exc:  # one bad frame must not end the player
                     if state.playing:
                         state.playing = False
                         self._bridge.ended.emit(state.play_id)
-                    self._bridge.failed.emit(f"Cannot show frame {state.current}: {exc}")
+                    self._bridge.failed.emit(f"Cannot show the frame: {exc}")
         finally:
             close = getattr(reader, "close", None)
             if close is not None:

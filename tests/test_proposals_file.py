@@ -41,16 +41,18 @@ def doc() -> ProposalsDocument:
     for n, s in enumerate(students[:2], start=1):
         kp = np.array(s["keypoints"])
         box = Box(*s["person_box"])
+        sw = max(float(np.hypot(*(kp[11, :2] - kp[12, :2]))), 0.2 * box.width)
         obs = []
         for k, frame in enumerate(frames):
-            shown = kp.copy()
-            if n == 1 and 4 <= k < 10:  # right wrist and elbow straight up over the head
+            shown, shown_box = kp.copy(), box
+            if n == 1 and 4 <= k < 10:  # right arm straight up; the box takes the hand in
                 sh = kp[12, :2]
-                shown[14, :2] = sh + (0, -40)
-                shown[16, :2] = sh + (0, -80)
+                shown[14, :2] = sh + (0, -0.9 * sw)
+                shown[16, :2] = sh + (0, -1.8 * sw)
                 shown[[14, 16], 2] = 0.9
+                shown_box = Box(box.x0, min(box.y0, shown[16, 1] - 5), box.x1, box.y1)
             keypoints = None if k == 2 else shown  # the landmarker missed one sample
-            obs.append(Observation(frame, tb.frame_to_seconds(frame), box, 0.8731, keypoints))
+            obs.append(Observation(frame, tb.frame_to_seconds(frame), shown_box, 0.8731, keypoints))
         people.append(PersonTrack(f"P{n}", tuple(obs)))
     proposals = tuple(propose(people, tb))
     assert any(p.behaviour is Behaviour.HAND_RAISED for p in proposals)

@@ -31,6 +31,7 @@ seen segments.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -110,6 +111,8 @@ def propose(
         for behaviour, chains, verdicts, describe in _rules(feats, line, config):
             for i, j in chains:
                 inside = verdicts[i : j + 1]
+                if sum(v.met for v in inside) < config.min_agreement * len(inside) - 1e-9:
+                    continue
                 conf = _confidence(inside, feats[i : j + 1])
                 seconds = line.end_s[j] - line.start_s[i]
                 evidence = describe(inside, seconds)
@@ -235,7 +238,8 @@ def _desk_states(feats: list[PostureFeatures], line: _Timeline, config: RuleConf
         window = [s for s in steps[lo : lo + 3] if s is not None]
         m = float(np.median(window)) if len(window) >= 2 else None
         motion.append(m)
-        lowered = head_lowered(f, config)
+        before = states[-1] if states else None
+        lowered = head_lowered(f, config, already=before not in (None, _Desk.UPRIGHT))
         if lowered is None:
             states.append(None)
         elif not lowered:
@@ -244,7 +248,7 @@ def _desk_states(feats: list[PostureFeatures], line: _Timeline, config: RuleConf
             states.append(_Desk.WRITING)
         elif m is not None and m > config.writing_motion_max:
             states.append(_Desk.OTHER)
-        elif head_resting(f, config):
+        elif head_resting(f, config, already=before is _Desk.RESTING):
             states.append(_Desk.RESTING)
         elif any(w is not None for w in f.desk_wrist):
             states.append(_Desk.READING)
@@ -283,20 +287,49 @@ def _desk_sample(f, desk, motion, state, config: RuleConfig) -> _Sample:
 def _segments(labels: list, line: _Timeline, config: RuleConfig, minimum: dict):
     """Segments of the labels in ``minimum`` (label -> shortest duration in seconds).
 
-    Samples of one label are chained across breaks of up to ``max_gap_s``; chains too
-    short are dropped, and chaining runs once more over the room they leave (a too-short
-    spell of writing inside reading no longer splits the reading). A chain never spans a
-    sample of another kept label, so the labels of one sequence never overlap.
+    Samples of one label are chained across breaks of up to ``max_gap_s``. Chains too
+    short are then dropped one at a time, shortest first, and the chains either side of
+    a dropped one join when they share a label and the break between them is short
+    enough: a moment of writing inside reading does not split the reading, and two
+    halves of a writing spell around a moment of "reading" come back together. Chains
+    never span a sample of another chain, so the labels never overlap.
     """
-    labels = list(labels)
-    for _ in range(2):
-        kept = []
-        for lab, i, j in _chains(labels, line, config.max_gap_s, set(minimum)):
-            if line.end_s[j] - line.start_s[i] >= minimum[lab] - 1e-9:
-                kept.append((lab, i, j))
-            else:
-                labels[i : j + 1] = [None if x == lab else x for x in labels[i : j + 1]]
-    return kept
+    chains = [list(c) for c in _chains(labels, line, config.max_gap_s, set(minimum))]
+    n = len(chains)
+    prev, nxt = list(range(-1, n - 1)), [*range(1, n), -1]
+    alive = [True] * n
+
+    def seconds(c: int) -> float:
+        return line.end_s[chains[c][2]] - line.start_s[chains[c][1]]
+
+    def short(c: int) -> bool:
+        return seconds(c) < minimum[chains[c][0]] - 1e-9
+
+    heap = [(seconds(c), chains[c][1], c) for c in range(n) if short(c)]
+    heapq.heapify(heap)
+    while heap:
+        length, _, c = heapq.heappop(heap)
+        if not alive[c] or not short(c) or length != seconds(c):
+            continue  # gone, merged into something long enough, or queued again
+        alive[c] = False
+        p, q = prev[c], nxt[c]
+        if p >= 0:
+            nxt[p] = q
+        if q >= 0:
+            prev[q] = p
+        gap_ok = p >= 0 and q >= 0 and chains[p][0] == chains[q][0]
+        if (
+            gap_ok
+            and line.start_s[chains[q][1]] - line.end_s[chains[p][2]] <= config.max_gap_s + 1e-9
+        ):
+            chains[p][2] = chains[q][2]
+            alive[q] = False
+            nxt[p] = nxt[q]
+            if nxt[q] >= 0:
+                prev[nxt[q]] = p
+            if short(p):
+                heapq.heappush(heap, (seconds(p), chains[p][1], p))
+    return [tuple(chains[c]) for c in range(n) if alive[c]]
 
 
 def _chains(labels: list, line: _Timeline, max_gap_s: float, targets: set):
@@ -332,14 +365,15 @@ def _hysteresis(values, *, enter: Callable, stay: Callable) -> list[bool | None]
 
 
 def _majority(states: list, window: int) -> list:
-    """Each known sample takes the most common known state around it; ties keep its own."""
-    half = max(0, window // 2)
+    """Each known sample takes the most common known state around it; ties keep its own.
+    At the ends of the track the window moves inwards rather than shrinking."""
     out = []
     for k, own in enumerate(states):
         if own is None:
             out.append(None)
             continue
-        counts = Counter(s for s in states[max(0, k - half) : k + half + 1] if s is not None)
+        lo = max(0, min(k - window // 2, len(states) - window))
+        counts = Counter(s for s in states[lo : lo + window] if s is not None)
         best, n = counts.most_common(1)[0]
         out.append(own if counts[own] == n else best)
     return out

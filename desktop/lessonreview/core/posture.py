@@ -39,10 +39,12 @@ _EYES = (Keypoint.LEFT_EYE, Keypoint.RIGHT_EYE)
 # then a steadier ruler. Measured on the real classroom fixtures the ear-to-ear distance
 # is about half a shoulder width, so 1.5x it is a floor that only bites when turned.
 _EAR_WIDTH_TO_SCALE = 1.5
-# A seated person's box is two to three shoulder widths wide (arms on the desk), so a
-# fifth of it is a floor that only bites in a profile view, where the shoulders overlap
-# and would shrink the ruler to a few pixels and blow every length up.
-_BOX_WIDTH_TO_SCALE = 0.2
+# On real classroom frames the shoulders span 0.6 of the person box's width (median)
+# and 0.2 or less in one pose of ten: a person seen from the side, or a pose the
+# landmarker collapsed onto a head seen from behind. A floor at 0.4 of the box width
+# keeps such a pose from shrinking the ruler to a few pixels and blowing every length
+# (a wrist "four shoulder widths above the head") out of proportion.
+_BOX_WIDTH_TO_SCALE = 0.4
 
 
 @dataclass(frozen=True)
@@ -57,23 +59,38 @@ class RuleConfig:
 
     # Keypoints less visible than this count as missing.
     min_visibility: float = 0.5
+    # A pose whose nose lies outside the person's box grown by this share of its size is
+    # another person's (a neighbour the landmarker locked onto) and is ignored...
+    head_box_margin: float = 0.1
+    # ...and keypoints farther outside the box than this share of its size count as
+    # missing: the landmarker guessed them from outside what it was shown.
+    keypoint_box_margin: float = 0.15
     # Hand raised: a wrist this far above the highest visible face point (the eyes,
     # usually; the top of the head is about 0.4 above them, so a hand resting on the
-    # head does not count)...
-    hand_above_head: float = 0.5
+    # head does not count; a real seated student's wrist misplaced on a neighbour's hand
+    # reached 0.57)...
+    hand_above_head: float = 0.6
     # ...and it stays raised while still this far above it (hysteresis).
-    hand_above_head_exit: float = 0.3
+    hand_above_head_exit: float = 0.4
     # ...with the elbow no more than this far below the shoulder line, and the wrist at
     # least this far above the elbow (a forearm pointing up, not a hand propping the head).
     elbow_below_shoulder_max: float = 0.25
     forearm_up: float = 0.4
+    # ...and the wrist no higher than this share of the box height above the box: the
+    # person detector's box takes in a raised hand. Elbow and wrist need at least this
+    # visibility: a raised arm is in plain view.
+    raised_wrist_box_margin: float = 0.1
+    raised_arm_visibility: float = 0.7
     hand_raised_min_s: float = 1.0
     # Standing: the shoulder line this far above where the person's usually is...
     stand_rise: float = 1.0
     stand_rise_exit: float = 0.7
-    # ...and the person's box this many times taller than their usual (sitting) box,
-    stand_box_growth: float = 1.3
-    stand_box_growth_exit: float = 1.2
+    # ...and the person's box this many times taller than their usual (sitting) box:
+    # the detector agrees, and a track that jumped to a student further back (higher
+    # in the image, but smaller) does not pass. A seated student's box is 2 to 6
+    # shoulder widths tall on real frames, so a rise of 1 adds 15 to 50 %.
+    stand_box_growth: float = 1.15
+    stand_box_growth_exit: float = 1.1
     # or, whatever the history, a whole visible body: knees and ankles at least this
     # visible, knee angles at least this straight, and a box this many times taller than wide.
     stand_leg_visibility: float = 0.8
@@ -84,14 +101,19 @@ class RuleConfig:
     baseline_min_samples: int = 5
     # Head lowered over the desk: ears less than this far above the shoulder line.
     head_lowered: float = 0.45
-    # Head down on the desk: the nose at most this far above the shoulder line.
+    head_lowered_exit: float = 0.5
+    # Head down on the desk: the nose at most this far above the shoulder line, and it
+    # stays down while the nose is at most this far above it (hysteresis).
     head_resting: float = 0.05
+    head_resting_exit: float = 0.15
     # Hands near the desk: a wrist at least this far below the shoulder line.
     wrist_below_shoulder: float = 0.3
     # Wrist motion per sample, relative to the shoulders: the median over three samples
-    # at or above this is writing, below it is still. A still wrist's own noise is about
-    # 0.1 (median) for a well-visible wrist on a back-row student, hence the floor.
-    writing_motion: float = 0.15
+    # at or above this is writing, below it is still. Measured on real poses of still
+    # students (the same frame through a box moved by 2 px), a well-seen wrist "moves"
+    # 0.13 (median) and under 0.2 in three cases of four, hence the floor. Writing moves
+    # the hand about as little, so reading and writing are told apart only roughly.
+    writing_motion: float = 0.2
     # More than this per sample is a gesture or reaching, not writing.
     writing_motion_max: float = 0.8
     # Wrists less visible than this are not used for motion: their noise is larger
@@ -104,6 +126,9 @@ class RuleConfig:
     smoothing_samples: int = 3
     # Breaks up to this long (other postures or missing samples) are bridged.
     max_gap_s: float = 1.5
+    # A segment needs at least this share of its samples to meet the rule on their own:
+    # a pose flickering between two guesses is not bridged into a behaviour.
+    min_agreement: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -151,9 +176,9 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
     """The posture features of one observation (empty ones when it has no keypoints)."""
     base = PostureFeatures(frame=obs.frame, t=obs.t, box=obs.box)
     kp = obs.keypoints
-    if kp is None:
+    if kp is None or not _head_in_box(kp, obs.box, config):
         return base
-    seen = kp[:, 2] >= config.min_visibility
+    seen = (kp[:, 2] >= config.min_visibility) & _near_box(kp, obs.box, config.keypoint_box_margin)
 
     def visible(points) -> list[int]:
         return [int(p) for p in points if seen[int(p)]]
@@ -188,11 +213,14 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
     desk_wrist: list[DeskWrist | None] = []
     for side in SIDES:
         s, e, w = int(_SHOULDER[side]), int(_ELBOW[side]), int(_WRIST[side])
-        if face_top_y is not None and seen[e] and seen[w]:
+        arm_seen = min(kp[e, 2], kp[w, 2]) >= config.raised_arm_visibility
+        if face_top_y is not None and seen[e] and seen[w] and arm_seen:
             above_face.append(float((face_top_y - kp[w, 1]) / scale))
             elbow_ok = (kp[e, 1] - kp[s, 1]) / scale <= config.elbow_below_shoulder_max
             forearm_ok = (kp[e, 1] - kp[w, 1]) / scale >= config.forearm_up
-            arm_up.append(bool(elbow_ok and forearm_ok))
+            # The detector's box holds a raised hand; a wrist above it was guessed.
+            in_box = kp[w, 1] >= obs.box.y0 - config.raised_wrist_box_margin * obs.box.height
+            arm_up.append(bool(elbow_ok and forearm_ok and in_box))
         else:
             above_face.append(None)
             arm_up.append(False)
@@ -221,18 +249,42 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
     )
 
 
-def head_lowered(f: PostureFeatures, config: RuleConfig) -> bool | None:
-    """Head down or forward over the desk (None when the head cannot be judged)."""
+def _near_box(kp: np.ndarray, box: Box, margin: float) -> np.ndarray:
+    """Which keypoints lie in the box grown by ``margin`` of its size on every side."""
+    dx, dy = margin * box.width, margin * box.height
+    x, y = kp[:, 0], kp[:, 1]
+    return (x >= box.x0 - dx) & (x <= box.x1 + dx) & (y >= box.y0 - dy) & (y <= box.y1 + dy)
+
+
+def _head_in_box(kp: np.ndarray, box: Box, config: RuleConfig) -> bool:
+    """Whether the pose is this person's: its nose (else any face point) in their box.
+
+    On real classroom frames a nose more than a tenth of the box height above the box
+    was on another student's head in 30 of 31 cases: the landmarker had locked onto a
+    neighbour behind, seen in the room left above the box for raised arms.
+    """
+    face = [int(p) for p in _FACE if kp[int(p), 2] >= config.min_visibility]
+    if not face:
+        return False
+    point = kp[int(Keypoint.NOSE)] if face[0] == int(Keypoint.NOSE) else kp[face[0]]
+    return bool(_near_box(point[None, :], box, config.head_box_margin)[0])
+
+
+def head_lowered(f: PostureFeatures, config: RuleConfig, *, already: bool = False) -> bool | None:
+    """Head down or forward over the desk (None when the head cannot be judged).
+    ``already``: the head was lowered at the sample before, so the looser threshold holds."""
     if f.head_height is None:
         return None
-    return f.head_height < config.head_lowered
+    return f.head_height < (config.head_lowered_exit if already else config.head_lowered)
 
 
-def head_resting(f: PostureFeatures, config: RuleConfig) -> bool | None:
-    """Head very low: nose at or below the shoulder line, as when it rests on the desk."""
+def head_resting(f: PostureFeatures, config: RuleConfig, *, already: bool = False) -> bool | None:
+    """Head very low: nose at or below the shoulder line, as when it rests on the desk.
+    ``already``: the head was resting at the sample before, so the looser threshold holds."""
     if f.head_height is None or f.nose_height is None:
         return None
-    return f.head_height < config.head_lowered and f.nose_height <= config.head_resting
+    limit = config.head_resting_exit if already else config.head_resting
+    return f.head_height < config.head_lowered_exit and f.nose_height <= limit
 
 
 def best_raised_hand(f: PostureFeatures) -> tuple[str, float] | None:

@@ -103,11 +103,18 @@ class RuleConfig:
     head_lowered: float = 0.45
     head_lowered_exit: float = 0.5
     # Head down on the desk: the nose at most this far above the shoulder line, and it
-    # stays down while the nose is at most this far above it (hysteresis).
+    # stays down while the nose is at most this far above it (hysteresis); the ears at
+    # most ``head_resting_ears`` above it (a head bowed over a book from an elevated
+    # camera also drops the nose to the shoulders, but keeps the ears higher).
     head_resting: float = 0.05
     head_resting_exit: float = 0.15
-    # Hands near the desk: a wrist at least this far below the shoulder line.
-    wrist_below_shoulder: float = 0.3
+    head_resting_ears: float = 0.15
+    # Ears further below the shoulder line than this are a pose error (on real frames:
+    # shoulders put on top of the head), and the sample is not judged.
+    head_lowest: float = -0.6
+    # Hands near the desk: a wrist at least this far below the shoulder line (from an
+    # elevated camera a hand on the desk shows 0.3 to 1 below it on real frames).
+    wrist_below_shoulder: float = 0.2
     # Wrist motion per sample, relative to the shoulders: the median over three samples
     # at or above this is writing, below it is still. Measured on real poses of still
     # students (the same frame through a box moved by 2 px), a well-seen wrist "moves"
@@ -204,6 +211,9 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
     head_pts = ears or visible(_EYES)
     head_y = float(kp[head_pts, 1].mean()) if head_pts else None
     head_height = None if head_y is None else (shoulder_y - head_y) / scale
+    if head_height is not None and head_height < config.head_lowest:
+        # Ears that far below the shoulders: the shoulders were put on the head.
+        return PostureFeatures(frame=obs.frame, t=obs.t, box=obs.box, visibility=vis)
     nose_height = None
     if seen[int(Keypoint.NOSE)]:
         nose_height = (shoulder_y - float(kp[int(Keypoint.NOSE), 1])) / scale
@@ -284,7 +294,7 @@ def head_resting(f: PostureFeatures, config: RuleConfig, *, already: bool = Fals
     if f.head_height is None or f.nose_height is None:
         return None
     limit = config.head_resting_exit if already else config.head_resting
-    return f.head_height < config.head_lowered_exit and f.nose_height <= limit
+    return f.head_height <= config.head_resting_ears and f.nose_height <= limit
 
 
 def best_raised_hand(f: PostureFeatures) -> tuple[str, float] | None:

@@ -9,6 +9,14 @@ greedy-by-IoU: in a packed classroom neighbouring boxes overlap, and greedy
 matching lets one track take its neighbour's box first, then leaves the neighbour
 to start a new id.
 
+Known limits: someone walking fully hidden behind another person of the same size
+for a second or more comes back as a new id (the hidden person's last boxes are
+partial, so the predicted velocity is off), and where the detector boxes two
+neighbours together in some samples and apart in others, one of them changes id.
+Keypoints are not used to associate: for students at the back the pose lands on a
+neighbour for about one box in five, which would add confusion exactly where boxes
+are already ambiguous.
+
 Everything here is deterministic: the same observations give the same ids, so a
 re-analysis of a recording gives the same people.
 """

@@ -2,20 +2,26 @@
 
 Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoulder widths):
 
-- ``hand_raised``: a wrist well above the face with the elbow up, held ``hand_raised_min_s``.
+- ``hand_raised``: a wrist well above the face, elbow up, forearm pointing up, the arm in
+  plain view and inside the person's box, held ``hand_raised_min_s``.
 - ``standing``: the shoulder line well above where it usually is for this person, with a
   taller box than their usual one; or a whole visible, straight, upright body. "Usual" is
   the person's median over the recording, so it assumes they sit most of the time.
 - ``reading`` / ``writing`` / ``head_down``: one posture at a time per person. Head lowered
   over the desk with a wrist near the desk: writing when that wrist moves in small steps
   (median over three samples), reading when it is still or its motion cannot be measured.
-  Nose at or below the shoulder line with little motion for ``head_down_min_s``: head down;
-  a shorter spell of it is reading.
+  Nose and ears at the shoulder line with little motion for ``head_down_min_s``: head
+  down; a shorter spell of it is reading.
+
+A pose is not judged at all when its nose lies outside the person's box (it belongs to a
+neighbour) or its shoulders sit on top of the head; keypoints well outside the box count
+as missing (see ``posture``).
 
 Over time: reading / writing / head down get a majority filter over
 ``smoothing_samples``; hand raised and standing use hysteresis (a higher threshold to
-start than to stay). Breaks of up to ``max_gap_s`` are bridged, then segments shorter than
-the behaviour's minimum are dropped.
+start than to stay). Breaks of up to ``max_gap_s`` are bridged, segments shorter than the
+behaviour's minimum are dropped, and so are segments where fewer than ``min_agreement``
+of the samples met the rule on their own.
 
 Segments are half-open frame ranges: a segment over samples a..b runs from a's frame to
 the frame of the sample after b, or to where b's sampling interval ends when the track

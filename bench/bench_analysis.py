@@ -46,7 +46,7 @@ def main() -> int:
     parser.add_argument("video", type=Path)
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--pose", choices=("full", "lite"), default="full")
+    parser.add_argument("--pose", choices=("lite", "full"), default="lite")
     args = parser.parse_args()
 
     recording = Recording.open(args.video)

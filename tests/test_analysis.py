@@ -76,7 +76,7 @@ def test_output_follows_the_documented_schema(analysed, tmp_path):
     proposals_file.validate(d)
     assert d["schema"] == "lessonreview.proposals/1"
     assert d["reviewed"] is False
-    assert set(d["analysis"]["models"]) == {"yolox_nano.onnx", "pose_landmarker_full.task"}
+    assert set(d["analysis"]["models"]) == {"yolox_nano.onnx", "pose_landmarker_lite.task"}
     for p in d["proposals"]:
         assert p["behaviour"] in {b.value for b in Behaviour}
         assert 0 <= p["start_frame"] < p["end_frame"] <= d["recording"]["frame_count"]

@@ -8,14 +8,14 @@ timestamps (``lessonreview.core.timebase``), never from ``frame / fps``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 import numpy as np
 
 N_KEYPOINTS = 33  # MediaPipe Pose Landmarker topology
 
 
-class Behaviour(str, Enum):
+class Behaviour(StrEnum):
     """What a person is doing over a segment. A posture or an action, never a state of mind."""
 
     HAND_RAISED = "hand_raised"
@@ -38,14 +38,14 @@ _TITLES = {
 }
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     """Where a label came from."""
 
     MACHINE = "machine"
     MANUAL = "manual"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Where a segment stands in review. Only PENDING lives in memory alone."""
 
     PENDING = "pending"

@@ -16,7 +16,7 @@ https://universe.roboflow.com/pranavs-workspace-8k4n7/cctv-accurate
 Changes: only one of the three augmented copies of each training frame is kept, renamed;
 here, keypoints are estimated on the frames and only coordinates are stored (no pixels).
 
-Usage: python bench/make_keypoint_fixtures.py [--data DIR] [--out FILE]
+Usage: python bench/make_keypoint_fixtures.py [--data DIR] [--out FILE] [--pose-model NAME]
 """
 
 from __future__ import annotations
@@ -63,12 +63,12 @@ class ProductPipeline:
 
     source = "product"
 
-    def __init__(self, models: Path) -> None:
+    def __init__(self, models: Path, pose_model: str) -> None:
         from lessonreview.core.detection import PersonDetector
         from lessonreview.core.pose import PoseEstimator
 
         self._detector = PersonDetector(models / "yolox_nano.onnx")
-        self._pose = PoseEstimator(models / "pose_landmarker_full.task")
+        self._pose = PoseEstimator(models / pose_model)
         self._frame_id: int | None = None
         self._detections: list = []
 
@@ -103,13 +103,13 @@ class CropFallback:
 
     source = "crop"
 
-    def __init__(self, models: Path) -> None:
+    def __init__(self, models: Path, pose_model: str) -> None:
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(models / "pose_landmarker_full.task")),
+            base_options=BaseOptions(model_asset_path=str(models / pose_model)),
             running_mode=vision.RunningMode.IMAGE,
             num_poses=1,
             min_pose_detection_confidence=0.3,
@@ -244,12 +244,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--pose-model",
+        default="pose_landmarker_full.task",
+        help="pose model file in the models folder (the fixture was made with the full one)",
+    )
     args = parser.parse_args()
     try:
-        pipeline = ProductPipeline(models_dir())
+        pipeline = ProductPipeline(models_dir(), args.pose_model)
     except ImportError as e:
         print(f"product detector/pose not importable ({e}); using a plain crop instead")
-        pipeline = CropFallback(models_dir())
+        pipeline = CropFallback(models_dir(), args.pose_model)
     try:
         students, counts = collect(args.data, pipeline)
     finally:
@@ -259,7 +264,7 @@ def main() -> None:
         "Made by bench/make_keypoint_fixtures.py; see tests/data/README.md.",
         "attribution": ATTRIBUTION,
         "source": pipeline.source,
-        "models": ["yolox_nano.onnx", "pose_landmarker_full.task"],
+        "models": ["yolox_nano.onnx", args.pose_model],
         "labels": {str(k): v for k, v in LABEL_NAMES.items()},
         "counts": counts,
         "students": students,

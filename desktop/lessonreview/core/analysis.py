@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessonreview.core.behaviours import propose
+from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Observation
 from lessonreview.core.model_files import ModelName, resolve, sha256_of
@@ -269,7 +269,7 @@ def analyze(
 
     t0 = time.perf_counter()
     people = tuple(tracker.finish())
-    proposals = tuple(propose(people, timebase))
+    proposals = tuple(propose(people, timebase, config=config_for(timebase)))
     times.behaviours += time.perf_counter() - t0
 
     stopped_at = reader_state["stopped_at"]

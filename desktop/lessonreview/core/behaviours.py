@@ -41,7 +41,7 @@ import heapq
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from statistics import median
 from typing import TYPE_CHECKING
@@ -61,11 +61,25 @@ from lessonreview.core.posture import (
 if TYPE_CHECKING:
     from lessonreview.core.timebase import Timebase
 
-__all__ = ["DEFAULT_CONFIG", "RuleConfig", "propose"]
+__all__ = ["DEFAULT_CONFIG", "RuleConfig", "config_for", "propose"]
 
 _BEHAVIOUR_ORDER = {b: i for i, b in enumerate(Behaviour)}
 # RuleConfig is frozen, so one shared default is safe.
 DEFAULT_CONFIG = RuleConfig()
+
+
+def config_for(timebase: Timebase) -> RuleConfig:
+    """The rules for a recording: a still (one frame) cannot show how long a posture
+    lasts, so its one frame is judged on posture alone, without minimum durations."""
+    if timebase.frame_count > 1:
+        return DEFAULT_CONFIG
+    return replace(
+        DEFAULT_CONFIG,
+        hand_raised_min_s=0.0,
+        reading_min_s=0.0,
+        writing_min_s=0.0,
+        head_down_min_s=0.0,
+    )
 
 
 class _Desk(Enum):

@@ -6,33 +6,30 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QStackedWidget,
 )
 
 from lessonreview.core import proposals_file
 from lessonreview.core import settings as settings_io
-from lessonreview.core.analysis import AnalysisRequest
-from lessonreview.core.domain import Status
-from lessonreview.core.export import export_decision_log, export_labels
 from lessonreview.core.label_store import LabelStore, StoreError
-from lessonreview.core.model_files import ModelMissingError, ModelName, resolve
+from lessonreview.core.private_files import tighten_project
 from lessonreview.core.review_session import ReviewSession
 from lessonreview.core.video import Recording, RecordingError, file_sha256
-from lessonreview.gui.analysis_runner import AnalysisRunner
+from lessonreview.gui.analysis_controls import AnalysisControls
 from lessonreview.gui.app import demo_recording
 from lessonreview.gui.background import BackgroundCall
 from lessonreview.gui.consent_dialog import ConsentDialog
-from lessonreview.gui.export_dialog import ExportDialog
+from lessonreview.gui.exports import export_reviewed_labels
 from lessonreview.gui.help_dialog import HelpDialog, about_html, keys_html
+from lessonreview.gui.menus import build_menus
+from lessonreview.gui.privacy_actions import PrivacyActions
 from lessonreview.gui.review_panel import KEYS
 from lessonreview.gui.start_screen import StartScreen
 from lessonreview.gui.workspace import PLAYER_KEYS, Workspace
@@ -45,6 +42,8 @@ DEMO_CONSENT = (
 
 
 class MainWindow(QMainWindow):
+    recording_opened = Signal(int)  # recording id, once it is on screen
+
     def __init__(
         self,
         *,
@@ -70,12 +69,7 @@ class MainWindow(QMainWindow):
         self.recording: Recording | None = None
         self.recording_id: int | None = None
         self._opening: BackgroundCall | None = None
-        self.runner = AnalysisRunner(self)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.sample.connect(self._on_sample)
-        self.runner.finished.connect(self._on_analysis_finished)
-        self.runner.failed.connect(self._on_analysis_failed)
-        self.runner.cancelled.connect(self._on_analysis_cancelled)
+        self.privacy = PrivacyActions(self, self)
 
         self.stack = QStackedWidget(self)
         self.start = StartScreen(self)
@@ -85,138 +79,57 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.start)
         self.setCentralWidget(self.stack)
 
-        self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(260)
-        self.progress.setFormat("Analysing %p%")
-        self.cancel_button = QPushButton("Cancel analysis", self)
-        self.cancel_button.clicked.connect(self.runner.cancel)
         self.status_text = QLabel(self)
         self.statusBar().addWidget(self.status_text, 1)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.cancel_button)
-        self._show_progress(False)
+        self.analysis = AnalysisControls(self, self, self.statusBar())
+        # The names these had before the controls moved out (tests and scripts use them).
+        self.runner = self.analysis.runner
+        self.progress = self.analysis.progress
+        self.cancel_button = self.analysis.cancel_button
 
-        self._build_menus()
+        self.menus = build_menus(self)
+        self.analyse_action = self.menus.analyse
+        self.privacy_action = self.menus.privacy
+        self.menus.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.menus.privacy.setChecked(self.settings.privacy_view)
+        self.menus.skeleton.setChecked(self.settings.show_skeleton)
         self._open_store()
         self.start.set_recent(self.settings.recent)
-        self._update_actions()
-
-    # --- menus ----------------------------------------------------------------
-    def _action(
-        self, menu, text: str, slot, shortcut: str | QKeySequence | None = None, *, checkable=False
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        m = bar.addMenu("&File")
-        self._action(m, "&Open recording…", self.choose_recording, QKeySequence.StandardKey.Open)
-        self._action(m, "Open &demo recording", self.open_demo)
-        self._action(m, "Open p&roposals file…", self.choose_proposals_file)
-        self.recent_menu = m.addMenu("Recent recordings")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        m.addSeparator()
-        self._action(m, "Open &project…", self.choose_project)
-        m.addSeparator()
-        self.export_action = self._action(
-            m, "&Export reviewed labels…", self.export_labels, "Ctrl+E"
-        )
-        self.export_log_action = self._action(m, "Export decision &log…", self.export_decision_log)
-        m.addSeparator()
-        self._action(m, "&Close recording", self.close_recording, QKeySequence.StandardKey.Close)
-        self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        m = bar.addMenu("&Edit")
-        self.undo_action = self._action(m, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(m, "&Redo", self.redo, QKeySequence("Ctrl+Shift+Z"))
-        m.addSeparator()
-        self._action(m, "Reviewer &name…", self.ask_reviewer)
-
-        m = bar.addMenu("&Analysis")
-        self.consent_action = self._action(m, "Record &consent…", self.record_consent)
-        self.analyse_action = self._action(m, "&Analyse recording", self.start_analysis, "Ctrl+R")
-        self.cancel_action = self._action(m, "&Cancel analysis", self.runner.cancel)
-
-        self.view_menu = bar.addMenu("&View")
-        self.privacy_action = self._action(
-            self.view_menu,
-            "&Privacy view (blur faces)",
-            self._set_privacy,
-            "Ctrl+B",
-            checkable=True,
-        )
-        self.privacy_action.setChecked(self.settings.privacy_view)
-        self.skeleton_action = self._action(
-            self.view_menu, "Show &skeletons", self._set_skeleton, "Ctrl+K", checkable=True
-        )
-        self.skeleton_action.setChecked(self.settings.show_skeleton)
-        self.group_action = self._action(
-            self.view_menu,
-            "&Group timeline by behaviour",
-            self._set_grouping,
-            "Ctrl+G",
-            checkable=True,
-        )
-
-        self.people_menu = bar.addMenu("&People")
-        self._action(
-            self.people_menu,
-            "&Rename person…",
-            lambda: self.workspace and self.workspace.rename_person(),
-        )
-        self._action(
-            self.people_menu,
-            "&Merge two people…",
-            lambda: self.workspace and self.workspace.merge_people(),
-        )
-        self._action(
-            self.people_menu,
-            "&Split person at playhead…",
-            lambda: self.workspace and self.workspace.split_person(),
-        )
-
-        m = bar.addMenu("&Help")
-        self._action(
-            m, "&Keyboard shortcuts", self.show_keys, QKeySequence.StandardKey.HelpContents
-        )
-        self._action(m, "What this project &stores", self.show_data_sheet)
-        self._action(m, "&About Lesson Review", self.show_about)
+        self.update_actions()
+        # After the window is up: a dialog over an empty screen reads as a crash.
+        QTimer.singleShot(0, self.privacy.check_retention_at_start)
 
     def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
+        menu = self.menus.recent_menu
+        menu.clear()
         for p in self.settings.recent:
-            act = self.recent_menu.addAction(Path(p).name)
+            act = menu.addAction(Path(p).name)
             act.setToolTip(p)
             act.triggered.connect(lambda _=False, p=p: self.open_recording(Path(p)))
         if not self.settings.recent:
-            self.recent_menu.addAction("(none)").setEnabled(False)
+            menu.addAction("(none)").setEnabled(False)
 
-    def _update_actions(self) -> None:
-        has = self.session is not None
-        for a in (self.export_action, self.export_log_action, self.consent_action):
+    def update_actions(self) -> None:
+        m, has = self.menus, self.session is not None
+        for a in m.for_open_recording():
             a.setEnabled(has)
-        self.analyse_action.setEnabled(has and not self.runner.running)
-        self.cancel_action.setEnabled(self.runner.running)
-        self.undo_action.setEnabled(has and self.session.can_undo())
-        self.redo_action.setEnabled(has and self.session.can_redo())
-        self.undo_action.setText(
-            f"&Undo {self.session.undo_text()}" if has and self.session.can_undo() else "&Undo"
-        )
-        self.redo_action.setText(
-            f"&Redo {self.session.redo_text()}" if has and self.session.can_redo() else "&Redo"
-        )
-        self.people_menu.setEnabled(has)
+        for a in (m.audit, m.export_log):
+            a.setEnabled(self.store is not None)
+        m.analyse.setEnabled(has and not self.analysis.running)
+        m.cancel.setEnabled(self.analysis.running)
+        can_undo, can_redo = has and self.session.can_undo(), has and self.session.can_redo()
+        m.undo.setEnabled(can_undo)
+        m.redo.setEnabled(can_redo)
+        m.undo.setText(f"&Undo {self.session.undo_text()}" if can_undo else "&Undo")
+        m.redo.setText(f"&Redo {self.session.redo_text()}" if can_redo else "&Redo")
+        m.people_menu.setEnabled(has)
 
     # --- project ----------------------------------------------------------------
     def _open_store(self) -> bool:
         try:
-            self.project_path.parent.mkdir(parents=True, exist_ok=True)
+            self.project_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Before opening: a -wal made by this open then inherits the owner-only mode.
+            loosened = tighten_project(self.project_path)
             self.store = LabelStore.open(self.project_path)
         except (StoreError, OSError) as exc:
             self.store = None
@@ -226,7 +139,8 @@ class MainWindow(QMainWindow):
                 f"The project file\n{self.project_path}\ncould not be opened:\n\n{exc}",
             )
             return False
-        self._status(f"Project: {self.project_path}")
+        note = f" ({len(loosened)} files made private to your account)" if loosened else ""
+        self.show_status(f"Project: {self.project_path}{note}")
         return True
 
     def choose_project(self) -> None:
@@ -245,6 +159,8 @@ class MainWindow(QMainWindow):
         self.project_path = Path(name)
         self._open_store()
         self._remember(last_project=str(self.project_path))
+        self.update_actions()
+        self.privacy.check_retention_at_start()
 
     # --- opening ------------------------------------------------------------------
     def choose_recording(self) -> None:
@@ -291,7 +207,7 @@ class MainWindow(QMainWindow):
             return
         self.close_recording()
         path = Path(path)
-        self._status(f"Opening {path.name}…")
+        self.show_status(f"Opening {path.name}…")
 
         def work():
             recording = Recording.open(path)
@@ -305,7 +221,7 @@ class MainWindow(QMainWindow):
         self._opening = call.start()
 
     def _open_failed(self, path: Path, exc: Exception) -> None:
-        self._status("")
+        self.show_status("")
         detail = (
             str(exc)
             if isinstance(exc, RecordingError | OSError)
@@ -328,15 +244,15 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(
             recording,
             session,
-            privacy=self.privacy_action.isChecked(),
-            skeleton=self.skeleton_action.isChecked(),
+            privacy=self.menus.privacy.isChecked(),
+            skeleton=self.menus.skeleton.isChecked(),
             parent=self,
         )
         self.workspace.consent_requested.connect(self.record_consent)
         self.workspace.analyse_requested.connect(self.start_analysis)
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
-        self._session_unsubscribe = session.subscribe(lambda _change: self._update_actions())
+        self._session_unsubscribe = session.subscribe(lambda _change: self.update_actions())
         self.setWindowTitle(f"{recording.path.name} — Lesson Review")
         self.settings = self.settings.with_recent(recording.path)
         self._save_settings()
@@ -354,8 +270,9 @@ class MainWindow(QMainWindow):
         elif self.store.consent(rid) is not None:
             self.start_analysis()
         self._refresh_consent_banner()
-        self._update_actions()
+        self.update_actions()
         self.workspace.setFocus()
+        self.recording_opened.emit(rid)
 
     def _load_proposals(self, path: Path, sha256: str) -> None:
         try:
@@ -373,11 +290,13 @@ class MainWindow(QMainWindow):
             return
         self.workspace.add_people(doc.people)
         change = self.session.add_proposals(doc.proposals)
-        self._status(f"Loaded {len(change.added)} pending proposals from {path.name} (unreviewed).")
+        self.show_status(
+            f"Loaded {len(change.added)} pending proposals from {path.name} (unreviewed)."
+        )
 
     def close_recording(self) -> None:
-        self.runner.shutdown()
-        self._show_progress(False)
+        self.analysis.shutdown()
+        self.privacy.snapshots.finish()
         if self.workspace is not None:
             self._session_unsubscribe()
             self.workspace.close_workspace()
@@ -387,7 +306,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.start)
         self.start.set_recent(self.settings.recent)
         self.setWindowTitle("Lesson Review")
-        self._update_actions()
+        self.update_actions()
 
     # --- reviewer and consent -----------------------------------------------------------
     def ensure_reviewer(self) -> bool:
@@ -436,81 +355,12 @@ class MainWindow(QMainWindow):
 
     # --- analysis --------------------------------------------------------------------------
     def start_analysis(self) -> None:
-        if self.session is None or self.runner.running:
-            return
-        if self.store.consent(self.recording_id) is None:
-            self.record_consent()
-            if self.store.consent(self.recording_id) is None:
-                return
-        allow_download = False
-        try:
-            for name in (ModelName.PERSON_DETECTOR, ModelName.POSE_FULL):
-                resolve(name, explicit_dir=self.models_dir)
-        except ModelMissingError as exc:
-            answer = QMessageBox.question(
-                self,
-                "Model files needed",
-                f"{exc}\n\nDownload them now from their official sources (MediaPipe, YOLOX)? "
-                "This is the only network connection Lesson Review makes.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-            allow_download = True
-        request = AnalysisRequest(
-            path=self.recording.path, models_dir=self.models_dir, allow_download=allow_download
-        )
-        self.runner.start(request)
-        self._show_progress(True)
-        self.progress.setValue(0)
-        self._status(
-            "Analysing… proposals appear for review when it finishes; you can play and label meanwhile."
-        )
-        self._update_actions()
+        self.analysis.start()
 
-    def _show_progress(self, on: bool) -> None:
-        self.progress.setVisible(on)
-        self.cancel_button.setVisible(on)
+    def cancel_analysis(self) -> None:
+        self.analysis.cancel()
 
-    def _on_progress(self, run_id: int, p) -> None:
-        if run_id == self.runner.run_id:
-            self.progress.setMaximum(max(1, p.total))
-            self.progress.setValue(p.done)
-
-    def _on_sample(self, run_id: int, sample) -> None:
-        if run_id == self.runner.run_id and self.workspace is not None:
-            self.workspace.add_sample(sample)
-
-    def _on_analysis_finished(self, run_id: int, doc) -> None:
-        if run_id != self.runner.run_id or self.session is None:
-            return
-        self._show_progress(False)
-        self.workspace.set_people(doc.people)
-        change = self.session.add_proposals(doc.proposals)
-        note = ""
-        if doc.analysis.stopped_at_s is not None:
-            note = f" The file is damaged: analysed up to {doc.analysis.stopped_at_s:.1f} s."
-        self._status(
-            f"Analysis done in {doc.analysis.elapsed_s:.0f} s: {len(doc.people)} people, "
-            f"{len(change.added)} new proposals to review.{note}"
-        )
-        self._update_actions()
-
-    def _on_analysis_failed(self, run_id: int, message: str) -> None:
-        if run_id != self.runner.run_id:
-            return
-        self._show_progress(False)
-        self._update_actions()
-        QMessageBox.critical(self, "Analysis failed", message)
-
-    def _on_analysis_cancelled(self, run_id: int) -> None:
-        if run_id == self.runner.run_id:
-            self._show_progress(False)
-            self._status(
-                "Analysis cancelled. Nothing was saved; run it again from the Analysis menu."
-            )
-            self._update_actions()
-
-    # --- editing -----------------------------------------------------------------------------
+    # --- editing and view ----------------------------------------------------------------------
     def undo(self) -> None:
         if self.session is not None and self.session.can_undo():
             self._guard(self.session.undo)
@@ -524,110 +374,78 @@ class MainWindow(QMainWindow):
             call()
         except StoreError as exc:
             QMessageBox.critical(self, "Not saved", str(exc))
-        self._update_actions()
+        self.update_actions()
 
-    def _set_privacy(self, on: bool) -> None:
+    def rename_person(self) -> None:
+        if self.workspace is not None:
+            self.workspace.rename_person()
+
+    def merge_people(self) -> None:
+        if self.workspace is not None:
+            self.workspace.merge_people()
+
+    def split_person(self) -> None:
+        if self.workspace is not None:
+            self.workspace.split_person()
+
+    def set_privacy(self, on: bool) -> None:
         if self.workspace is not None:
             self.workspace.set_privacy(on)
         self._remember(privacy_view=on)
 
-    def _set_skeleton(self, on: bool) -> None:
+    def set_skeleton(self, on: bool) -> None:
         if self.workspace is not None:
             self.workspace.set_skeleton(on)
         self._remember(show_skeleton=on)
 
-    def _set_grouping(self, on: bool) -> None:
+    def set_grouping(self, on: bool) -> None:
         if self.workspace is not None:
             self.workspace.set_group_by_behaviour(on)
 
-    # --- export ------------------------------------------------------------------------------
+    # --- files out of the project ----------------------------------------------------------------
     def export_labels(self) -> None:
-        if self.session is None:
-            return
-        n_labels = sum(
-            1 for s in self.session.segments() if s.status in (Status.ACCEPTED, Status.CORRECTED)
-        )
-        dialog = ExportDialog(
-            recording_name=self.recording.path.name,
-            n_labels=n_labels,
-            n_pending=self.session.pending_count(),
-            default_dir=self.recording.path.parent,
-            parent=self,
-        )
-        if not dialog.exec():
-            return
-        try:
-            summary = export_labels(
-                self.store,
-                self.recording_id,
-                dialog.target,
-                fmt=dialog.fmt,
-                pending_count=self.session.pending_count(),
+        if self.session is not None:
+            self.show_status(
+                export_reviewed_labels(
+                    self,
+                    self.session,
+                    store=self.store,
+                    recording_path=self.recording.path,
+                )
             )
-        except (OSError, StoreError) as exc:
-            QMessageBox.critical(
-                self, "Export failed", f"Nothing was written to {dialog.target}:\n\n{exc}"
-            )
-            return
-        pending = (
-            f" {summary.n_pending} pending proposals were not exported."
-            if summary.n_pending
-            else ""
-        )
-        self._status(f"Exported {summary.n_labels} reviewed labels to {summary.path}.{pending}")
 
     def export_decision_log(self) -> None:
-        if self.session is None:
-            return
-        name, _ = QFileDialog.getSaveFileName(
-            self,
-            "Export decision log",
-            str(self.recording.path.with_name(self.recording.path.stem + "-decisions.csv")),
-            "CSV (*.csv);;JSON (*.json)",
-        )
-        if not name:
-            return
-        try:
-            export_decision_log(
-                self.store,
-                self.recording_id,
-                Path(name),
-                fmt="json" if name.endswith(".json") else "csv",
-            )
-        except (OSError, StoreError) as exc:
-            QMessageBox.critical(self, "Export failed", str(exc))
-            return
-        self._status(f"Decision log exported to {name}.")
+        self.privacy.export_decision_log()
+
+    def save_snapshot(self) -> None:
+        self.privacy.save_snapshot()
+
+    def show_audit(self) -> None:
+        self.privacy.show_audit()
+
+    def check_retention(self) -> None:
+        self.privacy.check_retention()
+
+    def delete_recording_data(self) -> None:
+        self.privacy.delete_recording_data()
+
+    def show_data_sheet(self) -> None:
+        self.privacy.show_data_sheet()
 
     # --- help ----------------------------------------------------------------------------------
     def show_keys(self) -> None:
         review = [(" / ".join(b.keys), b.text) for b in KEYS]
-        HelpDialog(
-            "Keyboard shortcuts",
-            keys_html(
-                [
-                    ("Playback", PLAYER_KEYS),
-                    ("Review", review),
-                    ("Edit", [("Ctrl+Z", "Undo"), ("Ctrl+Shift+Z", "Redo")]),
-                ]
-            ),
-            self,
-        ).exec()
+        edit = [("Ctrl+Z", "Undo"), ("Ctrl+Shift+Z", "Redo")]
+        sections = [("Playback", PLAYER_KEYS), ("Review", review), ("Edit", edit)]
+        HelpDialog("Keyboard shortcuts", keys_html(sections), self).exec()
 
     def show_about(self) -> None:
         HelpDialog("About Lesson Review", about_html(), self).exec()
 
-    def show_data_sheet(self) -> None:
-        from lessonreview.gui.data_sheet import data_sheet_html
-
-        if self.store is not None:
-            HelpDialog(
-                "What this project stores", data_sheet_html(self.store, self.project_path), self
-            ).exec()
-
     # --- plumbing --------------------------------------------------------------------------------
-    def _status(self, text: str) -> None:
-        self.status_text.setText(text)
+    def show_status(self, text: str | None) -> None:
+        if text is not None:
+            self.status_text.setText(text)
 
     def _remember(self, **changes) -> None:
         self.settings = replace(self.settings, **changes)
@@ -637,7 +455,7 @@ class MainWindow(QMainWindow):
         try:
             settings_io.save(self.settings, self._settings_path)
         except OSError as exc:
-            self._status(f"Settings not saved: {exc}")
+            self.show_status(f"Settings not saved: {exc}")
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if event.mimeData().hasUrls():

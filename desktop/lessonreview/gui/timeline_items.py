@@ -146,7 +146,15 @@ class SegmentLayer(pg.GraphicsObject):
         if not store.size:
             return
         n = store.size
-        visible = (row >= 0) & (store.x1[:n] >= view.left()) & (store.x0[:n] <= view.right())
+        # Rows scrolled out of view (a crowded lesson) cost nothing to draw.
+        y0, y1 = sorted((view.top(), view.bottom()))
+        visible = (
+            (row >= 0)
+            & (row + 1 > y0)
+            & (row < y1)
+            & (store.x1[:n] >= view.left())
+            & (store.x0[:n] <= view.right())
+        )
         slots = np.nonzero(visible)[0]
         if len(slots):
             boxes = _device_boxes(store, slots, top=top, height=height, to_px=to_px, clip=clip)

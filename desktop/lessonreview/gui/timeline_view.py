@@ -1,9 +1,12 @@
 """The timeline: every segment of a recording, one row per person (or per behaviour).
 
 The x axis is in seconds, converted through the recording's timebase; the y axis is
-fixed to rows. The widget owns no domain state: it draws the segments the review
-session hands it (``set_segments``, then ``apply_change`` per decision) and reports
-what the reviewer clicked (``seek_requested``, ``segment_clicked``).
+rows, each tall enough to read its name: with more people than fit, the rows scroll
+(``timeline_rows``) instead of shrinking until their names overlap.
+
+The widget owns no domain state: it draws the segments the review session hands it
+(``set_segments``, then ``apply_change`` per decision) and reports what the reviewer
+clicked (``seek_requested``, ``segment_clicked``).
 
 Segments are duck-typed: anything with the attributes of
 ``lessonreview.core.review_session.Segment`` (key, person, behaviour, start_frame,
@@ -19,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor, QFontMetrics
-from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QToolTip, QVBoxLayout, QWidget
 
 from lessonreview.core.domain import Behaviour, Status
 from lessonreview.gui.colours import PLAYHEAD_HEX, STATUS_STYLE
@@ -30,6 +33,7 @@ from lessonreview.gui.timeline_items import (
     TimeAxisItem,
     TimelineHeader,
 )
+from lessonreview.gui.timeline_rows import RowScroller
 from lessonreview.gui.timeline_store import (
     BEHAVIOURS,
     Grouping,
@@ -109,11 +113,23 @@ class TimelineView(QWidget):
             on_whole=self.zoom_all,
             parent=self,
         )
+        self._rows = RowScroller(
+            self._vb,
+            row_count=lambda: self._layer_layout.rows,
+            names=self._row_axis,
+            plot=self._plot,
+            parent=self,
+        )
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(self._plot, 1)
+        body.addWidget(self._rows.bar)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self._header)
-        layout.addWidget(self._plot, 1)
+        layout.addLayout(body, 1)
 
         self._vb.sigXRangeChanged.connect(self._on_x_range)
         scene = self._plot.scene()
@@ -213,6 +229,9 @@ class TimelineView(QWidget):
         self._layer.invalidate()
         segment = self._store.get(key) if key else None
         if reveal and segment is not None:
+            row = int(self._layer.rows()[self._store.slot_of(key)])
+            if row >= 0:
+                self._rows.reveal(row)
             lo, hi = self._x_range
             if segment.start_s < lo or segment.end_s > hi:
                 span = hi - lo
@@ -254,6 +273,14 @@ class TimelineView(QWidget):
 
     def zoom_all(self) -> None:
         self.zoom_to(0.0, self._duration())
+
+    def row_range(self) -> tuple[float, float]:
+        """The rows in view, as (top, bottom) in row units: (0, rows) when all fit."""
+        return self._rows.range()
+
+    def scroll_rows(self, rows: float) -> None:
+        """Scroll the rows by ``rows`` (down for positive), within the rows there are."""
+        self._rows.scroll(rows)
 
     # --- geometry, for tests and for other widgets that point at the timeline ----------
 
@@ -328,7 +355,7 @@ class TimelineView(QWidget):
             yMin=0.0,
             yMax=rows,
         )
-        self._vb.setYRange(0.0, rows, padding=0)
+        self._rows.fit()
 
     def _refresh_selection_slot(self) -> None:
         key = self._selected_key

@@ -62,7 +62,7 @@ class Workspace(QWidget):
         self._live: dict[str, list] = {}
         self._index = TrackIndex([], max_gap_frames=self._gap_frames)
         self._last_live_rebuild = 0.0
-        self._play_until: int | None = None
+        self._play_range: tuple[int, int] | None = None  # a segment playing (Enter)
         self._by_person: dict[str, list] = {}
 
         self.player = Player(recording, parent=self)
@@ -241,7 +241,8 @@ class Workspace(QWidget):
 
     # --- playback ---------------------------------------------------------------------------
     def play_range(self, start: int, end: int) -> None:
-        self._play_until = end
+        """Play frames ``[start, end)`` and stop on the last one."""
+        self._play_range = (start, end)
         self.player.seek(start)
         self.player.play()
 
@@ -250,9 +251,16 @@ class Workspace(QWidget):
 
     def _on_position(self, frame: int) -> None:
         frame = max(0, frame)
-        if self._play_until is not None and frame >= self._play_until - 1:
-            self._play_until = None
-            self.player.pause()
+        if self._play_range is not None:
+            start, end = self._play_range
+            # A frame before the start is one from before the seek to it, still on its way.
+            if start <= frame and frame >= end - 1:
+                self._play_range = None
+                self.player.pause()
+                if frame != end - 1:
+                    # Playing skips frames when decoding falls behind: land on the
+                    # segment's last frame, not past it, so the reviewer sees where it ends.
+                    self.player.seek(end - 1)
         self.timeline.set_playhead_frame(frame)
         if not self.slider.isSliderDown():
             self.slider.setValue(frame)
@@ -265,7 +273,7 @@ class Workspace(QWidget):
     def _on_playing(self, playing: bool) -> None:
         self.play_button.setText("Pause" if playing else "Play")
         if not playing:
-            self._play_until = None
+            self._play_range = None
 
     def _refresh_overlay(self, frame: int | None = None) -> None:
         frame = self.player.position if frame is None else frame

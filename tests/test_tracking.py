@@ -106,7 +106,8 @@ def test_students_keep_their_ids_while_the_camera_pans_and_zooms(detector: Perso
             for _, o in ids
         ]
         for head, person in match_heads(heads, boxes).items():
-            ids_of_head[head].append(ids[person][0])
+            if not ids[person][0].startswith("?"):  # provisional until confirmed
+                ids_of_head[head].append(ids[person][0])
     steps = sum(len(seq) - 1 for seq in ids_of_head.values() if seq)
     switches = sum(
         a != b for seq in ids_of_head.values() for a, b in zip(seq, seq[1:], strict=False)
@@ -114,7 +115,8 @@ def test_students_keep_their_ids_while_the_camera_pans_and_zooms(detector: Perso
     # The share of each student's sightings that carry their most frequent id.
     consistent = sum(max(seq.count(pid) for pid in seq) for seq in ids_of_head.values() if seq)
     sightings = sum(len(seq) for seq in ids_of_head.values())
-    assert steps > 12 * len(heads)  # most students are found in most samples
+    # Most students are found in most of the 14 samples after their id is confirmed.
+    assert steps > 10 * len(heads)
     # Measured: 29 switches in 381 steps, 92% consistent. Nearly all switches are at
     # the back right, where two neighbours are boxed together in some samples and
     # apart in others: the detector, not the tracker, decides those.
@@ -143,7 +145,7 @@ def test_two_people_crossing_keep_their_ids(detector: PersonDetector) -> None:
         b = Box(bx, 360, bx + behind.shape[1], 360 + behind.shape[0])
         best_a = max(ids, key=lambda p: p[1].box.iou(a))[0]
         best_b = max(ids, key=lambda p: p[1].box.iou(b))[0]
-        if k == 0:
+        if k == 2:  # ids are confirmed at the third sighting
             first = (best_a, best_b)
         last = (best_a, best_b)
     assert first[0] != first[1]
@@ -243,7 +245,8 @@ def test_neighbours_sitting_close_are_not_swapped_by_jitter() -> None:
             for i in range(8)
         ]
         ids = tracker.update(k, k * DT, row)
-        assert [pid for pid, _ in ids] == [f"P{i}" for i in range(1, 9)]
+        if k >= 2:  # ids are confirmed at the third sighting
+            assert [pid for pid, _ in ids] == [f"P{i}" for i in range(1, 9)]
 
 
 def test_assignment_is_optimal_where_greedy_is_not() -> None:

@@ -23,7 +23,8 @@ import numpy as np
 
 from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.detection import PersonDetector
-from lessonreview.core.domain import Observation
+from lessonreview.core.domain import Observation, Proposal
+from lessonreview.core.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.model_files import ModelName, resolve, sha256_of
 from lessonreview.core.pose import PoseEstimator
 from lessonreview.core.proposals_file import AnalysisMeta, ProposalsDocument
@@ -44,6 +45,7 @@ class AnalysisRequest:
     # Lite: the same pose quality as full on classroom crops (bench/eval_recall.py), 12% less CPU.
     pose_model: ModelName = ModelName.POSE_LITE
     allow_download: bool = False
+    live: LiveSettings = LiveSettings()
 
     @property
     def model_names(self) -> tuple[ModelName, ...]:
@@ -161,13 +163,16 @@ def analyze(
     *,
     progress: Callable[[Progress], None] | None = None,
     on_sample: Callable[[SampleResult], None] | None = None,
+    on_proposals: Callable[[tuple[Proposal, ...]], None] | None = None,
     cancel: CancelToken | None = None,
     times: StageTimes | None = None,
     recording: Recording | None = None,
 ) -> ProposalsDocument:
     """Run the whole analysis; return proposals in memory.
 
-    Callbacks run on the calling thread. A cancelled run raises AnalysisCancelled.
+    Callbacks run on the calling thread. ``on_proposals`` receives, while the run
+    goes on, the proposals that can no longer change (see live_proposals.py); the
+    returned document holds all of them. A cancelled run raises AnalysisCancelled.
     A recording damaged part-way is analysed up to the damage, and the result's
     ``analysis.stopped_at_s`` says where it stopped.
     """
@@ -215,6 +220,8 @@ def analyze(
 
     # A short recording (a still has one sample) keeps every person it saw.
     default_min = TrackerConfig().min_observations
+    rules = config_for(timebase)
+    live = LiveProposals(timebase, rules, request.live)
     tracker = Tracker(TrackerConfig(min_observations=max(1, min(default_min, len(samples) // 4))))
     decoder = threading.Thread(target=decode, name="analysis-decode", daemon=True)
     decoder.start()
@@ -237,6 +244,12 @@ def analyze(
         last_t = t
         if on_sample is not None:
             on_sample(SampleResult(frame=fut_frame, t=t, people=tuple(assigned)))
+        if live.due(t):
+            t0 = time.perf_counter()
+            closed = live.step(tracker.snapshot(), t)
+            times.behaviours += time.perf_counter() - t0
+            if closed and on_proposals is not None:
+                on_proposals(tuple(closed))
         if progress is not None:
             progress(
                 Progress(done=done, total=len(samples), t_s=t, people=len({p for p, _ in assigned}))
@@ -268,8 +281,14 @@ def analyze(
             w.close()
 
     t0 = time.perf_counter()
+    handed_out = {p.id for p in live.emitted}
     people = tuple(tracker.finish())
-    proposals = tuple(propose(people, timebase, config=config_for(timebase)))
+    final = live.finish(propose(people, timebase, config=rules))
+    if on_proposals is not None:
+        last = [p for p in final if p.id not in handed_out]
+        if last:
+            on_proposals(tuple(last))
+    proposals = final
     times.behaviours += time.perf_counter() - t0
 
     stopped_at = reader_state["stopped_at"]

@@ -71,7 +71,11 @@ def upper_body(box: Box) -> Box:
 
 @dataclass
 class _Track:
-    key: int  # creation order; becomes the id number
+    key: int  # creation order
+    # The id number, given when the track is confirmed (min_observations reached), in
+    # order of confirmation: once given it never changes, so people shown while the
+    # analysis runs keep their pseudonym in the final result.
+    number: int | None = None
     observations: list[Observation] = field(default_factory=list)
     recent: list[tuple[float, float, float]] = field(default_factory=list)  # (t, x, y)
     w: float = 0.0
@@ -130,15 +134,16 @@ class Tracker:
         self._active: list[_Track] = []
         self._ended: list[_Track] = []
         self._next_key = 1
+        self._next_number = 1
 
     def update(
         self, frame: int, t: float, observations: Sequence[Observation]
     ) -> list[tuple[str, Observation]]:
         """The person id of each observation, in the order given.
 
-        These ids are provisional: ``finish()`` drops tracks too short to be a person
-        and renumbers the rest, so an id can shift down when an earlier noise track
-        is dropped.
+        A track gets its id ("P7") when it has been seen ``min_observations`` times and
+        keeps it to the end. Before that its id is provisional ("?12"): it may still
+        turn out to be noise, which ``finish()`` drops.
         """
         cfg = self.config
         for track in self._active:
@@ -166,7 +171,12 @@ class Tracker:
                 owner[i] = track
             else:
                 owner[i].add(observations[i], cfg)
-        return [(f"P{owner[i].key}", obs) for i, obs in enumerate(observations)]
+        for i in order:  # canonical order: confirmation numbers do not depend on input order
+            track = owner[i]
+            if track.number is None and len(track.observations) >= cfg.min_observations:
+                track.number = self._next_number
+                self._next_number += 1
+        return [(_public_id(owner[i]), obs) for i, obs in enumerate(observations)]
 
     def _cost(self, track: _Track, box: Box, t: float) -> float:
         cfg = self.config
@@ -188,14 +198,21 @@ class Tracker:
         )
         return min(cost, cfg.new_track_cost)
 
+    def snapshot(self) -> list[PersonTrack]:
+        """The confirmed people so far, with the ids they will keep."""
+        kept = sorted(
+            (tr for tr in self._ended + self._active if tr.number is not None),
+            key=lambda tr: tr.number,
+        )
+        return [PersonTrack(id=_public_id(tr), observations=tuple(tr.observations)) for tr in kept]
+
     def finish(self) -> list[PersonTrack]:
-        """The people seen, ids P1, P2, ... in order of first appearance, noise dropped."""
-        tracks = sorted(self._ended + self._active, key=lambda tr: tr.key)
-        kept = [tr for tr in tracks if len(tr.observations) >= self.config.min_observations]
-        return [
-            PersonTrack(id=f"P{n}", observations=tuple(tr.observations))
-            for n, tr in enumerate(kept, start=1)
-        ]
+        """The people seen, ids P1, P2, ... in order of confirmation, noise dropped."""
+        return self.snapshot()
+
+
+def _public_id(track: _Track) -> str:
+    return f"P{track.number}" if track.number is not None else f"?{track.key}"
 
 
 def _box_key(box: Box) -> tuple[float, float, float, float]:

@@ -8,6 +8,7 @@ the core's, on the runner's thread.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressBar, QPushButton, QStatusBar
 
 from lessonreview.core.analysis import AnalysisRequest
 from lessonreview.core.label_store import LabelStore
-from lessonreview.core.model_files import ModelMissingError, ModelName, resolve
+from lessonreview.core.model_files import ModelMissingError, resolve
 from lessonreview.core.review_session import ReviewSession
 from lessonreview.core.video import Recording
 from lessonreview.gui.analysis_runner import AnalysisRunner
@@ -50,6 +51,7 @@ class AnalysisControls(QObject):
         self.runner = AnalysisRunner(self)
         self.runner.progress.connect(self._on_progress)
         self.runner.sample.connect(self._on_sample)
+        self.runner.proposals.connect(self._on_proposals)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
@@ -75,8 +77,9 @@ class AnalysisControls(QObject):
             if h.store.consent(h.recording_id) is None:
                 return
         allow_download = False
+        request = AnalysisRequest(path=h.recording.path, models_dir=h.models_dir)
         try:
-            for name in (ModelName.PERSON_DETECTOR, ModelName.POSE_FULL):
+            for name in request.model_names:
                 resolve(name, explicit_dir=h.models_dir)
         except ModelMissingError as exc:
             answer = QMessageBox.question(
@@ -88,14 +91,12 @@ class AnalysisControls(QObject):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             allow_download = True
-        request = AnalysisRequest(
-            path=h.recording.path, models_dir=h.models_dir, allow_download=allow_download
-        )
-        self.runner.start(request)
+        self.runner.start(replace(request, allow_download=allow_download))
         self.show_progress(True)
         self.progress.setValue(0)
         h.show_status(
-            "Analysing… proposals appear for review when it finishes; you can play and label meanwhile."
+            "Analysing… proposals join the review queue as each part of the lesson is done; "
+            "you can play, review and label meanwhile."
         )
         h.update_actions()
 
@@ -122,6 +123,10 @@ class AnalysisControls(QObject):
     def _on_sample(self, run_id: int, sample) -> None:
         if self._current(run_id) and self._host.workspace is not None:
             self._host.workspace.add_sample(sample)
+
+    def _on_proposals(self, run_id: int, proposals) -> None:
+        if self._current(run_id):
+            self._host.session.add_proposals(proposals)
 
     def _on_finished(self, run_id: int, doc) -> None:
         h = self._host

@@ -22,6 +22,7 @@ _run_ids = itertools.count(1)
 class AnalysisRunner(QObject):
     progress = Signal(int, object)  # run id, core Progress
     sample = Signal(int, object)  # run id, core SampleResult
+    proposals = Signal(int, object)  # run id, tuple of Proposals that can no longer change
     finished = Signal(int, object)  # run id, ProposalsDocument
     failed = Signal(int, str)
     cancelled = Signal(int)
@@ -47,6 +48,7 @@ class AnalysisRunner(QObject):
                     request,
                     progress=lambda p: self.progress.emit(run_id, p),
                     on_sample=lambda s: self.sample.emit(run_id, s),
+                    on_proposals=lambda ps: self.proposals.emit(run_id, ps),
                     cancel=cancel,
                 )
             except AnalysisCancelled:

@@ -205,6 +205,10 @@ class ReviewPanel(QWidget):
         )
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: palette(mid);")
+        # The I/O marks of a label being drawn: without them on screen a reviewer
+        # cannot tell whether M will add anything, or over which stretch.
+        self.marks = QLabel(self)
+        self.marks.setWordWrap(True)
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -218,6 +222,7 @@ class ReviewPanel(QWidget):
         layout.addWidget(details)
         layout.addLayout(behaviour_row)
         layout.addLayout(buttons)
+        layout.addWidget(self.marks)
         layout.addWidget(self.hint)
 
         self._unsubscribe = session.subscribe(self._on_change)
@@ -281,12 +286,20 @@ class ReviewPanel(QWidget):
             if seg is not None:
                 self._set_current(seg, keep_draft=True)
                 return
-        self._select_row(row if row >= 0 else min(fallback_row, self.model.rowCount() - 1))
+        if row >= 0:
+            self.list.setCurrentIndex(self.model.index(row))
+            self._set_current(self.model.segment(row), keep_draft=True)
+            return
+        self._select_row(min(fallback_row, self.model.rowCount() - 1))
 
     def _refresh_counts(self) -> None:
+        # Labels, not "decided": a rejected proposal is a decision but no segment, and
+        # the session does not count those, so "decided" would read one short per reject.
         segments = self._session.segments()
-        decided = sum(1 for s in segments if s.status != Status.PENDING)
-        self.counts.setText(f"{self._session.pending_count()} pending · {decided} decided")
+        labels = sum(1 for s in segments if s.status != Status.PENDING)
+        self.counts.setText(
+            f"{self._session.pending_count()} pending · {labels} label{'s' if labels != 1 else ''}"
+        )
 
     def _select_row(self, row: int) -> None:
         seg = self.model.segment(row)
@@ -311,7 +324,9 @@ class ReviewPanel(QWidget):
             self.seek_requested.emit(seg.start_frame)
 
     def _set_current(self, seg, *, keep_draft: bool = False) -> None:
-        same = self._current is not None and seg is not None and self._current.key == seg.key
+        # The reviewer's unsaved corrections survive a change elsewhere (a rename, an
+        # undo, proposals arriving), not a change of the segment itself.
+        same = self._current is not None and seg is not None and self._current == seg
         self._current = seg
         if seg is None:
             self._draft = None
@@ -419,11 +434,9 @@ class ReviewPanel(QWidget):
         tb = self._timebase
         frame = getattr(self._draft, field)
         if by_second:
-            frame = (
-                tb.seconds_to_frame(tb.frame_to_seconds(frame) + sign * 1.0 + 1e-6)
-                if sign > 0
-                else tb.seconds_to_frame(max(0.0, tb.frame_to_seconds(frame) - 1.0) + 1e-6)
-            )
+            t = tb.frame_to_seconds(frame) + sign * 1.0
+            # An end may be the recording's end (frame_count), which no time maps to.
+            frame = tb.frame_count if t >= tb.duration_s else tb.seconds_to_frame(max(0.0, t))
         else:
             frame += sign
         frame = max(0, min(tb.frame_count, frame))
@@ -471,11 +484,28 @@ class ReviewPanel(QWidget):
 
     def mark_in(self) -> None:
         self._mark_in = self._playhead()
-        self.marks_changed.emit(self._mark_in, self._mark_out)
+        self._marks_changed()
 
     def mark_out(self) -> None:
         self._mark_out = self._playhead() + 1
-        self.marks_changed.emit(self._mark_in, self._mark_out)
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        start, end = self._mark_in, self._mark_out
+        tb = self._timebase
+
+        def at(frame: int | None) -> str:
+            return "…" if frame is None else format_time(tb.frame_to_seconds(frame))
+
+        if start is None and end is None:
+            self.marks.setText("")
+        elif start is not None and end is not None and end > start:
+            self.marks.setText(f"New label {at(start)} – {at(end)}: press M to add it.")
+        else:
+            self.marks.setText(
+                f"New label {at(start)} – {at(end)}: mark the start (I) before the end (O)."
+            )
+        self.marks_changed.emit(start, end)
 
     def add_label(self) -> None:
         start, end = self._mark_in, self._mark_out
@@ -511,7 +541,7 @@ class ReviewPanel(QWidget):
             )
         )
         self._mark_in = self._mark_out = None
-        self.marks_changed.emit(None, None)
+        self._marks_changed()
 
 
 def _person_order(person: str) -> tuple[int, str]:

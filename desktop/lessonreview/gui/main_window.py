@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from lessonreview.core import proposals_file
 from lessonreview.core import settings as settings_io
 from lessonreview.core.label_store import LabelStore, StoreError
+from lessonreview.core.offline import keep_libraries_offline
 from lessonreview.core.private_files import tighten_project
 from lessonreview.core.review_session import ReviewSession
 from lessonreview.core.video import Recording, RecordingError, file_sha256
@@ -52,6 +53,9 @@ class MainWindow(QMainWindow):
         settings_path: Path | None = None,
     ) -> None:
         super().__init__()
+        # Before any model loads: MediaPipe and onnxruntime would otherwise report usage
+        # to their vendors from native code. Idempotent, so a second window is fine.
+        keep_libraries_offline()
         self.setWindowTitle("Lesson Review")
         self.resize(1500, 940)
         self.setAcceptDrops(True)

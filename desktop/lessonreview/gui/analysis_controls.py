@@ -134,13 +134,14 @@ class AnalysisControls(QObject):
             return
         self.show_progress(False)
         h.workspace.set_people(doc.people)
-        change = h.session.add_proposals(doc.proposals)
+        h.session.add_proposals(doc.proposals)
         note = ""
         if doc.analysis.stopped_at_s is not None:
             note = f" The file is damaged: analysed up to {doc.analysis.stopped_at_s:.1f} s."
         h.show_status(
             f"Analysis done in {doc.analysis.elapsed_s:.0f} s: {len(doc.people)} people, "
-            f"{len(change.added)} new proposals to review.{note}"
+            # Most proposals joined the queue while the analysis ran: count the queue.
+            f"{h.session.pending_count()} proposals to review.{note}"
         )
         h.update_actions()
         self.finished.emit(doc)

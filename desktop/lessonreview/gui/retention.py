@@ -3,7 +3,7 @@ or on request for the open recording. The video file is never touched."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from PySide6.QtCore import Qt
@@ -30,10 +30,16 @@ class RetentionDialog(QDialog):
     """Lists recordings past their keep-until date, all ticked; "Delete recording data"
     removes the ticked ones, "Keep for now" changes nothing (asked again next start)."""
 
-    def __init__(self, expired: Sequence[ExpiredRecording], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        expired: Sequence[ExpiredRecording],
+        parent: QWidget | None = None,
+        *,
+        counts: Mapping[int, Mapping[str, int]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keep-until date passed")
-        self.resize(620, 380)
+        self.resize(720, 380)
         intro = QLabel(self)
         intro.setWordWrap(True)
         n = len(expired)
@@ -45,10 +51,14 @@ class RetentionDialog(QDialog):
         )
         self.list = QListWidget(self)
         for e in expired:
-            item = QListWidgetItem(
+            text = (
                 f"{e.file_name} — keep until {e.retention_until.isoformat()} "
                 f"({e.days_past} day{'s' if e.days_past != 1 else ''} ago)"
             )
+            if counts and e.recording_id in counts:
+                c = counts[e.recording_id]
+                text += f": {c['labels']} labels, {c['decisions']} decisions, {c['people']} people"
+            item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, e.recording_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
@@ -79,7 +89,8 @@ def offer_deletion(
     parent: QWidget, store: LabelStore, expired: Sequence[ExpiredRecording]
 ) -> list[Removal]:
     """Show the dialog; remove what the reviewer ticked and say what was removed."""
-    dialog = RetentionDialog(expired, parent)
+    counts = {e.recording_id: store.counts(e.recording_id) for e in expired}
+    dialog = RetentionDialog(expired, parent, counts=counts)
     if not dialog.exec():
         return []
     removals = _remove(parent, store, dialog.chosen())

@@ -48,6 +48,7 @@ class SnapshotDialog(QDialog):
     def __init__(self, default_path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Save snapshot of this frame")
+        self.setMinimumWidth(560)
         intro = QLabel(
             "The frame is saved as a PNG picture, without boxes or labels. Faces are blurred "
             "as in the privacy view.",
@@ -69,7 +70,7 @@ class SnapshotDialog(QDialog):
         )
         self.warning.setWordWrap(True)
         self.warning.setVisible(False)
-        self.blur.toggled.connect(lambda on: self.warning.setVisible(not on))
+        self.blur.toggled.connect(self._show_warning)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -81,6 +82,10 @@ class SnapshotDialog(QDialog):
         layout.addWidget(self.blur)
         layout.addWidget(self.warning)
         layout.addWidget(buttons)
+
+    def _show_warning(self, blur: bool) -> None:
+        self.warning.setVisible(not blur)
+        self.adjustSize()  # make room for the warning rather than squeezing it
 
     @property
     def target(self) -> Path:

@@ -204,7 +204,7 @@ class ReviewPanel(QWidget):
             self,
         )
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: palette(mid);")
+        self.hint.setStyleSheet("color: #555555;")  # palette(mid) is too faint to read
         # The I/O marks of a label being drawn: without them on screen a reviewer
         # cannot tell whether M will add anything, or over which stretch.
         self.marks = QLabel(self)

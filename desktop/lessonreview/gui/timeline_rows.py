@@ -40,7 +40,7 @@ class RowScroller(QObject):
         self._row_count = row_count
         self._names = names
         self._plot = plot
-        self._top = 0.0  # the first row in view
+        self._top = 0  # the first row in view
         # Never takes the keyboard focus: the review keys belong to the review.
         self.bar = QScrollBar(Qt.Orientation.Vertical, parent)
         self.bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -50,27 +50,31 @@ class RowScroller(QObject):
         view_box.sigResized.connect(lambda _vb: self.fit())
         plot.viewport().installEventFilter(self)
 
-    def shown(self) -> float:
-        """How many rows fit at MIN_ROW_PX (all of them when they do)."""
+    def shown(self) -> int:
+        """How many whole rows fit at MIN_ROW_PX or more (all of them when they do).
+
+        Whole rows, each a little taller than the minimum, rather than a row cut in half
+        at the edge: a half row reads as a different person's.
+        """
         rows = max(1, self._row_count())
         height = self._vb.height()
         if height <= 0:  # not laid out yet: show everything, fit again on the resize
-            return float(rows)
-        return min(float(rows), max(1.0, height / MIN_ROW_PX))
+            return rows
+        return min(rows, max(1, math.floor(height / MIN_ROW_PX)))
 
-    def range(self) -> tuple[float, float]:
+    def range(self) -> tuple[int, int]:
         """The rows in view as (top, bottom), in row units."""
         return (self._top, self._top + self.shown())
 
     def scroll(self, rows: float) -> None:
-        self._top += rows
+        self._top += round(rows)
         self.fit()
 
     def reveal(self, row: int) -> None:
         """Scroll the least needed for ``row`` to be wholly in view."""
         top, bottom = self.range()
         if row < top:
-            self._top = float(row)
+            self._top = row
         elif row + 1 > bottom:
             self._top = row + 1 - (bottom - top)
         self.fit()
@@ -79,18 +83,18 @@ class RowScroller(QObject):
         """Show the rows from the top one down, as many as fit; size the scroll bar."""
         shown = self.shown()
         hidden = max(1, self._row_count()) - shown
-        self._top = min(max(self._top, 0.0), hidden)
+        self._top = min(max(self._top, 0), hidden)
         self._vb.setYRange(self._top, self._top + shown, padding=0)
         bar = self.bar
         bar.blockSignals(True)
-        bar.setRange(0, math.ceil(hidden - 1e-9))
-        bar.setPageStep(max(1, int(shown)))
-        bar.setValue(round(self._top))
+        bar.setRange(0, hidden)
+        bar.setPageStep(shown)
+        bar.setValue(self._top)
         bar.blockSignals(False)
-        bar.setVisible(hidden > 1e-9)
+        bar.setVisible(hidden > 0)
 
     def _on_bar(self, value: int) -> None:
-        self._top = float(value)
+        self._top = value
         self.fit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)

@@ -274,11 +274,11 @@ class TimelineView(QWidget):
     def zoom_all(self) -> None:
         self.zoom_to(0.0, self._duration())
 
-    def row_range(self) -> tuple[float, float]:
+    def row_range(self) -> tuple[int, int]:
         """The rows in view, as (top, bottom) in row units: (0, rows) when all fit."""
         return self._rows.range()
 
-    def scroll_rows(self, rows: float) -> None:
+    def scroll_rows(self, rows: int) -> None:
         """Scroll the rows by ``rows`` (down for positive), within the rows there are."""
         self._rows.scroll(rows)
 

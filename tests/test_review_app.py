@@ -792,14 +792,6 @@ def test_cancelling_the_analysis_keeps_nothing(qtbot, window, short_clip):
     assert db_rows(w, "SELECT count(*) FROM decisions")[0][0] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="AnalysisRunner.running is the thread's is_alive(), and the runner emits "
-    "cancelled/finished from that thread before it ends: the window's slot can run while "
-    "the thread is still alive, so update_actions() leaves 'Analyse recording' disabled "
-    "(and 'Cancel analysis' enabled) after the run is over. This test holds the thread "
-    "for that moment, which otherwise happens by chance (4 of 100 runs on a quiet machine).",
-)
 def test_analyse_can_be_chosen_again_once_a_run_is_cancelled(qtbot, window, short_clip):
     w = window
     record_consent(w, short_clip)

@@ -32,14 +32,27 @@ class AnalysisRunner(QObject):
         self._thread: threading.Thread | None = None
         self._cancel: CancelToken | None = None
         self.run_id = 0
+        self._running_id: int | None = None
+        # Connected first, so this runs before any other slot of the same signal: a
+        # window that asks `running` from its own slot already sees the run as over,
+        # even though the worker thread may not have returned yet.
+        for signal in (self.finished, self.cancelled):
+            signal.connect(self._ended)
+        self.failed.connect(lambda run_id, _message: self._ended(run_id))
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """A run was started and its end has not yet been delivered on the GUI thread."""
+        return self._running_id is not None
+
+    def _ended(self, run_id: int, *_rest) -> None:
+        if run_id == self._running_id:
+            self._running_id = None
 
     def start(self, request: AnalysisRequest) -> int:
         self.cancel()
         self.run_id = run_id = next(_run_ids)
+        self._running_id = run_id
         self._cancel = cancel = CancelToken()
 
         def work() -> None:
@@ -75,3 +88,5 @@ class AnalysisRunner(QObject):
         self.cancel()
         if self._thread is not None:
             self._thread.join(timeout)
+        # Its end signal may still be queued: the run is over for the window now.
+        self._running_id = None

@@ -196,11 +196,11 @@ def review_flow(clip: Path, folder: Path, models_dir: Path) -> dict:
         wait_until(lambda: w.workspace.player.position >= 0, timeout_s=15)
         proposals = w.session.pending_count()
         w.workspace.panel.actions["accept"].trigger()
-        w.export_labels()
-        w.export_decision_log()
+        w.menus.export.trigger()
+        w.menus.export_log.trigger()
         snapshots: list = []
         w.privacy.snapshot_saved.connect(snapshots.append)
-        w.save_snapshot()
+        w.menus.snapshot.trigger()
         wait_until(lambda: bool(snapshots), timeout_s=60)
         labels = len(w.store.labels(rid))
     finally:

@@ -26,10 +26,9 @@ from lessonreview.core.video import Recording, RecordingError, file_sha256
 from lessonreview.gui.analysis_controls import AnalysisControls
 from lessonreview.gui.app import demo_recording
 from lessonreview.gui.background import BackgroundCall
-from lessonreview.gui.consent_dialog import ConsentDialog
 from lessonreview.gui.exports import export_reviewed_labels
 from lessonreview.gui.help_dialog import HelpDialog, about_html, keys_html
-from lessonreview.gui.menus import build_menus
+from lessonreview.gui.menus import build_menus, fill_recent_menu
 from lessonreview.gui.privacy_actions import PrivacyActions
 from lessonreview.gui.review_panel import KEYS
 from lessonreview.gui.start_screen import StartScreen
@@ -94,7 +93,11 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self.analyse_action = self.menus.analyse
         self.privacy_action = self.menus.privacy
-        self.menus.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.menus.recent_menu.aboutToShow.connect(
+            lambda: fill_recent_menu(
+                self.menus.recent_menu, self.settings.recent, self.open_recording
+            )
+        )
         self.menus.privacy.setChecked(self.settings.privacy_view)
         self.menus.skeleton.setChecked(self.settings.show_skeleton)
         self._open_store()
@@ -102,16 +105,6 @@ class MainWindow(QMainWindow):
         self.update_actions()
         # After the window is up: a dialog over an empty screen reads as a crash.
         QTimer.singleShot(0, self.privacy.check_retention_at_start)
-
-    def _fill_recent_menu(self) -> None:
-        menu = self.menus.recent_menu
-        menu.clear()
-        for p in self.settings.recent:
-            act = menu.addAction(Path(p).name)
-            act.setToolTip(p)
-            act.triggered.connect(lambda _=False, p=p: self.open_recording(Path(p)))
-        if not self.settings.recent:
-            menu.addAction("(none)").setEnabled(False)
 
     def update_actions(self) -> None:
         m, has = self.menus, self.session is not None
@@ -273,7 +266,7 @@ class MainWindow(QMainWindow):
             self._load_proposals(proposals, sha256)
         elif self.store.consent(rid) is not None:
             self.start_analysis()
-        self._refresh_consent_banner()
+        self.privacy.refresh_consent_banner()
         self.update_actions()
         self.workspace.setFocus()
         self.recording_opened.emit(rid)
@@ -333,29 +326,7 @@ class MainWindow(QMainWindow):
         return True
 
     def record_consent(self, prefill: str | None = None) -> None:
-        if self.session is None:
-            return
-        existing = self.store.consent(self.recording_id)
-        dialog = ConsentDialog(
-            self.recording.path.name,
-            reviewer=self.settings.reviewer,
-            existing=existing,
-            parent=self,
-        )
-        if prefill and existing is None:
-            dialog.consented_by.setPlainText(prefill)
-            dialog.purpose.setText("Trying out Lesson Review")
-        if dialog.exec():
-            try:
-                self.store.set_consent(self.recording_id, dialog.consent())
-            except StoreError as exc:
-                QMessageBox.critical(self, "Consent not saved", str(exc))
-                return
-        self._refresh_consent_banner()
-
-    def _refresh_consent_banner(self) -> None:
-        if self.workspace is not None:
-            self.workspace.set_consent(self.store.consent(self.recording_id))
+        self.privacy.record_consent(prefill=prefill)
 
     # --- analysis --------------------------------------------------------------------------
     def start_analysis(self) -> None:
@@ -379,18 +350,6 @@ class MainWindow(QMainWindow):
         except StoreError as exc:
             QMessageBox.critical(self, "Not saved", str(exc))
         self.update_actions()
-
-    def rename_person(self) -> None:
-        if self.workspace is not None:
-            self.workspace.rename_person()
-
-    def merge_people(self) -> None:
-        if self.workspace is not None:
-            self.workspace.merge_people()
-
-    def split_person(self) -> None:
-        if self.workspace is not None:
-            self.workspace.split_person()
 
     def set_privacy(self, on: bool) -> None:
         if self.workspace is not None:
@@ -417,24 +376,6 @@ class MainWindow(QMainWindow):
                     recording_path=self.recording.path,
                 )
             )
-
-    def export_decision_log(self) -> None:
-        self.privacy.export_decision_log()
-
-    def save_snapshot(self) -> None:
-        self.privacy.save_snapshot()
-
-    def show_audit(self) -> None:
-        self.privacy.show_audit()
-
-    def check_retention(self) -> None:
-        self.privacy.check_retention()
-
-    def delete_recording_data(self) -> None:
-        self.privacy.delete_recording_data()
-
-    def show_data_sheet(self) -> None:
-        self.privacy.show_data_sheet()
 
     # --- help ----------------------------------------------------------------------------------
     def show_keys(self) -> None:

@@ -3,8 +3,9 @@ triggers. Kept apart from the window so that the window reads as wiring only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
@@ -66,7 +67,8 @@ def _add(
 
 
 def build_menus(w) -> MenuActions:
-    """Fill ``w``'s menu bar; ``w`` is the MainWindow, whose public slots are named here."""
+    """Fill ``w``'s menu bar; ``w`` is the MainWindow: its slots, and those of its
+    privacy actions (``w.privacy``), are named here."""
     bar = w.menuBar()
     m = bar.addMenu("&File")
     _add(w, m, "&Open recording…", w.choose_recording, QKeySequence.StandardKey.Open)
@@ -75,7 +77,7 @@ def build_menus(w) -> MenuActions:
     recent_menu = m.addMenu("Recent recordings")
     m.addSeparator()
     export = _add(w, m, "&Export reviewed labels…", w.export_labels, "Ctrl+E")
-    snapshot = _add(w, m, "Save &snapshot of this frame…", w.save_snapshot, "Ctrl+Shift+S")
+    snapshot = _add(w, m, "Save &snapshot of this frame…", w.privacy.save_snapshot, "Ctrl+Shift+S")
     m.addSeparator()
     close = _add(w, m, "&Close recording", w.close_recording, QKeySequence.StandardKey.Close)
     _add(w, m, "&Quit", w.close, QKeySequence.StandardKey.Quit)
@@ -97,25 +99,28 @@ def build_menus(w) -> MenuActions:
     group = _add(w, m, "&Group timeline by behaviour", w.set_grouping, "Ctrl+G", checkable=True)
 
     people_menu = bar.addMenu("P&eople")
-    _add(w, people_menu, "&Rename person…", w.rename_person)
-    _add(w, people_menu, "&Merge two people…", w.merge_people)
-    _add(w, people_menu, "&Split person at playhead…", w.split_person)
+    for text, name in (
+        ("&Rename person…", "rename_person"),
+        ("&Merge two people…", "merge_people"),
+        ("&Split person at playhead…", "split_person"),
+    ):
+        _add(w, people_menu, text, lambda name=name: w.workspace and getattr(w.workspace, name)())
 
     m = bar.addMenu("&Project")
     _add(w, m, "Open or create &project…", w.choose_project)
     m.addSeparator()
-    audit = _add(w, m, "&Decision log (who decided what)…", w.show_audit, "Ctrl+L")
-    export_log = _add(w, m, "E&xport decision log…", w.export_decision_log)
+    audit = _add(w, m, "&Decision log (who decided what)…", w.privacy.show_audit, "Ctrl+L")
+    export_log = _add(w, m, "E&xport decision log…", w.privacy.export_decision_log)
     m.addSeparator()
-    _add(w, m, "Recordings past their &keep-until date…", w.check_retention)
-    delete_data = _add(w, m, "De&lete this recording's data…", w.delete_recording_data)
+    _add(w, m, "Recordings past their &keep-until date…", w.privacy.check_retention)
+    delete_data = _add(w, m, "De&lete this recording's data…", w.privacy.delete_recording_data)
     m.addSeparator()
-    _add(w, m, "What this project &stores", w.show_data_sheet)
+    _add(w, m, "What this project &stores", w.privacy.show_data_sheet)
 
     m = bar.addMenu("&Help")
     _add(w, m, "&Keyboard shortcuts", w.show_keys, QKeySequence.StandardKey.HelpContents)
-    data_sheet = _add(w, m, "What this project &stores", w.show_data_sheet)
-    _add(w, m, "&Decision log…", w.show_audit)
+    data_sheet = _add(w, m, "What this project &stores", w.privacy.show_data_sheet)
+    _add(w, m, "&Decision log…", w.privacy.show_audit)
     _add(w, m, "&About Lesson Review", w.show_about)
 
     return MenuActions(
@@ -137,3 +142,14 @@ def build_menus(w) -> MenuActions:
         delete_data=delete_data,
         data_sheet=data_sheet,
     )
+
+
+def fill_recent_menu(menu: QMenu, recent: Sequence[str], open_recording: Callable) -> None:
+    """File > Recent recordings, filled each time it opens (the list changes)."""
+    menu.clear()
+    for p in recent:
+        action = menu.addAction(Path(p).name)
+        action.setToolTip(p)
+        action.triggered.connect(lambda _=False, p=p: open_recording(Path(p)))
+    if not recent:
+        menu.addAction("(none)").setEnabled(False)

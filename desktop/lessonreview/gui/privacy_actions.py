@@ -1,6 +1,6 @@
-"""The main window's privacy actions: snapshots (blurred unless chosen otherwise and
-logged), the decision log view, keep-until dates and deleting a recording's data,
-and the "what this project stores" sheet.
+"""The main window's privacy actions: the consent record, snapshots (blurred unless
+chosen otherwise and logged), the decision log view, keep-until dates and deleting a
+recording's data, and the "what this project stores" sheet.
 
 Split from the window along the seam of what it does with the project's data; it
 reads what is open from the window (:class:`Host`) and decides nothing itself: the
@@ -17,11 +17,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from lessonreview.core import settings as settings_io
-from lessonreview.core.label_store import LabelStore
+from lessonreview.core.label_store import LabelStore, StoreError
 from lessonreview.core.retention import expired_recordings
 from lessonreview.core.video import Recording
 from lessonreview.gui import retention
 from lessonreview.gui.audit_view import AuditDialog
+from lessonreview.gui.consent_dialog import ConsentDialog
 from lessonreview.gui.data_sheet import data_sheet, data_sheet_html
 from lessonreview.gui.exports import export_decision_log_as
 from lessonreview.gui.help_dialog import HelpDialog
@@ -56,6 +57,35 @@ class PrivacyActions(QObject):
         self.snapshots = SnapshotSaver(self)
         self.snapshots.saved.connect(self._on_snapshot_saved)
         self.snapshots.failed.connect(lambda msg: QMessageBox.critical(parent, "Snapshot", msg))
+
+    # --- consent ----------------------------------------------------------------------
+    def record_consent(self, *, prefill: str | None = None) -> None:
+        """Who consented, to what, until when: asked for the open recording."""
+        h = self._host
+        if h.store is None or h.recording is None or h.recording_id is None:
+            return
+        existing = h.store.consent(h.recording_id)
+        dialog = ConsentDialog(
+            h.recording.path.name,
+            reviewer=h.settings.reviewer,
+            existing=existing,
+            parent=self._parent,
+        )
+        if prefill and existing is None:
+            dialog.consented_by.setPlainText(prefill)
+            dialog.purpose.setText("Trying out Lesson Review")
+        if dialog.exec():
+            try:
+                h.store.set_consent(h.recording_id, dialog.consent())
+            except StoreError as exc:
+                QMessageBox.critical(self._parent, "Consent not saved", str(exc))
+                return
+        self.refresh_consent_banner()
+
+    def refresh_consent_banner(self) -> None:
+        h = self._host
+        if h.workspace is not None and h.store is not None:
+            h.workspace.set_consent(h.store.consent(h.recording_id))
 
     # --- snapshots ------------------------------------------------------------------
     def save_snapshot(self) -> None:

@@ -23,6 +23,7 @@ from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.label_store import LabelStore
 from lessonreview.core.private_files import project_files, tighten_project
+from lessonreview.gui.export_dialog import ExportDialog
 from lessonreview.gui.main_window import MainWindow
 from lessonreview.gui.snapshot import SnapshotDialog
 
@@ -95,7 +96,7 @@ def test_everything_the_app_writes_is_owner_only(
     open_and_decide(qtbot, w, lesson_folder / "recordings" / "lesson.jpg")
     out = tmp_path / "out"
     out.mkdir()
-    # A decision log export, and a snapshot (blurred, as offered).
+    # Exports of the labels and the decision log, and a snapshot (blurred, as offered).
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out / "log.csv"), ""))
     w.menus.export_log.trigger()
 
@@ -103,6 +104,12 @@ def test_everything_the_app_writes_is_owner_only(
         dialog.path.setText(str(out / "frame.png"))
         return int(QDialog.DialogCode.Accepted)
 
+    def export_to(dialog: ExportDialog) -> bool:
+        dialog.path.setText(str(out / "labels.csv"))
+        return True
+
+    monkeypatch.setattr(ExportDialog, "exec", export_to)
+    w.menus.export.trigger()
     monkeypatch.setattr(SnapshotDialog, "exec", snapshot_to)
     with qtbot.waitSignal(w.privacy.snapshot_saved, timeout=15_000):
         w.menus.snapshot.trigger()
@@ -111,6 +118,7 @@ def test_everything_the_app_writes_is_owner_only(
         "project": project,
         "wal": project.with_name(project.name + "-wal"),
         "shm": project.with_name(project.name + "-shm"),
+        "labels export": out / "labels.csv",
         "decision log": out / "log.csv",
         "snapshot": out / "frame.png",
         "settings": tmp_path / "config" / "settings.json",

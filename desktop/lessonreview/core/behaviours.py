@@ -362,8 +362,10 @@ def _desk_describer(state: _Desk) -> Callable[[Sequence[_Sample], float], str]:
         met = [v for v in verdicts if v.met]
         still = sum(v.note == "still" for v in met)
         counts = _in(len(met), len(verdicts), seconds)
+        cue = Counter(c for v in met for c in v.cues).most_common(1)
+        named = f" ({cue[0][0]})" if cue else ""
         if state is _Desk.WRITING:
-            return f"head lowered, a wrist near the desk moving in small steps, {counts}"
+            return f"head lowered{named}, a wrist near the desk moving in small steps, {counts}"
         if not still:
             motion = "wrist motion not measurable"
         elif still < len(met):
@@ -372,10 +374,7 @@ def _desk_describer(state: _Desk) -> Callable[[Sequence[_Sample], float], str]:
             motion = "little wrist motion"
         if state is _Desk.RESTING:
             return f"head below the shoulder line, {motion}, {counts}"
-        head = "head lowered over the desk"
-        cue = Counter(c for v in met for c in v.cues).most_common(1)
-        if cue:
-            head += f" ({cue[0][0]})"
+        head = f"head lowered over the desk{named}"
         if not any(v.wrist for v in met):
             return f"{head}, no wrist in view near the desk, {counts}"
         return f"{head}, a wrist near the desk, {motion}, {counts}"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from lessonreview.core import offline
 from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
 from lessonreview.gui import privacy_actions
@@ -50,6 +51,9 @@ def text_of(html: str) -> str:
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch, models_dir):
+    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
+        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
+    monkeypatch.setattr(offline, "_saved", None)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     for kind in ("information", "warning", "critical"):

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
+from lessonreview.core import offline
 from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.label_store import LabelStore
@@ -56,6 +57,9 @@ def no_message_boxes(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, monkeypatch, models_dir, no_message_boxes):
+    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
+        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
+    monkeypatch.setattr(offline, "_saved", None)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     settings_path = tmp_path / "config" / "settings.json"

@@ -228,6 +228,11 @@ def test_review_in_the_window_makes_no_network_attempt(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from lessonreview.core import offline
+
+    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
+        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
+    monkeypatch.setattr(offline, "_saved", None)
     check_flow(review_flow(clip, tmp_path, models_dir))
     assert network_attempts == []
 
@@ -336,7 +341,13 @@ def test_libraries_are_pointed_at_a_closed_local_port_but_model_downloads_are_no
     # Telemetry hosts go to the closed proxy; model hosts bypass it.
     assert not urllib.request.proxy_bypass_environment("play.googleapis.com")
     assert not urllib.request.proxy_bypass_environment("mobile.events.data.microsoft.com")
-    for host in ("storage.googleapis.com", "github.com", "objects.githubusercontent.com"):
+    for host in (
+        "storage.googleapis.com",
+        "github.com",
+        "objects.githubusercontent.com",
+        "127.0.0.1",
+        "localhost",
+    ):
         assert urllib.request.proxy_bypass_environment(host), host
     assert offline.user_proxy_settings() == {
         "https_proxy": "http://proxy.school.example:3128",

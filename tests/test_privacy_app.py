@@ -23,6 +23,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
+from lessonreview.core import offline
 from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.label_store import Consent
@@ -137,6 +138,9 @@ def messages(monkeypatch) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch, models_dir, messages):
+    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
+        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
+    monkeypatch.setattr(offline, "_saved", None)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

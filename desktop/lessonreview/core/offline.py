@@ -36,6 +36,7 @@ PROXY_VARIABLES = (
     "ALL_PROXY",
 )
 NO_PROXY_VARIABLES = ("no_proxy", "NO_PROXY")
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 _saved: dict[str, str] | None = None
 
@@ -60,8 +61,8 @@ def keep_libraries_offline() -> None:
     for name in PROXY_VARIABLES:
         os.environ[name] = CLOSED_PROXY
     # A reviewer's "no_proxy=*" would let the libraries straight through: replaced,
-    # not extended.
-    exempt = ",".join(model_hosts())
+    # not extended. Loopback stays direct: it never leaves the machine either way.
+    exempt = ",".join((*model_hosts(), *LOOPBACK))
     for name in NO_PROXY_VARIABLES:
         os.environ[name] = exempt
     with contextlib.suppress(ImportError, AttributeError):

@@ -18,7 +18,7 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 # Without these xcb libraries PySide6's xcb platform plugin cannot load, and the app aborts on a
 # real X display with "no Qt platform plugin could be initialized" (offscreen tests still pass).
 APT_PACKAGES=(
-    xvfb xauth x11-utils fonts-dejavu-core
+    xvfb xauth x11-utils fonts-dejavu-core strace
     libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
     libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-randr0
     libxcb-glx0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libx11-xcb1 libxkbcommon0

@@ -26,6 +26,7 @@ from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Observation, Proposal
 from lessonreview.core.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.model_files import ModelName, resolve, sha256_of
+from lessonreview.core.offline import keep_libraries_offline
 from lessonreview.core.pose import PoseEstimator
 from lessonreview.core.proposals_file import AnalysisMeta, ProposalsDocument
 from lessonreview.core.tracking import Tracker, TrackerConfig
@@ -177,6 +178,8 @@ def analyze(
     ``analysis.stopped_at_s`` says where it stopped.
     """
     started = time.perf_counter()
+    # MediaPipe and onnxruntime phone home from native code unless pointed at a closed proxy.
+    keep_libraries_offline()
     times = times if times is not None else StageTimes()
     cancel = cancel or CancelToken()
     recording = recording or Recording.open(request.path)

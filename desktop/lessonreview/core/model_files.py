@@ -271,9 +271,28 @@ def download(spec: ModelSpec, *, into: Path, progress: Progress | None = None) -
         raise
 
 
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    """An opener that uses the reviewer's own proxy settings, not the closed proxy that
+    keeps the native libraries offline (core/offline.py)."""
+    from lessonreview.core.offline import user_proxy_settings  # offline imports this module
+
+    env = {k.lower(): v for k, v in user_proxy_settings().items()}
+    proxies = {}
+    for scheme in ("http", "https"):
+        proxy = env.get(f"{scheme}_proxy") or env.get("all_proxy")
+        if proxy:
+            proxies[scheme] = proxy
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if env.get("no_proxy") and urllib.request.proxy_bypass_environment(
+        host, {"no": env["no_proxy"]}
+    ):
+        proxies = {}
+    return urllib.request.build_opener(urllib.request.ProxyHandler(proxies))
+
+
 def _fetch(url: str, out, *, progress: Progress | None) -> None:
     request = urllib.request.Request(url, headers={"User-Agent": "lessonreview"})
-    with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+    with _opener(url).open(request, timeout=_TIMEOUT_S) as response:
         total = int(response.headers.get("Content-Length") or 0)
         done = 0
         if progress:

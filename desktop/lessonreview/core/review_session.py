@@ -153,7 +153,7 @@ class ReviewSession:
         ones most worth a careful look)."""
         pending = [s for s in self._segments.values() if s.status is Status.PENDING]
         if order == "time":
-            return sorted(pending, key=lambda s: (s.start_frame, s.person, s.key))
+            return sorted(pending, key=lambda s: (s.start_frame, _person_sort_key(s.person), s.key))
         if order == "confidence":
             return sorted(pending, key=lambda s: (s.confidence or 0.0, s.start_frame, s.key))
         raise ValueError(f"order must be 'time' or 'confidence', not {order!r}")

@@ -38,6 +38,11 @@ def vfr(tmp_path_factory) -> Recording:
     return Recording.open(path)
 
 
+def NOBODY(frame: int) -> tuple:  # noqa: N802 (a constant-like lookup)
+    """Face regions of an analysed recording where nobody is in view: frames show as they are."""
+    return ()
+
+
 class Shown:
     """Every frame the player hands to the screen, with its number read from the pixels
     and when it arrived."""
@@ -71,6 +76,7 @@ def _to_bgr(image: QImage) -> np.ndarray:
 @pytest.fixture
 def player(qtbot, h264):
     player = Player(h264)
+    player.set_face_regions(NOBODY)
     shown = Shown(player)
     qtbot.waitUntil(lambda: shown.last == (0, 0))  # opens on the first frame
     yield player, shown
@@ -144,6 +150,7 @@ def test_scrubbing_ends_on_the_last_frame_asked_for_without_replaying_the_rest(q
 
 def test_play_at_normal_speed_follows_the_recording_clock_then_pause_stops(qtbot, vfr):
     player = Player(vfr)
+    player.set_face_regions(NOBODY)
     shown = Shown(player)
     try:
         _show(qtbot, player, shown, 0)
@@ -176,6 +183,7 @@ def test_play_at_normal_speed_follows_the_recording_clock_then_pause_stops(qtbot
 
 def test_fast_playback_runs_to_the_end_and_stops(qtbot, h264):
     player = Player(h264)
+    player.set_face_regions(NOBODY)
     shown = Shown(player)
     try:
         player.set_speed(10)  # clamped to 4x
@@ -231,6 +239,7 @@ def _detail(image: np.ndarray) -> float:
 
 def test_close_stops_the_decoding_thread(qtbot, h264):
     player = Player(h264)
+    player.set_face_regions(NOBODY)
     player.play()
     player.close()
     assert not any(t.name == "lessonreview-player" for t in threading.enumerate())
@@ -244,6 +253,7 @@ def test_a_recording_that_cannot_be_read_reports_an_error(qtbot, tmp_path):
     recording = Recording.open(path)
     path.unlink()  # removed after it was opened, e.g. an unplugged drive
     player = Player(recording)
+    player.set_face_regions(NOBODY)
     try:
         with qtbot.waitSignal(player.error) as failed:
             pass
@@ -259,3 +269,22 @@ def test_a_player_deleted_with_its_parent_stops_its_thread(qtbot, h264):
     assert any(t.name == "lessonreview-player" for t in threading.enumerate())
     owner.deleteLater()
     qtbot.waitUntil(lambda: not any(t.name == "lessonreview-player" for t in threading.enumerate()))
+
+
+def test_privacy_view_hides_the_whole_picture_where_nobody_is_located_yet(qtbot, h264):
+    """Before an analysis has located anyone, no face may show: the frame is pixelated."""
+    player = Player(h264)  # no face regions given: nothing is located
+    shown = Shown(player)
+    try:
+        qtbot.waitUntil(lambda: shown.last is not None and shown.last[0] == 0)
+        hidden = shown.image
+        player.set_privacy(False)
+        qtbot.waitUntil(lambda: len(shown.frames) >= 2)
+        plain = shown.image
+
+        def detail(bgr: np.ndarray) -> float:
+            return float(cv2.Laplacian(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+        assert detail(hidden) < 0.2 * detail(plain)
+    finally:
+        player.close()

@@ -127,6 +127,16 @@ def blur_faces(
     return out
 
 
+def hide_frame(image_bgr: np.ndarray) -> np.ndarray:
+    """A copy with the whole picture pixelated: for frames where nobody has been located
+    yet, so the privacy view never shows a face it could not find. The room's layout
+    (desks, where people sit) stays readable; faces do not."""
+    h, w = image_bgr.shape[:2]
+    cells = max(8, w // 48)
+    small = cv2.resize(image_bgr, (cells, max(1, cells * h // w)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def _blur_ellipse(out: np.ndarray, ell: FaceEllipse, *, strength: float) -> None:
     height, width = out.shape[:2]
     feather = max(1.0, 0.08 * min(ell.ax, ell.ay))
@@ -167,7 +177,16 @@ class FaceRegionIndex:
     covered all the way between them.
     """
 
-    def __init__(self, tracks: Iterable[PersonTrack], *, max_gap_frames: int) -> None:
+    def __init__(
+        self,
+        tracks: Iterable[PersonTrack],
+        *,
+        max_gap_frames: int,
+        covered_until: int | None = None,
+    ) -> None:
+        # Frames after ``covered_until`` have not been analysed yet: nobody is located
+        # there, which is not the same as nobody being there (regions_at gives None).
+        self._covered_until = covered_until
         self._max_gap = int(max_gap_frames)
         self._tracks: list[tuple[np.ndarray, tuple[Observation, ...]]] = []
         for track in tracks:
@@ -176,11 +195,17 @@ class FaceRegionIndex:
                 frames = np.fromiter((o.frame for o in obs), dtype=np.int64, count=len(obs))
                 self._tracks.append((frames, obs))
 
-    def __call__(self, frame: int) -> Sequence[Observation]:
+    def __call__(self, frame: int) -> Sequence[Observation] | None:
         return self.regions_at(frame)
 
-    def regions_at(self, frame: int) -> tuple[Observation, ...]:
-        """Observations to blur at ``frame``: each person's samples on either side of it."""
+    def covers(self, frame: int) -> bool:
+        return self._covered_until is None or frame <= self._covered_until
+
+    def regions_at(self, frame: int) -> tuple[Observation, ...] | None:
+        """Observations to blur at ``frame``: each person's samples on either side of it;
+        None where the analysis has not located anyone yet."""
+        if not self.covers(frame):
+            return None
         found: list[Observation] = []
         for frames, obs in self._tracks:
             i = int(np.searchsorted(frames, frame, side="right"))

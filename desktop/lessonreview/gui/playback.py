@@ -29,7 +29,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 
-from lessonreview.core.privacy import FaceRegionSource, blur_faces
+from lessonreview.core.privacy import FaceRegionSource, blur_faces, hide_frame
 
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 # Deliveries the GUI has not taken yet. Past this the GUI thread is the bottleneck
@@ -41,7 +41,7 @@ _MAX_FAST_FPS = 30.0
 # close() waits this long for a decode in progress before calling the thread stuck.
 _JOIN_TIMEOUT_S = 10.0
 
-FaceRegionLookup = Callable[[int], Iterable[FaceRegionSource]]
+FaceRegionLookup = Callable[[int], Iterable[FaceRegionSource] | None]
 
 
 def bgr_to_qimage(bgr: np.ndarray) -> QImage:
@@ -310,7 +310,8 @@ class Player(QObject):
 
         It is called on the worker thread, so it must only read immutable data: a
         ``lessonreview.core.privacy.FaceRegionIndex`` built from the analysis' tracks
-        is made for this. ``None`` blurs nothing.
+        is made for this. A lookup that answers None for a frame, or no lookup at all,
+        means nobody is located there yet: the privacy view then hides the whole picture.
         """
         self._mailbox.post(_FaceRegions(lookup))
 
@@ -496,8 +497,11 @@ class _Worker:
             return
         try:
             started = time.perf_counter()
-            if state.privacy and state.lookup is not None:
-                bgr = blur_faces(bgr, state.lookup(frame))
+            if state.privacy:
+                # Nobody located at this frame yet (no analysis): hide the whole picture
+                # rather than show faces the blur could not find.
+                regions = state.lookup(frame) if state.lookup is not None else None
+                bgr = hide_frame(bgr) if regions is None else blur_faces(bgr, regions)
             image = bgr_to_qimage(bgr)
         except Exception:
             self._mailbox.release()

@@ -91,6 +91,7 @@ class VideoView(QWidget):
         self._show_skeleton = True
         self._show_overlay = True
         self._privacy_note = False
+        self._privacy_text = "Privacy view: faces blurred"
         self._placeholder = "No recording open\n\nOpen a recording from the File menu to review it."
 
     # --- what the view is given -------------------------------------------------------
@@ -122,10 +123,11 @@ class VideoView(QWidget):
         self._show_overlay = bool(on)
         self.update()
 
-    def set_privacy_note(self, on: bool) -> None:
+    def set_privacy_note(self, on: bool, text: str = "Privacy view: faces blurred") -> None:
         """Say in a corner that faces are blurred, so a blur is not taken for a fault."""
-        self._privacy_note = bool(on)
-        self.update()
+        if (self._privacy_note, self._privacy_text) != (bool(on), text):
+            self._privacy_note, self._privacy_text = bool(on), text
+            self.update()
 
     # --- what the view tells ----------------------------------------------------------
     @property
@@ -208,7 +210,7 @@ class VideoView(QWidget):
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
 
     def _paint_privacy_note(self, painter: QPainter, target: QRectF) -> None:
-        text = "Privacy view: faces blurred"
+        text = self._privacy_text
         painter.setFont(self.font())
         metrics = QFontMetrics(self.font())
         box = metrics.boundingRect(text).adjusted(-6, -3, 6, 3)

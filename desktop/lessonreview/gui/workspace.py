@@ -66,6 +66,9 @@ class Workspace(QWidget):
         self._by_person: dict[str, list] = {}
 
         self.player = Player(recording, parent=self)
+        self._privacy = privacy
+        # Until an analysis has located people, no frame is covered (-1).
+        self._covered_until: int | None = -1
         self.player.set_privacy(privacy)
         self.video = VideoView(self)
         self.video.set_show_skeleton(skeleton)
@@ -193,27 +196,50 @@ class Workspace(QWidget):
         self.set_people(tuple(self._tracks) + tuple(tracks))
 
     def set_people(self, tracks) -> None:
+        """The people of a finished analysis (or a proposals file): the whole recording is covered."""
         self._tracks = list(tracks)
         self.session.add_people(t.id for t in self._tracks)
         self._live.clear()
+        self._covered_until = None
         self._rebuild_index()
 
     def add_sample(self, sample) -> None:
         """A sample from a running analysis: show its people at once (live ids)."""
         for pid, obs in sample.people:
             self._live.setdefault(pid, []).append(obs)
+        self._covered_until = sample.frame + self._gap_frames
         now = time.monotonic()
         if now - self._last_live_rebuild > 1.0:
             self._last_live_rebuild = now
             self._rebuild_index()
 
     def _rebuild_index(self) -> None:
-        tracks = self._tracks or [
-            PersonTrack(id=pid, observations=tuple(o)) for pid, o in self._live.items()
-        ]
-        self._index = TrackIndex(tracks, max_gap_frames=self._gap_frames)
-        self.player.set_face_regions(FaceRegionIndex(tracks, max_gap_frames=self._gap_frames))
+        if self._tracks:
+            tracks = self._tracks
+        else:
+            tracks = [PersonTrack(id=pid, observations=tuple(o)) for pid, o in self._live.items()]
+        # Overlays show confirmed people only; the blur covers every candidate too.
+        shown = [t for t in tracks if not t.id.startswith("?")]
+        self._index = TrackIndex(shown, max_gap_frames=self._gap_frames)
+        self.player.set_face_regions(
+            FaceRegionIndex(
+                tracks, max_gap_frames=self._gap_frames, covered_until=self._covered_until
+            )
+        )
         self._refresh_overlay()
+        self._update_privacy_note()
+
+    def _update_privacy_note(self, frame: int | None = None) -> None:
+        frame = max(0, self.player.position if frame is None else frame)
+        located = self._covered_until is None or frame <= self._covered_until
+        if located:
+            self.video.set_privacy_note(self._privacy)
+        else:
+            self.video.set_privacy_note(
+                self._privacy,
+                "Privacy view: nobody located here yet, so the whole picture is hidden. "
+                "Run the analysis, or turn off View > Privacy view.",
+            )
 
     def _people_at(self, frame: int) -> list[str]:
         return sorted(
@@ -269,6 +295,7 @@ class Workspace(QWidget):
             f"{format_time(t)} / {format_time(self.timebase.duration_s)} · frame {frame}"
         )
         self._refresh_overlay(frame)
+        self._update_privacy_note(frame)
 
     def _on_playing(self, playing: bool) -> None:
         self.play_button.setText("Pause" if playing else "Play")
@@ -301,7 +328,9 @@ class Workspace(QWidget):
 
     # --- view options -------------------------------------------------------------------------
     def set_privacy(self, on: bool) -> None:
+        self._privacy = on
         self.player.set_privacy(on)
+        self._update_privacy_note()
 
     def set_skeleton(self, on: bool) -> None:
         self.video.set_show_skeleton(on)

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import mediapipe as mp
 import numpy as np
-from mediapipe.tasks.python import BaseOptions, vision
 
 from lessonreview.core.detection import ModelFileError
 from lessonreview.core.domain import N_KEYPOINTS, Box
@@ -60,6 +58,12 @@ class PoseEstimator:
         if not model_path.is_file():
             raise ModelFileError.missing(model_path)
         _check_task_bundle(model_path)
+        # Imported here: mediapipe takes over a second to import, and the desktop app
+        # should show its window before anyone asks for a pose.
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)),
             running_mode=vision.RunningMode.IMAGE,
@@ -81,7 +85,7 @@ class PoseEstimator:
         """Keypoints (33, 3) float32: x, y in frame pixels and visibility 0..1, or None."""
         crop, (ox, oy, scale) = self._crop(image_bgr, box)
         rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
-        result = self._landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
+        result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
         if not result.pose_landmarks:
             return None
         poses = []

@@ -188,6 +188,9 @@ def test_enter_plays_the_draft_not_the_proposal(review, qtbot):
     with qtbot.waitSignal(review.panel.play_range_requested) as played:
         review.press(Qt.Key.Key_Return)
     assert played.args == [20, 40]
+    with qtbot.waitSignal(review.panel.play_range_requested) as played:
+        review.press(Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)  # the keypad's
+    assert played.args == [20, 40]
 
 
 def test_a_decided_label_can_be_corrected_and_deleted_from_the_timeline(review):

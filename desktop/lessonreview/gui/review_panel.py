@@ -73,7 +73,7 @@ KEYS = (
     KeyBinding("end_later_s", ("Shift+V",), "End one second later"),
     KeyBinding("next", ("J", "Down"), "Next in the queue"),
     KeyBinding("previous", ("K", "Up"), "Previous in the queue"),
-    KeyBinding("play_segment", ("Return",), "Play the segment"),
+    KeyBinding("play_segment", ("Return", "Enter"), "Play the segment"),
     KeyBinding("reset", ("Backspace",), "Undo your unsaved corrections to the draft"),
     KeyBinding("mark_in", ("I",), "Mark the start of a new label at the playhead"),
     KeyBinding("mark_out", ("O",), "Mark the end of a new label at the playhead"),

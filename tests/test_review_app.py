@@ -43,7 +43,7 @@ from lessonreview.gui import main_window as main_window_module
 from lessonreview.gui.app import demo_recording
 from lessonreview.gui.export_dialog import ExportDialog
 from lessonreview.gui.main_window import MainWindow
-from lessonreview.gui.review_panel import KEYS
+from lessonreview.gui.review_queue import KEYS
 from lessonreview.gui.timeline_view import TimelineView
 from lessonreview.gui.workspace import PLAYER_KEYS
 

@@ -8,9 +8,9 @@ decision exists until then. Everything else lives in the core ReviewSession.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,104 +28,17 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.domain import Behaviour, Status
 from lessonreview.core.label_store import StoreError
+from lessonreview.gui.review_queue import (
+    BEHAVIOUR_KEYS,
+    KEYS,
+    Draft,
+    QueueModel,
+    person_order,
+)
 from lessonreview.gui.time_format import format_time
 
-BEHAVIOUR_KEYS = {
-    Behaviour.HAND_RAISED: "1",
-    Behaviour.STANDING: "2",
-    Behaviour.READING: "3",
-    Behaviour.WRITING: "4",
-    Behaviour.HEAD_DOWN: "5",
-}
-
-
-@dataclass(frozen=True)
-class Draft:
-    behaviour: Behaviour
-    person: str
-    start_frame: int
-    end_frame: int
-
-
-@dataclass(frozen=True)
-class KeyBinding:
-    name: str
-    keys: tuple[str, ...]
-    text: str
-
-
-# One table of every key, shown in the panel's buttons, the menus and Help.
-KEYS = (
-    KeyBinding("accept", ("A",), "Accept the segment (with your corrections, if any)"),
-    KeyBinding("reject", ("R",), "Reject the proposal / delete a decided label"),
-    *(
-        KeyBinding(f"behaviour_{b.value}", (k,), f"Change behaviour to {b.title}")
-        for b, k in BEHAVIOUR_KEYS.items()
-    ),
-    KeyBinding("person", ("P",), "Change the person"),
-    KeyBinding("start_earlier", ("Z",), "Start one frame earlier"),
-    KeyBinding("start_later", ("X",), "Start one frame later"),
-    KeyBinding("start_earlier_s", ("Shift+Z",), "Start one second earlier"),
-    KeyBinding("start_later_s", ("Shift+X",), "Start one second later"),
-    KeyBinding("end_earlier", ("C",), "End one frame earlier"),
-    KeyBinding("end_later", ("V",), "End one frame later"),
-    KeyBinding("end_earlier_s", ("Shift+C",), "End one second earlier"),
-    KeyBinding("end_later_s", ("Shift+V",), "End one second later"),
-    KeyBinding("next", ("J", "Down"), "Next in the queue"),
-    KeyBinding("previous", ("K", "Up"), "Previous in the queue"),
-    KeyBinding("play_segment", ("Return", "Enter"), "Play the segment"),
-    KeyBinding("reset", ("Backspace",), "Undo your unsaved corrections to the draft"),
-    KeyBinding("mark_in", ("I",), "Mark the start of a new label at the playhead"),
-    KeyBinding("mark_out", ("O",), "Mark the end of a new label at the playhead"),
-    KeyBinding("add_label", ("M",), "Add a label the machine missed (from the marks)"),
-)
-
-
-class QueueModel(QAbstractListModel):
-    """A thin Qt adapter over the session's list of pending segments."""
-
-    def __init__(self, session, timebase, parent=None) -> None:
-        super().__init__(parent)
-        self._session = session
-        self._timebase = timebase
-        self._order = "time"
-        self._rows: list = []
-        self.refresh()
-
-    def set_order(self, order: str) -> None:
-        self._order = order
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.beginResetModel()
-        self._rows = self._session.pending(order=self._order)
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def segment(self, row: int):
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, key: str) -> int:
-        for i, seg in enumerate(self._rows):
-            if seg.key == key:
-                return i
-        return -1
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        seg = self.segment(index.row())
-        if seg is None:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            conf = f"{seg.confidence:.2f}" if seg.confidence is not None else "-"
-            return (
-                f"{format_time(seg.start_s)}  {self._session.person_label(seg.person)}  "
-                f"{seg.behaviour.title}  ({conf})"
-            )
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return seg.evidence or ""
-        return None
+# KEYS stays importable from here: the main window's Help lists it.
+__all__ = ["KEYS", "ReviewPanel"]
 
 
 class ReviewPanel(QWidget):
@@ -454,7 +367,7 @@ class ReviewPanel(QWidget):
             return
         people = sorted(
             {s.person for s in self._session.segments()} | set(self._people_at(self._playhead())),
-            key=_person_order,
+            key=person_order,
         )
         labels = [
             self._session.person_label(p)
@@ -518,7 +431,7 @@ class ReviewPanel(QWidget):
             return
         people = sorted(
             {s.person for s in self._session.segments()} | set(self._people_at(start)),
-            key=_person_order,
+            key=person_order,
         )
         if not people:
             QMessageBox.information(
@@ -542,8 +455,3 @@ class ReviewPanel(QWidget):
         )
         self._mark_in = self._mark_out = None
         self._marks_changed()
-
-
-def _person_order(person: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in person if ch.isdigit())
-    return (int(digits) if digits else 1_000_000, person)

@@ -28,7 +28,8 @@ from lessonreview.core.label_store import StoreError
 from lessonreview.core.privacy import FaceRegionIndex
 from lessonreview.core.track_index import TrackIndex
 from lessonreview.gui.playback import Player
-from lessonreview.gui.review_panel import ReviewPanel, _person_order
+from lessonreview.gui.review_panel import ReviewPanel
+from lessonreview.gui.review_queue import person_order
 from lessonreview.gui.time_format import format_time
 from lessonreview.gui.timeline_store import Grouping
 from lessonreview.gui.timeline_view import TimelineView
@@ -244,7 +245,7 @@ class Workspace(QWidget):
     def _people_at(self, frame: int) -> list[str]:
         return sorted(
             {self.session.resolve_person(tid, frame) for tid, _ in self._index.at(frame)},
-            key=_person_order,
+            key=person_order,
         )
 
     # --- session changes ----------------------------------------------------------------------
@@ -357,7 +358,7 @@ class Workspace(QWidget):
         people = sorted(
             {s.person for s in self.session.segments()}
             | set(self._people_at(self.player.position)),
-            key=_person_order,
+            key=person_order,
         )
         people = [p for p in people if p != exclude]
         if not people:

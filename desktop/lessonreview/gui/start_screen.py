@@ -29,7 +29,7 @@ class StartScreen(QWidget):
             "hand, stands, reads, writes or rests their head on the desk; <b>you</b> accept, correct "
             "or reject every proposal. Nothing is saved until you have decided on it.<br><br>"
             "No emotion or attention scores, no face recognition: people are pseudonymous "
-            "(\"Person 7\"), and faces are blurred in the privacy view.",
+            '("Person 7"), and faces are blurred in the privacy view.',
             self,
         )
         blurb.setWordWrap(True)
@@ -42,7 +42,9 @@ class StartScreen(QWidget):
         self.demo_button.clicked.connect(self.demo_requested)
         self.recent = QListWidget(self)
         self.recent.setMaximumWidth(640)
-        self.recent.itemActivated.connect(lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.recent.itemActivated.connect(
+            lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
         self.recent_label = QLabel("<b>Recent recordings</b> (double-click to open)", self)
         drop = QLabel("You can also drop a video file onto this window.", self)
         drop.setStyleSheet("color: palette(mid);")

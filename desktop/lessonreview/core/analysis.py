@@ -165,6 +165,7 @@ def analyze(
     progress: Callable[[Progress], None] | None = None,
     on_sample: Callable[[SampleResult], None] | None = None,
     on_proposals: Callable[[tuple[Proposal, ...]], None] | None = None,
+    on_download: Callable[[int, int], None] | None = None,
     cancel: CancelToken | None = None,
     times: StageTimes | None = None,
     recording: Recording | None = None,
@@ -183,7 +184,7 @@ def analyze(
     times = times if times is not None else StageTimes()
     cancel = cancel or CancelToken()
     recording = recording or Recording.open(request.path)
-    models = resolve_models(request)
+    models = resolve_models(request, progress=on_download)
     timebase = recording.timebase
     samples = timebase.sample_frames(request.rate_hz)
 

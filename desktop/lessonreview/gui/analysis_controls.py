@@ -50,6 +50,7 @@ class AnalysisControls(QObject):
         self._parent = parent
         self.runner = AnalysisRunner(self)
         self.runner.progress.connect(self._on_progress)
+        self.runner.download.connect(self._on_download)
         self.runner.sample.connect(self._on_sample)
         self.runner.proposals.connect(self._on_proposals)
         self.runner.finished.connect(self._on_finished)
@@ -115,7 +116,15 @@ class AnalysisControls(QObject):
     def _current(self, run_id: int) -> bool:
         return run_id == self.runner.run_id and self._host.session is not None
 
+    def _on_download(self, run_id: int, done: int, total: int) -> None:
+        if self._current(run_id):
+            self.progress.setFormat("Downloading models %p%")
+            # Sizes in KiB: a QProgressBar holds ints, model files are tens of MB.
+            self.progress.setMaximum(max(1, total // 1024) if total else 0)
+            self.progress.setValue(done // 1024)
+
     def _on_progress(self, run_id: int, p) -> None:
+        self.progress.setFormat("Analysing %p%")
         if self._current(run_id):
             self.progress.setMaximum(max(1, p.total))
             self.progress.setValue(p.done)

@@ -22,6 +22,7 @@ _run_ids = itertools.count(1)
 class AnalysisRunner(QObject):
     progress = Signal(int, object)  # run id, core Progress
     sample = Signal(int, object)  # run id, core SampleResult
+    download = Signal(int, int, int)  # run id, bytes done, bytes in all (0: unknown)
     proposals = Signal(int, object)  # run id, tuple of Proposals that can no longer change
     finished = Signal(int, object)  # run id, ProposalsDocument
     failed = Signal(int, str)
@@ -62,6 +63,7 @@ class AnalysisRunner(QObject):
                     progress=lambda p: self.progress.emit(run_id, p),
                     on_sample=lambda s: self.sample.emit(run_id, s),
                     on_proposals=lambda ps: self.proposals.emit(run_id, ps),
+                    on_download=lambda done, total: self.download.emit(run_id, done, total),
                     cancel=cancel,
                 )
             except AnalysisCancelled:

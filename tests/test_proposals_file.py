@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lessonreview.core import proposals_file
+from lessonreview.core import atomic_file, proposals_file
 from lessonreview.core.behaviours import propose
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack, RecordingInfo
 from lessonreview.core.proposals_file import (
@@ -209,7 +209,8 @@ def test_a_failed_write_leaves_the_old_file_whole(doc, tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(proposals_file.json, "dump", crash)
+    # The disk fills up while the new file is being flushed, after the temp file exists.
+    monkeypatch.setattr(atomic_file.os, "fsync", crash)
     with pytest.raises(OSError, match="disk full"):
         proposals_file.write(doc, path)
     assert path.read_bytes() == before

@@ -9,16 +9,15 @@ leaves the previous export whole, never a truncated one.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lessonreview.core.atomic_file import write_text_atomically
 from lessonreview.core.domain import Status
 from lessonreview.core.label_store import LabelStore, RecordingRow, now_utc
 
@@ -96,7 +95,7 @@ def export_labels(
             "labels": rows,
         }
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    target = write_atomically(path, text)
+    target = write_text_atomically(path, text)
     return ExportSummary(n_labels=len(rows), n_pending=pending_count, path=target)
 
 
@@ -134,38 +133,8 @@ def export_decision_log(
             "decisions": rows,
         }
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    write_atomically(path, text)
+    write_text_atomically(path, text)
     return len(rows)
-
-
-def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
-    """Replace ``path`` with ``text`` in one step; on any failure the old file stays.
-    The new file is owner-only, like the project it comes from."""
-    target = Path(path).expanduser().absolute()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(target.parent)
-    return target
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on Windows.
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _check_format(fmt: str) -> None:

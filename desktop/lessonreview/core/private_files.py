@@ -9,10 +9,8 @@ POSIX only: on Windows a file in the user's profile is private by its folder's A
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
@@ -61,25 +59,6 @@ def tighten_project(project: Path) -> list[Path]:
             continue  # vanished (a -shm removed by SQLite) or on a filesystem without modes
         changed.append(path)
     return changed
-
-
-def write_private_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Replace ``path`` with ``data`` in one step (temp file, fsync, ``os.replace``);
-    the new file is owner-only, and on any failure the old file stays."""
-    target = Path(path).expanduser().absolute()
-    # mkstemp creates the file 0600 whatever the umask.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
 
 
 def _glob_escape(name: str) -> str:

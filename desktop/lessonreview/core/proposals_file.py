@@ -16,13 +16,13 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lessonreview.core.atomic_file import write_text_atomically
 from lessonreview.core.domain import (
     N_KEYPOINTS,
     Behaviour,
@@ -130,18 +130,7 @@ def write(doc: ProposalsDocument, path: str | os.PathLike) -> None:
     crash leaves either the old file or the new one, never half of one."""
     data = to_json_dict(doc)
     validate(data)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, separators=(",", ":"), allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n")
 
 
 # --- reading ---------------------------------------------------------------------------

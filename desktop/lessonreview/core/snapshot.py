@@ -20,10 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lessonreview.core.atomic_file import write_bytes_atomically
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.label_store import LabelStore
 from lessonreview.core.privacy import FaceRegionSource, PersonRegion, blur_faces
-from lessonreview.core.private_files import write_private_bytes
 
 # The decision log's word for "a reviewer saved a picture with faces visible". Plain
 # text in an existing column: no schema change, so no migration (see the report).
@@ -87,7 +87,7 @@ def save_snapshot(
     ok, encoded = cv2.imencode(".png", image)
     if not ok:
         raise SnapshotError(f"The frame could not be encoded as PNG for {Path(path).name}.")
-    target = write_private_bytes(path, encoded.tobytes())
+    target = write_bytes_atomically(path, encoded.tobytes())
     return Snapshot(
         path=target, frame=frame, blurred=blur, faces_blurred=len(people) if blur else 0
     )

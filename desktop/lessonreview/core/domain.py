@@ -7,6 +7,7 @@ timestamps (``lessonreview.core.timebase``), never from ``frame / fps``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
@@ -93,6 +94,14 @@ class Keypoint(int, Enum):
 
 
 FACE_KEYPOINTS = tuple(range(0, 11))  # nose, eyes, ears, mouth
+
+
+def person_sort_key(person: str) -> tuple:
+    """The order people are listed in: P2 before P10 (digits compare as numbers);
+    a split person "P3@120" right after P3."""
+    return tuple(
+        (1, int(part)) if part.isdigit() else (0, part) for part in re.split(r"(\d+)", person)
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from lessonreview.core.behaviours import propose
-from lessonreview.core.domain import PersonTrack, Proposal
+from lessonreview.core.domain import PersonTrack, Proposal, person_sort_key
 from lessonreview.core.posture import RuleConfig
 from lessonreview.core.timebase import Timebase
 
@@ -69,7 +69,7 @@ class LiveProposals:
         return tuple(
             sorted(
                 self._emitted,
-                key=lambda p: (p.start_frame, _person_order(p.person), p.behaviour.value),
+                key=lambda p: (p.start_frame, person_sort_key(p.person), p.behaviour.value),
             )
         )
 
@@ -85,8 +85,3 @@ class LiveProposals:
             self._emitted.append(p)
             new.append(p)
         return new
-
-
-def _person_order(person: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in person if ch.isdigit())
-    return (int(digits) if digits else 1_000_000, person)

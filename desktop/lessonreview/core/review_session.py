@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from lessonreview.core.domain import Behaviour, Proposal, Source, Status
+from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
 from lessonreview.core.label_store import Label, LabelStore, PersonRow, now_utc
 from lessonreview.core.review_commands import (
     AddLabel,
@@ -101,11 +101,6 @@ class _Context:
         return float(self.clock.frame_to_seconds(frame))
 
 
-def _person_sort_key(person: str) -> tuple[str, int, str]:
-    m = re.fullmatch(r"([A-Za-z]*)(\d+)", person)
-    return (m.group(1), int(m.group(2)), "") if m else (person, -1, person)
-
-
 class ReviewSession:
     """The review of one recording by one named reviewer. Use from the GUI thread."""
 
@@ -153,7 +148,7 @@ class ReviewSession:
         ones most worth a careful look)."""
         pending = [s for s in self._segments.values() if s.status is Status.PENDING]
         if order == "time":
-            return sorted(pending, key=lambda s: (s.start_frame, _person_sort_key(s.person), s.key))
+            return sorted(pending, key=lambda s: (s.start_frame, person_sort_key(s.person), s.key))
         if order == "confidence":
             return sorted(pending, key=lambda s: (s.confidence or 0.0, s.start_frame, s.key))
         raise ValueError(f"order must be 'time' or 'confidence', not {order!r}")
@@ -164,7 +159,7 @@ class ReviewSession:
     def people(self) -> list[str]:
         """Every person of the recording, after merges (absorbed ones are gone) and splits."""
         absorbed = {p for p, row in self._ctx.people.items() if row.merged_into}
-        return sorted(self._known_people() - absorbed, key=_person_sort_key)
+        return sorted(self._known_people() - absorbed, key=person_sort_key)
 
     def person_label(self, person: str) -> str:
         """The reviewer-given name, else "Person 7" for P7."""

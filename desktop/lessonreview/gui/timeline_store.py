@@ -16,7 +16,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.domain import Behaviour, Status, person_sort_key
 
 BEHAVIOURS: tuple[Behaviour, ...] = tuple(Behaviour)
 STATUSES: tuple[Status, ...] = tuple(Status)
@@ -30,11 +30,6 @@ class Grouping(StrEnum):
 
     PERSON = "person"  # one row per person
     BEHAVIOUR = "behaviour"  # one row per behaviour
-
-
-def person_sort_key(person: str) -> tuple:
-    """P2 before P10: the digits compare as numbers."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", person))
 
 
 def default_person_label(person: str) -> str:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +160,55 @@ def test_the_decision_log_exports_the_whole_audit_trail(tmp_path, reviewed):
     assert [r["action"] for r in rows][-1] == "undo"
     assert json.loads(rows[0]["payload"])["proposal"]["key"] == "P1:hand_raised:100:200"
     assert {r["reviewer"] for r in rows} == {"Ann"}
+
+
+def test_export_command_writes_the_reviewed_labels_of_a_project(reviewed, tmp_path):
+    """`lessonreview export PROJECT` works headless, from the project file alone
+    (another process reading the project while the fixture's store is open)."""
+
+    project = tmp_path / "lesson.lessonreview"
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(repo / "desktop")}
+    out = tmp_path / "labels.csv"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lessonreview",
+            "export",
+            str(project),
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert sorted(r["behaviour"] for r in rows) == ["hand_raised", "hand_raised", "standing"]
+    assert "3 reviewed labels" in result.stderr
+    log = tmp_path / "decisions.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lessonreview",
+            "export",
+            str(project),
+            "--decision-log",
+            "--format",
+            "json",
+            "--out",
+            str(log),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reject" in log.read_text(encoding="utf-8")

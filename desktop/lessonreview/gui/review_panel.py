@@ -34,6 +34,7 @@ from lessonreview.gui.review_queue import (
     Draft,
     QueueModel,
     person_order,
+    segment_for_person,
 )
 from lessonreview.gui.time_format import format_time
 
@@ -57,6 +58,9 @@ class ReviewPanel(QWidget):
         self._people_at = people_at
         self._current = None
         self._draft: Draft | None = None
+        # A person clicked on the video who has no segment to review there: the panel
+        # says so, and M offers them first.
+        self._focus: str | None = None
         self._mark_in: int | None = None
         self._mark_out: int | None = None
 
@@ -173,12 +177,35 @@ class ReviewPanel(QWidget):
     def draft(self) -> Draft | None:
         return self._draft
 
+    @property
+    def focused_person(self) -> str | None:
+        """Whom the reviewer is looking at: the draft's person, or the person last
+        clicked on the video when they had nothing to review there."""
+        return self._draft.person if self._draft is not None else self._focus
+
+    def focus_person(self, person: str) -> None:
+        """Review ``person`` (clicked on the video): see ``segment_for_person``; with
+        nothing of theirs to review, the panel says so."""
+        seg, seek = segment_for_person(self._session, person, self._playhead())
+        if seg is not None:
+            self.select_key(seg.key, seek=seek)
+        else:
+            self.list.clearSelection()
+            self._set_current(None, focus=person)
+
     def _set_order(self, order: str) -> None:
         key = self._current.key if self._current else None
         self.model.set_order(order)
         self._reselect(key, 0)
 
     def _on_change(self, change) -> None:
+        if self._current is None and self._focus is not None:
+            # The reviewer is looking at a person with nothing to review: proposals
+            # arriving elsewhere do not pull them away.
+            self.model.refresh()
+            self._refresh_counts()
+            self._show()
+            return
         key = self._current.key if self._current else None
         row = self.list.currentIndex().row()
         self.model.refresh()
@@ -223,24 +250,28 @@ class ReviewPanel(QWidget):
         self.list.setCurrentIndex(self.model.index(row))
         self._set_current(seg)
 
-    def select_key(self, key: str) -> None:
-        """Make a segment current: from the queue, or a decided one clicked on the timeline."""
+    def select_key(self, key: str, *, seek: bool = True) -> None:
+        """Make a segment current: from the queue, or a decided one clicked on the
+        timeline; ``seek`` moves the playhead to its start."""
         row = self.model.row_of(key)
         if row >= 0:
             self._select_row(row)
-            self.seek_requested.emit(self._current.start_frame)
+            if seek:
+                self.seek_requested.emit(self._current.start_frame)
             return
         seg = next((s for s in self._session.segments() if s.key == key), None)
         if seg is not None:
             self.list.clearSelection()
             self._set_current(seg)
-            self.seek_requested.emit(seg.start_frame)
+            if seek:
+                self.seek_requested.emit(seg.start_frame)
 
-    def _set_current(self, seg, *, keep_draft: bool = False) -> None:
+    def _set_current(self, seg, *, keep_draft: bool = False, focus: str | None = None) -> None:
         # The reviewer's unsaved corrections survive a change elsewhere (a rename, an
         # undo, proposals arriving), not a change of the segment itself.
         same = self._current is not None and seg is not None and self._current == seg
         self._current = seg
+        self._focus = focus
         if seg is None:
             self._draft = None
         elif not (keep_draft and same and self._draft):
@@ -251,9 +282,15 @@ class ReviewPanel(QWidget):
     def _show(self) -> None:
         seg, draft = self._current, self._draft
         if seg is None or draft is None:
-            self.title.setText(
-                "Nothing left to review." if self._session.pending_count() == 0 else ""
-            )
+            if self._focus is not None:
+                self.title.setText(
+                    f"{self._session.person_label(self._focus)}: no proposals here — "
+                    "press I/O/M to add a label"
+                )
+            else:
+                self.title.setText(
+                    "Nothing left to review." if self._session.pending_count() == 0 else ""
+                )
             for label in self.fields.values():
                 label.setText("")
             return
@@ -439,7 +476,9 @@ class ReviewPanel(QWidget):
             )
             return
         labels = [self._session.person_label(p) for p in people]
-        choice, ok = QInputDialog.getItem(self, "Add a label", "Person:", labels, 0, False)
+        focused = self.focused_person
+        first = people.index(focused) if focused in people else 0
+        choice, ok = QInputDialog.getItem(self, "Add a label", "Person:", labels, first, False)
         if not ok:
             return
         titles = [b.title for b in Behaviour]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from lessonreview.core.domain import Behaviour
+from lessonreview.core.domain import Behaviour, Status
 from lessonreview.gui.time_format import format_time
 
 BEHAVIOUR_KEYS = {
@@ -114,3 +114,22 @@ def person_order(person: str) -> tuple[int, str]:
     """P2 before P10; names without a number last."""
     digits = "".join(ch for ch in person if ch.isdigit())
     return (int(digits) if digits else 1_000_000, person)
+
+
+def segment_for_person(session, person: str, frame: int):
+    """What to review when the reviewer clicks ``person`` on the video at ``frame``.
+
+    Their segment under the playhead, decided or not (a pending one first), needs no
+    seek: it is on screen already. Else their next pending proposal from the playhead
+    on, sought to. Returns (segment or None, whether to seek to it).
+    """
+    theirs = [s for s in session.segments() if s.person == person]
+    under = [
+        s for s in theirs if s.start_frame <= frame < s.end_frame and s.status != Status.REJECTED
+    ]
+    if under:
+        return min(under, key=lambda s: (s.status != Status.PENDING, s.start_frame, s.key)), False
+    ahead = [s for s in theirs if s.status == Status.PENDING and s.start_frame >= frame]
+    if ahead:
+        return min(ahead, key=lambda s: (s.start_frame, s.key)), True
+    return None, False

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from lessonreview.core.domain import Behaviour, Box, Status
 from lessonreview.gui.colours import (
@@ -23,6 +23,15 @@ from lessonreview.gui.colours import (
     STATUS_STYLE,
     paint_segment_rects,
     text_colour_on,
+)
+from lessonreview.gui.overlay_labels import (
+    GAP,
+    LabelLevel,
+    LabelRequest,
+    PlacedLabel,
+    TextMetrics,
+    place_labels,
+    tag_text,
 )
 
 # On video, unlike on the white timeline, sky blue and yellow stand out against both
@@ -33,9 +42,10 @@ BACKGROUND = QColor("#1e1e1e")
 # A keypoint the pose model is less sure of than this is not drawn: a skeleton limb
 # guessed behind a desk misleads more than a missing one.
 SKELETON_MIN_VISIBILITY = 0.5
-# With more people than this on screen, only the selected person's tags are spelled out;
-# the others' are colour-and-symbol chips, or a classroom becomes a wall of text.
-FULL_TAGS_UP_TO = 6
+# With more people than this on screen, the skeletons of people nobody is looking at
+# (no segment under the playhead, not under review) are drawn thin: thirty full-weight
+# skeletons in a classroom hide the very postures the reviewer is judging.
+CROWD = 6
 
 # MediaPipe Pose body connections (shoulders down). The face's own connections are left
 # out on purpose: the privacy view hides faces, and their landmarks are not needed to
@@ -88,6 +98,15 @@ class VideoView(QWidget):
         self._frame = -1
         self._overlay: tuple[OverlayPerson, ...] = ()
         self._overlay_frame = -1
+        self._labels: list[PlacedLabel] = []
+        self._labels_for: tuple | None = None  # what the cached tag placement was made for
+        self._overlay_version = 0
+        font = QFont(self.font())
+        font.setPixelSize(12)
+        font.setBold(True)
+        self._label_font = font
+        self._label_metrics = QFontMetrics(font)
+        self._text_widths: dict[str, float] = {}
         self._show_skeleton = True
         self._show_overlay = True
         self._privacy_note = False
@@ -103,12 +122,14 @@ class VideoView(QWidget):
     def set_overlay(self, frame: int, people: Sequence[OverlayPerson]) -> None:
         """Draw these people over the picture; ``frame`` is the frame they belong to."""
         self._overlay_frame, self._overlay = frame, tuple(people)
+        self._overlay_version += 1
         self.update()
 
     def clear(self) -> None:
         """Back to the placeholder: no recording."""
         self._image, self._frame = None, -1
         self._overlay, self._overlay_frame = (), -1
+        self._overlay_version += 1
         self.update()
 
     def set_placeholder_text(self, text: str) -> None:
@@ -164,10 +185,73 @@ class VideoView(QWidget):
         rect = self.image_rect()
         if self._image is None or rect.isEmpty() or not self._show_overlay:
             return None
+        # A name tab may hang outside its box (above it, over the person behind): the
+        # tab wins. Only the tab: stacked behaviour tags cover other people's bodies.
+        for label in self.label_layout():
+            if label.tab.contains(point):
+                return label.person_id
         scale = rect.width() / self._image.width()
         x, y = (point.x() - rect.left()) / scale, (point.y() - rect.top()) / scale
         hits = [p for p in self._overlay if p.box.x0 <= x <= p.box.x1 and p.box.y0 <= y <= p.box.y1]
         return min(hits, key=lambda p: p.box.area).person_id if hits else None
+
+    def label_layout(self) -> list[PlacedLabel]:
+        """The name tags as drawn, in widget pixels, most important first; people
+        whose tag did not fit anywhere have none."""
+        target = self.image_rect()
+        if self._image is None or target.isEmpty() or not self._show_overlay:
+            return []
+        key = (self._overlay_version, target.getRect())
+        if key != self._labels_for:
+            self._labels = self._place_labels(target)
+            self._labels_for = key
+        return self._labels
+
+    def _place_labels(self, target: QRectF) -> list[PlacedLabel]:
+        scale = target.width() / self._image.width()
+
+        def to_widget(box: Box) -> QRectF:
+            return QRectF(
+                target.left() + box.x0 * scale,
+                target.top() + box.y0 * scale,
+                box.width * scale,
+                box.height * scale,
+            )
+
+        requests = [
+            LabelRequest(p.person_id, p.label, to_widget(p.box), p.tags, p.selected)
+            for p in self._overlay
+        ]
+        metrics = TextMetrics(
+            width=self._text_width, tab_height=float(self._label_metrics.height() + 2)
+        )
+        return place_labels(
+            requests, target, metrics=metrics, symbol=lambda s: STATUS_STYLE[s].symbol
+        )
+
+    def _text_width(self, text: str) -> float:
+        # Names and tags repeat frame after frame: measure each once.
+        width = self._text_widths.get(text)
+        if width is None:
+            width = self._text_widths[text] = float(self._label_metrics.horizontalAdvance(text))
+        return width
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            # A person whose tag did not fit is still named on hover.
+            person = self.person_at(QPointF(event.pos()))
+            shown = next((p for p in self._overlay if p.person_id == person), None)
+            if shown is None:
+                QToolTip.hideText()
+            else:
+                text = (
+                    shown.label
+                    if shown.label == shown.person_id
+                    else f"{shown.label} ({shown.person_id})"
+                )
+                QToolTip.showText(event.globalPos(), text, self)
+            return True
+        return super().event(event)
 
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
@@ -194,8 +278,8 @@ class VideoView(QWidget):
             if self._show_overlay and self._overlay:
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 scale = target.width() / self._image.width()
-                _OverlayPainter(painter, target.topLeft(), scale).paint(
-                    self._overlay, skeleton=self._show_skeleton
+                _OverlayPainter(painter, target.topLeft(), scale, self._label_font).paint(
+                    self._overlay, self.label_layout(), skeleton=self._show_skeleton
                 )
             if self._privacy_note:
                 self._paint_privacy_note(painter, target)
@@ -224,32 +308,35 @@ class _OverlayPainter:
     """Draws people in widget coordinates: the painter is not scaled, so lines and
     text stay crisp and the same size whatever the zoom."""
 
-    def __init__(self, painter: QPainter, origin: QPointF, scale: float) -> None:
+    def __init__(self, painter: QPainter, origin: QPointF, scale: float, font: QFont) -> None:
         self._p = painter
         self._ox, self._oy = origin.x(), origin.y()
         self._scale = scale
-        font = QFont(painter.font())
-        font.setPixelSize(12)
-        font.setBold(True)
         self._font = font
         self._metrics = QFontMetrics(font)
 
     def _map(self, x: float, y: float) -> QPointF:
         return QPointF(self._ox + x * self._scale, self._oy + y * self._scale)
 
-    def paint(self, people: Sequence[OverlayPerson], *, skeleton: bool) -> None:
+    def paint(
+        self, people: Sequence[OverlayPerson], labels: Sequence[PlacedLabel], *, skeleton: bool
+    ) -> None:
         # The selected person last, so their box and tags are on top.
         ordered = sorted(people, key=lambda person: person.selected)
+        crowd = len(people) > CROWD
         if skeleton:
             for person in ordered:
                 if person.keypoints is not None:
-                    self._skeleton(person.keypoints)
-        self._p.setFont(self._font)
-        crowd = len(people) > FULL_TAGS_UP_TO
+                    faint = crowd and not (person.selected or person.tags)
+                    self._skeleton(person.keypoints, faint=faint)
         for person in ordered:
-            self._person(person, full_tags=person.selected or not crowd)
+            self._box(person)
+        # Every tag after every box, so no box edge runs through a name.
+        self._p.setFont(self._font)
+        for label in reversed(labels):
+            self._label(label)
 
-    def _skeleton(self, kp: np.ndarray) -> None:
+    def _skeleton(self, kp: np.ndarray, *, faint: bool) -> None:
         seen = kp[:, 2] >= SKELETON_MIN_VISIBILITY
         lines = [
             (self._map(*kp[a, :2]), self._map(*kp[b, :2]))
@@ -257,6 +344,12 @@ class _OverlayPainter:
             if seen[a] and seen[b]
         ]
         if not lines:
+            return
+        if faint:
+            pen = QPen(QColor(245, 245, 245, 130), 1.0)
+            self._p.setPen(pen)
+            for a, b in lines:
+                self._p.drawLine(a, b)
             return
         # A dark casing under a light line reads on any background.
         for colour, width in ((QColor(0, 0, 0, 160), 4.0), (QColor("#f5f5f5"), 2.0)):
@@ -272,10 +365,10 @@ class _OverlayPainter:
                 self._p.drawEllipse(self._map(*kp[i, :2]), 2.5, 2.5)
         self._p.setBrush(Qt.BrushStyle.NoBrush)
 
-    def _person(self, person: OverlayPerson, *, full_tags: bool) -> None:
-        top_left = self._map(person.box.x0, person.box.y0)
-        bottom_right = self._map(person.box.x1, person.box.y1)
-        rect = QRectF(top_left, bottom_right)
+    def _box(self, person: OverlayPerson) -> None:
+        rect = QRectF(
+            self._map(person.box.x0, person.box.y0), self._map(person.box.x1, person.box.y1)
+        )
         colour = SELECTED_BOX_COLOUR if person.selected else BOX_COLOUR
         width = 3.0 if person.selected else 2.0
         self._p.setBrush(Qt.BrushStyle.NoBrush)
@@ -284,34 +377,29 @@ class _OverlayPainter:
         self._p.setPen(QPen(colour, width))
         self._p.drawRect(rect)
 
-        # The pseudonym on a tab above the box (inside it at the frame's top edge).
-        m = self._metrics
-        label = QRect(0, 0, m.horizontalAdvance(person.label) + 8, m.height() + 2)
-        label_y = (
-            rect.top() - label.height() if rect.top() - label.height() >= self._oy else rect.top()
-        )
-        label.moveTopLeft(QPointF(rect.left(), label_y).toPoint())
-        self._p.fillRect(label, colour)
+    def _label(self, label: PlacedLabel) -> None:
+        colour = SELECTED_BOX_COLOUR if label.selected else BOX_COLOUR
+        tab = label.tab.toRect()
+        self._p.fillRect(tab, colour)
         self._p.setPen(QColor("#000000"))
-        self._p.drawText(label, Qt.AlignmentFlag.AlignCenter, person.label)
-
-        if full_tags:
-            # Named tags stacked down the box's left edge, under its top.
-            y = int(label.bottom()) + 2 if label_y >= rect.top() else int(rect.top()) + 2
-            for behaviour, status in person.tags:
-                y = self._tag(int(rect.left()) + 2, y, behaviour, status, named=True).bottom() + 2
+        self._p.drawText(tab, Qt.AlignmentFlag.AlignCenter, label.text)
+        if label.level is LabelLevel.FULL:
+            # Named tags stacked under the name.
+            y = tab.bottom() + 1 + GAP
+            for behaviour, status in label.tags:
+                y = self._tag(tab.left(), y, behaviour, status, named=True).bottom() + 1 + GAP
         else:
-            # In a crowd, colour and status symbol only, in a row beside the name.
-            x = label.right() + 2
-            for behaviour, status in person.tags:
-                x = self._tag(x, label.top(), behaviour, status, named=False).right() + 2
+            # Colour and status symbol only, in a row beside the pseudonym.
+            x = tab.right() + 1 + GAP
+            for behaviour, status in label.tags:
+                x = self._tag(x, tab.top(), behaviour, status, named=False).right() + 1 + GAP
 
-    def _tag(self, x: int, y: int, behaviour: Behaviour, status: Status, *, named: bool) -> QRect:
+    def _tag(self, x: int, y: int, behaviour: Behaviour, status: Status, *, named: bool):
         style = STATUS_STYLE[status]
-        text = f"{style.symbol} {behaviour.title}" if named else style.symbol
+        text = tag_text(behaviour, style.symbol) if named else style.symbol
         m = self._metrics
         side = m.height() + 2
-        chip = QRect(x, y, m.horizontalAdvance(text) + 8 if named else side, side)
+        chip = QRectF(x, y, m.horizontalAdvance(text) + 8 if named else side, side).toRect()
         # A dark ground first: a pending (translucent) chip must read over a bright wall.
         self._p.fillRect(chip, QColor(0, 0, 0, 150))
         paint_segment_rects(self._p, [chip], behaviour, status)

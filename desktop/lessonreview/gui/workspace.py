@@ -134,6 +134,7 @@ class Workspace(QWidget):
         self.timeline = TimelineView(self.timebase, person_label=session.person_label, parent=self)
         self.timeline.seek_requested.connect(self.player.seek)
         self.timeline.segment_clicked.connect(self.panel.select_key)
+        self.video.person_clicked.connect(self.panel.focus_person)
 
         video_column = QWidget(self)
         vc = QVBoxLayout(video_column)
@@ -306,7 +307,7 @@ class Workspace(QWidget):
     def _refresh_overlay(self, frame: int | None = None) -> None:
         frame = self.player.position if frame is None else frame
         frame = max(0, frame)
-        draft = self.panel.draft
+        focused = self.panel.focused_person
         people = []
         for tid, obs in self._index.at(frame):
             person = self.session.resolve_person(tid, frame)
@@ -322,7 +323,7 @@ class Workspace(QWidget):
                     box=obs.box,
                     keypoints=obs.keypoints,
                     tags=tags,
-                    selected=draft is not None and draft.person == person,
+                    selected=focused == person,
                 )
             )
         self.video.set_overlay(frame, people)

@@ -129,15 +129,22 @@ def test_clicking_a_person_shows_their_segment_under_the_playhead_without_moving
 
 def test_a_person_with_nothing_to_review_says_how_to_add_a_label(qtbot, lesson):
     lesson.seek(40)
-    lesson.click("P4")
     panel = lesson.ws.panel
-    assert panel.current is None
+    before = panel.current
+    lesson.click("P4")
     assert "Person 4: no proposals here — press I/O/M to add a label" in panel.title.text()
-    assert lesson.ws.timeline.selected_key is None
     assert lesson.selected_on_video() == ["P4"]
+    # The keys go on acting on the segment the panel shows, and say so.
+    assert panel.current == before
+    assert "still act on this segment" in panel.title.text()
+    assert lesson.ws.timeline.selected_key == before.key
     # The next proposal arriving elsewhere does not pull the reviewer away.
     lesson.session.add_proposals([lesson.proposal("e", "P1", Behaviour.READING, 110, 115)])
-    assert panel.focused_person == "P4" and panel.current is None
+    assert panel.focused_person == "P4"
+    # Moving on in the queue ends the focus.
+    panel.next()
+    assert panel.focused_person == panel.current.person
+    assert "no proposals here" not in panel.title.text()
 
 
 def test_a_merged_persons_box_reviews_the_person_they_were_merged_into(qtbot, lesson):

@@ -179,19 +179,23 @@ class ReviewPanel(QWidget):
 
     @property
     def focused_person(self) -> str | None:
-        """Whom the reviewer is looking at: the draft's person, or the person last
-        clicked on the video when they had nothing to review there."""
-        return self._draft.person if self._draft is not None else self._focus
+        """Whom the reviewer is looking at: the person last clicked on the video when
+        they had nothing to review there, else the draft's person."""
+        if self._focus is not None:
+            return self._focus
+        return self._draft.person if self._draft is not None else None
 
     def focus_person(self, person: str) -> None:
-        """Review ``person`` (clicked on the video): see ``segment_for_person``; with
-        nothing of theirs to review, the panel says so."""
+        """Review ``person`` (clicked on the video): see ``segment_for_person``. With
+        nothing of theirs to review, the panel says so and the current segment stays:
+        the keys go on acting on what the panel shows, never on nothing."""
         seg, seek = segment_for_person(self._session, person, self._playhead())
         if seg is not None:
             self.select_key(seg.key, seek=seek)
-        else:
-            self.list.clearSelection()
-            self._set_current(None, focus=person)
+            return
+        self._focus = person
+        self._show()
+        self.current_changed.emit(self._current)
 
     def _set_order(self, order: str) -> None:
         key = self._current.key if self._current else None
@@ -199,13 +203,6 @@ class ReviewPanel(QWidget):
         self._reselect(key, 0)
 
     def _on_change(self, change) -> None:
-        if self._current is None and self._focus is not None:
-            # The reviewer is looking at a person with nothing to review: proposals
-            # arriving elsewhere do not pull them away.
-            self.model.refresh()
-            self._refresh_counts()
-            self._show()
-            return
         key = self._current.key if self._current else None
         row = self.list.currentIndex().row()
         self.model.refresh()
@@ -266,12 +263,14 @@ class ReviewPanel(QWidget):
             if seek:
                 self.seek_requested.emit(seg.start_frame)
 
-    def _set_current(self, seg, *, keep_draft: bool = False, focus: str | None = None) -> None:
+    def _set_current(self, seg, *, keep_draft: bool = False) -> None:
         # The reviewer's unsaved corrections survive a change elsewhere (a rename, an
-        # undo, proposals arriving), not a change of the segment itself.
+        # undo, proposals arriving), not a change of the segment itself; so does the
+        # person they clicked on.
         same = self._current is not None and seg is not None and self._current == seg
         self._current = seg
-        self._focus = focus
+        if not (keep_draft and same):
+            self._focus = None
         if seg is None:
             self._draft = None
         elif not (keep_draft and same and self._draft):
@@ -281,23 +280,23 @@ class ReviewPanel(QWidget):
 
     def _show(self) -> None:
         seg, draft = self._current, self._draft
+        focus = ""
+        if self._focus is not None:
+            focus = (
+                f"{self._session.person_label(self._focus)}: no proposals here — "
+                "press I/O/M to add a label"
+            )
         if seg is None or draft is None:
-            if self._focus is not None:
-                self.title.setText(
-                    f"{self._session.person_label(self._focus)}: no proposals here — "
-                    "press I/O/M to add a label"
-                )
-            else:
-                self.title.setText(
-                    "Nothing left to review." if self._session.pending_count() == 0 else ""
-                )
+            empty = "Nothing left to review." if self._session.pending_count() == 0 else ""
+            self.title.setText(focus or empty)
             for label in self.fields.values():
                 label.setText("")
             return
         tb = self._timebase
         changed = self._changes()
         self.title.setText(
-            f"<b>{'Proposal' if seg.proposal_id and seg.status == Status.PENDING else 'Label'}</b>"
+            (f"{focus}<br>The keys still act on this segment:<br>" if focus else "")
+            + f"<b>{'Proposal' if seg.proposal_id and seg.status == Status.PENDING else 'Label'}</b>"
             + (" <i>(corrected, not yet saved: press A)</i>" if changed else "")
         )
 

@@ -26,6 +26,7 @@ from lessonreview.core.video import Recording, RecordingError, file_sha256
 from lessonreview.gui.analysis_controls import AnalysisControls
 from lessonreview.gui.app import demo_recording
 from lessonreview.gui.background import BackgroundCall
+from lessonreview.gui.decision_errors import decide
 from lessonreview.gui.exports import export_reviewed_labels
 from lessonreview.gui.help_dialog import HelpDialog, about_html, keys_html
 from lessonreview.gui.menus import build_menus, fill_recent_menu
@@ -345,10 +346,7 @@ class MainWindow(QMainWindow):
             self._guard(self.session.redo)
 
     def _guard(self, call) -> None:
-        try:
-            call()
-        except StoreError as exc:
-            QMessageBox.critical(self, "Not saved", str(exc))
+        decide(self, call)
         self.update_actions()
 
     def set_privacy(self, on: bool) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from lessonreview.core.domain import Behaviour, Status
-from lessonreview.core.label_store import StoreError
+from lessonreview.gui.decision_errors import decide
 from lessonreview.gui.review_queue import (
     BEHAVIOUR_KEYS,
     KEYS,
@@ -334,14 +334,6 @@ class ReviewPanel(QWidget):
         return out
 
     # --- actions --------------------------------------------------------------
-    def _decide(self, call) -> None:
-        try:
-            call()
-        except StoreError as exc:
-            QMessageBox.critical(self, "Not saved", f"This decision was NOT saved:\n\n{exc}")
-        except ValueError as exc:
-            QMessageBox.warning(self, "Not possible", str(exc))
-
     def accept(self) -> None:
         seg = self._current
         if seg is None:
@@ -349,11 +341,11 @@ class ReviewPanel(QWidget):
         changes = self._changes()
         if seg.status == Status.PENDING:
             if changes:
-                self._decide(lambda: self._session.correct(seg.proposal_id, **changes))
+                decide(self, lambda: self._session.correct(seg.proposal_id, **changes))
             else:
-                self._decide(lambda: self._session.accept(seg.proposal_id))
+                decide(self, lambda: self._session.accept(seg.proposal_id))
         elif changes:
-            self._decide(lambda: self._session.edit_label(seg.label_id, **changes))
+            decide(self, lambda: self._session.edit_label(seg.label_id, **changes))
         else:
             self.next()
 
@@ -362,9 +354,9 @@ class ReviewPanel(QWidget):
         if seg is None:
             return
         if seg.status == Status.PENDING:
-            self._decide(lambda: self._session.reject(seg.proposal_id))
+            decide(self, lambda: self._session.reject(seg.proposal_id))
         elif seg.label_id is not None:
-            self._decide(lambda: self._session.delete_label(seg.label_id))
+            decide(self, lambda: self._session.delete_label(seg.label_id))
 
     def _edit_draft(self, **changes) -> None:
         if self._draft is None:
@@ -486,10 +478,11 @@ class ReviewPanel(QWidget):
             return
         person = people[labels.index(choice)]
         behaviour = list(Behaviour)[titles.index(b_choice)]
-        self._decide(
+        decide(
+            self,
             lambda: self._session.add_label(
                 person=person, behaviour=behaviour, start_frame=start, end_frame=end
-            )
+            ),
         )
         self._mark_in = self._mark_out = None
         self._marks_changed()

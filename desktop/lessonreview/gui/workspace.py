@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from lessonreview.core.domain import PersonTrack, Status
-from lessonreview.core.label_store import StoreError
 from lessonreview.core.privacy import FaceRegionIndex
 from lessonreview.core.track_index import TrackIndex
+from lessonreview.gui.decision_errors import decide
 from lessonreview.gui.playback import Player
 from lessonreview.gui.review_panel import ReviewPanel
 from lessonreview.gui.review_queue import person_order
@@ -371,14 +371,6 @@ class Workspace(QWidget):
         choice, ok = QInputDialog.getItem(self, title, prompt, labels, idx, False)
         return people[labels.index(choice)] if ok else None
 
-    def _decide(self, call) -> None:
-        try:
-            call()
-        except StoreError as exc:
-            QMessageBox.critical(self, "Not saved", f"This decision was NOT saved:\n\n{exc}")
-        except ValueError as exc:
-            QMessageBox.warning(self, "Not possible", str(exc))
-
     def rename_person(self) -> None:
         person = self._choose_person("Rename person", "Person to rename:")
         if person is None:
@@ -389,7 +381,7 @@ class Workspace(QWidget):
             f"A name for {person} (optional; leave empty to use the pseudonym). Names stay in this project.",
         )
         if ok:
-            self._decide(lambda: self.session.rename_person(person, name.strip()))
+            decide(self, lambda: self.session.rename_person(person, name.strip()))
 
     def merge_people(self) -> None:
         keep = self._choose_person("Merge two people", "Keep this person:")
@@ -397,14 +389,14 @@ class Workspace(QWidget):
             return
         absorb = self._choose_person("Merge two people", f"…and merge into {keep}:", exclude=keep)
         if absorb is not None:
-            self._decide(lambda: self.session.merge_people(keep, absorb))
+            decide(self, lambda: self.session.merge_people(keep, absorb))
 
     def split_person(self) -> None:
         person = self._choose_person(
             "Split person", "From the playhead on, this track is someone else:"
         )
         if person is not None:
-            self._decide(lambda: self.session.split_person(person, at_frame=self.player.position))
+            decide(self, lambda: self.session.split_person(person, at_frame=self.player.position))
 
     def close_workspace(self) -> None:
         self._unsubscribe()

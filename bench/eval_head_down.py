@@ -8,12 +8,16 @@ propose reading, writing or head_down for them. Prints balanced accuracy (mean o
 the rates on `down` and on `up`), the rates, and how many heads had no person.
 
     python bench/eval_head_down.py [--pose lite|full] [--limit N] [--split even|odd|all]
-        [--cache FILE] [--why]
+        [--room A|B|all] [--weights FILE|none] [--cache FILE] [--why]
 
 ``--split``: the rule thresholds were tuned on the frames whose number is even
 (``12.jpg``, ``12_jpg.jpg``); the odd ones are the held-out half, and their figure is
 the honest one. Both copies of a frame share its number, so they fall in the same half.
-``--cache FILE``: keep the detector and pose outputs in a JSON file and reuse them on
+``--room``: only the frames of one of the two lecture rooms (``rooms``); the head-crop
+cue is honest only on a room its weights were not trained on, e.g. ``--weights
+DIR/without_A.npz --room A`` after ``bench/train_head_cue.py --fold-out DIR``.
+``--weights``: the head-crop cue's weights (default: the shipped ones; ``none``: the
+keypoint cues alone). ``--cache FILE``: keep the detector and pose outputs in a JSON file and reuse them on
 the next run (the rules then take a second instead of minutes); delete it after
 changing the detector or pose. ``--why``: counts of the reason each `down` head was
 missed and each `up` head was judged down.
@@ -39,6 +43,7 @@ import numpy as np
 
 from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack
+from lessonreview.core.head_cue import WEIGHTS, HeadCueModel
 from lessonreview.core.posture import RuleConfig, features, head_lowered
 from lessonreview.core.timebase import Timebase
 
@@ -70,6 +75,34 @@ def person_for(cx: float, cy: float, observations: list[tuple[str, Observation]]
     return best
 
 
+def rooms(images: list[Path]) -> dict[str, str]:
+    """Room "A", "B"... per frame name: average-linkage clustering of 48x30 grey
+    thumbnails by correlation, stopped at two clusters (the merge before the last
+    joins frames at a mean correlation of 0.81; the last, the two rooms, at 0.78)."""
+    thumbs = []
+    for p in images:
+        g = cv2.resize(
+            cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), (48, 30), interpolation=cv2.INTER_AREA
+        )
+        v = g.astype(np.float64).ravel()
+        thumbs.append((v - v.mean()) / v.std())
+    x = np.array(thumbs)
+    corr = x @ x.T / x.shape[1]
+    clusters = [[i] for i in range(len(images))]
+    while len(clusters) > 2:
+        best = None
+        for a in range(len(clusters)):
+            for b in range(a):
+                s = corr[np.ix_(clusters[a], clusters[b])].mean()
+                if best is None or s > best[0]:
+                    best = (s, a, b)
+        _, a, b = best
+        clusters[b] += clusters[a]
+        del clusters[a]
+    clusters.sort(key=len, reverse=True)
+    return {images[i].name: "AB"[k] for k, c in enumerate(clusters) for i in c}
+
+
 def in_split(name: str, split: str) -> bool:
     if split == "all":
         return True
@@ -80,8 +113,11 @@ def in_split(name: str, split: str) -> bool:
 class Poses:
     """The detector and pose estimator's output per frame, computed once if cached."""
 
-    def __init__(self, pose_model: str, cache: Path | None) -> None:
+    def __init__(
+        self, pose_model: str, cache: Path | None, head_cue: HeadCueModel | None = None
+    ) -> None:
         self.pose_model = pose_model
+        self.head_cue = head_cue
         self.cache = cache
         self.stored: dict[str, list] = {}
         if cache is not None and cache.is_file():
@@ -100,6 +136,10 @@ class Poses:
             found = self._run(image_path)
             self.stored[image_path.name] = found
             self.dirty = True
+        scores = [None] * len(found["people"])
+        if self.head_cue is not None:
+            image = cv2.imread(str(image_path))
+            scores = [self.head_cue.score(image, Box(*box)) for box, _, _ in found["people"]]
         people = [
             (
                 f"P{i + 1}",
@@ -109,9 +149,10 @@ class Poses:
                     box=Box(*box),
                     score=score,
                     keypoints=None if kp is None else np.asarray(kp, dtype=np.float32),
+                    head_down_score=crop,
                 ),
             )
-            for i, (box, score, kp) in enumerate(found["people"])
+            for i, ((box, score, kp), crop) in enumerate(zip(found["people"], scores, strict=True))
         ]
         return people, tuple(found["size"])
 
@@ -151,6 +192,8 @@ class Poses:
 
 def why_not_down(obs: Observation, config: RuleConfig) -> str:
     """Why a person was not proposed at the desk (for --why)."""
+    if obs.head_down_score is not None and obs.head_down_score < config.head_crop_upright:
+        return "head crop shows a face"
     if obs.keypoints is None:
         return "no pose"
     f = features(obs, config)
@@ -175,18 +218,24 @@ def main() -> int:
     parser.add_argument("--pose", choices=("lite", "full"), default="lite")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--split", choices=("even", "odd", "all"), default="all")
+    parser.add_argument("--room", choices=("A", "B", "all"), default="all")
+    parser.add_argument("--weights", default=str(WEIGHTS))
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--why", action="store_true")
     args = parser.parse_args()
+    head_cue = None if args.weights == "none" else HeadCueModel.load(Path(args.weights))
     timebase = Timebase.constant(1.0, 1)
     config = config_for(timebase)
     counts = {DOWN: [0, 0], UP: [0, 0]}  # [judged head down, total matched]
     unmatched = {DOWN: 0, UP: 0}
     reasons = {DOWN: Counter(), UP: Counter()}
     images = sorted(p for p in (DATA / "images").glob("*.jpg") if in_split(p.stem, args.split))
+    if args.room != "all":
+        room_of = rooms(sorted((DATA / "images").glob("*.jpg")))
+        images = [p for p in images if room_of[p.name] == args.room]
     if args.limit:
         images = images[: args.limit]
-    poses = Poses(args.pose, args.cache)
+    poses = Poses(args.pose, args.cache, head_cue)
     t0 = time.perf_counter()
     try:
         for image_path in images:
@@ -214,8 +263,8 @@ def main() -> int:
     down_rate = counts[DOWN][0] / max(1, counts[DOWN][1])
     up_rate = 1 - counts[UP][0] / max(1, counts[UP][1])
     print(
-        f"frames: {len(images)} ({args.split}) in {time.perf_counter() - t0:.0f} s, "
-        f"pose model {args.pose}"
+        f"frames: {len(images)} ({args.split}, room {args.room}) in "
+        f"{time.perf_counter() - t0:.0f} s, pose model {args.pose}, head crop {args.weights}"
     )
     print(
         f"down heads matched to a person: {counts[DOWN][1]} (unmatched {unmatched[DOWN]}); "

@@ -24,6 +24,7 @@ import numpy as np
 from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Observation, Proposal
+from lessonreview.core.head_cue import default_model
 from lessonreview.core.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.model_files import ModelName, resolve, sha256_of
 from lessonreview.core.offline import keep_libraries_offline
@@ -139,6 +140,7 @@ class _Worker:
         t0 = time.perf_counter()
         detections = self.detector.detect(image)
         t1 = time.perf_counter()
+        head_cue = default_model()
         observations = [
             Observation(
                 frame=frame,
@@ -146,6 +148,7 @@ class _Worker:
                 box=d.box,
                 score=d.score,
                 keypoints=self.pose.estimate(image, d.box),
+                head_down_score=None if head_cue is None else head_cue.score(image, d.box),
             )
             for d in detections
         ]

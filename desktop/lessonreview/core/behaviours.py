@@ -8,8 +8,10 @@ Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoul
   taller box than their usual one; or a whole visible, straight, upright body. "Usual" is
   the person's median over the recording, so it assumes they sit most of the time.
 - ``reading`` / ``writing`` / ``head_down``: one posture at a time per person. Head lowered
-  over the desk (ears near the shoulder line, the face tilted down, or the shoulders
-  hidden below the head: ``posture.head_lowered_cues``) with a wrist near the desk:
+  over the desk (ears near the shoulder line, the face tilted down, the shoulders hidden
+  below the head, or the top of the head facing the camera in the head crop, which also
+  overrules the keypoints when it clearly sees a face: ``posture.head_lowered_cues``,
+  ``head_cue``) with a wrist near the desk:
   writing when that wrist moves in small steps (median over three samples), reading when
   it is still or its motion cannot be measured. Nose and ears at the shoulder line with
   little motion for ``head_down_min_s``: head down; a shorter spell of it is reading. A
@@ -22,7 +24,8 @@ box count as missing (see ``posture``).
 
 Measured agreement of "reading, writing or head down" with the `down` / `up` head labels
 of 159 real classroom frames, as stills (``bench/eval_head_down.py``): balanced accuracy
-0.62 (0.617 on the half not used for tuning). Pose keypoints of small, distant heads
+0.62 with the keypoint cues alone; with the head-crop cue trained on one of the two
+rooms and tested on the other, 0.70 (``bench/train_head_cue.py``). Small, distant heads
 show a head bent over a book only weakly, so a reviewer should expect to reject about a
 quarter of such proposals on stills.
 
@@ -137,7 +140,7 @@ def propose(
         # One observation per frame: a duplicate would make a zero-length sample.
         by_frame = {o.frame: o for o in reversed(track.observations)}
         observations = [by_frame[f] for f in sorted(by_frame)]
-        if not any(o.keypoints is not None for o in observations):
+        if not any(o.keypoints is not None or o.head_down_score is not None for o in observations):
             continue
         feats = [features(o, config) for o in observations]
         line = timeline([f.frame for f in feats], timebase)
@@ -306,7 +309,7 @@ def _wrist_step(a: PostureFeatures, b: PostureFeatures, config: RuleConfig) -> f
 def _desk_sample(f, desk, motion, state, config: RuleConfig) -> _Sample:
     # Head on the desk counts towards reading too: a short spell of it is reading.
     counts = desk is state or (state is _Desk.READING and desk is _Desk.RESTING)
-    if not counts or f.head_height is None:
+    if not counts:
         return _Sample(False)
     head = _unit(lowered_margin(f, config))
     # Name the cues that met the threshold to start; a sample held lowered by the

@@ -154,7 +154,9 @@ class Observation:
 
     ``keypoints`` is a read-only float32 array of shape (33, 3): x and y in frame
     pixels, and visibility in 0..1. It is None when pose estimation found no body in
-    the person's box.
+    the person's box. ``head_down_score`` (0..1) is the head-crop cue's judgement of
+    whether the top of the head faces the camera (``head_cue.py``); None when it was
+    not computed.
     """
 
     frame: int
@@ -162,6 +164,7 @@ class Observation:
     box: Box
     score: float
     keypoints: np.ndarray | None = None
+    head_down_score: float | None = None
 
     def __post_init__(self) -> None:
         if self.keypoints is not None:

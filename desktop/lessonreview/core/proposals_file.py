@@ -116,13 +116,17 @@ def _observation(o: Observation) -> dict:
     if o.keypoints is not None:
         kp = np.asarray(o.keypoints, dtype=np.float64)
         keypoints = np.column_stack([np.round(kp[:, :2], 1), np.round(kp[:, 2], 3)]).tolist()
-    return {
+    out = {
         "frame": int(o.frame),
         "t": round(float(o.t), 3),
         "box": [float(v) for v in o.box.as_list()],
         "score": round(float(o.score), 3),
         "keypoints": keypoints,
     }
+    if o.head_down_score is not None:
+        # Optional (absent when not computed), so files without it stay valid.
+        out["head_down_score"] = round(float(o.head_down_score), 3)
+    return out
 
 
 def write(doc: ProposalsDocument, path: str | os.PathLike) -> None:
@@ -169,6 +173,9 @@ def from_json_dict(d: dict) -> ProposalsDocument:
                     keypoints=None
                     if o["keypoints"] is None
                     else np.array(o["keypoints"], dtype=np.float32),
+                    head_down_score=None
+                    if o.get("head_down_score") is None
+                    else float(o["head_down_score"]),
                 )
                 for o in p["observations"]
             ),
@@ -274,7 +281,7 @@ def validate(d: dict) -> None:
 
 
 def _observation_ok(o: Any, where: str, frame_count: int, duration: float) -> int:
-    _keys(o, where, {"frame", "t", "box", "score", "keypoints"})
+    _keys(o, where, {"frame", "t", "box", "score", "keypoints"}, optional={"head_down_score"})
     frame = _int(o["frame"], f"{where}.frame", low=0, high=frame_count - 1)
     _num(o["t"], f"{where}.t", low=0.0, high=duration + _TIME_SLACK_S)
     box = _list(o["box"], f"{where}.box")
@@ -284,6 +291,8 @@ def _observation_ok(o: Any, where: str, frame_count: int, duration: float) -> in
     if not (x0 < x1 and y0 < y1):
         raise ProposalsFileError(f"{where}.box: needs x0 < x1 and y0 < y1, got {box}")
     _num(o["score"], f"{where}.score", low=0.0, high=1.0)
+    if o.get("head_down_score") is not None:
+        _num(o["head_down_score"], f"{where}.head_down_score", low=0.0, high=1.0)
     if o["keypoints"] is not None:
         kps = _list(o["keypoints"], f"{where}.keypoints")
         # Fast path for the common case (a long recording has hundreds of thousands of

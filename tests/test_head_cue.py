@@ -1,0 +1,153 @@
+"""The head-crop cue: the top of the head facing the camera shows a head lowered over the
+desk, and a face in view overrules the keypoint cues.
+
+Real data: the classroom frames (/work/shared/data/classroom-cctv) and the keypoints in
+tests/data/real_keypoints.json come from the "cctv-accurate" dataset v1, by a Roboflow
+Universe user (workspace pranavs-workspace-8k4n7), exported 2023-07-18, CC BY 4.0,
+https://universe.roboflow.com/pranavs-workspace-8k4n7/cctv-accurate
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lessonreview.core.behaviours import config_for, propose
+from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack, RecordingInfo
+from lessonreview.core.head_cue import WEIGHTS, default_model, head_region
+from lessonreview.core.posture import RuleConfig, features, head_lowered, head_resting
+from lessonreview.core.proposals_file import (
+    AnalysisMeta,
+    ProposalsDocument,
+    ProposalsFileError,
+    from_json_dict,
+    to_json_dict,
+    validate,
+)
+from lessonreview.core.timebase import Timebase
+
+FIXTURE = Path(__file__).parent / "data" / "real_keypoints.json"
+STILL = Timebase.constant(1.0, 1)
+CONFIG = RuleConfig()
+DOWN, UP = 0, 3
+
+
+@pytest.fixture(scope="module")
+def students() -> list[dict]:
+    return json.loads(FIXTURE.read_text())["students"]
+
+
+def still(kp, box: Box, score: float | None) -> list[PersonTrack]:
+    obs = Observation(0, 0.0, box, 0.9, kp, head_down_score=score)
+    return [PersonTrack(id="P1", observations=(obs,))]
+
+
+def proposed(tracks, tb: Timebase = STILL) -> list[Behaviour]:
+    return [p.behaviour for p in propose(tracks, tb, config=config_for(tb))]
+
+
+def box_around_head(cx: float, cy: float, head_w: float) -> Box:
+    """A person's box placed as the detector typically places it around this head."""
+    width = head_w / 0.54
+    x0, y0 = cx - 0.54 * width, cy - 0.35 * width
+    return Box(x0, y0, x0 + width, y0 + 2.5 * width)
+
+
+def test_the_shipped_cue_tells_real_down_heads_from_up_heads(classroom_frames):
+    model = default_model()
+    assert model is not None, f"missing {WEIGHTS}"
+    scores = {DOWN: [], UP: []}
+    for path in classroom_frames[::8]:
+        image = cv2.imread(str(path))
+        h, w = image.shape[:2]
+        label = path.parent.parent / "labels" / f"{path.stem}.txt"
+        for line in label.read_text().splitlines():
+            cls, cx, cy, bw, _ = (float(v) for v in line.split())
+            if int(cls) in scores:
+                score = model.score(image, box_around_head(cx * w, cy * h, bw * w))
+                if score is not None:
+                    scores[int(cls)].append(score)
+    down, up = np.array(scores[DOWN]), np.array(scores[UP])
+    assert len(down) > 50 and len(up) > 50
+    balanced = ((down >= 0.5).mean() + (up < 0.5).mean()) / 2
+    assert balanced > 0.65
+    assert np.median(down) > np.median(up)
+
+
+def test_the_head_region_stays_inside_the_image():
+    x0, y0, x1, y1 = head_region(Box(-50, -20, 30, 100), 1400, 900)
+    assert x0 == 0 and y0 == 0 and x0 < x1 and y0 < y1
+    x0, y0, x1, y1 = head_region(Box(1350, 850, 1450, 1100), 1400, 900)
+    assert x1 <= 1400 and y1 <= 900 and x0 < x1 and y0 < y1
+    assert head_region(Box(1399, 899, 1500, 1000), 1400, 900) is None
+
+
+def test_a_person_without_a_pose_is_reading_on_a_still_when_the_crop_is_sure():
+    box = Box(500, 300, 600, 450)
+    found = propose(still(None, box, 0.85), STILL, config=config_for(STILL))
+    assert [p.behaviour for p in found] == [Behaviour.READING]
+    assert "head lowered over the desk (the top of the head faces the camera)" in found[0].evidence
+    # Unsure, or not computed: nothing to review.
+    assert proposed(still(None, box, 0.45)) == []
+    assert proposed(still(None, box, None)) == []
+
+
+def test_a_face_in_the_crop_overrules_lowered_keypoints(students):
+    lowered = []
+    for s in students:
+        f = features(
+            Observation(0, 0.0, Box(*s["person_box"]), 0.9, np.array(s["keypoints"])), CONFIG
+        )
+        if head_lowered(f, CONFIG) and not head_resting(f, CONFIG):
+            lowered.append(s)
+    assert len(lowered) >= 5
+    for s in lowered:
+        kp, box = np.array(s["keypoints"]), Box(*s["person_box"])
+        assert proposed(still(kp, box, None)) == [Behaviour.READING], s["frame"]
+        assert proposed(still(kp, box, 0.45)) == [Behaviour.READING], s["frame"]
+        assert proposed(still(kp, box, 0.1)) == [], s["frame"]
+
+
+def test_over_time_the_crop_alone_needs_a_wrist_at_the_desk_to_be_reading():
+    """Without a pose no hand is in view, so a video gets no reading from the crop alone
+    (it would otherwise flood a lesson with proposals for every bowed head)."""
+    tb = Timebase.constant(10.0, 80)
+    obs = tuple(
+        Observation(k * 5, tb.frame_to_seconds(k * 5), Box(500, 300, 600, 450), 0.9, None, 0.9)
+        for k in range(16)
+    )
+    assert proposed([PersonTrack(id="P1", observations=obs)], tb) == []
+
+
+def test_the_score_is_kept_in_the_proposals_file_and_is_optional():
+    tb = Timebase.constant(10.0, 20)
+    obs = (
+        Observation(0, 0.0, Box(1, 2, 30, 40), 0.9, None, head_down_score=0.8123),
+        Observation(5, 0.5, Box(1, 2, 30, 40), 0.9, None),
+    )
+    doc = ProposalsDocument(
+        recording=RecordingInfo("/data/lesson.mp4", "ab" * 32, 1400, 900, 10.0, 20, 2.0),
+        analysis=AnalysisMeta(rate_hz=2.0, models={}, elapsed_s=1.0),
+        people=(PersonTrack("P1", obs),),
+        proposals=tuple(propose([PersonTrack("P1", obs)], tb)),
+    )
+    data = to_json_dict(doc)
+    validate(data)
+    assert "head_down_score" not in data["people"][0]["observations"][1]
+    back = from_json_dict(data)
+    assert [o.head_down_score for o in back.people[0].observations] == [0.812, None]
+    data["people"][0]["observations"][0]["head_down_score"] = 1.5
+    with pytest.raises(ProposalsFileError, match="head_down_score"):
+        validate(data)
+
+
+def test_the_same_frame_gets_the_same_score(classroom_frames):
+    model = default_model()
+    image = cv2.imread(str(classroom_frames[0]))
+    box = Box(600, 300, 700, 450)
+    assert model.score(image, box) == model.score(image.copy(), replace(box))

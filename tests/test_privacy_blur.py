@@ -14,10 +14,15 @@ import cv2
 import numpy as np
 import pytest
 
-from lessonreview.core.domain import N_KEYPOINTS, Box, Keypoint, Observation, PersonTrack
+from lessonreview.core.domain import (
+    HEAD_IN_BOX,
+    N_KEYPOINTS,
+    Box,
+    Keypoint,
+    Observation,
+    PersonTrack,
+)
 from lessonreview.core.privacy import (
-    HEAD_HEIGHT_FRACTION,
-    HEAD_WIDTH_FRACTION,
     FaceRegionIndex,
     PersonRegion,
     blur_faces,
@@ -57,10 +62,11 @@ def _body_under(head: Box, *, shift: float = 0.0) -> Box:
     ``shift`` moves the box sideways by that fraction of the head width, as a real
     detector's box is never centred exactly on the head.
     """
-    width = head.width / HEAD_WIDTH_FRACTION
-    height = head.height / HEAD_HEIGHT_FRACTION
-    cx = head.centre[0] + shift * head.width
-    return Box(cx - width / 2, head.y0, cx + width / 2, head.y0 + height)
+    head_cx, head_cy, head_w, _ = HEAD_IN_BOX
+    width = head.width / head_w
+    x0 = head.centre[0] - head_cx * width + shift * head.width
+    y0 = head.centre[1] - head_cy * width
+    return Box(x0, y0, x0 + width, y0 + 1.6 * width)
 
 
 def _detail(image: np.ndarray, box: Box) -> float:
@@ -123,7 +129,7 @@ def test_heads_from_person_boxes_lose_their_detail_and_the_rest_is_untouched():
 
     assert np.array_equal(image, original), "blur_faces must not modify its input"
     _assert_heads_hidden(original, blurred, heads)
-    far = _far_from_heads(image.shape, heads, reach=1.0)
+    far = _far_from_heads(image.shape, heads, reach=1.5)
     assert far.mean() > 0.5
     assert np.array_equal(blurred[far], original[far])
 
@@ -131,7 +137,7 @@ def test_heads_from_person_boxes_lose_their_detail_and_the_rest_is_untouched():
 def test_heads_from_face_keypoints_are_hidden():
     image, heads = _frame_and_heads()
     # Boxes that would put the blur in the wrong place (the top of a raised arm, say):
-    # the visible face keypoints must win over them.
+    # the visible face keypoints find the faces anyway (the box's guess is blurred too).
     people = [
         Observation(
             frame=0,
@@ -144,8 +150,6 @@ def test_heads_from_face_keypoints_are_hidden():
     ]
     blurred = blur_faces(image, people)
     _assert_heads_hidden(image, blurred, heads)
-    far = _far_from_heads(image.shape, heads, reach=1.0)
-    assert np.array_equal(blurred[far], image[far])
 
 
 def test_keypoints_the_pose_model_only_guessed_fall_back_to_the_box():

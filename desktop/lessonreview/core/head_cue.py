@@ -29,15 +29,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lessonreview.core.domain import Box
+from lessonreview.core.domain import HEAD_IN_BOX, Box
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "resources" / "head_cue.npz"
 
-# Where the head sits in a person's box, in box widths from its top-left corner: the
-# median of 3,200 labelled heads matched to detected people on the real frames (the
-# head's centre at 0.54 across and 0.35 down, 0.54 wide and 0.73 tall). The region is
-# a little larger than the head, so a misplaced box still holds it.
-_CENTRE = (0.54, 0.35)
+# Centred where heads sit in a person's box (domain.HEAD_IN_BOX), in box widths; the
+# region is a little larger than the head, so a misplaced box still holds it.
+_CENTRE = HEAD_IN_BOX[:2]
 _SIZE = (0.75, 0.95)
 # The region is resampled to this size (width, height) before the features.
 _PATCH = (24, 32)

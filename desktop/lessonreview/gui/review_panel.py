@@ -14,8 +14,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -36,6 +34,7 @@ from lessonreview.gui.review_queue import (
     person_order,
     segment_for_person,
 )
+from lessonreview.gui.segment_details import SegmentDetails
 from lessonreview.gui.time_format import format_time
 
 # KEYS stays importable from here: the main window's Help lists it.
@@ -79,15 +78,7 @@ class ReviewPanel(QWidget):
         self.counts = QLabel(self)
         self.title = QLabel(self)
         self.title.setWordWrap(True)
-        self.fields = {
-            name: QLabel(self)
-            for name in ("behaviour", "person", "start", "end", "confidence", "evidence", "status")
-        }
-        self.fields["evidence"].setWordWrap(True)
-        details = QGroupBox("Current segment", self)
-        form = QFormLayout(details)
-        for name, label in self.fields.items():
-            form.addRow(name.capitalize() + ":", label)
+        self.details = details = SegmentDetails(timebase, session.person_label, self)
 
         self.actions: dict[str, QAction] = {}
         for binding in KEYS:
@@ -289,10 +280,8 @@ class ReviewPanel(QWidget):
         if seg is None or draft is None:
             empty = "Nothing left to review." if self._session.pending_count() == 0 else ""
             self.title.setText(focus or empty)
-            for label in self.fields.values():
-                label.setText("")
+            self.details.clear()
             return
-        tb = self._timebase
         changed = self._changes()
         self.title.setText(
             (f"{focus}<br>The keys still act on this segment:<br>" if focus else "")
@@ -300,28 +289,7 @@ class ReviewPanel(QWidget):
             + (" <i>(corrected, not yet saved: press A)</i>" if changed else "")
         )
 
-        def mark(name: str, text: str) -> str:
-            return f"<b>{text} *</b>" if name in changed else text
-
-        self.fields["behaviour"].setText(mark("behaviour", draft.behaviour.title))
-        self.fields["person"].setText(mark("person", self._session.person_label(draft.person)))
-        self.fields["start"].setText(
-            mark(
-                "start_frame",
-                f"{format_time(tb.frame_to_seconds(draft.start_frame))} (frame {draft.start_frame})",
-            )
-        )
-        self.fields["end"].setText(
-            mark(
-                "end_frame",
-                f"{format_time(tb.frame_to_seconds(draft.end_frame))} (frame {draft.end_frame})",
-            )
-        )
-        self.fields["confidence"].setText(
-            f"{seg.confidence:.2f}" if seg.confidence is not None else "-"
-        )
-        self.fields["evidence"].setText(seg.evidence or "")
-        self.fields["status"].setText(seg.status.value)
+        self.details.show_segment(seg, draft, changed)
 
     def _changes(self) -> dict:
         seg, draft = self._current, self._draft

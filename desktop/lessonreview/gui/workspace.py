@@ -64,6 +64,7 @@ class Workspace(QWidget):
         self._index = TrackIndex([], max_gap_frames=self._gap_frames)
         self._last_live_rebuild = 0.0
         self._play_range: tuple[int, int] | None = None  # a segment playing (Enter)
+        self._play_range_started = False  # its start frame has been shown
         self._by_person: dict[str, list] = {}
 
         self.player = Player(recording, parent=self)
@@ -271,6 +272,7 @@ class Workspace(QWidget):
     def play_range(self, start: int, end: int) -> None:
         """Play frames ``[start, end)`` and stop on the last one."""
         self._play_range = (start, end)
+        self._play_range_started = False
         self.player.seek(start)
         self.player.play()
 
@@ -281,8 +283,10 @@ class Workspace(QWidget):
         frame = max(0, frame)
         if self._play_range is not None:
             start, end = self._play_range
-            # A frame before the start is one from before the seek to it, still on its way.
-            if start <= frame and frame >= end - 1:
+            # Positions from before the seek to the start may still be on their way (one
+            # past the end would stop the segment at once): count from the start itself.
+            self._play_range_started = self._play_range_started or frame == start
+            if self._play_range_started and frame >= end - 1:
                 self._play_range = None
                 self.player.pause()
                 if frame != end - 1:

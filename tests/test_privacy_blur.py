@@ -185,3 +185,12 @@ def test_index_covers_a_person_between_samples_and_not_beyond_the_gap():
     assert [o.frame for o in index(25)] == []  # 15 frames from either sample
     assert [o.frame for o in index(50)] == [40]
     assert [o.frame for o in index(53)] == []
+
+
+def test_index_blurs_faint_candidates_around_their_own_sample_and_says_where_nobody_is_located():
+    faint = [_obs(0, 500), _obs(0, 600), _obs(10, 700)]
+    index = FaceRegionIndex([], max_gap_frames=12, covered_until=30, faint=faint)
+    assert sorted(o.box.x0 for o in index(5)) == [500, 600, 700]
+    assert [o.box.x0 for o in index(20)] == [700]
+    assert index(25) == ()  # analysed, nobody there
+    assert index(31) is None  # not analysed yet: the player hides the whole picture

@@ -23,7 +23,7 @@ import numpy as np
 
 from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.detection import PersonDetector
-from lessonreview.core.domain import Observation, Proposal
+from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.head_cue import default_model
 from lessonreview.core.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.model_files import ModelName, resolve, sha256_of
@@ -69,6 +69,16 @@ class SampleResult:
     frame: int
     t: float
     people: tuple[tuple[str, Observation], ...]
+    # Candidates too unsure to analyse; the privacy view blurs their heads too.
+    faint: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Processed:
+    observations: list[Observation]
+    faint: tuple[Box, ...]
+    detect_s: float
+    pose_s: float
 
 
 @dataclass
@@ -134,11 +144,9 @@ class _Worker:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
 
-    def process(
-        self, frame: int, t: float, image: np.ndarray
-    ) -> tuple[list[Observation], float, float, int]:
+    def process(self, frame: int, t: float, image: np.ndarray) -> _Processed:
         t0 = time.perf_counter()
-        detections = self.detector.detect(image)
+        detections, faint = self.detector.detect_with_faint(image)
         t1 = time.perf_counter()
         head_cue = default_model()
         observations = [
@@ -153,7 +161,7 @@ class _Worker:
             for d in detections
         ]
         t2 = time.perf_counter()
-        return observations, t1 - t0, t2 - t1, len(detections)
+        return _Processed(observations, tuple(faint), t1 - t0, t2 - t1)
 
     def close(self) -> None:
         self.pose.close()
@@ -239,10 +247,11 @@ def analyze(
 
     def consume(fut_frame: int) -> None:
         nonlocal done, last_t
-        observations, t_det, t_pose, n_crops = pending.pop(fut_frame).result()
-        times.detect += t_det
-        times.pose += t_pose
-        times.crops += n_crops
+        processed = pending.pop(fut_frame).result()
+        observations = processed.observations
+        times.detect += processed.detect_s
+        times.pose += processed.pose_s
+        times.crops += len(observations)
         t0 = time.perf_counter()
         t = timebase.frame_to_seconds(fut_frame)
         assigned = tracker.update(fut_frame, t, observations)
@@ -250,7 +259,9 @@ def analyze(
         done += 1
         last_t = t
         if on_sample is not None:
-            on_sample(SampleResult(frame=fut_frame, t=t, people=tuple(assigned)))
+            on_sample(
+                SampleResult(frame=fut_frame, t=t, people=tuple(assigned), faint=processed.faint)
+            )
         if live.due(t):
             t0 = time.perf_counter()
             closed = live.step(tracker.snapshot(), t)

@@ -21,6 +21,10 @@ INPUT_SIZE = 416
 PAD_VALUE = 114
 STRIDES = (8, 16, 32)
 PERSON_CLASS = 0
+# Candidates scoring at least this, below the detection threshold, are blurred but not
+# analysed: on the first 40 real frames they hold 41 of the 58 labelled heads that the
+# detection misses, for 6.6 extra boxes per frame.
+FAINT_THRESHOLD = 0.05
 N_OUTPUTS = 85  # cx, cy, w, h, objectness, 80 COCO class scores
 
 
@@ -182,6 +186,22 @@ class PersonDetector:
 
     def detect(self, image_bgr: np.ndarray) -> list[Detection]:
         """People in the frame, boxes in frame pixels, highest score first."""
+        return self.detect_with_faint(image_bgr, faint_threshold=None)[0]
+
+    def detect_with_faint(
+        self, image_bgr: np.ndarray, *, faint_threshold: float | None = FAINT_THRESHOLD
+    ) -> tuple[list[Detection], list[Box]]:
+        """People (as ``detect``), and the faint candidates scoring between
+        ``faint_threshold`` and the detector's threshold that overlap none of them.
+
+        The faint ones are too unsure to analyse but sure enough to blur: the privacy
+        view hides their heads too. The people found are the same as without them.
+        """
+        low = (
+            self.score_threshold
+            if faint_threshold is None
+            else min(faint_threshold, self.score_threshold)
+        )
         if self.denoise:
             # CCTV frames carry speckle (impulse) noise that breaks up small, dark
             # people at the back; a 3x3 median removes it for ~2 ms. Measured on the
@@ -193,23 +213,35 @@ class PersonDetector:
             windows += self.tiling.windows(w, h)
         boxes, scores, cut = [], [], []
         for win in windows:
-            b, s = self._detect_window(image_bgr, win)
+            b, s = self._detect_window(image_bgr, win, threshold=low)
             boxes.append(b)
             scores.append(s)
             cut.append(_touches_inner_edge(b, win, w, h))
         all_boxes = np.concatenate(boxes)
         all_scores = np.concatenate(scores)
         all_cut = np.concatenate(cut)
-        keep = _drop_cut_boxes(all_boxes, all_cut)
-        all_boxes, all_scores = all_boxes[keep], all_scores[keep]
-        kept = nms(all_boxes, all_scores, iou_threshold=self.nms_iou)
+        strong = all_scores >= self.score_threshold
+        people = self._merge(all_boxes[strong], all_scores[strong], all_cut[strong])
+        if faint_threshold is None:
+            return people, []
+        faint = [
+            d.box
+            for d in self._merge(all_boxes[~strong], all_scores[~strong], all_cut[~strong])
+            if not any(_overlaps(d.box, p.box) for p in people)
+        ]
+        return people, faint
+
+    def _merge(self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[Detection]:
+        keep = _drop_cut_boxes(boxes, cut)
+        boxes, scores = boxes[keep], scores[keep]
+        kept = nms(boxes, scores, iou_threshold=self.nms_iou)
         return [
-            Detection(Box(*map(float, all_boxes[i])), float(all_scores[i]))
+            Detection(Box(*map(float, boxes[i])), float(scores[i]))
             for i in kept  # already in descending score order
         ]
 
     def _detect_window(
-        self, image_bgr: np.ndarray, window: tuple[int, int, int, int]
+        self, image_bgr: np.ndarray, window: tuple[int, int, int, int], *, threshold: float
     ) -> tuple[np.ndarray, np.ndarray]:
         x0, y0, x1, y1 = window
         crop = image_bgr[y0:y1, x0:x1]
@@ -226,7 +258,7 @@ class PersonDetector:
         # Class-aware NMS below only ever sees one class: a box is a person only when
         # person is its best class, so a chair or a bag does not turn into one.
         best = np.argmax(pred[:, 5:], axis=1) == PERSON_CLASS
-        sel = (score >= self.score_threshold) & best
+        sel = (score >= threshold) & best
         p, s = pred[sel], score[sel]
         centre = (p[:, :2] + _CELLS[sel]) * _STRIDES[sel, None]
         size = np.exp(p[:, 2:4]) * _STRIDES[sel, None]
@@ -236,6 +268,14 @@ class PersonDetector:
         boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], x0, x1)
         ok = (boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)
         return boxes[ok], s[ok]
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    """Two boxes of the same person: they overlap, or one lies mostly inside the other."""
+    ix = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    iy = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    inter = ix * iy
+    return a.iou(b) > 0.3 or inter > 0.6 * min(a.area, b.area)
 
 
 def _touches_inner_edge(

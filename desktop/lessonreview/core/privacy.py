@@ -193,7 +193,15 @@ class FaceRegionIndex:
         *,
         max_gap_frames: int,
         covered_until: int | None = None,
+        faint: Iterable[Observation] = (),
     ) -> None:
+        # ``faint``: unsure detections, not people of any track; their heads are
+        # blurred around their own sample like the people's.
+        by_frame: dict[int, list[Observation]] = {}
+        for obs in faint:
+            by_frame.setdefault(obs.frame, []).append(obs)
+        self._faint_frames = np.array(sorted(by_frame), dtype=np.int64)
+        self._faint = {f: tuple(o) for f, o in by_frame.items()}
         # Frames after ``covered_until`` have not been analysed yet: nobody is located
         # there, which is not the same as nobody being there (regions_at gives None).
         self._covered_until = covered_until
@@ -225,4 +233,12 @@ class FaceRegionIndex:
                 found.append(before)
             if after is not None and (before is None or before.frame != frame):
                 found.append(after)
+        if len(self._faint_frames):
+            i = int(np.searchsorted(self._faint_frames, frame, side="right"))
+            for j in (i - 1, i):
+                if (
+                    0 <= j < len(self._faint_frames)
+                    and abs(int(self._faint_frames[j]) - frame) <= self._max_gap
+                ):
+                    found.extend(self._faint[int(self._faint_frames[j])])
         return tuple(found)

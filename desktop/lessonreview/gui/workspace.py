@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lessonreview.core.domain import PersonTrack, Status
+from lessonreview.core.domain import Observation, PersonTrack, Status
 from lessonreview.core.privacy import FaceRegionIndex
 from lessonreview.core.track_index import TrackIndex
 from lessonreview.gui.decision_errors import decide
@@ -65,6 +65,7 @@ class Workspace(QWidget):
         self._last_live_rebuild = 0.0
         self._play_range: tuple[int, int] | None = None  # a segment playing (Enter)
         self._play_range_started = False  # its start frame has been shown
+        self._faint: list[Observation] = []  # unsure detections, blurred but not shown
         self._by_person: dict[str, list] = {}
 
         self.player = Player(recording, parent=self)
@@ -210,6 +211,10 @@ class Workspace(QWidget):
         """A sample from a running analysis: show its people at once (live ids)."""
         for pid, obs in sample.people:
             self._live.setdefault(pid, []).append(obs)
+        # Faint candidates are kept for the blur only, also after the final tracks arrive.
+        self._faint.extend(
+            Observation(frame=sample.frame, t=sample.t, box=box, score=0.0) for box in sample.faint
+        )
         self._covered_until = sample.frame + self._gap_frames
         now = time.monotonic()
         if now - self._last_live_rebuild > 1.0:
@@ -226,7 +231,10 @@ class Workspace(QWidget):
         self._index = TrackIndex(shown, max_gap_frames=self._gap_frames)
         self.player.set_face_regions(
             FaceRegionIndex(
-                tracks, max_gap_frames=self._gap_frames, covered_until=self._covered_until
+                tracks,
+                max_gap_frames=self._gap_frames,
+                covered_until=self._covered_until,
+                faint=self._faint,
             )
         )
         self._refresh_overlay()

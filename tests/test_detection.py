@@ -8,36 +8,19 @@ Changes: only one of the three augmented copies of each training frame is kept, 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
+from classroom import MODELS, frame_and_heads
 from lessonreview.core.detection import ModelFileError, PersonDetector
 from lessonreview.core.domain import Box
 
-REPO = Path(__file__).resolve().parents[1]
-MODELS = Path(os.environ.get("LESSONREVIEW_MODELS", REPO.parent / "shared" / "models"))
-DATA = REPO.parent / "shared" / "data" / "classroom-cctv"
 # A bright frame, two ordinary ones, one dim and noisy; 84 of their 100 labelled
 # heads are found (bench/eval_recall.py: 0.88 over all 159 frames).
 FRAMES = ("1", "13", "100", "97")
 RECALL_FLOOR = 0.75
-
-
-def load(name: str) -> tuple[np.ndarray, list[Box]]:
-    frame = cv2.imread(str(DATA / "images" / f"{name}.jpg"))
-    h, w = frame.shape[:2]
-    heads = []
-    for line in (DATA / "labels" / f"{name}.txt").read_text().split("\n"):
-        if line.strip():
-            _c, cx, cy, bw, bh = map(float, line.split())
-            heads.append(
-                Box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
-            )
-    return frame, heads
 
 
 def heads_found(heads: list[Box], people: list[Box]) -> int:
@@ -74,7 +57,7 @@ def test_finds_most_students_including_the_back_rows(detector: PersonDetector) -
     whole_frame_only = PersonDetector(MODELS / "yolox_nano.onnx", tiling=None)
     total = found = found_untiled = 0
     for name in FRAMES:
-        frame, heads = load(name)
+        frame, heads = frame_and_heads(name)
         detections = detector.detect(frame)
         total += len(heads)
         found += heads_found(heads, [d.box for d in detections])
@@ -89,7 +72,7 @@ def test_finds_most_students_including_the_back_rows(detector: PersonDetector) -
 
 
 def test_highest_score_first_and_no_duplicate_boxes(detector: PersonDetector) -> None:
-    frame, _ = load("1")
+    frame, _ = frame_and_heads("1")
     detections = detector.detect(frame)
     scores = [d.score for d in detections]
     assert scores == sorted(scores, reverse=True)
@@ -99,14 +82,14 @@ def test_highest_score_first_and_no_duplicate_boxes(detector: PersonDetector) ->
 
 
 def test_an_empty_room_has_nobody(detector: PersonDetector) -> None:
-    frame, _ = load("1")
+    frame, _ = frame_and_heads("1")
     wall = frame[100:300, 1180:1380]  # the bare wall at the top right of the room
     empty = cv2.resize(wall, (1400, 900))
     assert detector.detect(empty) == []
 
 
 def test_same_frame_gives_the_same_people(detector: PersonDetector) -> None:
-    frame, _ = load("13")
+    frame, _ = frame_and_heads("13")
     assert detector.detect(frame) == detector.detect(frame.copy())
 
 
@@ -131,7 +114,7 @@ def test_faint_candidates_hold_missed_heads_and_leave_the_people_unchanged(
     by bench/eval_face_blur.py)."""
     n_faint = 0
     for name in FRAMES:
-        frame, _ = load(name)
+        frame, _ = frame_and_heads(name)
         people, faint = detector.detect_with_faint(frame)
         assert people == detector.detect(frame)
         for box in faint:

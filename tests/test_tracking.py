@@ -11,40 +11,23 @@ Changes: only one of the three augmented copies of each training frame is kept, 
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from classroom import MODELS, frame_and_heads
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Box, Observation
 from lessonreview.core.tracking import Tracker, TrackerConfig, assign
 
-REPO = Path(__file__).resolve().parents[1]
-MODELS = Path(os.environ.get("LESSONREVIEW_MODELS", REPO.parent / "shared" / "models"))
-DATA = REPO.parent / "shared" / "data" / "classroom-cctv"
 DT = 0.5  # the analysis samples about two frames a second
 
 
 @pytest.fixture(scope="module")
 def detector() -> PersonDetector:
     return PersonDetector(MODELS / "yolox_nano.onnx")
-
-
-def frame_and_heads(name: str) -> tuple[np.ndarray, list[Box]]:
-    frame = cv2.imread(str(DATA / "images" / f"{name}.jpg"))
-    h, w = frame.shape[:2]
-    heads = []
-    for line in (DATA / "labels" / f"{name}.txt").read_text().split("\n"):
-        if line.strip():
-            _c, cx, cy, bw, bh = (float(v) for v in line.split())
-            heads.append(
-                Box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
-            )
-    return frame, heads
 
 
 def observe(detector: PersonDetector, image: np.ndarray, k: int) -> list[Observation]:

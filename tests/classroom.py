@@ -42,3 +42,30 @@ def frame_and_heads(name: str) -> tuple[np.ndarray, list[Box]]:
     frame = cv2.imread(str(DATA / "images" / f"{name}.jpg"))
     h, w = frame.shape[:2]
     return frame, [box for _, box in labelled_heads(name, w, h)]
+
+
+def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
+    """Labelled head -> person box holding it in its upper half, one to one (max matching)."""
+    options = [
+        [
+            j
+            for j, p in enumerate(people)
+            if p.x0 <= h.centre[0] <= p.x1
+            and p.y0 - 0.1 * p.height <= h.centre[1] <= p.y0 + 0.5 * p.height
+        ]
+        for h in heads
+    ]
+    owner: dict[int, int] = {}
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in options[i]:
+            if j not in seen:
+                seen.add(j)
+                if j not in owner or augment(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    for i in range(len(heads)):
+        augment(i, set())
+    return {i: j for j, i in owner.items()}

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from classroom import MODELS, frame_and_heads
+from classroom import MODELS, frame_and_heads, match_heads
 from lessonreview.core.detection import ModelFileError, PersonDetector
 from lessonreview.core.domain import Box
 
@@ -25,27 +25,7 @@ RECALL_FLOOR = 0.75
 
 def heads_found(heads: list[Box], people: list[Box]) -> int:
     """Labelled heads found, each by its own person box, the head in the box's upper half."""
-    options = [
-        [
-            j
-            for j, p in enumerate(people)
-            if p.x0 <= h.centre[0] <= p.x1
-            and p.y0 - 0.1 * p.height <= h.centre[1] <= p.y0 + 0.5 * p.height
-        ]
-        for h in heads
-    ]
-    owner: dict[int, int] = {}
-
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in options[i]:
-            if j not in seen:
-                seen.add(j)
-                if j not in owner or augment(owner[j], seen):
-                    owner[j] = i
-                    return True
-        return False
-
-    return sum(augment(i, set()) for i in range(len(heads)))
+    return len(match_heads(heads, people))
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from classroom import MODELS, frame_and_heads
+from classroom import MODELS, frame_and_heads, match_heads
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Box, Observation
 from lessonreview.core.tracking import Tracker, TrackerConfig, assign
@@ -32,33 +32,6 @@ def detector() -> PersonDetector:
 
 def observe(detector: PersonDetector, image: np.ndarray, k: int) -> list[Observation]:
     return [Observation(k, k * DT, d.box, d.score) for d in detector.detect(image)]
-
-
-def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
-    """Labelled head -> person box holding it in its upper half, one to one (max matching)."""
-    options = [
-        [
-            j
-            for j, p in enumerate(people)
-            if p.x0 <= h.centre[0] <= p.x1
-            and p.y0 - 0.1 * p.height <= h.centre[1] <= p.y0 + 0.5 * p.height
-        ]
-        for h in heads
-    ]
-    owner: dict[int, int] = {}
-
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in options[i]:
-            if j not in seen:
-                seen.add(j)
-                if j not in owner or augment(owner[j], seen):
-                    owner[j] = i
-                    return True
-        return False
-
-    for i in range(len(heads)):
-        augment(i, set())
-    return {i: j for j, i in owner.items()}
 
 
 # --- real frames -------------------------------------------------------------------

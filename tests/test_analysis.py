@@ -13,38 +13,16 @@ import sys
 import threading
 from pathlib import Path
 
-import av
 import pytest
 
 from lessonreview.core import proposals_file
 from lessonreview.core.analysis import AnalysisCancelled, AnalysisRequest, CancelToken, analyze
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.video import RecordingError
-from video_samples import cut_file, remux
+from video_samples import cut_clip, cut_file, remux
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "resources" / "demo" / "classroom_demo.mp4"
-
-
-def cut_clip(source: Path, target: Path, *, seconds: float, start_s: float = 0.0) -> Path:
-    """Re-encode [start_s, start_s + seconds) of a video (H.264 with B-frames)."""
-    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
-        vin = src.streams.video[0]
-        out = dst.add_stream("libx264", rate=int(round(vin.average_rate)))
-        out.width, out.height, out.pix_fmt = vin.width, vin.height, "yuv420p"
-        out.options = {"preset": "veryfast", "bf": "2"}
-        for frame in src.decode(vin):
-            t = float(frame.pts * vin.time_base)
-            if t < start_s:
-                continue
-            if t >= start_s + seconds:
-                break
-            image = frame.to_ndarray(format="rgb24")
-            for packet in out.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                dst.mux(packet)
-        for packet in out.encode():
-            dst.mux(packet)
-    return target
 
 
 @pytest.fixture(scope="module")

@@ -25,37 +25,17 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import pytest
 
 from lessonreview.core.analysis import AnalysisRequest, analyze
 from lessonreview.gui.app import demo_recording
+from video_samples import cut_clip
 
 CLIP_SECONDS = 3.0  # 4 proposals from the analysis: enough to decide on
 RATE_HZ = 2.0
 REVIEWER = "Ms Tester"
-
-
-def cut_clip(source: Path, target: Path, *, seconds: float) -> Path:
-    """The first ``seconds`` of ``source``, re-encoded (H.264) so it starts on a keyframe."""
-    with av.open(str(source)) as src, av.open(str(target), "w") as out:
-        stream_in = src.streams.video[0]
-        rate = Fraction(stream_in.average_rate).limit_denominator(1000)
-        stream = out.add_stream("libx264", rate=rate)
-        stream.width = stream_in.codec_context.width
-        stream.height = stream_in.codec_context.height
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "23", "threads": "1"}
-        for i, frame in enumerate(src.decode(stream_in)):
-            if i >= round(seconds * rate):
-                break
-            frame.pts, frame.time_base = i, 1 / rate
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return target
 
 
 @pytest.fixture(scope="module")

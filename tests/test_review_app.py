@@ -22,10 +22,8 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QWheelEvent
@@ -46,6 +44,7 @@ from lessonreview.gui.main_window import MainWindow
 from lessonreview.gui.review_queue import KEYS
 from lessonreview.gui.timeline_view import TimelineView
 from lessonreview.gui.workspace import PLAYER_KEYS
+from video_samples import cut_clip
 
 pytestmark = pytest.mark.gui
 
@@ -55,26 +54,6 @@ ANALYSIS_WAIT_MS = 240_000
 
 
 # --- recordings and proposals, made once -------------------------------------------------
-
-
-def cut_clip(source: Path, target: Path, *, seconds: float) -> Path:
-    """The first ``seconds`` of ``source``, re-encoded (H.264) so it starts on a keyframe."""
-    with av.open(str(source)) as src, av.open(str(target), "w") as out:
-        stream_in = src.streams.video[0]
-        rate = Fraction(stream_in.average_rate).limit_denominator(1000)
-        stream = out.add_stream("libx264", rate=rate)
-        stream.width = stream_in.codec_context.width
-        stream.height = stream_in.codec_context.height
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "23"}
-        n_frames = round(seconds * rate)
-        for i, frame in enumerate(src.decode(stream_in)):
-            if i >= n_frames:
-                break
-            frame.pts, frame.time_base = i, 1 / rate
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return target
 
 
 @dataclass(frozen=True)

@@ -211,3 +211,23 @@ def rotate_on_display(source: str | os.PathLike, target: str | os.PathLike) -> P
         raise ValueError(f"{source}: no display matrix found")
     Path(target).write_bytes(data[:at] + turned + data[at + len(identity) :])
     return Path(target)
+
+
+def cut_clip(source: Path, target: Path, *, seconds: float) -> Path:
+    """The first ``seconds`` of ``source``, re-encoded (H.264) so it starts on a keyframe."""
+    with av.open(str(source)) as src, av.open(str(target), "w") as out:
+        stream_in = src.streams.video[0]
+        rate = Fraction(stream_in.average_rate).limit_denominator(1000)
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width = stream_in.codec_context.width
+        stream.height = stream_in.codec_context.height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "23", "threads": "1"}
+        n_frames = round(seconds * rate)
+        for i, frame in enumerate(src.decode(stream_in)):
+            if i >= n_frames:
+                break
+            frame.pts, frame.time_base = i, 1 / rate
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return target

@@ -5,16 +5,24 @@ by correlation, checked by eye): frames of one room share the camera and the stu
 so a split by frame would flatter the cue. This script:
 
 1. groups the frames by room (``rooms``);
-2. builds one sample per labelled `down` (0) or `up` (3) head matched to a detected
-   person (as ``eval_head_down.py`` matches them), from the person's box as the app
-   sees it;
-3. leave-one-room-out: trains on one room (regularisation chosen by frame-grouped
+2. takes each labelled `down` (0) or `up` (3) head that falls in a detected person (as
+   ``eval_head_down.py`` matches them) and builds, from the frame and its mirror image
+   (heads are left-right symmetric):
+   - for the ``lowered`` model: windows centred on the labelled head, shifted at random
+     by about a twelfth of a head (the locator rarely lands exactly), labelled down/up;
+   - for the ``locator``: windows on the labelled head against windows of the search
+     grid at least half a head away from it;
+   - for measuring: the person's search grid exactly as the app computes it from the
+     detected box (``HeadCueModel.score``);
+3. leave-one-room-out: trains both models on one room (the regularisation of the
+   ``lowered`` model and the two thresholds of the combined rule chosen by frame-grouped
    cross-validation inside that room only) and reports the balanced accuracy on the
    other room; ``--fold-out DIR`` also writes those fold models, for
    ``eval_head_down.py --weights DIR/without_ROOM.npz --room ROOM``;
 4. trains on all frames and writes the shipped weights (``--out``).
 
-Deterministic: full-batch gradient descent from zero weights, no random numbers.
+Deterministic: a fixed seed for the shifts, full-batch gradient descent from zero
+weights.
 
     python bench/train_head_cue.py --cache /tmp/hd.json [--out FILE] [--fold-out DIR]
 
@@ -36,14 +44,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_head_down import DATA, DESK, DOWN, Poses, heads, person_for, rooms  # noqa: E402
+from eval_head_down import DATA, DESK, DOWN, UP, Poses, person_for, rooms  # noqa: E402
 
 from lessonreview.core.behaviours import config_for, propose  # noqa: E402
 from lessonreview.core.domain import Box, PersonTrack  # noqa: E402
-from lessonreview.core.head_cue import WEIGHTS, HeadCueModel, head_features  # noqa: E402
+from lessonreview.core.head_cue import (  # noqa: E402
+    GRID,
+    N_FEATURES,
+    WEIGHTS,
+    HeadCueModel,
+    Linear,
+    window_features,
+)
 from lessonreview.core.timebase import Timebase  # noqa: E402
 
-LAMBDAS = (0.03, 0.1, 0.3, 1.0, 3.0)
+LAMBDAS = (1.0, 10.0, 100.0)
+LOCATOR_LAMBDA = 3.0
+SHIFT = 0.08  # in head widths: the spread of the ``lowered`` model's training windows
+NEAR = 0.5  # in head widths: a locator window this close to the head is not a negative
 THRESHOLDS = [
     (low, high)
     for low in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
@@ -53,52 +71,105 @@ THRESHOLDS = [
 
 
 @dataclass(frozen=True)
-class Data:
+class Windows:
+    """Training windows: features, label (1 = down / head), index of the head."""
+
     x: np.ndarray
-    mirrored: np.ndarray
     y: np.ndarray
+    head: np.ndarray
+
+
+@dataclass(frozen=True)
+class Data:
+    grid: np.ndarray  # (heads, len(GRID), N_FEATURES) as the app sees each person
+    y: np.ndarray  # 1 = down
     frames: np.ndarray
     keypoint_down: np.ndarray
+    lowered: Windows
+    locator: Windows
 
 
-def samples(poses: Poses, images: list[Path]):
-    """Per matched `down` / `up` head: its features and those of the mirrored image
-    (heads are left-right symmetric, so the mirror doubles the training data), the
-    label (1 = down), the frame's name, and whether the keypoint rules alone propose
-    reading / writing / head down for the person (as ``eval_head_down.py`` counts)."""
+def labelled_heads(label_file: Path, width: int, height: int):
+    """(class, x0, y0, x1, y1) of each `down` / `up` head box."""
+    for line in label_file.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 5 and int(parts[0]) in (DOWN, UP):
+            cx, cy, w, h = (float(v) for v in parts[1:])
+            cx, cy, w, h = cx * width, cy * height, w * width, h * height
+            yield int(parts[0]), cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+def samples(poses: Poses, images: list[Path]) -> Data:
+    rng = np.random.default_rng(0)
     timebase = Timebase.constant(1.0, 1)
     config = config_for(timebase)
-    feats, mirrored, labels, frames, keypoint_down = [], [], [], [], []
+    grid, labels, frames, keypoint_down = [], [], [], []
+    lowered: tuple[list, list, list] = ([], [], [])
+    locator: tuple[list, list, list] = ([], [], [])
     for image_path in images:
         observed, (w, h) = poses.observations(image_path)
         image = cv2.imread(str(image_path))
         flipped = np.ascontiguousarray(image[:, ::-1])
         tracks = [PersonTrack(id=pid, observations=(obs,)) for pid, obs in observed]
         desk = {p.person for p in propose(tracks, timebase, config=config) if p.behaviour in DESK}
-        for cls, cx, cy in heads(DATA / "labels" / f"{image_path.stem}.txt", w, h):
-            pid = person_for(cx, cy, observed)
+        for cls, hx0, hy0, hx1, hy1 in labelled_heads(
+            DATA / "labels" / f"{image_path.stem}.txt", w, h
+        ):
+            pid = person_for((hx0 + hx1) / 2, (hy0 + hy1) / 2, observed)
             if pid is None:
                 continue
             box = dict(observed)[pid].box
-            f = head_features(image, box)
-            if f is None:
-                continue
-            mirror = Box(image.shape[1] - box.x1, box.y0, image.shape[1] - box.x0, box.y1)
-            feats.append(f)
-            mirrored.append(head_features(flipped, mirror))
-            labels.append(1.0 if cls == DOWN else 0.0)
+            head = len(labels)
+            label = 1.0 if cls == DOWN else 0.0
+            grid.append(window_features(image, box, GRID))
+            labels.append(label)
             frames.append(image_path.name)
             keypoint_down.append(pid in desk)
-    return (
-        np.array(feats),
-        np.array(mirrored),
-        np.array(labels),
-        np.array(frames),
-        np.array(keypoint_down),
+            # The head's centre and width in box widths from the box's top-left corner,
+            # in the image and in its mirror.
+            bw = box.width
+            centre = np.array([((hx0 + hx1) / 2 - box.x0) / bw, ((hy0 + hy1) / 2 - box.y0) / bw])
+            size = (hx1 - hx0) / bw
+            mirror_box = Box(w - box.x1, box.y0, w - box.x0, box.y1)
+            for img, b, c, g in (
+                (image, box, centre, GRID),
+                (flipped, mirror_box, np.array([1 - centre[0], centre[1]]), _mirrored(GRID)),
+            ):
+                shifted = c + rng.normal(0.0, SHIFT, (3, 2)) * size
+                _add(lowered, window_features(img, b, shifted), label, head)
+                on_head = c + rng.normal(0.0, 0.03, (2, 2)) * size
+                _add(locator, window_features(img, b, on_head), 1.0, head)
+                far = g[np.hypot(*(g - c).T) / size >= NEAR]
+                if len(far):
+                    pick = far[rng.choice(len(far), min(4, len(far)), replace=False)]
+                    _add(locator, window_features(img, b, pick), 0.0, head)
+    return Data(
+        grid=np.array(grid),
+        y=np.array(labels),
+        frames=np.array(frames),
+        keypoint_down=np.array(keypoint_down),
+        lowered=_windows(lowered),
+        locator=_windows(locator),
     )
 
 
-def fit(x: np.ndarray, y: np.ndarray, lam: float, *, steps: int = 1500) -> HeadCueModel:
+def _mirrored(grid: np.ndarray) -> np.ndarray:
+    return np.column_stack([1 - grid[:, 0], grid[:, 1]])
+
+
+def _add(into: tuple[list, list, list], feats: np.ndarray, label: float, head: int) -> None:
+    keep = ~np.isnan(feats).any(axis=1)
+    into[0].append(feats[keep])
+    into[1].extend([label] * int(keep.sum()))
+    into[2].extend([head] * int(keep.sum()))
+
+
+def _windows(parts: tuple[list, list, list]) -> Windows:
+    x = np.concatenate(parts[0]) if parts[0] else np.zeros((0, N_FEATURES), np.float32)
+    return Windows(x=x, y=np.array(parts[1]), head=np.array(parts[2], dtype=int))
+
+
+def fit(x: np.ndarray, y: np.ndarray, lam: float, *, steps: int = 1500) -> Linear:
     """L2-regularised logistic regression, classes weighted equally (so 0.5 is the
     balanced threshold), by full-batch gradient descent on standardised features."""
     mean = x.mean(axis=0)
@@ -113,7 +184,7 @@ def fit(x: np.ndarray, y: np.ndarray, lam: float, *, steps: int = 1500) -> HeadC
         g = sw * (p - y)
         w -= lr * (z.T @ g + lam * w / len(y))
         b -= lr * g.sum()
-    return HeadCueModel(
+    return Linear(
         mean=mean.astype(np.float32),
         scale=scale.astype(np.float32),
         weights=w.astype(np.float32),
@@ -121,15 +192,25 @@ def fit(x: np.ndarray, y: np.ndarray, lam: float, *, steps: int = 1500) -> HeadC
     )
 
 
+_locators: dict[bytes, Linear] = {}
+
+
+def train(data: Data, heads: np.ndarray, lam: float) -> HeadCueModel:
+    """Both models from the windows of the heads ``heads`` only."""
+    use = np.isin(data.lowered.head, heads)
+    key = np.sort(heads).tobytes()
+    if key not in _locators:  # the same for every lambda
+        near = np.isin(data.locator.head, heads)
+        _locators[key] = fit(data.locator.x[near], data.locator.y[near], LOCATOR_LAMBDA)
+    return HeadCueModel(
+        locator=_locators[key], lowered=fit(data.lowered.x[use], data.lowered.y[use], lam)
+    )
+
+
 def balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
     """Mean of the rate of `down` heads judged down and `up` heads judged not down."""
     pred = pred.astype(bool)
     return float((pred[y == 1].mean() + (~pred[y == 0]).mean()) / 2)
-
-
-def fit_mirrored(data: Data, idx: np.ndarray, lam: float) -> HeadCueModel:
-    x = np.concatenate([data.x[idx], data.mirrored[idx]])
-    return fit(x, np.concatenate([data.y[idx], data.y[idx]]), lam)
 
 
 def out_of_fold(data: Data, idx: np.ndarray, lam: float) -> np.ndarray:
@@ -140,8 +221,8 @@ def out_of_fold(data: Data, idx: np.ndarray, lam: float) -> np.ndarray:
     folds = np.array([fold_of[f] for f in data.frames[idx]])
     scores = np.zeros(len(idx))
     for k in range(4):
-        model = fit_mirrored(data, idx[folds != k], lam)
-        scores[folds == k] = model.score_features(data.x[idx[folds == k]])
+        model = train(data, idx[folds != k], lam)
+        scores[folds == k] = model.pooled(data.grid[idx[folds == k]])
     return scores
 
 
@@ -150,11 +231,11 @@ def choose(data: Data, idx: np.ndarray) -> tuple[float, float, float]:
     above ``high``: lowered; below ``low``: upright; between: the keypoint cues decide),
     each the best balanced accuracy out of fold within the heads ``idx`` alone."""
     y = data.y[idx]
-    lam = max(LAMBDAS, key=lambda lm: balanced_accuracy(y, out_of_fold(data, idx, lm) >= 0.5))
-    scores = out_of_fold(data, idx, lam)
+    scored = {lam: out_of_fold(data, idx, lam) for lam in LAMBDAS}
+    lam = max(LAMBDAS, key=lambda lm: balanced_accuracy(y, scored[lm] >= 0.5))
     low, high = max(
         THRESHOLDS,
-        key=lambda t: balanced_accuracy(y, combined(scores, data.keypoint_down[idx], *t)),
+        key=lambda t: balanced_accuracy(y, combined(scored[lam], data.keypoint_down[idx], *t)),
     )
     return lam, low, high
 
@@ -176,21 +257,22 @@ def main() -> int:
     room_of = rooms(images)
     poses = Poses(args.pose, args.cache)
     try:
-        data = Data(*samples(poses, images))
+        data = samples(poses, images)
     finally:
         poses.close()
     y = data.y
     room = np.array([room_of[f] for f in data.frames])
     print(
-        f"heads: {len(y)} ({int(y.sum())} down, {int((1 - y).sum())} up), features {data.x.shape[1]}"
+        f"heads: {len(y)} ({int(y.sum())} down, {int((1 - y).sum())} up); training windows: "
+        f"{len(data.lowered.y)} up/down, {len(data.locator.y)} head/not head"
     )
     crop = np.zeros(len(y), dtype=bool)
     both = np.zeros(len(y), dtype=bool)
     for r in sorted(set(room)):
-        train, test = np.flatnonzero(room != r), room == r
-        lam, low, high = choose(data, train)
-        model = fit_mirrored(data, train, lam)
-        scores = model.score_features(data.x[test])
+        train_idx, test = np.flatnonzero(room != r), room == r
+        lam, low, high = choose(data, train_idx)
+        model = train(data, train_idx, lam)
+        scores = model.pooled(data.grid[test])
         crop[test] = scores >= 0.5
         both[test] = combined(scores, data.keypoint_down[test], low, high)
         print(
@@ -198,7 +280,8 @@ def main() -> int:
             f"chosen on the other: lambda {lam}, thresholds {low}/{high}. Balanced accuracy: "
             f"keypoints {balanced_accuracy(y[test], data.keypoint_down[test]):.3f}, "
             f"crop {balanced_accuracy(y[test], crop[test]):.3f}, "
-            f"combined {balanced_accuracy(y[test], both[test]):.3f}"
+            f"combined {balanced_accuracy(y[test], both[test]):.3f}",
+            flush=True,
         )
         if args.fold_out is not None:
             args.fold_out.mkdir(parents=True, exist_ok=True)
@@ -209,11 +292,11 @@ def main() -> int:
     )
     everything = np.arange(len(y))
     lam, low, high = choose(data, everything)
-    model = fit_mirrored(data, everything, lam)
+    model = train(data, everything, lam)
     print(
         f"shipped: all frames, lambda {lam}, thresholds {low}/{high} (RuleConfig "
         f"head_crop_upright / head_crop_lowered); on its own training data "
-        f"{balanced_accuracy(y, combined(model.score_features(data.x), data.keypoint_down, low, high)):.3f}"
+        f"{balanced_accuracy(y, combined(model.pooled(data.grid), data.keypoint_down, low, high)):.3f}"
     )
     model.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")

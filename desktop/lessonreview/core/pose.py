@@ -85,7 +85,9 @@ class PoseEstimator:
         """Keypoints (33, 3) float32: x, y in frame pixels and visibility 0..1, or None."""
         crop, (ox, oy, scale) = self._crop(image_bgr, box)
         rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
-        result = self._landmarker.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
+        result = self._landmarker.detect(
+            self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        )
         if not result.pose_landmarks:
             return None
         poses = []

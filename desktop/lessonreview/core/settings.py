@@ -66,6 +66,3 @@ def save(settings: Settings, path: Path | None = None) -> None:
     path = path or config_dir() / "settings.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(path, json.dumps(asdict(settings), indent=2))
-
-
-

@@ -208,6 +208,47 @@ def test_fast_playback_runs_to_the_end_and_stops(qtbot, h264):
         player.close()
 
 
+def test_playing_to_the_end_shows_the_last_frame_even_when_the_screen_lagged(qtbot, h264):
+    """Frames reached by playing are skipped while the GUI has not taken the last ones
+    (a busy machine); the last frame of the recording never is, or the picture would
+    stop short of the end and a segment played to the end would never reach it."""
+    player = Player(h264)
+    player.set_face_regions(NOBODY)
+    shown = Shown(player)
+    try:
+        player.set_speed(4)
+        _show(qtbot, player, shown, 0)
+        player.play()
+        # The GUI thread is busy for the whole playback: deliveries pile up undelivered.
+        time.sleep(h264.timebase.timestamps[-1] / 4 + 0.5)
+        qtbot.waitUntil(lambda: not player.playing, timeout=10_000)
+        qtbot.waitUntil(lambda: player.position == N_FRAMES - 1, timeout=5_000)
+        assert shown.last == (N_FRAMES - 1, N_FRAMES - 1)
+        assert player.dropped_frames > 0
+    finally:
+        player.close()
+
+
+def test_a_range_played_from_where_the_picture_already_is_stops_on_its_last_frame(qtbot, player):
+    """Enter on a segment whose start is on screen already (selecting a segment shows its
+    start): the player stops on the segment's last frame, even with the screen lagging."""
+    player, shown = player
+    player.seek(10)
+    _show(qtbot, player, shown, 10)
+    player.set_speed(4)
+    before = len(shown.frames)
+    with qtbot.waitSignal(player.playing_changed, timeout=5_000):
+        player.play_range(10, 30)
+    time.sleep(0.5)  # busy GUI thread: in-between frames are skipped
+    qtbot.waitUntil(lambda: not player.playing, timeout=10_000)
+    qtbot.waitUntil(lambda: player.position == 30, timeout=5_000)
+    assert shown.last == (30, 30)
+    assert all(10 <= f <= 30 for f, _, _ in shown.frames[before:])
+    # A one-frame range shows that frame and stops.
+    player.play_range(40, 40)
+    qtbot.waitUntil(lambda: not player.playing and player.position == 40, timeout=5_000)
+
+
 def test_privacy_view_blurs_the_regions_it_is_given(qtbot, player):
     player, shown = player
     player.seek(12)

@@ -72,7 +72,8 @@ class _Step:
 
 @dataclass(frozen=True)
 class _Play:
-    pass
+    # Stop on this frame (a segment played with Enter); None: play to the end.
+    until: int | None = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,14 @@ class Player(QObject):
         self._set_playing(True)
         self._latest_play_id = self._mailbox.post(_Play())
 
+    def play_range(self, first: int, last: int) -> None:
+        """Show ``first``, play on and stop on ``last`` (both included), which is shown
+        however far behind the screen is."""
+        self._mailbox.post(_Seek(int(first)))
+        self._set_playing(True)
+        last = min(max(int(last), 0), self.frame_count - 1)
+        self._latest_play_id = self._mailbox.post(_Play(until=last))
+
     def pause(self) -> None:
         self._set_playing(False)
         self._latest_play_id = self._mailbox.post(_Pause())
@@ -364,6 +373,7 @@ class _WorkerState:
     show_id: int = 0  # id of the request the next delivery answers
     play_id: int = 0
     playing: bool = False
+    stop_at: int | None = None  # the last frame to play to, when not the recording's
     speed: float = 1.0
     privacy: bool = True
     lookup: FaceRegionLookup | None = None
@@ -423,17 +433,18 @@ class _Worker:
             match request:
                 case _Seek(frame=frame):
                     show = self._clamp(frame)
+                    state.stop_at = None
                 case _Step(delta=delta):
-                    state.playing = False
+                    state.playing, state.stop_at = False, None
                     base = show if show is not None else max(state.current, 0)
                     show = self._clamp(base + delta)
-                case _Play():
-                    state.play_id, state.playing = request_id, True
+                case _Play(until=until):
+                    state.play_id, state.playing, state.stop_at = request_id, True, until
                     if show is None and state.current >= self._last:
                         show = 0  # play at the end starts again from the beginning
                     self._anchor(state, show if show is not None else state.current)
                 case _Pause():
-                    state.play_id, state.playing = request_id, False
+                    state.play_id, state.playing, state.stop_at = request_id, False, None
                 case _Speed(speed=speed):
                     state.speed = speed
                     self._anchor(state, state.current)
@@ -456,16 +467,19 @@ class _Worker:
         now = time.monotonic()
         media_s = state.anchor_media_s + (now - state.anchor_wall_s) * state.speed
         due = int(np.searchsorted(self._timestamps, media_s, side="right")) - 1
-        due = min(max(due, state.current), self._last)
+        last = self._last if state.stop_at is None else state.stop_at
+        due = min(max(due, state.current), last)
         if due > state.current:
             if due > state.current + 1:
                 state.stats = _add(state.stats, frames_dropped=due - state.current - 1)
             # Counted from the decision, not the delivery: decoding time is part of a
             # display period, not added to it.
             state.shown_wall_s = now
-            self._render(reader, state, due, asked=False)
-        if state.current >= self._last:
-            state.playing = False
+            # The last frame is never skipped: playback stops on it, and a picture left
+            # short of the end would never catch up.
+            self._render(reader, state, due, asked=due >= last)
+        if state.current >= last:
+            state.playing, state.stop_at = False, None
             self._bridge.ended.emit(state.play_id)
 
     def _anchor(self, state: _WorkerState, frame: int) -> None:

@@ -63,8 +63,6 @@ class Workspace(QWidget):
         self._live: dict[str, list] = {}
         self._index = TrackIndex([], max_gap_frames=self._gap_frames)
         self._last_live_rebuild = 0.0
-        self._play_range: tuple[int, int] | None = None  # a segment playing (Enter)
-        self._play_range_started = False  # its start frame has been shown
         self._faint: list[Observation] = []  # unsure detections, blurred but not shown
         self._by_person: dict[str, list] = {}
 
@@ -279,28 +277,13 @@ class Workspace(QWidget):
     # --- playback ---------------------------------------------------------------------------
     def play_range(self, start: int, end: int) -> None:
         """Play frames ``[start, end)`` and stop on the last one."""
-        self._play_range = (start, end)
-        self._play_range_started = False
-        self.player.seek(start)
-        self.player.play()
+        self.player.play_range(start, end - 1)
 
     def _on_frame(self, frame: int, image) -> None:
         self.video.set_frame(frame, image)
 
     def _on_position(self, frame: int) -> None:
         frame = max(0, frame)
-        if self._play_range is not None:
-            start, end = self._play_range
-            # Positions from before the seek to the start may still be on their way (one
-            # past the end would stop the segment at once): count from the start itself.
-            self._play_range_started = self._play_range_started or frame == start
-            if self._play_range_started and frame >= end - 1:
-                self._play_range = None
-                self.player.pause()
-                if frame != end - 1:
-                    # Playing skips frames when decoding falls behind: land on the
-                    # segment's last frame, not past it, so the reviewer sees where it ends.
-                    self.player.seek(end - 1)
         self.timeline.set_playhead_frame(frame)
         if not self.slider.isSliderDown():
             self.slider.setValue(frame)
@@ -313,8 +296,6 @@ class Workspace(QWidget):
 
     def _on_playing(self, playing: bool) -> None:
         self.play_button.setText("Pause" if playing else "Play")
-        if not playing:
-            self._play_range = None
 
     def _refresh_overlay(self, frame: int | None = None) -> None:
         frame = self.player.position if frame is None else frame

@@ -108,6 +108,26 @@ def test_the_locator_finds_heads_a_box_has_placed_badly(classroom_frames):
     assert np.median(located) < 0.6 * np.median(usual)
 
 
+def test_a_head_is_judged_the_same_in_the_mirror_image(classroom_frames):
+    """The cue is trained on heads as they are and mirrored, so a camera on the other
+    side of the room judges the same students alike."""
+    model = default_model()
+    diffs = []
+    for path in classroom_frames[::20]:
+        image = cv2.imread(str(path))
+        flipped = np.ascontiguousarray(image[:, ::-1])
+        width = image.shape[1]
+        for _, cx, cy, head_w in labelled_heads(path):
+            box = box_around_head(cx, cy, head_w)
+            mirrored = Box(width - box.x1, box.y0, width - box.x0, box.y1)
+            a, b = model.score(image, box), model.score(flipped, mirrored)
+            if a is not None and b is not None:
+                diffs.append(abs(a - b))
+    assert len(diffs) > 50
+    # Not exactly equal: the two views are resampled on pixel grids half a pixel apart.
+    assert np.median(diffs) < 0.05
+
+
 def test_windows_off_the_image_are_left_out():
     image = np.full((900, 1400, 3), 128, np.uint8)
     inside = window_features(image, Box(600, 300, 700, 450), GRID)

@@ -20,7 +20,8 @@ from dataclasses import replace
 from PySide6.QtWidgets import QApplication
 
 from lessonreview.core.domain import Behaviour, Source, Status
-from lessonreview.core.review_session import Change, Segment
+from lessonreview.core.pending_proposals import Segment
+from lessonreview.core.review_session import Change
 from lessonreview.core.timebase import Timebase
 from lessonreview.gui.timeline_view import TimelineView
 

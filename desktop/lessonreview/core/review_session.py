@@ -5,11 +5,9 @@ transaction) before the call returns; if saving fails the call raises
 :class:`~lessonreview.core.label_store.StoreError` and nothing here changes, so what
 the GUI shows as decided is always what the file holds.
 
-The pending list is derived, never edited: it is the proposals the analysis gave,
-passed through the reviewer's merges and splits of people (in the order they were
-made), minus every one whose key a saved label carries. So undoing a decision brings
-its proposal back, a merge moves pending proposals too, and reopening a project and
-adding the same proposals again shows exactly the undecided ones.
+The pending list is derived, never edited, from the analysis' proposals and the saved
+labels and people: see :mod:`lessonreview.core.pending_proposals`, which also makes
+the segments the GUI draws. So undoing a decision brings its proposal back.
 """
 
 from __future__ import annotations
@@ -22,16 +20,15 @@ from typing import Protocol
 
 from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
 from lessonreview.core.label_store import Label, LabelStore, PersonRow, now_utc
+from lessonreview.core.pending_proposals import PendingProposals, Segment
 from lessonreview.core.review_commands import (
     AddLabel,
     Command,
     DecideProposal,
     EditLabel,
-    IdentityChange,
     MergePeople,
     RenamePerson,
     SplitPerson,
-    cut,
     describe,
     identity_changes,
     resolve,
@@ -49,26 +46,6 @@ class FrameClock(Protocol):
     def frame_to_seconds(self, frame: int) -> float: ...
 
     def seconds_to_frame(self, t: float) -> int: ...
-
-
-@dataclass(frozen=True)
-class Segment:
-    """What the GUI draws: a pending proposal (key ``"p:<proposal id>"``) or a saved
-    label (key ``"l:<label id>"``). Rejected proposals are not segments."""
-
-    key: str
-    person: str
-    behaviour: Behaviour
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
-    status: Status
-    source: Source
-    confidence: float | None
-    evidence: str | None
-    proposal_id: str | None
-    label_id: int | None
 
 
 @dataclass(frozen=True)
@@ -111,16 +88,8 @@ class ReviewSession:
         self._ctx = _Context(store, recording_id, _reviewer(reviewer), timebase)
         self._ctx.labels = {lab.id: lab for lab in store.labels(recording_id)}
         self._ctx.people = {row.person_id: row for row in store.people(recording_id)}
-        self._proposals: dict[str, Proposal] = {}  # as the analysis gave them
+        self._proposals = PendingProposals()
         self._tracks: set[str] = set()
-        self._pending: dict[str, Proposal] = {}
-        # The proposals cut by the identity changes: (proposal key, piece key, piece,
-        # its segment), and the changes they were cut by.
-        self._cut: list[tuple[str, str, Proposal, Segment]] | None = None
-        self._cut_by: list[IdentityChange] = []
-        self._cut_people: set[str] = set()
-        self._label_segments: dict[int, tuple[Label, Segment]] = {}
-        self._segments: dict[str, Segment] = {}
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._subscribers: list[Callable[[Change], None]] = []
@@ -141,20 +110,16 @@ class ReviewSession:
         self._ctx.reviewer = _reviewer(name)
 
     def segments(self) -> list[Segment]:
-        return sorted(self._segments.values(), key=lambda s: (s.start_frame, s.person, s.key))
+        segments = self._proposals.segments.values()
+        return sorted(segments, key=lambda s: (s.start_frame, s.person, s.key))
 
     def pending(self, *, order: str = "time") -> list[Segment]:
         """Pending proposals in review order: by time, or least confident first (the
         ones most worth a careful look)."""
-        pending = [s for s in self._segments.values() if s.status is Status.PENDING]
-        if order == "time":
-            return sorted(pending, key=lambda s: (s.start_frame, person_sort_key(s.person), s.key))
-        if order == "confidence":
-            return sorted(pending, key=lambda s: (s.confidence or 0.0, s.start_frame, s.key))
-        raise ValueError(f"order must be 'time' or 'confidence', not {order!r}")
+        return self._proposals.in_order(order)
 
     def pending_count(self) -> int:
-        return len(self._pending)
+        return len(self._proposals.pending)
 
     def people(self) -> list[str]:
         """Every person of the recording, after merges (absorbed ones are gone) and splits."""
@@ -183,18 +148,8 @@ class ReviewSession:
         for proposal in proposals:  # all checked before any is added
             self._check_range(proposal.start_frame, proposal.end_frame)
             _behaviour(proposal.behaviour)
-        known_keys = {p.key for p in self._proposals.values()}
-        for proposal in proposals:
-            if proposal.key in known_keys:
-                continue
-            known_keys.add(proposal.key)
-            pid, n = proposal.id, 1
-            while pid in self._proposals:  # same id from another analysis run
-                n += 1
-                pid = f"{proposal.id}~{n}"
-            self._proposals[pid] = replace(proposal, id=pid)
+        for proposal in self._proposals.add(proposals):
             self._tracks.add(proposal.person)
-        self._cut = None
         return self._changed(lambda: None, "Add proposals")
 
     def add_people(self, track_ids: Iterable[str]) -> Change:
@@ -373,14 +328,14 @@ class ReviewSession:
         Then tell the subscribers what changed."""
         labels, people = dict(self._ctx.labels), dict(self._ctx.people)
         tracks = set(self._tracks)
-        before, people_before = self._segments, self._people_view()
+        before, people_before = self._proposals.segments, self._people_view()
         try:
             mutate()
         except BaseException:
             self._ctx.labels, self._ctx.people, self._tracks = labels, people, tracks
             raise
         self._refresh()
-        after = self._segments
+        after = self._proposals.segments
         # Unchanged segments are the very same objects: "is" settles most comparisons.
         change = Change(
             removed=tuple(k for k, s in before.items() if not _same(after.get(k), s)),
@@ -397,45 +352,12 @@ class ReviewSession:
         return change
 
     def _refresh(self) -> None:
-        """Derive the pending proposals and the segments from the saved state.
-
-        Runs after every call, so it reuses what did not change: the proposals' pieces
-        (recut only when people were merged or split) and each segment object, which
-        also makes the before/after comparison mostly identity checks.
-        """
-        changes = identity_changes(self._ctx.people.values())
-        if self._cut is None or self._cut_by != changes:
-            self._cut = [
-                (proposal.key, piece.key, piece, _proposal_segment(piece))
-                for proposal in self._proposals.values()
-                for piece in cut(proposal, changes, self._ctx.seconds)
-            ]
-            self._cut_by = changes
-            self._cut_people = {piece.person for _, _, piece, _ in self._cut}
-        decided = {lab.proposal_key for lab in self._ctx.labels.values() if lab.proposal_key}
-        pending: dict[str, Proposal] = {}
-        segments: dict[str, Segment] = {}
-        keys: set[str] = set()
-        for raw_key, key, piece, segment in self._cut:
-            if raw_key in decided or key in decided or key in keys:
-                continue
-            keys.add(key)
-            pending[piece.id] = piece
-            segments[segment.key] = segment
-        cached = self._label_segments
-        self._label_segments = {}
-        for lab in self._ctx.labels.values():
-            if lab.status is Status.REJECTED:
-                continue
-            old = cached.get(lab.id)
-            segment = old[1] if old is not None and old[0] is lab else _label_segment(lab)
-            self._label_segments[lab.id] = (lab, segment)
-            segments[segment.key] = segment
-        self._pending = pending
-        self._segments = segments
+        self._proposals.refresh(
+            self._ctx.labels.values(), self._ctx.people.values(), seconds=self._ctx.seconds
+        )
 
     def _known_people(self) -> set[str]:
-        known = self._tracks | self._cut_people
+        known = self._tracks | self._proposals.people
         known |= {lab.person for lab in self._ctx.labels.values()}
         for row in self._ctx.people.values():
             known |= {row.person_id, row.merged_into, row.split_of} - {None}
@@ -463,7 +385,7 @@ class ReviewSession:
 
     def _pending_proposal(self, proposal_id: str) -> Proposal:
         try:
-            return self._pending[proposal_id]
+            return self._proposals.pending[proposal_id]
         except KeyError:
             raise KeyError(f"no pending proposal {proposal_id!r}") from None
 
@@ -535,39 +457,3 @@ def _behaviour(value: object) -> Behaviour:
     except ValueError:
         names = ", ".join(b.value for b in Behaviour)
         raise ValueError(f"{value!r} is not a behaviour of the coding scheme ({names})") from None
-
-
-def _proposal_segment(p: Proposal) -> Segment:
-    return Segment(
-        key=f"p:{p.id}",
-        person=p.person,
-        behaviour=p.behaviour,
-        start_frame=p.start_frame,
-        end_frame=p.end_frame,
-        start_s=p.start_s,
-        end_s=p.end_s,
-        status=Status.PENDING,
-        source=Source.MACHINE,
-        confidence=p.confidence,
-        evidence=p.evidence,
-        proposal_id=p.id,
-        label_id=None,
-    )
-
-
-def _label_segment(lab: Label) -> Segment:
-    return Segment(
-        key=f"l:{lab.id}",
-        person=lab.person,
-        behaviour=lab.behaviour,
-        start_frame=lab.start_frame,
-        end_frame=lab.end_frame,
-        start_s=lab.start_s,
-        end_s=lab.end_s,
-        status=lab.status,
-        source=lab.source,
-        confidence=lab.confidence,
-        evidence=lab.evidence,
-        proposal_id=None,
-        label_id=lab.id,
-    )

@@ -9,7 +9,7 @@ The widget owns no domain state: it draws the segments the review session hands 
 clicked (``seek_requested``, ``segment_clicked``).
 
 Segments are duck-typed: anything with the attributes of
-``lessonreview.core.review_session.Segment`` (key, person, behaviour, start_frame,
+``lessonreview.core.pending_proposals.Segment`` (key, person, behaviour, start_frame,
 end_frame, start_s, end_s, status, source, confidence, evidence) will do.
 """
 

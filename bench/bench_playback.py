@@ -290,7 +290,7 @@ def screenshot(app: QApplication, out: Path) -> None:
     """The view on a real classroom frame, privacy view on, with real detections and
     poses when the models are there (else boxes built from the head labels)."""
     from lessonreview.core.privacy import blur_faces
-    from lessonreview.gui.playback import bgr_to_qimage
+    from lessonreview.gui.playback_worker import bgr_to_qimage
 
     image = cv2.imread(str(DATA / "images" / f"{SOURCE}.jpg"))
     os.environ.setdefault("LESSONREVIEW_MODELS", str(REPO.parent / "shared" / "models"))

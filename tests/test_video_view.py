@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QImage
 from lessonreview.core.domain import N_KEYPOINTS, Behaviour, Box, Keypoint, Status
 from lessonreview.gui.colours import BEHAVIOUR_HEX
 from lessonreview.gui.overlay_labels import LabelLevel
-from lessonreview.gui.playback import bgr_to_qimage
+from lessonreview.gui.playback_worker import bgr_to_qimage
 from lessonreview.gui.video_view import (
     BACKGROUND,
     BOX_COLOUR,

@@ -14,8 +14,9 @@ import pytest
 
 from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo
 from lessonreview.core.export import export_decision_log, export_labels
-from lessonreview.core.label_store import Consent, LabelStore
+from lessonreview.core.label_store import LabelStore
 from lessonreview.core.review_session import ReviewSession
+from lessonreview.core.store_rows import Consent
 
 FPS, FRAMES = 25.0, 3000
 

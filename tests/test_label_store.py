@@ -16,7 +16,8 @@ import pytest
 
 from lessonreview.core import store_schema
 from lessonreview.core.domain import Behaviour, RecordingInfo, Source, Status
-from lessonreview.core.label_store import Consent, Label, LabelStore, StoreError, now_utc
+from lessonreview.core.label_store import LabelStore, StoreError
+from lessonreview.core.store_rows import Consent, Label, now_utc
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file permissions")
 

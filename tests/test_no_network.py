@@ -105,7 +105,7 @@ def review_flow(clip: Path, folder: Path, models_dir: Path) -> dict:
     from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
     from lessonreview.core import settings as settings_io
-    from lessonreview.core.label_store import Consent
+    from lessonreview.core.store_rows import Consent
     from lessonreview.core.video import Recording, file_sha256
     from lessonreview.gui.export_dialog import ExportDialog
     from lessonreview.gui.main_window import MainWindow

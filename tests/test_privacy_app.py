@@ -26,7 +26,6 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from lessonreview.core import offline
 from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
-from lessonreview.core.label_store import Consent
 from lessonreview.core.model_files import ModelName, resolve
 from lessonreview.core.snapshot import (
     UNBLURRED_SNAPSHOT,
@@ -34,6 +33,7 @@ from lessonreview.core.snapshot import (
     find_people,
     save_snapshot,
 )
+from lessonreview.core.store_rows import Consent
 from lessonreview.core.video import Recording, file_sha256
 from lessonreview.gui.audit_view import AuditDialog
 from lessonreview.gui.main_window import MainWindow

@@ -19,9 +19,10 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from lessonreview.core import offline
 from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
-from lessonreview.core.label_store import Consent, LabelStore
+from lessonreview.core.label_store import LabelStore
 from lessonreview.core.retention import expired_recordings, remove_recording_data
 from lessonreview.core.review_session import ReviewSession
+from lessonreview.core.store_rows import Consent
 from lessonreview.core.video import Recording, file_sha256
 from lessonreview.gui import retention as retention_gui
 from lessonreview.gui.main_window import MainWindow

@@ -33,8 +33,8 @@ from lessonreview.core import proposals_file
 from lessonreview.core import settings as settings_io
 from lessonreview.core.analysis import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Source, Status
-from lessonreview.core.label_store import Consent
 from lessonreview.core.pending_proposals import Segment
+from lessonreview.core.store_rows import Consent
 from lessonreview.core.timebase import Timebase
 from lessonreview.core.video import Recording, file_sha256
 from lessonreview.gui import main_window as main_window_module

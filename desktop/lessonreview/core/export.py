@@ -19,7 +19,8 @@ from typing import Any
 
 from lessonreview.core.atomic_file import write_text_atomically
 from lessonreview.core.domain import Status
-from lessonreview.core.label_store import LabelStore, RecordingRow, now_utc
+from lessonreview.core.label_store import LabelStore
+from lessonreview.core.store_rows import RecordingRow, now_utc
 
 LABELS_SCHEMA = "lessonreview.labels/1"
 DECISIONS_SCHEMA = "lessonreview.decisions/1"

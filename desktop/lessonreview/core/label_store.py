@@ -1,7 +1,9 @@
 """The project file: recordings, their consent records, labels and the decision log.
 
 The only module that touches SQLite. A project file holds what reviewers decided, and
-nothing else derived from video: pending proposals never reach it.
+nothing else derived from video: pending proposals never reach it. What it hands out and
+takes in (``Label``, ``Consent``, ``RecordingRow``...) and how each maps to its row are
+in ``store_rows``.
 
 Every write is its own transaction, committed before the call returns, with WAL and
 ``synchronous=FULL`` so that a committed decision survives a crash or power loss.
@@ -20,110 +22,33 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from lessonreview.core import store_schema
-from lessonreview.core.domain import Behaviour, RecordingInfo, Source, Status
+from lessonreview.core.domain import RecordingInfo
+from lessonreview.core.store_rows import (
+    Consent,
+    DecisionRow,
+    Label,
+    PersonRow,
+    RecordingRow,
+    consent_columns,
+    decision_from_row,
+    iso,
+    label_from_row,
+    label_to_row,
+    now_utc,
+    person_from_row,
+    recording_from_row,
+    stored_path,
+)
 from lessonreview.core.store_schema import StoreError
 
-__all__ = [
-    "Consent",
-    "DecisionRow",
-    "Label",
-    "LabelStore",
-    "PersonRow",
-    "RecordingRow",
-    "StoreError",
-]
-
-
-@dataclass(frozen=True)
-class Consent:
-    """The consent record: who consented, to what use, until when; who recorded it."""
-
-    consented_by: str
-    purpose: str
-    retention_until: date
-    recorded_by: str
-    recorded_at: datetime
-
-
-@dataclass(frozen=True)
-class Label:
-    """A reviewed segment as saved; ``status`` REJECTED keeps a rejected proposal's key
-    so a re-analysis does not propose it again. ``id`` is None until inserted."""
-
-    id: int | None
-    recording_id: int
-    person: str
-    behaviour: Behaviour
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
-    source: Source
-    status: Status
-    proposal_key: str | None
-    confidence: float | None
-    evidence: str | None
-    reviewer: str
-    decided_at: datetime
-
-
-@dataclass(frozen=True)
-class RecordingRow:
-    id: int
-    path: str  # absolute, resolved against the project file's folder
-    stored_path: str  # as saved: relative to the project folder when possible
-    sha256: str
-    width: int
-    height: int
-    fps: float
-    frame_count: int
-    duration_s: float
-    added_at: datetime
-    consent: Consent | None
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    """What a reviewer decided about a person: a name, a merge, or a split."""
-
-    recording_id: int
-    person_id: str
-    name: str | None = None
-    merged_into: str | None = None
-    split_of: str | None = None
-    split_from_frame: int | None = None
-    merge_decision_id: int | None = None
-    split_decision_id: int | None = None
-
-
-@dataclass(frozen=True)
-class DecisionRow:
-    id: int
-    recording_id: int
-    label_id: int | None
-    action: str
-    payload: dict[str, Any]
-    reviewer: str
-    decided_at: datetime
-    undoes: int | None
-
-
-def now_utc() -> datetime:
-    """Now, to the millisecond: what the file keeps, so a label read back compares equal."""
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+__all__ = ["LabelStore", "StoreError"]
 
 
 class LabelStore:
@@ -227,7 +152,7 @@ class LabelStore:
     def add_recording(self, info: RecordingInfo) -> int:
         """The recording's id; the same content (sha256) at a new path keeps its id and
         labels, and the stored path follows the file."""
-        stored = self._stored_path(info.path)
+        stored = stored_path(info.path, folder=self.folder)
         existing = self.find_recording(sha256=info.sha256)
         with self.transaction():
             if existing is not None:
@@ -244,7 +169,7 @@ class LabelStore:
                         "fps": info.fps,
                         "frame_count": info.frame_count,
                         "duration_s": info.duration_s,
-                        "added_at": _iso(now_utc()),
+                        "added_at": iso(now_utc()),
                     }
                 )
                 .last_pk
@@ -258,27 +183,17 @@ class LabelStore:
         rows = list(self._db["recordings"].rows_where("id = ?", [rid]))
         if not rows:
             raise KeyError(f"no recording {rid} in {self.path.name}")
-        return self._recording_row(rows[0])
+        return recording_from_row(rows[0], folder=self.folder)
 
     def recordings(self) -> list[RecordingRow]:
-        return [self._recording_row(r) for r in self._db["recordings"].rows_where(order_by="id")]
+        rows = self._db["recordings"].rows_where(order_by="id")
+        return [recording_from_row(r, folder=self.folder) for r in rows]
 
     def set_consent(self, rid: int, consent: Consent) -> None:
-        for field in ("consented_by", "purpose", "recorded_by"):
-            if not str(getattr(consent, field)).strip():
-                raise ValueError(f"the consent record needs {field.replace('_', ' ')}")
+        columns = consent_columns(consent)
         self.recording(rid)
         with self.transaction():
-            self._db["recordings"].update(
-                rid,
-                {
-                    "consented_by": consent.consented_by.strip(),
-                    "purpose": consent.purpose.strip(),
-                    "retention_until": consent.retention_until.isoformat(),
-                    "consent_recorded_by": consent.recorded_by.strip(),
-                    "consent_recorded_at": _iso(consent.recorded_at),
-                },
-            )
+            self._db["recordings"].update(rid, columns)
 
     def consent(self, rid: int) -> Consent | None:
         return self.recording(rid).consent
@@ -290,11 +205,11 @@ class LabelStore:
         rows = self._db["labels"].rows_where(
             "recording_id = ?", [rid], order_by="start_frame, person, id"
         )
-        return [_label(r) for r in rows]
+        return [label_from_row(r) for r in rows]
 
     def label(self, label_id: int) -> Label | None:
         rows = list(self._db["labels"].rows_where("id = ?", [label_id]))
-        return _label(rows[0]) if rows else None
+        return label_from_row(rows[0]) if rows else None
 
     def decided_keys(self, rid: int) -> set[str]:
         """Proposal keys a reviewer decided on (accepted, corrected or rejected)."""
@@ -307,7 +222,7 @@ class LabelStore:
 
     def insert_label(self, label: Label) -> Label:
         """Save a label; a given ``id`` is reused (redo puts back the very same label)."""
-        row = _label_row(label)
+        row = label_to_row(label)
         if label.id is None:
             del row["id"]
         with self.transaction():
@@ -317,7 +232,7 @@ class LabelStore:
         return saved
 
     def update_label(self, label: Label) -> None:
-        row = _label_row(label)
+        row = label_to_row(label)
         with self.transaction():
             self._db["labels"].update(label.id, row)
 
@@ -327,7 +242,7 @@ class LabelStore:
 
     def people(self, rid: int) -> list[PersonRow]:
         rows = self._db["people"].rows_where("recording_id = ?", [rid], order_by="person_id")
-        return [PersonRow(**_only(PersonRow, r)) for r in rows]
+        return [person_from_row(r) for r in rows]
 
     def save_person(self, person: PersonRow) -> None:
         with self.transaction():
@@ -357,7 +272,7 @@ class LabelStore:
             "action": action,
             "payload": json.dumps(payload, sort_keys=True),
             "reviewer": reviewer,
-            "decided_at": _iso(decided_at or now_utc()),
+            "decided_at": iso(decided_at or now_utc()),
             "undoes": undoes,
         }
         with self.transaction():
@@ -366,16 +281,7 @@ class LabelStore:
     def decisions(self, rid: int | None = None) -> list[DecisionRow]:
         where, args = ("recording_id = ?", [rid]) if rid is not None else (None, None)
         rows = self._db["decisions"].rows_where(where, args, order_by="id")
-        return [
-            DecisionRow(
-                **{
-                    **_only(DecisionRow, r),
-                    "payload": json.loads(r["payload"]),
-                    "decided_at": datetime.fromisoformat(r["decided_at"]),
-                }
-            )
-            for r in rows
-        ]
+        return [decision_from_row(r) for r in rows]
 
     # -- what is stored, and removing it ------------------------------------------
 
@@ -413,76 +319,3 @@ class LabelStore:
             self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
-
-    # -- paths ---------------------------------------------------------------------
-
-    def _stored_path(self, path: str) -> str:
-        # Relative to the project file, so a folder holding both can be moved or copied
-        # to another machine and still find its recordings; absolute when the two share
-        # nothing but the filesystem root (or a Windows drive differs), where a relative
-        # path would only break more often.
-        absolute = Path(os.path.abspath(Path(path).expanduser()))
-        try:
-            common = Path(os.path.commonpath([absolute, self.folder]))
-        except ValueError:
-            return absolute.as_posix()
-        if common == Path(common.anchor):
-            return absolute.as_posix()
-        return Path(os.path.relpath(absolute, self.folder)).as_posix()
-
-    def _recording_row(self, r: dict[str, Any]) -> RecordingRow:
-        consent = None
-        if r["consented_by"] is not None:
-            consent = Consent(
-                consented_by=r["consented_by"],
-                purpose=r["purpose"],
-                retention_until=date.fromisoformat(r["retention_until"]),
-                recorded_by=r["consent_recorded_by"],
-                recorded_at=datetime.fromisoformat(r["consent_recorded_at"]),
-            )
-        return RecordingRow(
-            id=r["id"],
-            path=os.path.normpath(self.folder / r["path"]),
-            stored_path=r["path"],
-            sha256=r["sha256"],
-            width=r["width"],
-            height=r["height"],
-            fps=r["fps"],
-            frame_count=r["frame_count"],
-            duration_s=r["duration_s"],
-            added_at=datetime.fromisoformat(r["added_at"]),
-            consent=consent,
-        )
-
-
-# -- module helpers ------------------------------------------------------------------
-
-
-def _only(cls: type, row: dict[str, Any]) -> dict[str, Any]:
-    # The columns a dataclass knows: a later schema may add columns that an older
-    # reading of the row must not trip over.
-    return {f.name: row[f.name] for f in fields(cls)}
-
-
-def _label(r: dict[str, Any]) -> Label:
-    return Label(
-        **{
-            **_only(Label, r),
-            "behaviour": Behaviour(r["behaviour"]),
-            "source": Source(r["source"]),
-            "status": Status(r["status"]),
-            "decided_at": datetime.fromisoformat(r["decided_at"]),
-        }
-    )
-
-
-def _label_row(label: Label) -> dict[str, Any]:
-    if label.status is Status.PENDING:
-        raise ValueError("a pending proposal is never saved; decide on it first")
-    return {
-        **label.__dict__,
-        "behaviour": label.behaviour.value,
-        "source": label.source.value,
-        "status": label.status.value,
-        "decided_at": _iso(label.decided_at),
-    }

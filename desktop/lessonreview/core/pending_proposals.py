@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
-from lessonreview.core.label_store import Label, PersonRow
 from lessonreview.core.review_commands import IdentityChange, cut, identity_changes
+from lessonreview.core.store_rows import Label, PersonRow
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lessonreview.core.label_store import LabelStore, RecordingRow
+from lessonreview.core.label_store import LabelStore
+from lessonreview.core.store_rows import RecordingRow
 
 
 @dataclass(frozen=True)

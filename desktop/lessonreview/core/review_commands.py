@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from lessonreview.core.domain import Behaviour, Proposal, Source, Status
-from lessonreview.core.label_store import Label, LabelStore, PersonRow, now_utc
+from lessonreview.core.label_store import LabelStore
+from lessonreview.core.store_rows import Label, PersonRow, now_utc
 
 
 class Context(Protocol):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
-from lessonreview.core.label_store import Label, LabelStore, PersonRow, now_utc
+from lessonreview.core.label_store import LabelStore
 from lessonreview.core.pending_proposals import PendingProposals, Segment
 from lessonreview.core.review_commands import (
     AddLabel,
@@ -33,6 +33,7 @@ from lessonreview.core.review_commands import (
     identity_changes,
     resolve,
 )
+from lessonreview.core.store_rows import Label, PersonRow, now_utc
 
 log = logging.getLogger(__name__)
 

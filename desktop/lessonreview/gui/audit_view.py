@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from lessonreview.core.domain import Behaviour
-from lessonreview.core.label_store import DecisionRow, LabelStore
+from lessonreview.core.label_store import LabelStore
 from lessonreview.core.review_commands import clock
 from lessonreview.core.snapshot import UNBLURRED_SNAPSHOT
+from lessonreview.core.store_rows import DecisionRow
 from lessonreview.gui.exports import export_decision_log_as
 
 COLUMNS = ("#", "When", "Reviewer", "Decision", "Details", "Reverses")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from lessonreview.core.label_store import Consent
+from lessonreview.core.store_rows import Consent
 
 
 class ConsentDialog(QDialog):

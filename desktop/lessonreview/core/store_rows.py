@@ -1,0 +1,207 @@
+"""What the project file holds, as frozen dataclasses, and how each maps to its row.
+
+``label_store`` is the one module that reads and writes SQLite; it hands these out and
+takes them in. The conversions here are plain dict work (enums to their values, times
+to ISO text, recording paths relative to the project folder) and never see the
+database, so the store's queries and its row formats can each be read on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from lessonreview.core.domain import Behaviour, Source, Status
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The consent record: who consented, to what use, until when; who recorded it."""
+
+    consented_by: str
+    purpose: str
+    retention_until: date
+    recorded_by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Label:
+    """A reviewed segment as saved; ``status`` REJECTED keeps a rejected proposal's key
+    so a re-analysis does not propose it again. ``id`` is None until inserted."""
+
+    id: int | None
+    recording_id: int
+    person: str
+    behaviour: Behaviour
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    source: Source
+    status: Status
+    proposal_key: str | None
+    confidence: float | None
+    evidence: str | None
+    reviewer: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordingRow:
+    id: int
+    path: str  # absolute, resolved against the project file's folder
+    stored_path: str  # as saved: relative to the project folder when possible
+    sha256: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    duration_s: float
+    added_at: datetime
+    consent: Consent | None
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """What a reviewer decided about a person: a name, a merge, or a split."""
+
+    recording_id: int
+    person_id: str
+    name: str | None = None
+    merged_into: str | None = None
+    split_of: str | None = None
+    split_from_frame: int | None = None
+    merge_decision_id: int | None = None
+    split_decision_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    id: int
+    recording_id: int
+    label_id: int | None
+    action: str
+    payload: dict[str, Any]
+    reviewer: str
+    decided_at: datetime
+    undoes: int | None
+
+
+def now_utc() -> datetime:
+    """Now, to the millisecond: what the file keeps, so a label read back compares equal."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+# -- recordings and consent ------------------------------------------------------------
+
+
+def stored_path(path: str, *, folder: Path) -> str:
+    """How the project file in ``folder`` keeps a recording's path."""
+    # Relative to the project file, so a folder holding both can be moved or copied
+    # to another machine and still find its recordings; absolute when the two share
+    # nothing but the filesystem root (or a Windows drive differs), where a relative
+    # path would only break more often.
+    absolute = Path(os.path.abspath(Path(path).expanduser()))
+    try:
+        common = Path(os.path.commonpath([absolute, folder]))
+    except ValueError:
+        return absolute.as_posix()
+    if common == Path(common.anchor):
+        return absolute.as_posix()
+    return Path(os.path.relpath(absolute, folder)).as_posix()
+
+
+def recording_from_row(r: dict[str, Any], *, folder: Path) -> RecordingRow:
+    consent = None
+    if r["consented_by"] is not None:
+        consent = Consent(
+            consented_by=r["consented_by"],
+            purpose=r["purpose"],
+            retention_until=date.fromisoformat(r["retention_until"]),
+            recorded_by=r["consent_recorded_by"],
+            recorded_at=datetime.fromisoformat(r["consent_recorded_at"]),
+        )
+    return RecordingRow(
+        id=r["id"],
+        path=os.path.normpath(folder / r["path"]),
+        stored_path=r["path"],
+        sha256=r["sha256"],
+        width=r["width"],
+        height=r["height"],
+        fps=r["fps"],
+        frame_count=r["frame_count"],
+        duration_s=r["duration_s"],
+        added_at=datetime.fromisoformat(r["added_at"]),
+        consent=consent,
+    )
+
+
+def consent_columns(consent: Consent) -> dict[str, str]:
+    """The recording's consent columns; ValueError if a name or the purpose is blank."""
+    for field in ("consented_by", "purpose", "recorded_by"):
+        if not str(getattr(consent, field)).strip():
+            raise ValueError(f"the consent record needs {field.replace('_', ' ')}")
+    return {
+        "consented_by": consent.consented_by.strip(),
+        "purpose": consent.purpose.strip(),
+        "retention_until": consent.retention_until.isoformat(),
+        "consent_recorded_by": consent.recorded_by.strip(),
+        "consent_recorded_at": iso(consent.recorded_at),
+    }
+
+
+# -- labels, people, decisions -----------------------------------------------------------
+
+
+def label_from_row(r: dict[str, Any]) -> Label:
+    return Label(
+        **{
+            **_only(Label, r),
+            "behaviour": Behaviour(r["behaviour"]),
+            "source": Source(r["source"]),
+            "status": Status(r["status"]),
+            "decided_at": datetime.fromisoformat(r["decided_at"]),
+        }
+    )
+
+
+def label_to_row(label: Label) -> dict[str, Any]:
+    if label.status is Status.PENDING:
+        raise ValueError("a pending proposal is never saved; decide on it first")
+    return {
+        **label.__dict__,
+        "behaviour": label.behaviour.value,
+        "source": label.source.value,
+        "status": label.status.value,
+        "decided_at": iso(label.decided_at),
+    }
+
+
+def person_from_row(r: dict[str, Any]) -> PersonRow:
+    return PersonRow(**_only(PersonRow, r))
+
+
+def decision_from_row(r: dict[str, Any]) -> DecisionRow:
+    return DecisionRow(
+        **{
+            **_only(DecisionRow, r),
+            "payload": json.loads(r["payload"]),
+            "decided_at": datetime.fromisoformat(r["decided_at"]),
+        }
+    )
+
+
+def _only(cls: type, row: dict[str, Any]) -> dict[str, Any]:
+    # The columns a dataclass knows: a later schema may add columns that an older
+    # reading of the row must not trip over.
+    return {f.name: row[f.name] for f in fields(cls)}

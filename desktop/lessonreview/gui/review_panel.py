@@ -4,6 +4,7 @@ The panel holds one piece of UI state: the *draft* of the segment being reviewed
 (behaviour, person, start, end as the reviewer is nudging them). Pressing Accept
 turns an unchanged draft into an accept and a changed one into a correction; no
 decision exists until then. Everything else lives in the core ReviewSession.
+Adding a label the machine missed (the I/O marks and M) is ``label_marks``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QListView,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.domain import Behaviour, Status
 from lessonreview.gui.decision_errors import decide
+from lessonreview.gui.label_marks import LabelMarks
 from lessonreview.gui.review_queue import (
     BEHAVIOUR_KEYS,
     KEYS,
@@ -35,7 +36,6 @@ from lessonreview.gui.review_queue import (
     segment_for_person,
 )
 from lessonreview.gui.segment_details import SegmentDetails
-from lessonreview.gui.time_format import format_time
 
 # KEYS stays importable from here: the main window's Help lists it.
 __all__ = ["KEYS", "ReviewPanel"]
@@ -80,6 +80,17 @@ class ReviewPanel(QWidget):
         self.title.setWordWrap(True)
         self.details = details = SegmentDetails(timebase, session.person_label, self)
 
+        self.label_marks = LabelMarks(
+            session,
+            timebase,
+            playhead=playhead,
+            people_at=people_at,
+            focused_person=lambda: self.focused_person,
+            parent=self,
+        )
+        self.label_marks.changed.connect(self.marks_changed)
+        self.marks = self.label_marks.label
+
         self.actions: dict[str, QAction] = {}
         for binding in KEYS:
             action = QAction(binding.text, self)
@@ -113,10 +124,6 @@ class ReviewPanel(QWidget):
         )
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #555555;")  # palette(mid) is too faint to read
-        # The I/O marks of a label being drawn: without them on screen a reviewer
-        # cannot tell whether M will add anything, or over which stretch.
-        self.marks = QLabel(self)
-        self.marks.setWordWrap(True)
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -155,6 +162,8 @@ class ReviewPanel(QWidget):
         if name in steps:
             field, sign, by_second = steps[name]
             return lambda: self.nudge(field, sign, by_second=by_second)
+        if name in ("mark_in", "mark_out", "add_label"):
+            return getattr(self.label_marks, name)
         return getattr(self, name)
 
     def close_session(self) -> None:
@@ -390,67 +399,3 @@ class ReviewPanel(QWidget):
     def play_segment(self) -> None:
         if self._draft is not None:
             self.play_range_requested.emit(self._draft.start_frame, self._draft.end_frame)
-
-    def mark_in(self) -> None:
-        self._mark_in = self._playhead()
-        self._marks_changed()
-
-    def mark_out(self) -> None:
-        self._mark_out = self._playhead() + 1
-        self._marks_changed()
-
-    def _marks_changed(self) -> None:
-        start, end = self._mark_in, self._mark_out
-        tb = self._timebase
-
-        def at(frame: int | None) -> str:
-            return "…" if frame is None else format_time(tb.frame_to_seconds(frame))
-
-        if start is None and end is None:
-            self.marks.setText("")
-        elif start is not None and end is not None and end > start:
-            self.marks.setText(f"New label {at(start)} – {at(end)}: press M to add it.")
-        else:
-            self.marks.setText(
-                f"New label {at(start)} – {at(end)}: mark the start (I) before the end (O)."
-            )
-        self.marks_changed.emit(start, end)
-
-    def add_label(self) -> None:
-        start, end = self._mark_in, self._mark_out
-        if start is None or end is None or end <= start:
-            QMessageBox.information(
-                self,
-                "Add a label",
-                "Mark the start with I and the end with O at the playhead first, then press M.",
-            )
-            return
-        people = sorted(
-            {s.person for s in self._session.segments()} | set(self._people_at(start)),
-            key=person_order,
-        )
-        if not people:
-            QMessageBox.information(
-                self, "Add a label", "No person is known yet for this recording."
-            )
-            return
-        labels = [self._session.person_label(p) for p in people]
-        focused = self.focused_person
-        first = people.index(focused) if focused in people else 0
-        choice, ok = QInputDialog.getItem(self, "Add a label", "Person:", labels, first, False)
-        if not ok:
-            return
-        titles = [b.title for b in Behaviour]
-        b_choice, ok = QInputDialog.getItem(self, "Add a label", "Behaviour:", titles, 0, False)
-        if not ok:
-            return
-        person = people[labels.index(choice)]
-        behaviour = list(Behaviour)[titles.index(b_choice)]
-        decide(
-            self,
-            lambda: self._session.add_label(
-                person=person, behaviour=behaviour, start_frame=start, end_frame=end
-            ),
-        )
-        self._mark_in = self._mark_out = None
-        self._marks_changed()

@@ -44,7 +44,8 @@ import numpy as np
 from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack
 from lessonreview.core.head_cue import WEIGHTS, HeadCueModel
-from lessonreview.core.posture import RuleConfig, features, head_lowered
+from lessonreview.core.posture import RuleConfig, features
+from lessonreview.core.posture_cues import head_lowered
 from lessonreview.core.timebase import Timebase
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom-cctv"

@@ -18,9 +18,9 @@ import pytest
 
 from lessonreview.core.behaviours import RuleConfig, config_for, propose
 from lessonreview.core.domain import Behaviour, Box, Keypoint, Observation, PersonTrack
-from lessonreview.core.posture import (
+from lessonreview.core.posture import features
+from lessonreview.core.posture_cues import (
     HeadCue,
-    features,
     head_lowered,
     head_lowered_cues,
     head_resting,

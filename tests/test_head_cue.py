@@ -20,7 +20,8 @@ import pytest
 from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack, RecordingInfo
 from lessonreview.core.head_cue import GRID, WEIGHTS, default_model, window_features
-from lessonreview.core.posture import RuleConfig, features, head_lowered, head_resting
+from lessonreview.core.posture import RuleConfig, features
+from lessonreview.core.posture_cues import head_lowered, head_resting
 from lessonreview.core.proposals_file import (
     AnalysisMeta,
     ProposalsDocument,

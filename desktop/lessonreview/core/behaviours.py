@@ -10,7 +10,7 @@ Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoul
 - ``reading`` / ``writing`` / ``head_down``: one posture at a time per person. Head lowered
   over the desk (ears near the shoulder line, the face tilted down, the shoulders hidden
   below the head, or the top of the head facing the camera in the head crop, which also
-  overrules the keypoints when it clearly sees a face: ``posture.head_lowered_cues``,
+  overrules the keypoints when it clearly sees a face: ``posture_cues.head_lowered_cues``,
   ``head_cue``) with a wrist near the desk:
   writing when that wrist moves in small steps (median over three samples), reading when
   it is still or its motion cannot be measured. Nose and ears at the shoulder line with
@@ -60,12 +60,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lessonreview.core.domain import Behaviour, PersonTrack, Proposal
-from lessonreview.core.posture import (
+from lessonreview.core.posture import PostureFeatures, RuleConfig, features
+from lessonreview.core.posture_cues import (
     HeadCue,
-    PostureFeatures,
-    RuleConfig,
     best_raised_hand,
-    features,
     head_lowered,
     head_lowered_cues,
     head_resting,

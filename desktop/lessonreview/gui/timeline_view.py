@@ -6,7 +6,9 @@ rows, each tall enough to read its name: with more people than fit, the rows scr
 
 The widget owns no domain state: it draws the segments the review session hands it
 (``set_segments``, then ``apply_change`` per decision) and reports what the reviewer
-clicked (``seek_requested``, ``segment_clicked``).
+clicked (``seek_requested``, ``segment_clicked``). Which segment a point hits, and
+what hovering it tells, is ``timeline_pick``; where the visible time span moves, as
+the selection and the playhead go, is ``timeline_span``.
 
 Segments are duck-typed: anything with the attributes of
 ``lessonreview.core.pending_proposals.Segment`` (key, person, behaviour, start_frame,
@@ -15,7 +17,6 @@ end_frame, start_s, end_s, status, source, confidence, evidence) will do.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -24,27 +25,25 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QToolTip, QVBoxLayout, QWidget
 
-from lessonreview.core.domain import Behaviour, Status
-from lessonreview.gui.colours import PLAYHEAD_HEX, STATUS_STYLE
+from lessonreview.core.domain import Behaviour
+from lessonreview.gui.colours import PLAYHEAD_HEX
 from lessonreview.gui.timeline_items import (
     MIN_SEGMENT_PX,
-    PICK_ORDER,
     SegmentLayer,
     TimeAxisItem,
     TimelineHeader,
 )
+from lessonreview.gui.timeline_pick import pick_segment, segment_tooltip
 from lessonreview.gui.timeline_rows import RowScroller
+from lessonreview.gui.timeline_span import clamp_span, span_following, span_revealing
 from lessonreview.gui.timeline_store import (
     BEHAVIOURS,
     Grouping,
     SegmentStore,
     build_layout,
     default_person_label,
-    format_time,
     pack_lanes,
 )
-
-_FOLLOW_MARGIN = 0.05  # of the visible span, kept before the playhead after a page turn
 
 
 class TimelineView(QWidget):
@@ -232,14 +231,9 @@ class TimelineView(QWidget):
             row = int(self._layer.rows()[self._store.slot_of(key)])
             if row >= 0:
                 self._rows.reveal(row)
-            lo, hi = self._x_range
-            if segment.start_s < lo or segment.end_s > hi:
-                span = hi - lo
-                if segment.end_s - segment.start_s < span * (1 - 2 * _FOLLOW_MARGIN):
-                    centre = (segment.start_s + segment.end_s) / 2
-                    self.zoom_to(centre - span / 2, centre + span / 2)
-                else:
-                    self.zoom_to(segment.start_s - span * _FOLLOW_MARGIN, segment.start_s + span)
+            target = span_revealing(segment.start_s, segment.end_s, self._x_range)
+            if target is not None:
+                self.zoom_to(*target)
 
     @property
     def playhead_seconds(self) -> float:
@@ -255,21 +249,18 @@ class TimelineView(QWidget):
         was = self._playhead_s
         self._playhead_s = t
         self._playhead.setValue(t)
-        lo, hi = self._x_range
-        if not lo <= t <= hi and lo <= was <= hi and hi - lo < self._duration():
-            # Turn the page only if the reviewer was watching the playhead: after they
-            # panned elsewhere on purpose, the timeline stays where they put it.
-            span = hi - lo
-            self.zoom_to(t - span * _FOLLOW_MARGIN, t - span * _FOLLOW_MARGIN + span)
+        target = span_following(t, was, self._x_range, duration=self._duration())
+        if target is not None:
+            self.zoom_to(*target)
 
     def visible_range(self) -> tuple[float, float]:
         return self._x_range
 
     def zoom_to(self, start_s: float, end_s: float) -> None:
-        duration = self._duration()
-        span = min(max(end_s - start_s, self._min_span()), duration)
-        start = min(max(start_s, 0.0), duration - span)
-        self._vb.setXRange(start, start + span, padding=0)
+        start, end = clamp_span(
+            start_s, end_s, duration=self._duration(), min_span=self._min_span()
+        )
+        self._vb.setXRange(start, end, padding=0)
 
     def zoom_all(self) -> None:
         self.zoom_to(0.0, self._duration())
@@ -408,43 +399,9 @@ class TimelineView(QWidget):
 
     def tooltip_text(self, key: str) -> str:
         """What hovering a segment tells: behaviour, person, times, status, the machine's why."""
-        s = self._store.get(key)
-        if s is None:
-            return ""
-        status = STATUS_STYLE[Status(s.status)]
-        lines = [
-            f"<b>{html.escape(Behaviour(s.behaviour).title)}</b> {status.symbol} {status.title}",
-            html.escape(self._person_label(s.person)),
-            f"{format_time(s.start_s)} \u2013 {format_time(s.end_s)} ({s.end_s - s.start_s:.2f} s)",
-        ]
-        if s.confidence is not None:
-            lines.append(f"Confidence {s.confidence:.0%}")
-        if s.evidence:
-            lines.append(f"<i>{html.escape(s.evidence)}</i>")
-        return "<br>".join(lines)
+        segment = self._store.get(key)
+        return "" if segment is None else segment_tooltip(segment, self._person_label)
 
     def _pick(self, x: float, y: float) -> str | None:
-        store = self._store
-        if not store.size or y < 0:
-            return None
-        row, top, height = self._layer.placement()
-        n = store.size
-        px = abs(self._vb.viewPixelSize()[0])
-        tol = px * (MIN_SEGMENT_PX + 1)
-        hit = (
-            (row == int(y))
-            & (top <= y)
-            & (y < top + height)
-            & (store.x0[:n] - tol <= x)
-            & (x <= store.x1[:n] + tol)
-        )
-        slots = np.nonzero(hit)[0]
-        if not len(slots):
-            return None
-
-        def rank(slot: int) -> tuple:
-            seg = store.segments[slot]
-            inside = seg.start_s <= x <= seg.end_s
-            return (not inside, PICK_ORDER[Status(seg.status)], seg.end_s - seg.start_s)
-
-        return store.segments[min(slots.tolist(), key=rank)].key
+        pixel_s = abs(self._vb.viewPixelSize()[0])
+        return pick_segment(self._store, self._layer, x, y, pixel_s=pixel_s)

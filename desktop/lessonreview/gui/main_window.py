@@ -1,5 +1,6 @@
 """The main window: assembles the start screen and the review workspace and wires
-menus to the core. It opens and closes things; it does not decide anything."""
+menus to the core. It opens and closes things; it does not decide anything. Which
+file to open, and whether a proposals file fits, is ``recording_files``."""
 
 from __future__ import annotations
 
@@ -16,26 +17,32 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from lessonreview.core import proposals_file
 from lessonreview.core import settings as settings_io
 from lessonreview.core.label_store import LabelStore, StoreError
 from lessonreview.core.offline import keep_libraries_offline
 from lessonreview.core.private_files import tighten_project
 from lessonreview.core.review_session import ReviewSession
-from lessonreview.core.video import Recording, RecordingError, file_sha256
+from lessonreview.core.video import Recording, file_sha256
 from lessonreview.gui.analysis_controls import AnalysisControls
-from lessonreview.gui.app import demo_recording
 from lessonreview.gui.background import BackgroundCall
 from lessonreview.gui.decision_errors import decide
 from lessonreview.gui.exports import export_reviewed_labels
 from lessonreview.gui.help_dialog import HelpDialog, about_html, keys_html
 from lessonreview.gui.menus import build_menus, fill_recent_menu
 from lessonreview.gui.privacy_actions import PrivacyActions
+from lessonreview.gui.recording_files import (
+    ask_proposals_file,
+    ask_recording,
+    installed_demo,
+    proposals_for,
+    read_proposals,
+    recording_of,
+    report_open_failure,
+)
 from lessonreview.gui.review_panel import KEYS
 from lessonreview.gui.start_screen import StartScreen
 from lessonreview.gui.workspace import PLAYER_KEYS, Workspace
 
-VIDEO_FILTER = "Recordings (*.mp4 *.mov *.avi *.mkv *.webm *.m4v *.jpg *.jpeg *.png);;All files (*)"
 DEMO_CONSENT = (
     "Public demo: real classroom frames from the 'cctv-accurate' dataset, CC BY 4.0 "
     "(see Help > About); no consent forms needed for this clip."
@@ -162,39 +169,24 @@ class MainWindow(QMainWindow):
 
     # --- opening ------------------------------------------------------------------
     def choose_recording(self) -> None:
-        start = (
-            str(Path(self.settings.recent[0]).parent) if self.settings.recent else str(Path.home())
-        )
-        name, _ = QFileDialog.getOpenFileName(self, "Open recording", start, VIDEO_FILTER)
-        if name:
-            self.open_recording(Path(name))
+        path = ask_recording(self, self.settings.recent)
+        if path is not None:
+            self.open_recording(path)
 
     def choose_proposals_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Open proposals file", str(Path.home()), "Proposals (*.json)"
-        )
-        if name:
-            self.open_proposals_file(Path(name))
+        path = ask_proposals_file(self)
+        if path is not None:
+            self.open_proposals_file(path)
 
     def open_demo(self) -> None:
-        path = demo_recording()
-        if not path.exists():
-            QMessageBox.warning(
-                self, "Demo missing", f"The demo recording is not installed here:\n{path}"
-            )
-            return
-        self.open_recording(path, demo=True)
+        path = installed_demo(self)
+        if path is not None:
+            self.open_recording(path, demo=True)
 
     def open_proposals_file(self, path: Path) -> None:
-        try:
-            doc = proposals_file.read(path)
-        except (OSError, proposals_file.ProposalsFileError) as exc:
-            QMessageBox.critical(self, "Proposals not loaded", f"{path}:\n\n{exc}")
-            return
-        recording = Path(doc.recording.path)
-        if not recording.is_absolute():
-            recording = (path.parent / recording).resolve()
-        self.open_recording(recording, proposals=path)
+        doc = read_proposals(self, path)
+        if doc is not None:
+            self.open_recording(recording_of(doc, path), proposals=path)
 
     def open_recording(
         self, path: Path, *, proposals: Path | None = None, demo: bool = False
@@ -220,12 +212,7 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, path: Path, exc: Exception) -> None:
         self.show_status("")
-        detail = (
-            str(exc)
-            if isinstance(exc, RecordingError | OSError)
-            else f"{type(exc).__name__}: {exc}"
-        )
-        QMessageBox.critical(self, "Recording not opened", f"{path}\n\n{detail}")
+        report_open_failure(self, path, exc)
 
     def _recording_ready(
         self, recording: Recording, sha256: str, *, proposals: Path | None, demo: bool
@@ -273,18 +260,8 @@ class MainWindow(QMainWindow):
         self.recording_opened.emit(rid)
 
     def _load_proposals(self, path: Path, sha256: str) -> None:
-        try:
-            doc = proposals_file.read(path)
-        except (OSError, proposals_file.ProposalsFileError) as exc:
-            QMessageBox.critical(self, "Proposals not loaded", f"{path}:\n\n{exc}")
-            return
-        if doc.recording.sha256 != sha256:
-            QMessageBox.warning(
-                self,
-                "Proposals not loaded",
-                f"{path.name} was made for a different recording (its content differs from "
-                f"{self.recording.path.name}). Analyse this recording instead.",
-            )
+        doc = proposals_for(self, path, sha256=sha256, recording_name=self.recording.path.name)
+        if doc is None:
             return
         self.workspace.add_people(doc.people)
         change = self.session.add_proposals(doc.proposals)

@@ -39,7 +39,7 @@ from lessonreview.gui.recording_files import (
     recording_of,
     report_open_failure,
 )
-from lessonreview.gui.review_panel import KEYS
+from lessonreview.gui.review_queue import KEYS
 from lessonreview.gui.start_screen import StartScreen
 from lessonreview.gui.workspace import PLAYER_KEYS, Workspace
 

@@ -37,9 +37,6 @@ from lessonreview.gui.review_queue import (
 )
 from lessonreview.gui.segment_details import SegmentDetails
 
-# KEYS stays importable from here: the main window's Help lists it.
-__all__ = ["KEYS", "ReviewPanel"]
-
 
 class ReviewPanel(QWidget):
     seek_requested = Signal(int)

@@ -7,7 +7,8 @@ the GUI shows as decided is always what the file holds.
 
 The pending list is derived, never edited, from the analysis' proposals and the saved
 labels and people: see :mod:`lessonreview.core.pending_proposals`, which also makes
-the segments the GUI draws. So undoing a decision brings its proposal back.
+the segments the GUI draws. So undoing a decision brings its proposal back. The
+label each action saves is built and checked in :mod:`lessonreview.core.label_drafts`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
+from lessonreview.core.label_drafts import (
+    changed_label,
+    check_range,
+    checked_behaviour,
+    checked_reviewer,
+    label_from_proposal,
+    live_person,
+    manual_label,
+)
 from lessonreview.core.label_store import LabelStore
 from lessonreview.core.pending_proposals import PendingProposals, Segment
 from lessonreview.core.review_commands import (
@@ -33,7 +43,7 @@ from lessonreview.core.review_commands import (
     identity_changes,
     resolve,
 )
-from lessonreview.core.store_rows import Label, PersonRow, now_utc
+from lessonreview.core.store_rows import Label, PersonRow
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +76,8 @@ class Change:
 
 @dataclass
 class _Context:
-    """The session's saved state, as the commands see it (review_commands.Context)."""
+    """The session's saved state, as the commands see it (review_commands.Context) and
+    as building a label does (label_drafts.LabelContext)."""
 
     store: LabelStore
     recording_id: int
@@ -74,6 +85,10 @@ class _Context:
     clock: FrameClock
     labels: dict[int, Label] = field(default_factory=dict)
     people: dict[str, PersonRow] = field(default_factory=dict)
+
+    @property
+    def frame_count(self) -> int:
+        return self.clock.frame_count
 
     def seconds(self, frame: int) -> float:
         return float(self.clock.frame_to_seconds(frame))
@@ -86,7 +101,7 @@ class ReviewSession:
         self, store: LabelStore, recording_id: int, *, timebase: FrameClock, reviewer: str
     ) -> None:
         store.recording(recording_id)  # KeyError for a recording not in this project
-        self._ctx = _Context(store, recording_id, _reviewer(reviewer), timebase)
+        self._ctx = _Context(store, recording_id, checked_reviewer(reviewer), timebase)
         self._ctx.labels = {lab.id: lab for lab in store.labels(recording_id)}
         self._ctx.people = {row.person_id: row for row in store.people(recording_id)}
         self._proposals = PendingProposals()
@@ -108,7 +123,7 @@ class ReviewSession:
 
     def set_reviewer(self, name: str) -> None:
         """Who makes the next decisions (each decision records its reviewer)."""
-        self._ctx.reviewer = _reviewer(name)
+        self._ctx.reviewer = checked_reviewer(name)
 
     def segments(self) -> list[Segment]:
         segments = self._proposals.segments.values()
@@ -147,8 +162,8 @@ class ReviewSession:
         earlier session) or already pending is skipped, so re-adding never duplicates."""
         proposals = list(proposals)
         for proposal in proposals:  # all checked before any is added
-            self._check_range(proposal.start_frame, proposal.end_frame)
-            _behaviour(proposal.behaviour)
+            check_range(proposal.start_frame, proposal.end_frame, frame_count=self._ctx.frame_count)
+            checked_behaviour(proposal.behaviour)
         for proposal in self._proposals.add(proposals):
             self._tracks.add(proposal.person)
         return self._changed(lambda: None, "Add proposals")
@@ -162,13 +177,13 @@ class ReviewSession:
 
     def accept(self, proposal_id: str) -> Change:
         p = self._pending_proposal(proposal_id)
-        label = self._label_from(p, status=Status.ACCEPTED)
+        label = label_from_proposal(self._ctx, p, status=Status.ACCEPTED)
         title = describe("Accept", p.behaviour, p.person, p.start_s)
         return self._run(DecideProposal(p, label, action="accept", title=title))
 
     def reject(self, proposal_id: str) -> Change:
         p = self._pending_proposal(proposal_id)
-        label = self._label_from(p, status=Status.REJECTED)
+        label = label_from_proposal(self._ctx, p, status=Status.REJECTED)
         title = describe("Reject", p.behaviour, p.person, p.start_s)
         return self._run(DecideProposal(p, label, action="reject", title=title))
 
@@ -183,9 +198,14 @@ class ReviewSession:
     ) -> Change:
         """Save the proposal with the given fields changed. Changing nothing is an accept."""
         p = self._pending_proposal(proposal_id)
-        label = self._label_from(p, status=Status.CORRECTED)
-        changed = self._changed_label(
-            label, behaviour=behaviour, person=person, start_frame=start_frame, end_frame=end_frame
+        label = label_from_proposal(self._ctx, p, status=Status.CORRECTED)
+        changed = changed_label(
+            self._ctx,
+            label,
+            behaviour=behaviour,
+            person=person,
+            start_frame=start_frame,
+            end_frame=end_frame,
         )
         if changed == label:
             return self.accept(proposal_id)
@@ -196,24 +216,13 @@ class ReviewSession:
         self, *, person: str, behaviour: Behaviour, start_frame: int, end_frame: int
     ) -> Change:
         """A label the machine missed, drawn by the reviewer."""
-        blank = Label(
-            id=None,
-            recording_id=self.recording_id,
-            person=self._live_person(person),
-            behaviour=_behaviour(behaviour),
+        label = manual_label(
+            self._ctx,
+            person=person,
+            behaviour=behaviour,
             start_frame=start_frame,
             end_frame=end_frame,
-            start_s=0.0,
-            end_s=0.0,
-            source=Source.MANUAL,
-            status=Status.ACCEPTED,
-            proposal_key=None,
-            confidence=None,
-            evidence=None,
-            reviewer=self.reviewer,
-            decided_at=now_utc(),
         )
-        label = self._changed_label(blank, start_frame=start_frame, end_frame=end_frame)
         title = describe("Add", label.behaviour, label.person, label.start_s)
         return self._run(AddLabel(label, title))
 
@@ -228,8 +237,13 @@ class ReviewSession:
     ) -> Change:
         """Change a saved label. An accepted machine label becomes corrected."""
         before = self._saved_label(label_id)
-        after = self._changed_label(
-            before, behaviour=behaviour, person=person, start_frame=start_frame, end_frame=end_frame
+        after = changed_label(
+            self._ctx,
+            before,
+            behaviour=behaviour,
+            person=person,
+            start_frame=start_frame,
+            end_frame=end_frame,
         )
         if after == before:
             return Change((), (), False, "")
@@ -367,19 +381,10 @@ class ReviewSession:
     def _people_view(self) -> tuple:
         return tuple((p, self.person_label(p)) for p in self.people())
 
-    def _live_person(self, person: str) -> str:
-        if not isinstance(person, str) or not person.strip():
-            raise ValueError("a person is needed, like 'P3'")
-        person = person.strip()
-        row = self._ctx.people.get(person)
-        if row is not None and row.merged_into:
-            raise ValueError(f"{person} was merged into {row.merged_into}")
-        return person
-
     def _known_person(self, person: str) -> str:
         # A label may name a person the tracker missed; a merge, split or name needs
         # someone who is already there.
-        person = self._live_person(person)
+        person = live_person(person, self._ctx.people)
         if person not in self._known_people():
             raise ValueError(f"there is no {person} in this recording")
         return person
@@ -396,65 +401,6 @@ class ReviewSession:
             raise KeyError(f"no saved label {label_id!r}")
         return label
 
-    def _check_range(self, start: int, end: int) -> None:
-        n = self._ctx.clock.frame_count
-        if not all(isinstance(f, int) and not isinstance(f, bool) for f in (start, end)):
-            raise ValueError(f"frames must be whole numbers, got {start!r}, {end!r}")
-        if not 0 <= start < end <= n:
-            raise ValueError(f"segment [{start}, {end}) must be non-empty and within [0, {n}]")
-
-    def _label_from(self, p: Proposal, *, status: Status) -> Label:
-        return Label(
-            id=None,
-            recording_id=self.recording_id,
-            person=p.person,
-            behaviour=p.behaviour,
-            start_frame=p.start_frame,
-            end_frame=p.end_frame,
-            start_s=self._ctx.seconds(p.start_frame),
-            end_s=self._ctx.seconds(p.end_frame),
-            source=Source.MACHINE,
-            status=status,
-            proposal_key=p.key,
-            confidence=p.confidence,
-            evidence=p.evidence,
-            reviewer=self.reviewer,
-            decided_at=now_utc(),
-        )
-
-    def _changed_label(self, label: Label, **changes: object) -> Label:
-        """``label`` with the given (not None) fields changed, validated."""
-        start = (
-            changes["start_frame"] if changes.get("start_frame") is not None else label.start_frame
-        )
-        end = changes["end_frame"] if changes.get("end_frame") is not None else label.end_frame
-        self._check_range(start, end)
-        behaviour = changes.get("behaviour")
-        person = changes.get("person")
-        return replace(
-            label,
-            behaviour=_behaviour(behaviour) if behaviour is not None else label.behaviour,
-            person=self._live_person(person) if person is not None else label.person,
-            start_frame=start,
-            end_frame=end,
-            start_s=self._ctx.seconds(start),
-            end_s=self._ctx.seconds(end),
-        )
-
 
 def _same(a: Segment | None, b: Segment) -> bool:
     return a is b or a == b
-
-
-def _reviewer(name: str) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError("every decision records its reviewer: a reviewer name is needed")
-    return name.strip()
-
-
-def _behaviour(value: object) -> Behaviour:
-    try:
-        return Behaviour(value)
-    except ValueError:
-        names = ", ".join(b.value for b in Behaviour)
-        raise ValueError(f"{value!r} is not a behaviour of the coding scheme ({names})") from None

@@ -126,7 +126,7 @@ class RuleConfig:
     # above ``head_crop_lowered`` is a lowered head, below ``head_crop_upright`` an
     # upright one whatever the keypoints say. Chosen by bench/train_head_cue.py out of
     # fold on all frames; with the cue and these thresholds chosen on one room and tested
-    # on the other, the agreement above goes from 0.62 to 0.75 (see ``behaviours``). It
+    # on the other, the agreement above goes from 0.62 to 0.747 (see ``behaviours``). It
     # needs no pose, so it also judges people whose pose failed.
     head_crop_lowered: float = 0.55
     head_crop_lowered_exit: float = 0.5

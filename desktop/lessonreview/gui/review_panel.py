@@ -57,8 +57,6 @@ class ReviewPanel(QWidget):
         # A person clicked on the video who has no segment to review there: the panel
         # says so, and M offers them first.
         self._focus: str | None = None
-        self._mark_in: int | None = None
-        self._mark_out: int | None = None
 
         self.model = QueueModel(session, timebase, self)
         self.list = QListView(self)

@@ -18,16 +18,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from lessonreview.core import offline
-from lessonreview.core import settings as settings_io
+from app_window import isolated_user
 from lessonreview.core.domain import Behaviour
 from lessonreview.gui import privacy_actions
 from lessonreview.gui.data_sheet import data_sheet, data_sheet_html
 from lessonreview.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
-
-REVIEWER = "Ms Tester"
 
 
 def db_counts(project: Path, rid: int | None = None) -> dict[str, int]:
@@ -51,15 +48,9 @@ def text_of(html: str) -> str:
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch, models_dir):
-    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
-        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
-    monkeypatch.setattr(offline, "_saved", None)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    settings_path = isolated_user(monkeypatch, tmp_path)
     for kind in ("information", "warning", "critical"):
         monkeypatch.setattr(QMessageBox, kind, lambda *a, **k: QMessageBox.StandardButton.Ok)
-    settings_path = tmp_path / "config" / "settings.json"
-    settings_io.save(settings_io.Settings(reviewer=REVIEWER), settings_path)
     w = MainWindow(
         project_path=tmp_path / "class.lessonreview",
         settings_path=settings_path,

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from lessonreview.core import offline
-from lessonreview.core import settings as settings_io
+from app_window import isolated_user
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.label_store import LabelStore
 from lessonreview.core.private_files import project_files, tighten_project
@@ -29,8 +28,6 @@ from lessonreview.gui.main_window import MainWindow
 from lessonreview.gui.snapshot import SnapshotDialog
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-
-REVIEWER = "Ms Tester"
 
 
 def mode(path: Path) -> int:
@@ -57,13 +54,7 @@ def no_message_boxes(monkeypatch) -> list[str]:
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, monkeypatch, models_dir, no_message_boxes):
-    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
-        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
-    monkeypatch.setattr(offline, "_saved", None)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    settings_path = tmp_path / "config" / "settings.json"
-    settings_io.save(settings_io.Settings(reviewer=REVIEWER), settings_path)
+    settings_path = isolated_user(monkeypatch, tmp_path)
 
     def make(project: Path) -> MainWindow:
         w = MainWindow(project_path=project, settings_path=settings_path, models_dir=models_dir)

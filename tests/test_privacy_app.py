@@ -14,7 +14,6 @@ import csv
 import json
 import os
 import shutil
-from datetime import datetime
 from pathlib import Path
 
 import cv2
@@ -23,7 +22,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from lessonreview.core import offline
+from app_window import REVIEWER, isolated_user, record_consent
 from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.model_files import ModelName, resolve
@@ -33,13 +32,10 @@ from lessonreview.core.snapshot import (
     find_people,
     save_snapshot,
 )
-from lessonreview.core.store_rows import Consent
-from lessonreview.core.video import Recording, file_sha256
 from lessonreview.gui.audit_view import AuditDialog
 from lessonreview.gui.main_window import MainWindow
 from lessonreview.gui.snapshot import BLUR_TEXT, SnapshotDialog
 
-REVIEWER = "Ms Tester"
 ANALYSIS_WAIT_MS = 120_000
 WAIT_MS = 15_000
 FRAME = "1"  # 27 labelled heads, most facing the camera
@@ -138,14 +134,7 @@ def messages(monkeypatch) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch, models_dir, messages):
-    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
-        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
-    monkeypatch.setattr(offline, "_saved", None)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    settings_path = tmp_path / "config" / "settings.json"
-    settings_io.save(settings_io.Settings(reviewer=REVIEWER), settings_path)
+    settings_path = isolated_user(monkeypatch, tmp_path)
     w = MainWindow(
         project_path=tmp_path / "lesson.lessonreview",
         settings_path=settings_path,
@@ -165,23 +154,9 @@ def still(tmp_path, data_dir) -> Path:
     return Path(shutil.copy(data_dir / "images" / f"{FRAME}.jpg", folder / "lesson.jpg"))
 
 
-def consent_for(w: MainWindow, path: Path) -> None:
-    rid = w.store.add_recording(Recording.open(path).info(sha256=file_sha256(path)))
-    w.store.set_consent(
-        rid,
-        Consent(
-            consented_by="Test of public CC BY 4.0 frames",
-            purpose="automated test",
-            retention_until=datetime.now().date().replace(year=datetime.now().year + 1),
-            recorded_by=REVIEWER,
-            recorded_at=datetime.now().astimezone(),
-        ),
-    )
-
-
 def open_analysed(qtbot, w: MainWindow, path: Path) -> None:
     """Open a recording with consent on file: its analysis starts by itself."""
-    consent_for(w, path)
+    record_consent(w.store, path)
     with qtbot.waitSignal(w.analysis.finished, timeout=ANALYSIS_WAIT_MS):
         w.open_recording(path)
     qtbot.waitUntil(lambda: w.workspace.player.position >= 0, timeout=WAIT_MS)

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from lessonreview.core import offline
-from lessonreview.core import settings as settings_io
+from app_window import REVIEWER, isolated_user
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.label_store import LabelStore
 from lessonreview.core.retention import expired_recordings, remove_recording_data
@@ -27,7 +26,6 @@ from lessonreview.core.video import Recording, file_sha256
 from lessonreview.gui import retention as retention_gui
 from lessonreview.gui.main_window import MainWindow
 
-REVIEWER = "Ms Tester"
 SECRET_NAME = "Zebedee Quarmby"  # a name a reviewer typed; must be gone from disk after
 
 
@@ -145,13 +143,7 @@ def messages(monkeypatch) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, monkeypatch, models_dir):
-    for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
-        monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
-    monkeypatch.setattr(offline, "_saved", None)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    settings_path = tmp_path / "config" / "settings.json"
-    settings_io.save(settings_io.Settings(reviewer=REVIEWER), settings_path)
+    settings_path = isolated_user(monkeypatch, tmp_path)
 
     def make(project: Path) -> MainWindow:
         w = MainWindow(project_path=project, settings_path=settings_path, models_dir=models_dir)

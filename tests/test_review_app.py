@@ -21,7 +21,6 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,12 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
+from app_window import REVIEWER, isolated_user, record_consent
 from lessonreview.core import proposals_file
-from lessonreview.core import settings as settings_io
 from lessonreview.core.analysis import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Source, Status
 from lessonreview.core.pending_proposals import Segment
-from lessonreview.core.store_rows import Consent
 from lessonreview.core.timebase import Timebase
-from lessonreview.core.video import Recording, file_sha256
 from lessonreview.gui import main_window as main_window_module
 from lessonreview.gui.app import demo_recording
 from lessonreview.gui.export_dialog import ExportDialog
@@ -48,7 +45,6 @@ from video_samples import cut_clip
 
 pytestmark = pytest.mark.gui
 
-REVIEWER = "Ms Tester"
 WAIT_MS = 15_000  # for the player and the window; analyses get their own limit
 ANALYSIS_WAIT_MS = 240_000
 
@@ -116,10 +112,7 @@ def dialogs(monkeypatch) -> Dialogs:
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch, models_dir):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    settings_path = tmp_path / "config" / "settings.json"
-    settings_io.save(settings_io.Settings(reviewer=REVIEWER), settings_path)
+    settings_path = isolated_user(monkeypatch, tmp_path)
     w = MainWindow(
         project_path=tmp_path / "lesson.lessonreview",
         settings_path=settings_path,
@@ -725,20 +718,6 @@ def wheel(viewport, point: QPoint, *, up: bool, shift: bool = False) -> None:
 # --- the analysis, from the window --------------------------------------------------------------
 
 
-def record_consent(w: MainWindow, clip: Path) -> None:
-    rid = w.store.add_recording(Recording.open(clip).info(sha256=file_sha256(clip)))
-    w.store.set_consent(
-        rid,
-        Consent(
-            consented_by="Test clip of public CC BY 4.0 frames",
-            purpose="automated test",
-            retention_until=date(2030, 1, 1),
-            recorded_by=REVIEWER,
-            recorded_at=datetime.now(UTC),
-        ),
-    )
-
-
 def wait_for_progress(qtbot, w: MainWindow) -> None:
     """Until the progress bar moves. Not waitSignal on the runner's progress signal:
     its blocker disconnects at the first of many emissions queued from the worker
@@ -749,7 +728,7 @@ def wait_for_progress(qtbot, w: MainWindow) -> None:
 
 def test_analysis_from_the_window_proposes_and_saves_nothing(qtbot, window, short_clip):
     w = window
-    record_consent(w, short_clip)
+    record_consent(w.store, short_clip)
     with qtbot.waitSignal(w.analysis.runner.finished, timeout=ANALYSIS_WAIT_MS):
         open_clip(qtbot, w, short_clip)  # consent is recorded: the analysis starts at once
         assert w.analysis.runner.running and w.analysis.progress.isVisible()
@@ -764,7 +743,7 @@ def test_analysis_from_the_window_proposes_and_saves_nothing(qtbot, window, shor
 
 def test_cancelling_the_analysis_keeps_nothing(qtbot, window, short_clip):
     w = window
-    record_consent(w, short_clip)
+    record_consent(w.store, short_clip)
     open_clip(qtbot, w, short_clip)
     wait_for_progress(qtbot, w)
     with qtbot.waitSignal(w.analysis.runner.cancelled, timeout=ANALYSIS_WAIT_MS):
@@ -783,7 +762,7 @@ def test_analyse_can_be_chosen_again_once_a_run_is_cancelled(qtbot, window, shor
     """Even while the analysis thread is still on its way out after saying it stopped."""
     w = window
     runner = w.analysis.runner
-    record_consent(w, short_clip)
+    record_consent(w.store, short_clip)
     open_clip(qtbot, w, short_clip)
     wait_for_progress(qtbot, w)
     release = threading.Event()

@@ -1,7 +1,8 @@
 """Person recall of the detector (and pose speed and quality) on real classroom frames.
 
     /work/venv/bin/python bench/eval_recall.py [--data DIR] [--models DIR]
-        [--pose-every N] [--pose-model lite|full] [--no-tiles] [--threshold T]
+        [--pose-every N] [--pose-model lite|full] [--runtime litert|tasks] [--no-tiles]
+        [--threshold T]
 
 Recall: a labelled head counts as found when its centre lies inside a found person
 box, in the box's upper half (from a little above the box top down to its middle).
@@ -12,7 +13,9 @@ standing), some are duplicates or false alarms.
 
 Pose: on every N-th frame, each found person is run through the pose estimator;
 we report ms per crop, how often a pose comes back, and how often the nose lands
-on the labelled head (within 0.75 head sizes of its centre).
+on the labelled head (within 0.75 head sizes of its centre). ``--runtime tasks`` runs
+MediaPipe's whole Tasks pipeline (its pose detector, then the landmark model) instead
+of the product's landmark model alone on its own window (core/pose.py).
 
 Data: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
 pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
@@ -32,6 +35,7 @@ import cv2
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Box
 from lessonreview.core.pose import PoseEstimator
+from lessonreview.core.pose_tasks import TasksPoseEstimator
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,6 +91,7 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=Path(models_default))
     ap.add_argument("--pose-every", type=int, default=8, help="pose on every N-th frame, 0 = none")
     ap.add_argument("--pose-model", choices=("lite", "full"), default="lite")
+    ap.add_argument("--runtime", choices=("litert", "tasks"), default="litert")
     ap.add_argument("--no-tiles", action="store_true", help="whole frame only")
     ap.add_argument("--threshold", type=float, default=None, help="detector score threshold")
     ap.add_argument("--quiet", action="store_true", help="no per-frame lines")
@@ -100,7 +105,8 @@ def main() -> None:
     detector = PersonDetector(args.models / "yolox_nano.onnx", **kwargs)
     pose = None
     if args.pose_every:
-        pose = PoseEstimator(args.models / f"pose_landmarker_{args.pose_model}.task")
+        estimator = PoseEstimator if args.runtime == "litert" else TasksPoseEstimator
+        pose = estimator(args.models / f"pose_landmarker_{args.pose_model}.task")
 
     images = sorted((args.data / "images").glob("*.jpg"), key=lambda p: p.stem)
     total_heads = total_found = total_boxes = total_unmatched = 0
@@ -163,7 +169,7 @@ def main() -> None:
     )
     if crops:
         print(
-            f"pose ({args.pose_model}) {1000 * pose_s / crops:.1f} ms per crop wall, "
+            f"pose ({args.pose_model}, {args.runtime}) {1000 * pose_s / crops:.1f} ms per crop wall, "
             f"{1000 * pose_cpu / crops:.1f} ms CPU, over {crops} crops; "
             f"pose found {poses / crops:.2f}; nose on the labelled head "
             f"{nose_on_head}/{nose_checked} = {nose_on_head / max(nose_checked, 1):.2f}"

@@ -16,10 +16,12 @@ so a split by frame would flatter the cue. This script:
      detected box (``HeadCueModel.score``);
 3. leave-one-room-out: trains both models on one room (the regularisation of the
    ``lowered`` model and the two thresholds of the combined rule chosen by frame-grouped
-   cross-validation inside that room only) and reports the balanced accuracy on the
-   other room; ``--fold-out DIR`` also writes those fold models, for
+   cross-validation inside that room only, after the two keypoint thresholds
+   ``head_lowered`` and ``face_tilted``, also chosen on that room alone) and reports
+   the balanced accuracy on the other room; ``--fold-out DIR`` also writes those fold models, for
    ``eval_head_down.py --weights DIR/without_ROOM.npz --room ROOM``;
-4. trains on all frames and writes the shipped weights (``--out``).
+4. trains on all frames and writes the shipped weights (``--out``); the thresholds it
+   prints for all frames are the ones to ship in ``RuleConfig``.
 
 Deterministic: a fixed seed for the shifts, full-batch gradient descent from zero
 weights.
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -56,8 +58,11 @@ from lessonreview.core.head_cue import (  # noqa: E402
     Linear,
     window_features,
 )
+from lessonreview.core.posture import PostureFeatures, RuleConfig, features  # noqa: E402
+from lessonreview.core.posture_cues import head_lowered  # noqa: E402
 from lessonreview.core.timebase import Timebase  # noqa: E402
 
+STILL = config_for(Timebase.constant(1.0, 1))
 LAMBDAS = (1.0, 10.0, 100.0)
 LOCATOR_LAMBDA = 3.0
 SHIFT = 0.08  # in head widths: the spread of the ``lowered`` model's training windows
@@ -67,6 +72,12 @@ THRESHOLDS = [
     for low in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
     for high in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 1.01)
     if high >= low
+]
+# (head_lowered, face_tilted) in shoulder widths; the exit thresholds keep their offsets.
+KEYPOINT_THRESHOLDS = [
+    (round(low, 2), round(tilt, 2))
+    for low in np.arange(0.2, 0.61, 0.05)
+    for tilt in np.arange(0.1, 0.31, 0.05)
 ]
 
 
@@ -84,7 +95,8 @@ class Data:
     grid: np.ndarray  # (heads, len(GRID), N_FEATURES) as the app sees each person
     y: np.ndarray  # 1 = down
     frames: np.ndarray
-    keypoint_down: np.ndarray
+    keypoint_down: np.ndarray  # judged at the desk by the shipped rules, without the crop
+    posture: list[PostureFeatures]  # of the person matched to each head, without the crop
     lowered: Windows
     locator: Windows
 
@@ -103,7 +115,7 @@ def samples(poses: Poses, images: list[Path]) -> Data:
     rng = np.random.default_rng(0)
     timebase = Timebase.constant(1.0, 1)
     config = config_for(timebase)
-    grid, labels, frames, keypoint_down = [], [], [], []
+    grid, labels, frames, keypoint_down, posture = [], [], [], [], []
     lowered: tuple[list, list, list] = ([], [], [])
     locator: tuple[list, list, list] = ([], [], [])
     for image_path in images:
@@ -125,6 +137,7 @@ def samples(poses: Poses, images: list[Path]) -> Data:
             labels.append(label)
             frames.append(image_path.name)
             keypoint_down.append(pid in desk)
+            posture.append(features(dict(observed)[pid], config))
             # The head's centre and width in box widths from the box's top-left corner,
             # in the image and in its mirror.
             bw = box.width
@@ -148,6 +161,7 @@ def samples(poses: Poses, images: list[Path]) -> Data:
         y=np.array(labels),
         frames=np.array(frames),
         keypoint_down=np.array(keypoint_down),
+        posture=posture,
         lowered=_windows(lowered),
         locator=_windows(locator),
     )
@@ -226,18 +240,45 @@ def out_of_fold(data: Data, idx: np.ndarray, lam: float) -> np.ndarray:
     return scores
 
 
-def choose(data: Data, idx: np.ndarray) -> tuple[float, float, float]:
-    """Regularisation, then the two thresholds of the combined rule (crop score at or
-    above ``high``: lowered; below ``low``: upright; between: the keypoint cues decide),
-    each the best balanced accuracy out of fold within the heads ``idx`` alone."""
+def keypoint_verdicts(
+    posture: list[PostureFeatures], thresholds: tuple[float, float]
+) -> np.ndarray:
+    """Head lowered by the keypoint cues alone, with these (head_lowered, face_tilted).
+    On a still this is the desk verdict (``config_for``: a lowered head is reading)."""
+    config = with_keypoint_thresholds(STILL, thresholds)
+    return np.array([bool(head_lowered(f, config)) for f in posture])
+
+
+def with_keypoint_thresholds(config: RuleConfig, thresholds: tuple[float, float]) -> RuleConfig:
+    low, tilt = thresholds
+    return replace(
+        config,
+        head_lowered=low,
+        head_lowered_exit=round(low + 0.05, 2),
+        face_tilted=tilt,
+        face_tilted_exit=round(tilt - 0.05, 2),
+    )
+
+
+def choose(data: Data, idx: np.ndarray) -> tuple[float, float, float, tuple[float, float]]:
+    """The keypoint thresholds, the regularisation, then the two thresholds of the
+    combined rule (crop score at or above ``high``: lowered; below ``low``: upright;
+    between: the keypoint cues decide), each the best balanced accuracy (the last two
+    out of fold) within the heads ``idx`` alone."""
     y = data.y[idx]
+    posture = [data.posture[i] for i in idx]
+    keypoints = max(
+        KEYPOINT_THRESHOLDS,
+        key=lambda t: balanced_accuracy(y, keypoint_verdicts(posture, t)),
+    )
+    keypoint_down = keypoint_verdicts(posture, keypoints)
     scored = {lam: out_of_fold(data, idx, lam) for lam in LAMBDAS}
     lam = max(LAMBDAS, key=lambda lm: balanced_accuracy(y, scored[lm] >= 0.5))
     low, high = max(
         THRESHOLDS,
-        key=lambda t: balanced_accuracy(y, combined(scored[lam], data.keypoint_down[idx], *t)),
+        key=lambda t: balanced_accuracy(y, combined(scored[lam], keypoint_down, *t)),
     )
-    return lam, low, high
+    return lam, low, high, keypoints
 
 
 def combined(scores: np.ndarray, keypoint_down: np.ndarray, low: float, high: float):
@@ -266,19 +307,29 @@ def main() -> int:
         f"heads: {len(y)} ({int(y.sum())} down, {int((1 - y).sum())} up); training windows: "
         f"{len(data.lowered.y)} up/down, {len(data.locator.y)} head/not head"
     )
+    shipped = (STILL.head_lowered, STILL.face_tilted)
+    same = keypoint_verdicts(data.posture, shipped) == data.keypoint_down
+    print(f"keypoint cues alone vs the whole still rules: same verdict for {same.mean():.3f}")
     crop = np.zeros(len(y), dtype=bool)
     both = np.zeros(len(y), dtype=bool)
+    keypoints = np.zeros(len(y), dtype=bool)
     for r in sorted(set(room)):
         train_idx, test = np.flatnonzero(room != r), room == r
-        lam, low, high = choose(data, train_idx)
+        lam, low, high, kp_thresholds = choose(data, train_idx)
         model = train(data, train_idx, lam)
         scores = model.pooled(data.grid[test])
         crop[test] = scores >= 0.5
-        both[test] = combined(scores, data.keypoint_down[test], low, high)
+        keypoint_down = keypoint_verdicts(
+            [data.posture[i] for i in np.flatnonzero(test)], kp_thresholds
+        )
+        keypoints[test] = keypoint_down
+        both[test] = combined(scores, keypoint_down, low, high)
         print(
             f"room {r} held out ({len(set(data.frames[test]))} frames, {int(test.sum())} heads); "
-            f"chosen on the other: lambda {lam}, thresholds {low}/{high}. Balanced accuracy: "
-            f"keypoints {balanced_accuracy(y[test], data.keypoint_down[test]):.3f}, "
+            f"chosen on the other: head_lowered / face_tilted {kp_thresholds[0]}/"
+            f"{kp_thresholds[1]}, lambda {lam}, crop thresholds {low}/{high}. Balanced "
+            f"accuracy: keypoints {balanced_accuracy(y[test], keypoint_down):.3f} (with the "
+            f"shipped thresholds {balanced_accuracy(y[test], data.keypoint_down[test]):.3f}), "
             f"crop {balanced_accuracy(y[test], crop[test]):.3f}, "
             f"combined {balanced_accuracy(y[test], both[test]):.3f}",
             flush=True,
@@ -287,16 +338,18 @@ def main() -> int:
             args.fold_out.mkdir(parents=True, exist_ok=True)
             model.save(args.fold_out / f"without_{r}.npz")
     print(
-        f"held-out rooms pooled: keypoints {balanced_accuracy(y, data.keypoint_down):.3f}, "
+        f"held-out rooms pooled: keypoints {balanced_accuracy(y, keypoints):.3f}, "
         f"crop {balanced_accuracy(y, crop):.3f}, combined {balanced_accuracy(y, both):.3f}"
     )
     everything = np.arange(len(y))
-    lam, low, high = choose(data, everything)
+    lam, low, high, kp_thresholds = choose(data, everything)
     model = train(data, everything, lam)
+    keypoint_down = keypoint_verdicts(data.posture, kp_thresholds)
     print(
-        f"shipped: all frames, lambda {lam}, thresholds {low}/{high} (RuleConfig "
-        f"head_crop_upright / head_crop_lowered); on its own training data "
-        f"{balanced_accuracy(y, combined(model.pooled(data.grid), data.keypoint_down, low, high)):.3f}"
+        f"to ship: all frames, lambda {lam}, RuleConfig head_lowered / face_tilted "
+        f"{kp_thresholds[0]}/{kp_thresholds[1]}, head_crop_upright / head_crop_lowered "
+        f"{low}/{high}; on its own training data "
+        f"{balanced_accuracy(y, combined(model.pooled(data.grid), keypoint_down, low, high)):.3f}"
     )
     model.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")

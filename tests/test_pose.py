@@ -113,6 +113,29 @@ def test_person_at_the_frame_edge_maps_back_to_frame_pixels(estimator: PoseEstim
     assert np.hypot(*(nose_full - nose_part)) <= 0.5 * head.width
 
 
+@pytest.mark.parametrize(
+    "box", [Box(300, 200, 360, 290), Box(0, 0, 500, 640), Box(-20, 600, 40, 700)]
+)
+def test_window_maps_its_pixels_back_to_where_they_are_in_the_frame(
+    estimator: PoseEstimator, box: Box
+) -> None:
+    """The keypoints are mapped back with the window's own geometry: a bright spot in the
+    frame must come back where it is, for a small (upscaled), a large (downscaled) and a
+    half off-frame person."""
+    frame = np.zeros((720, 1280, 3), dtype=np.uint8)
+    spot = (int(max(box.x0, 0) + 0.4 * (min(box.x1, 1280) - max(box.x0, 0))), int(box.y0 + 10))
+    cv2.circle(frame, spot, max(2, int(box.width / 30)), (255, 255, 255), -1)
+    win = estimator.window(frame, box)
+    assert win is not None and win.pixels.shape == (estimator.size, estimator.size, 3)
+    grey = win.pixels[:, :, 0] == 114
+    vs, us = np.nonzero(win.pixels[:, :, 0] > 200)
+    x = win.x0 + (us.mean() + 0.5 - win.u0) * win.scale_x
+    y = win.y0 + (vs.mean() + 0.5 - win.v0) * win.scale_y
+    assert abs(x - spot[0]) <= max(1.5, win.scale_x) and abs(y - spot[1]) <= max(1.5, win.scale_y)
+    # Outside the person's region the window is grey: the model sees no neighbour.
+    assert grey.mean() > 0.2
+
+
 def test_damaged_model_file_says_which_file(tmp_path: Path) -> None:
     damaged = tmp_path / "pose_landmarker_lite.task"
     damaged.write_bytes(MODEL.read_bytes()[:100_000])

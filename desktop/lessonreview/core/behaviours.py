@@ -23,9 +23,9 @@ neighbour) or its shoulders sit across the face or above it; keypoints well outs
 box count as missing (see ``posture``).
 
 Measured agreement of "reading, writing or head down" with the `down` / `up` head labels
-of 159 real classroom frames, as stills (``bench/eval_head_down.py``): balanced accuracy
-0.62 with the keypoint cues alone; with the head-crop cue trained on one of the two
-rooms and tested on the other, 0.747 (``bench/train_head_cue.py``). Small, distant heads
+of 159 real classroom frames, as stills, with the cue and the thresholds chosen on one of
+the two lecture rooms and tested on the other (``bench/train_head_cue.py``): balanced
+accuracy 0.67 with the keypoint cues alone, 0.750 with the head-crop cue. Small, distant heads
 show a head bent over a book only weakly, so a reviewer should expect to reject about a
 quarter of such proposals on stills.
 

@@ -26,7 +26,7 @@ workspace pranavs-workspace-8k4n7, CC BY 4.0). The score is a probability-like n
 in 0..1; ``posture`` turns it into a named cue with thresholds of its own. Measured with
 ``bench/train_head_cue.py`` (trained on one lecture room, tested on the other, the
 thresholds also chosen on the training room): agreement with the `down` / `up` labels
-0.741 for the cue alone, 0.747 together with the keypoint cues (0.623 for those alone).
+0.741 for the cue alone, 0.750 together with the keypoint cues (0.67 for those alone).
 """
 
 from __future__ import annotations

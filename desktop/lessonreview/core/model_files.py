@@ -25,7 +25,6 @@ import os
 import tempfile
 import urllib.parse
 import urllib.request
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -224,23 +223,15 @@ def _check_onnx(path: Path) -> None:
 
 
 def _check_task(path: Path) -> None:
-    # A .task bundle is a zip; checking that first catches truncation cheaply and keeps a
-    # cut-off file away from mediapipe's native loader.
-    try:
-        with zipfile.ZipFile(path) as bundle:
-            bad = bundle.testzip()
-    except zipfile.BadZipFile as exc:
-        raise ModelCheckError(f"{path.name} is not a complete model bundle: {exc}") from exc
-    if bad is not None:
-        raise ModelCheckError(f"{path.name} has a damaged member {bad}")
-    from mediapipe.tasks.python import BaseOptions  # lazy: heavy
-    from mediapipe.tasks.python.vision import PoseLandmarker, PoseLandmarkerOptions
+    # Loads the bundle's landmark model with the runtime that will run it; the bundle is a
+    # zip, and a cut-off file is refused before any native loader sees it.
+    from lessonreview.core.detection import ModelFileError
+    from lessonreview.core.pose import PoseEstimator  # lazy: imports the TFLite runtime
 
-    options = PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(path)))
     try:
-        PoseLandmarker.create_from_options(options).close()
-    except (RuntimeError, ValueError) as exc:
-        raise ModelCheckError(f"{path.name} does not load with mediapipe: {exc}") from exc
+        PoseEstimator(path).close()
+    except ModelFileError as exc:
+        raise ModelCheckError(f"{path.name} does not load as a pose model: {exc}") from exc
 
 
 def source_url(spec: ModelSpec) -> str:

@@ -92,7 +92,8 @@ def head_resting(f: PostureFeatures, config: RuleConfig, *, already: bool = Fals
     if f.head_height is None or f.nose_height is None:
         return None
     limit = config.head_resting_exit if already else config.head_resting
-    return f.head_height <= config.head_resting_ears and f.nose_height <= limit
+    ears = config.head_resting_ears_exit if already else config.head_resting_ears
+    return f.head_height <= ears and f.nose_height <= limit
 
 
 def best_raised_hand(f: PostureFeatures) -> tuple[str, float] | None:

@@ -339,7 +339,7 @@ def main() -> int:
             model.save(args.fold_out / f"without_{r}.npz")
     print(
         f"held-out rooms pooled: keypoints {balanced_accuracy(y, keypoints):.3f}, "
-        f"crop {balanced_accuracy(y, crop):.3f}, combined {balanced_accuracy(y, both):.3f}"
+        f"crop {balanced_accuracy(y, crop):.3f}, combined {balanced_accuracy(y, both):.4f}"
     )
     everything = np.arange(len(y))
     lam, low, high, kp_thresholds = choose(data, everything)

@@ -18,6 +18,7 @@ import pytest
 from lessonreview.core.detection import ModelFileError, PersonDetector
 from lessonreview.core.domain import Box, Keypoint
 from lessonreview.core.pose import PoseEstimator
+from lessonreview.core.pose_tasks import TasksPoseEstimator
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = Path(os.environ.get("LESSONREVIEW_MODELS", REPO.parent / "shared" / "models"))
@@ -58,7 +59,17 @@ def estimator():
         yield est
 
 
-def test_nose_lands_on_the_students_head(estimator: PoseEstimator) -> None:
+@pytest.fixture(scope="module", params=["litert", "tasks"])
+def any_estimator(request):
+    """The product's estimator, and MediaPipe's whole Tasks pipeline that the benchmarks
+    compare it with (bench/eval_recall.py --runtime tasks): both must keep working."""
+    kind = PoseEstimator if request.param == "litert" else TasksPoseEstimator
+    with kind(MODEL) as est:
+        yield est
+
+
+def test_nose_lands_on_the_students_head(any_estimator: PoseEstimator) -> None:
+    estimator = any_estimator
     found = on_head = inside = checked = n = 0
     for name in FRAMES:
         frame, people = students(name)
@@ -85,20 +96,25 @@ def test_nose_lands_on_the_students_head(estimator: PoseEstimator) -> None:
                     & (vis[:, 1] <= body.y1 + 0.2 * body.height)
                 )
             )
-    # Measured on these two frames: a pose for 51 of 51 students, the nose on the
-    # labelled head for 41 of them, 99.6% of visible keypoints in the box.
+    # Measured on these two frames: a pose for 51 of 51 students with both; the nose on
+    # the labelled head for 45 of them (Tasks pipeline: 41); all visible keypoints in the
+    # box (Tasks: 99.6%).
     assert found >= 0.8 * n
     assert on_head >= 0.7 * found
     assert inside >= 0.95 * checked
 
 
-def test_no_pose_on_a_bare_wall(estimator: PoseEstimator) -> None:
+def test_no_pose_on_a_bare_wall(any_estimator: PoseEstimator) -> None:
+    estimator = any_estimator
     frame = cv2.imread(str(DATA / "images" / "1.jpg"))
     assert estimator.estimate(frame, Box(1000, 30, 1080, 130)) is None
     assert estimator.estimate(frame, Box(1100, 40, 1180, 140)) is None
 
 
-def test_person_at_the_frame_edge_maps_back_to_frame_pixels(estimator: PoseEstimator) -> None:
+def test_person_at_the_frame_edge_maps_back_to_frame_pixels(
+    any_estimator: PoseEstimator,
+) -> None:
+    estimator = any_estimator
     frame, people = students("13")
     head, body = people[0]
     # The same student, with the frame cut so the crop margin runs off its top-left.

@@ -189,6 +189,29 @@ def test_cli_names_missing_models_and_where_to_put_them(classroom_frames, tmp_pa
     assert "Traceback" not in result.stderr
 
 
+def test_cli_explains_a_damaged_pose_model_without_a_traceback(
+    classroom_frames, tmp_path, models_dir
+):
+    """A bundle that is a valid zip of the right size, but whose landmark model is garbage
+    (a download corrupted inside the archive), is refused with the file and what to do."""
+    import zipfile
+
+    bad_models = tmp_path / "models"
+    bad_models.mkdir()
+    (bad_models / "yolox_nano.onnx").symlink_to(Path(models_dir, "yolox_nano.onnx").resolve())
+    with (
+        zipfile.ZipFile(Path(models_dir, "pose_landmarker_lite.task")) as good,
+        zipfile.ZipFile(bad_models / "pose_landmarker_lite.task", "w") as bad,
+    ):
+        bad.writestr("pose_detector.tflite", good.read("pose_detector.tflite"))
+        bad.writestr("pose_landmarks_detector.tflite", bytes(range(256)) * 12_000)
+    result = run_cli("analyze", str(classroom_frames[0]), "--models", str(bad_models), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "pose_landmarker_lite.task" in result.stderr
+    assert "download it again" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_recording_errors_name_the_file(tmp_path):
     from lessonreview.core.video import Recording
 

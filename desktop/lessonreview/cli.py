@@ -41,6 +41,7 @@ def _progress_bar(label: str):
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from lessonreview.core import proposals_file
     from lessonreview.core.analysis import AnalysisRequest, analyze
+    from lessonreview.core.detection import ModelFileError
     from lessonreview.core.model_files import ModelMissingError, ModelName
     from lessonreview.core.video import RecordingError
 
@@ -69,7 +70,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             doc = analyze(
                 request, progress=lambda p, bar=bar: bar(p.done, p.total, f"{p.people} people")
             )
-        except (RecordingError, ModelMissingError) as exc:
+        except (RecordingError, ModelMissingError, ModelFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             failures += 1
             continue

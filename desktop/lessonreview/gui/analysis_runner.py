@@ -13,6 +13,7 @@ import threading
 from PySide6.QtCore import QObject, Signal
 
 from lessonreview.core.analysis import AnalysisCancelled, AnalysisRequest, CancelToken, analyze
+from lessonreview.core.detection import ModelFileError
 from lessonreview.core.model_files import ModelMissingError
 from lessonreview.core.video import RecordingError
 
@@ -68,7 +69,7 @@ class AnalysisRunner(QObject):
                 )
             except AnalysisCancelled:
                 self.cancelled.emit(run_id)
-            except (RecordingError, ModelMissingError, OSError, ValueError) as exc:
+            except (RecordingError, ModelMissingError, ModelFileError, OSError, ValueError) as exc:
                 self.failed.emit(run_id, str(exc))
             except Exception as exc:  # the app must survive any analysis failure and say so
                 self.failed.emit(

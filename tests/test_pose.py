@@ -8,36 +8,25 @@ Changes: only one of the three augmented copies of each training frame is kept, 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from classroom import DATA, MODELS, frame_and_heads
 from lessonreview.core.detection import ModelFileError, PersonDetector
 from lessonreview.core.domain import Box, Keypoint
 from lessonreview.core.pose import PoseEstimator
 from lessonreview.core.pose_tasks import TasksPoseEstimator
 
-REPO = Path(__file__).resolve().parents[1]
-MODELS = Path(os.environ.get("LESSONREVIEW_MODELS", REPO.parent / "shared" / "models"))
-DATA = REPO.parent / "shared" / "data" / "classroom-cctv"
 MODEL = MODELS / "pose_landmarker_lite.task"
 FRAMES = ("1", "13")
 
 
 def students(name: str) -> tuple[np.ndarray, list[tuple[Box, Box]]]:
     """A frame and (labelled head, person box found by the detector) per student found."""
-    frame = cv2.imread(str(DATA / "images" / f"{name}.jpg"))
-    h, w = frame.shape[:2]
-    heads = []
-    for line in (DATA / "labels" / f"{name}.txt").read_text().split("\n"):
-        if line.strip():
-            _c, cx, cy, bw, bh = (float(v) for v in line.split())
-            heads.append(
-                Box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
-            )
+    frame, heads = frame_and_heads(name)
     people = [d.box for d in PersonDetector(MODELS / "yolox_nano.onnx").detect(frame)]
     pairs = []
     for head in heads:

@@ -51,6 +51,15 @@ class CropMargins:
     side: float = 0.15
     down: float = 0.05
 
+    def around(self, box: Box) -> tuple[float, float, float, float]:
+        """The visible region (x0, y0, x1, y1) in frame pixels, not clipped to the frame."""
+        return (
+            box.x0 - self.side * box.width,
+            box.y0 - self.up * box.height,
+            box.x1 + self.side * box.width,
+            box.y1 + self.down * box.height,
+        )
+
 
 DEFAULT_MARGINS = CropMargins()
 
@@ -129,9 +138,7 @@ class PoseEstimator:
 
     def window(self, image_bgr: np.ndarray, box: Box) -> Window | None:
         """The masked person in the model's square input, or None if the box is off-frame."""
-        m = self.margins
-        x0, x1 = box.x0 - m.side * box.width, box.x1 + m.side * box.width
-        y0, y1 = box.y0 - m.up * box.height, box.y1 + m.down * box.height
+        x0, y0, x1, y1 = self.margins.around(box)
         h, w = image_bgr.shape[:2]
         fx0, fy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
         fx1, fy1 = min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))

@@ -102,9 +102,7 @@ class TasksPoseEstimator:
         Returns (crop, (ox, oy, scale)): crop pixel (u, v) is frame pixel
         (ox + u * scale, oy + v * scale).
         """
-        m = self.margins
-        x0, x1 = box.x0 - m.side * box.width, box.x1 + m.side * box.width
-        y0, y1 = box.y0 - m.up * box.height, box.y1 + m.down * box.height
+        x0, y0, x1, y1 = self.margins.around(box)
         # Pad to a square around the centre, so the person keeps their proportions.
         side = max(x1 - x0, y1 - y0, 1.0)
         ox, oy = (x0 + x1 - side) / 2, (y0 + y1 - side) / 2

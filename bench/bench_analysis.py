@@ -20,9 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from lessonreview.core.analysis import AnalysisRequest, StageTimes, analyze
-from lessonreview.core.model_files import ModelName
-from lessonreview.core.video import Recording
+from lessonreview.core.analysis.pipeline import AnalysisRequest, StageTimes, analyze
+from lessonreview.core.media.video import Recording
+from lessonreview.core.vision.model_files import ModelName
 
 
 def rss_mb() -> float:

@@ -32,10 +32,10 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from lessonreview.core.domain import Behaviour, Box, Status
-from lessonreview.core.privacy import PersonRegion
-from lessonreview.core.video import Recording
-from lessonreview.gui.playback import Player
-from lessonreview.gui.video_view import OverlayPerson, VideoView
+from lessonreview.core.media.video import Recording
+from lessonreview.core.privacy.face_blur import PersonRegion
+from lessonreview.gui.player.playback import Player
+from lessonreview.gui.player.video_view import OverlayPerson, VideoView
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data" / "classroom-cctv"
@@ -289,16 +289,16 @@ def summary(values: list[float]) -> str:
 def screenshot(app: QApplication, out: Path) -> None:
     """The view on a real classroom frame, privacy view on, with real detections and
     poses when the models are there (else boxes built from the head labels)."""
-    from lessonreview.core.privacy import blur_faces
-    from lessonreview.gui.playback_worker import bgr_to_qimage
+    from lessonreview.core.privacy.face_blur import blur_faces
+    from lessonreview.gui.player.playback_worker import bgr_to_qimage
 
     image = cv2.imread(str(DATA / "images" / f"{SOURCE}.jpg"))
     os.environ.setdefault("LESSONREVIEW_MODELS", str(REPO.parent / "shared" / "models"))
     people: list[tuple[Box, np.ndarray | None]]
     try:
-        from lessonreview.core.detection import PersonDetector
-        from lessonreview.core.model_files import ModelName, resolve
-        from lessonreview.core.pose import PoseEstimator
+        from lessonreview.core.vision.detection import PersonDetector
+        from lessonreview.core.vision.model_files import ModelName, resolve
+        from lessonreview.core.vision.pose import PoseEstimator
 
         detector = PersonDetector(resolve(ModelName.PERSON_DETECTOR))
         with PoseEstimator(resolve(ModelName.POSE_FULL)) as pose:

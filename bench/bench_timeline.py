@@ -20,10 +20,10 @@ from dataclasses import replace
 from PySide6.QtWidgets import QApplication
 
 from lessonreview.core.domain import Behaviour, Source, Status
-from lessonreview.core.pending_proposals import Segment
-from lessonreview.core.review_session import Change
-from lessonreview.core.timebase import Timebase
-from lessonreview.gui.timeline_view import TimelineView
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.review.pending_proposals import Segment
+from lessonreview.core.review.review_session import Change
+from lessonreview.gui.timeline.timeline_view import TimelineView
 
 FPS = 25.0
 

@@ -22,11 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Box, Observation
-from lessonreview.core.model_files import ModelName, resolve
-from lessonreview.core.pose import PoseEstimator
-from lessonreview.core.privacy import PersonRegion, blur_faces
+from lessonreview.core.privacy.face_blur import PersonRegion, blur_faces
+from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.model_files import ModelName, resolve
+from lessonreview.core.vision.pose import PoseEstimator
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom-cctv"
 

@@ -41,12 +41,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lessonreview.core.behaviours import config_for, propose
+from lessonreview.core.analysis.behaviours import config_for, propose
+from lessonreview.core.analysis.posture import RuleConfig, features
+from lessonreview.core.analysis.posture_cues import head_lowered
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack
-from lessonreview.core.head_cue import WEIGHTS, HeadCueModel
-from lessonreview.core.posture import RuleConfig, features
-from lessonreview.core.posture_cues import head_lowered
-from lessonreview.core.timebase import Timebase
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.vision.head_cue import WEIGHTS, HeadCueModel
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "classroom-cctv"
 DOWN, UP = 0, 3
@@ -159,9 +159,9 @@ class Poses:
 
     def _run(self, image_path: Path) -> dict:
         if self._models is None:
-            from lessonreview.core.detection import PersonDetector
-            from lessonreview.core.model_files import ModelName, resolve
-            from lessonreview.core.pose import PoseEstimator
+            from lessonreview.core.vision.detection import PersonDetector
+            from lessonreview.core.vision.model_files import ModelName, resolve
+            from lessonreview.core.vision.pose import PoseEstimator
 
             name = ModelName.POSE_FULL if self.pose_model == "full" else ModelName.POSE_LITE
             self._models = (

@@ -15,7 +15,7 @@ Pose: on every N-th frame, each found person is run through the pose estimator;
 we report ms per crop, how often a pose comes back, and how often the nose lands
 on the labelled head (within 0.75 head sizes of its centre). ``--runtime tasks`` runs
 MediaPipe's whole Tasks pipeline (its pose detector, then the landmark model) instead
-of the product's landmark model alone on its own window (core/pose.py).
+of the product's landmark model alone on its own window (core/vision/pose.py).
 
 Data: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
 pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import cv2
 
-from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Box
-from lessonreview.core.pose import PoseEstimator
-from lessonreview.core.pose_tasks import TasksPoseEstimator
+from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.pose import PoseEstimator
+from lessonreview.core.vision.pose_tasks import TasksPoseEstimator
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,8 +2,8 @@
 
 For each labelled student of the real classroom frames this finds the person the way
 the product does (YOLOX-Nano person detector, then the MediaPipe Pose Landmarker, full
-model, IMAGE mode, on that person's box: ``lessonreview.core.detection`` and
-``lessonreview.core.pose``), maps the 33 keypoints to frame pixels and keeps the
+model, IMAGE mode, on that person's box: ``lessonreview.core.vision.detection`` and
+``lessonreview.core.vision.pose``), maps the 33 keypoints to frame pixels and keeps the
 students whose pose plainly belongs to the labelled head (the nose lands in the head
 box and the shoulders are below it). Poses that locked onto a neighbour are dropped,
 not fixed, so the tests see what the product sees. If those product modules cannot be
@@ -64,8 +64,8 @@ class ProductPipeline:
     source = "product"
 
     def __init__(self, models: Path, pose_model: str) -> None:
-        from lessonreview.core.detection import PersonDetector
-        from lessonreview.core.pose import PoseEstimator
+        from lessonreview.core.vision.detection import PersonDetector
+        from lessonreview.core.vision.pose import PoseEstimator
 
         self._detector = PersonDetector(models / "yolox_nano.onnx")
         self._pose = PoseEstimator(models / pose_model)

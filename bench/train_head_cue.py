@@ -48,9 +48,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_head_down import DATA, DESK, DOWN, UP, Poses, person_for, rooms  # noqa: E402
 
-from lessonreview.core.behaviours import config_for, propose  # noqa: E402
+from lessonreview.core.analysis.behaviours import config_for, propose  # noqa: E402
+from lessonreview.core.analysis.posture import PostureFeatures, RuleConfig, features  # noqa: E402
+from lessonreview.core.analysis.posture_cues import head_lowered  # noqa: E402
 from lessonreview.core.domain import Box, PersonTrack  # noqa: E402
-from lessonreview.core.head_cue import (  # noqa: E402
+from lessonreview.core.media.timebase import Timebase  # noqa: E402
+from lessonreview.core.vision.head_cue import (  # noqa: E402
     GRID,
     N_FEATURES,
     WEIGHTS,
@@ -58,9 +61,6 @@ from lessonreview.core.head_cue import (  # noqa: E402
     Linear,
     window_features,
 )
-from lessonreview.core.posture import PostureFeatures, RuleConfig, features  # noqa: E402
-from lessonreview.core.posture_cues import head_lowered  # noqa: E402
-from lessonreview.core.timebase import Timebase  # noqa: E402
 
 STILL = config_for(Timebase.constant(1.0, 1))
 LAMBDAS = (1.0, 10.0, 100.0)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from lessonreview.core import offline
-from lessonreview.core import settings as settings_io
-from lessonreview.core.label_store import LabelStore
-from lessonreview.core.store_rows import Consent
-from lessonreview.core.video import Recording, file_sha256
+from lessonreview.core.media.video import Recording, file_sha256
+from lessonreview.core.store import settings as settings_io
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import Consent
+from lessonreview.core.vision import offline
 
 REVIEWER = "Ms Tester"
 

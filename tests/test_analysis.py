@@ -15,10 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from lessonreview.core import proposals_file
-from lessonreview.core.analysis import AnalysisCancelled, AnalysisRequest, CancelToken, analyze
+from lessonreview.core.analysis.pipeline import (
+    AnalysisCancelled,
+    AnalysisRequest,
+    CancelToken,
+    analyze,
+)
 from lessonreview.core.domain import Behaviour
-from lessonreview.core.video import RecordingError
+from lessonreview.core.media.video import RecordingError
+from lessonreview.core.store import proposals_file
 from video_samples import cut_clip, cut_file, remux
 
 REPO = Path(__file__).resolve().parent.parent
@@ -213,7 +218,7 @@ def test_cli_explains_a_damaged_pose_model_without_a_traceback(
 
 
 def test_recording_errors_name_the_file(tmp_path):
-    from lessonreview.core.video import Recording
+    from lessonreview.core.media.video import Recording
 
     empty = tmp_path / "empty.mov"
     empty.write_bytes(b"")
@@ -225,7 +230,7 @@ def test_proposals_are_handed_out_while_the_analysis_runs(models_dir, tmp_path):
     """On a 16 s real-frames clip with short chunks: proposals arrive before the run ends,
     the final document holds each of them once, and no two overlap for one person and
     behaviour (the whole-track pass adds only what was not handed out)."""
-    from lessonreview.core.live_proposals import LiveSettings
+    from lessonreview.core.analysis.live_proposals import LiveSettings
 
     clip16 = cut_clip(DEMO, tmp_path / "lesson16.mp4", seconds=16.0)
     settings = LiveSettings(chunk_s=2.0, history_s=60.0, margin_s=1.0)

@@ -16,16 +16,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lessonreview.core.behaviours import RuleConfig, config_for, propose
-from lessonreview.core.domain import Behaviour, Box, Keypoint, Observation, PersonTrack
-from lessonreview.core.posture import features
-from lessonreview.core.posture_cues import (
+from lessonreview.core.analysis.behaviours import RuleConfig, config_for, propose
+from lessonreview.core.analysis.posture import features
+from lessonreview.core.analysis.posture_cues import (
     HeadCue,
     head_lowered,
     head_lowered_cues,
     head_resting,
 )
-from lessonreview.core.timebase import Timebase
+from lessonreview.core.domain import Behaviour, Box, Keypoint, Observation, PersonTrack
+from lessonreview.core.media.timebase import Timebase
 
 FIXTURE = Path(__file__).parent / "data" / "real_keypoints.json"
 FPS = 10.0

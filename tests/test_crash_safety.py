@@ -30,8 +30,8 @@ CHILD = textwrap.dedent(
     """
     import json, sys
     from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo
-    from lessonreview.core.label_store import LabelStore
-    from lessonreview.core.review_session import ReviewSession
+    from lessonreview.core.store.label_store import LabelStore
+    from lessonreview.core.review.review_session import ReviewSession
 
     class Clock:
         frame_count = 100_000

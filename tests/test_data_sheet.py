@@ -20,9 +20,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from app_window import isolated_user
 from lessonreview.core.domain import Behaviour
-from lessonreview.gui import privacy_actions
-from lessonreview.gui.data_sheet import data_sheet, data_sheet_html
-from lessonreview.gui.main_window import MainWindow
+from lessonreview.gui.privacy.data_sheet import data_sheet, data_sheet_html
+from lessonreview.gui.shell import privacy_actions
+from lessonreview.gui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo
-from lessonreview.core.export import export_decision_log, export_labels
-from lessonreview.core.label_store import LabelStore
-from lessonreview.core.review_session import ReviewSession
-from lessonreview.core.store_rows import Consent
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store.export import export_decision_log, export_labels
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import Consent
 
 FPS, FRAMES = 25.0, 3000
 

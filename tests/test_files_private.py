@@ -21,11 +21,11 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from app_window import isolated_user
 from lessonreview.core.domain import Behaviour
-from lessonreview.core.label_store import LabelStore
-from lessonreview.core.private_files import project_files, tighten_project
-from lessonreview.gui.export_dialog import ExportDialog
-from lessonreview.gui.main_window import MainWindow
-from lessonreview.gui.snapshot import SnapshotDialog
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.private_files import project_files, tighten_project
+from lessonreview.gui.export.export_dialog import ExportDialog
+from lessonreview.gui.privacy.snapshot import SnapshotDialog
+from lessonreview.gui.shell.main_window import MainWindow
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 

@@ -17,12 +17,12 @@ import cv2
 import numpy as np
 import pytest
 
-from lessonreview.core.behaviours import config_for, propose
+from lessonreview.core.analysis.behaviours import config_for, propose
+from lessonreview.core.analysis.posture import RuleConfig, features
+from lessonreview.core.analysis.posture_cues import head_lowered, head_resting
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack, RecordingInfo
-from lessonreview.core.head_cue import GRID, WEIGHTS, default_model, window_features
-from lessonreview.core.posture import RuleConfig, features
-from lessonreview.core.posture_cues import head_lowered, head_resting
-from lessonreview.core.proposals_file import (
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.store.proposals_file import (
     AnalysisMeta,
     ProposalsDocument,
     ProposalsFileError,
@@ -30,7 +30,7 @@ from lessonreview.core.proposals_file import (
     to_json_dict,
     validate,
 )
-from lessonreview.core.timebase import Timebase
+from lessonreview.core.vision.head_cue import GRID, WEIGHTS, default_model, window_features
 
 FIXTURE = Path(__file__).parent / "data" / "real_keypoints.json"
 STILL = Timebase.constant(1.0, 1)

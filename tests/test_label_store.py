@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lessonreview.core import store_schema
 from lessonreview.core.domain import Behaviour, RecordingInfo, Source, Status
-from lessonreview.core.label_store import LabelStore, StoreError
-from lessonreview.core.store_rows import Consent, Label, now_utc
+from lessonreview.core.store import store_schema
+from lessonreview.core.store.label_store import LabelStore, StoreError
+from lessonreview.core.store.store_rows import Consent, Label, now_utc
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file permissions")
 
@@ -261,7 +261,7 @@ def test_a_missing_folder_is_a_clear_error(tmp_path):
 _OPEN = textwrap.dedent(
     """
     import sys
-    from lessonreview.core.label_store import LabelStore, StoreError
+    from lessonreview.core.store.label_store import LabelStore, StoreError
     try:
         LabelStore.open(sys.argv[1])
     except StoreError as exc:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lessonreview.core import model_files
-from lessonreview.core.model_files import SPECS, ModelMissingError, ModelName
+from lessonreview.core.vision import model_files
+from lessonreview.core.vision.model_files import SPECS, ModelMissingError, ModelName
 
 DETECTOR = SPECS[ModelName.PERSON_DETECTOR]
 

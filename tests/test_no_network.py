@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from lessonreview.core.analysis import AnalysisRequest, analyze
-from lessonreview.gui.app import demo_recording
+from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
+from lessonreview.gui.shell.resources import demo_recording
 from video_samples import cut_clip
 
 CLIP_SECONDS = 3.0  # 4 proposals from the analysis: enough to decide on
@@ -104,12 +104,12 @@ def review_flow(clip: Path, folder: Path, models_dir: Path) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-    from lessonreview.core import settings as settings_io
-    from lessonreview.core.store_rows import Consent
-    from lessonreview.core.video import Recording, file_sha256
-    from lessonreview.gui.export_dialog import ExportDialog
-    from lessonreview.gui.main_window import MainWindow
-    from lessonreview.gui.snapshot import SnapshotDialog
+    from lessonreview.core.media.video import Recording, file_sha256
+    from lessonreview.core.store import settings as settings_io
+    from lessonreview.core.store.store_rows import Consent
+    from lessonreview.gui.export.export_dialog import ExportDialog
+    from lessonreview.gui.privacy.snapshot import SnapshotDialog
+    from lessonreview.gui.shell.main_window import MainWindow
 
     def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
         # Runs the event loop until the condition holds: the same as qtbot.waitUntil,
@@ -208,7 +208,7 @@ def test_review_in_the_window_makes_no_network_attempt(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    from lessonreview.core import offline
+    from lessonreview.core.vision import offline
 
     for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
         monkeypatch.delenv(name, raising=False)  # the window sets them: undone after
@@ -223,7 +223,7 @@ _SCRIPT = """
 import json, socket, sys
 from pathlib import Path
 sys.path.insert(0, {tests!r})
-from lessonreview.gui.app import create_application
+from lessonreview.gui.shell.app import create_application
 app = create_application(["lessonreview"])
 import test_no_network as t
 result = t.review_flow(Path({clip!r}), Path({folder!r}), Path({models!r}))
@@ -296,7 +296,7 @@ def test_no_network_system_call_in_a_fresh_process(clip, tmp_path, models_dir):
     control = [c for c in inet if f"htons({result['control_port']})" in c and "127.0.0.1" in c]
     assert len(control) == 1, "strace did not see the control connection"
     # The libraries' own reports end at the closed proxy on the loopback interface
-    # (see core/offline.py): allowed, since nothing leaves the machine.
+    # (see core/vision/offline.py): allowed, since nothing leaves the machine.
     closed_proxy = [c for c in inet if "htons(9)" in c and 'inet_addr("127.0.0.1")' in c]
     assert [c for c in inet if c not in control and c not in closed_proxy] == []
 
@@ -306,7 +306,7 @@ def test_libraries_are_pointed_at_a_closed_local_port_but_model_downloads_are_no
 ):
     import urllib.request
 
-    from lessonreview.core import offline
+    from lessonreview.core.vision import model_files, offline
 
     for name in (*offline.PROXY_VARIABLES, *offline.NO_PROXY_VARIABLES):
         monkeypatch.delenv(name, raising=False)
@@ -314,8 +314,9 @@ def test_libraries_are_pointed_at_a_closed_local_port_but_model_downloads_are_no
     monkeypatch.setenv("no_proxy", "*")  # would let every library straight through
     monkeypatch.setattr(offline, "_saved", None)
 
-    offline.keep_libraries_offline()
-    offline.keep_libraries_offline()  # a second window: no change, the user's kept
+    hosts = model_files.model_hosts()
+    offline.keep_libraries_offline(exempt=hosts)
+    offline.keep_libraries_offline(exempt=hosts)  # a second window: no change, the user's kept
 
     assert urllib.request.getproxies()["https"] == offline.CLOSED_PROXY
     # Telemetry hosts go to the closed proxy; model hosts bypass it.

@@ -10,10 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack, Proposal, Status
-from lessonreview.core.label_store import LabelStore
-from lessonreview.core.review_session import ReviewSession
-from lessonreview.core.video import Recording
-from lessonreview.gui.workspace import Workspace
+from lessonreview.core.media.video import Recording
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.gui.shell.workspace import Workspace
 from video_samples import write_numbered_video
 
 pytestmark = pytest.mark.gui

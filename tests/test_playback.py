@@ -14,9 +14,9 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
 from lessonreview.core.domain import Box
-from lessonreview.core.privacy import PersonRegion
-from lessonreview.core.video import Recording
-from lessonreview.gui.playback import Player
+from lessonreview.core.media.video import Recording
+from lessonreview.core.privacy.face_blur import PersonRegion
+from lessonreview.gui.player.playback import Player
 from video_samples import read_frame_number, write_numbered_video
 
 pytestmark = pytest.mark.gui

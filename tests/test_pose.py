@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from classroom import DATA, MODELS, frame_and_heads
-from lessonreview.core.detection import ModelFileError, PersonDetector
 from lessonreview.core.domain import Box, Keypoint
-from lessonreview.core.pose import PoseEstimator
-from lessonreview.core.pose_tasks import TasksPoseEstimator
+from lessonreview.core.vision.detection import ModelFileError, PersonDetector
+from lessonreview.core.vision.pose import PoseEstimator
+from lessonreview.core.vision.pose_tasks import TasksPoseEstimator
 
 MODEL = MODELS / "pose_landmarker_lite.task"
 FRAMES = ("1", "13")

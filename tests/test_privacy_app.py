@@ -23,18 +23,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from app_window import REVIEWER, isolated_user, record_consent
-from lessonreview.core import settings as settings_io
 from lessonreview.core.domain import Behaviour
-from lessonreview.core.model_files import ModelName, resolve
-from lessonreview.core.snapshot import (
+from lessonreview.core.privacy.snapshot import (
     UNBLURRED_SNAPSHOT,
     SnapshotError,
     find_people,
     save_snapshot,
 )
-from lessonreview.gui.audit_view import AuditDialog
-from lessonreview.gui.main_window import MainWindow
-from lessonreview.gui.snapshot import BLUR_TEXT, SnapshotDialog
+from lessonreview.core.store import settings as settings_io
+from lessonreview.core.vision.model_files import ModelName, resolve
+from lessonreview.gui.privacy.audit_view import AuditDialog
+from lessonreview.gui.privacy.snapshot import BLUR_TEXT, SnapshotDialog
+from lessonreview.gui.shell.main_window import MainWindow
 
 ANALYSIS_WAIT_MS = 120_000
 WAIT_MS = 15_000

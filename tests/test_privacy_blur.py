@@ -22,7 +22,7 @@ from lessonreview.core.domain import (
     Observation,
     PersonTrack,
 )
-from lessonreview.core.privacy import (
+from lessonreview.core.privacy.face_blur import (
     FaceRegionIndex,
     PersonRegion,
     blur_faces,

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lessonreview.core import atomic_file, proposals_file
-from lessonreview.core.behaviours import propose
+from lessonreview.core.analysis.behaviours import propose
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack, RecordingInfo
-from lessonreview.core.proposals_file import (
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.store import atomic_file, proposals_file
+from lessonreview.core.store.proposals_file import (
     SCHEMA,
     AnalysisMeta,
     ProposalsDocument,
@@ -23,7 +24,6 @@ from lessonreview.core.proposals_file import (
     to_json_dict,
     validate,
 )
-from lessonreview.core.timebase import Timebase
 
 FIXTURE = Path(__file__).parent / "data" / "real_keypoints.json"
 SHA = "ab" * 32

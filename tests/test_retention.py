@@ -18,13 +18,13 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 
 from app_window import REVIEWER, isolated_user
 from lessonreview.core.domain import Behaviour
-from lessonreview.core.label_store import LabelStore
-from lessonreview.core.retention import expired_recordings, remove_recording_data
-from lessonreview.core.review_session import ReviewSession
-from lessonreview.core.store_rows import Consent
-from lessonreview.core.video import Recording, file_sha256
-from lessonreview.gui import retention as retention_gui
-from lessonreview.gui.main_window import MainWindow
+from lessonreview.core.media.video import Recording, file_sha256
+from lessonreview.core.privacy.retention import expired_recordings, remove_recording_data
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import Consent
+from lessonreview.gui.privacy import retention as retention_gui
+from lessonreview.gui.shell.main_window import MainWindow
 
 SECRET_NAME = "Zebedee Quarmby"  # a name a reviewer typed; must be gone from disk after
 

@@ -29,18 +29,18 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from app_window import REVIEWER, isolated_user, record_consent
-from lessonreview.core import proposals_file
-from lessonreview.core.analysis import AnalysisRequest, analyze
+from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Source, Status
-from lessonreview.core.pending_proposals import Segment
-from lessonreview.core.timebase import Timebase
-from lessonreview.gui import main_window as main_window_module
-from lessonreview.gui.app import demo_recording
-from lessonreview.gui.export_dialog import ExportDialog
-from lessonreview.gui.main_window import MainWindow
-from lessonreview.gui.review_queue import KEYS
-from lessonreview.gui.timeline_view import TimelineView
-from lessonreview.gui.workspace import PLAYER_KEYS
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.review.pending_proposals import Segment
+from lessonreview.core.store import proposals_file
+from lessonreview.gui.export.export_dialog import ExportDialog
+from lessonreview.gui.review.review_queue import KEYS
+from lessonreview.gui.shell import main_window as main_window_module
+from lessonreview.gui.shell.main_window import MainWindow
+from lessonreview.gui.shell.resources import demo_recording
+from lessonreview.gui.shell.workspace import PLAYER_KEYS
+from lessonreview.gui.timeline.timeline_view import TimelineView
 from video_samples import cut_clip
 
 pytestmark = pytest.mark.gui

@@ -15,10 +15,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo, Source, Status
-from lessonreview.core.label_store import LabelStore
-from lessonreview.core.review_session import ReviewSession
-from lessonreview.core.timebase import Timebase
-from lessonreview.gui.review_panel import ReviewPanel
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.gui.review.review_panel import ReviewPanel
 
 pytestmark = pytest.mark.gui
 

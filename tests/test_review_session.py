@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 
 from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo, Source, Status
-from lessonreview.core.label_store import LabelStore, StoreError
-from lessonreview.core.review_session import Change, ReviewSession
-from lessonreview.core.timebase import Timebase
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.review.review_session import Change, ReviewSession
+from lessonreview.core.store.label_store import LabelStore, StoreError
 
 FPS = 25.0
 FRAMES = 3000  # two minutes

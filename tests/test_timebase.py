@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lessonreview.core.timebase import Timebase
+from lessonreview.core.media.timebase import Timebase
 
 
 def _vfr() -> Timebase:

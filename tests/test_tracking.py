@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from classroom import MODELS, frame_and_heads, match_heads
-from lessonreview.core.detection import PersonDetector
+from lessonreview.core.analysis.tracking import Tracker, TrackerConfig, assign
 from lessonreview.core.domain import Box, Observation
-from lessonreview.core.tracking import Tracker, TrackerConfig, assign
+from lessonreview.core.vision.detection import PersonDetector
 
 DT = 0.5  # the analysis samples about two frames a second
 

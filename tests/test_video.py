@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lessonreview.core.video import Recording, RecordingError, file_sha256
+from lessonreview.core.media.video import Recording, RecordingError, file_sha256
 from video_samples import (
     MILLISECOND_CONTAINERS,
     WrittenVideo,

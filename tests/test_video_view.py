@@ -17,9 +17,9 @@ from PySide6.QtGui import QColor, QImage
 
 from lessonreview.core.domain import N_KEYPOINTS, Behaviour, Box, Keypoint, Status
 from lessonreview.gui.colours import BEHAVIOUR_HEX
-from lessonreview.gui.overlay_labels import LabelLevel
-from lessonreview.gui.playback_worker import bgr_to_qimage
-from lessonreview.gui.video_view import (
+from lessonreview.gui.player.overlay_labels import LabelLevel
+from lessonreview.gui.player.playback_worker import bgr_to_qimage
+from lessonreview.gui.player.video_view import (
     BACKGROUND,
     BOX_COLOUR,
     SELECTED_BOX_COLOUR,

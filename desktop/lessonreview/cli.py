@@ -39,11 +39,11 @@ def _progress_bar(label: str):
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from lessonreview.core import proposals_file
-    from lessonreview.core.analysis import AnalysisRequest, analyze
-    from lessonreview.core.detection import ModelFileError
-    from lessonreview.core.model_files import ModelMissingError, ModelName
-    from lessonreview.core.video import RecordingError
+    from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
+    from lessonreview.core.media.video import RecordingError
+    from lessonreview.core.store import proposals_file
+    from lessonreview.core.vision.detection import ModelFileError
+    from lessonreview.core.vision.model_files import ModelMissingError, ModelName
 
     if args.out and len(args.paths) > 1:
         print("error: --out takes one recording; use --out-dir for several", file=sys.stderr)
@@ -98,7 +98,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from lessonreview.core.model_files import ModelMissingError, ModelName, resolve
+    from lessonreview.core.vision.model_files import ModelMissingError, ModelName, resolve
 
     status = 0
     for name in ModelName:
@@ -117,8 +117,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from lessonreview.core.export import export_decision_log, export_labels
-    from lessonreview.core.label_store import LabelStore, StoreError
+    from lessonreview.core.store.export import export_decision_log, export_labels
+    from lessonreview.core.store.label_store import LabelStore, StoreError
 
     try:
         store = LabelStore.open(args.project)
@@ -150,7 +150,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from lessonreview.gui.app import run_app
+    from lessonreview.gui.shell.app import run_app
 
     return run_app(
         recording=args.path,

@@ -2,7 +2,7 @@
 
 Frames are the unit of truth: a segment is the half-open frame range
 ``[start_frame, end_frame)``; its seconds come from the recording's own
-timestamps (``lessonreview.core.timebase``), never from ``frame / fps``.
+timestamps (``lessonreview.core.media.timebase``), never from ``frame / fps``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,396 @@
+"""Behaviour proposals from each person's pose over time.
+
+Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoulder widths):
+
+- ``hand_raised``: a wrist well above the face, elbow up, forearm pointing up, the arm in
+  plain view and inside the person's box, held ``hand_raised_min_s``.
+- ``standing``: the shoulder line well above where it usually is for this person, with a
+  taller box than their usual one; or a whole visible, straight, upright body. "Usual" is
+  the person's median over the recording, so it assumes they sit most of the time.
+- ``reading`` / ``writing`` / ``head_down``: one posture at a time per person. Head lowered
+  over the desk (ears near the shoulder line, the face tilted down, the shoulders hidden
+  below the head, or the top of the head facing the camera in the head crop, which also
+  overrules the keypoints when it clearly sees a face: ``posture_cues.head_lowered_cues``,
+  ``head_cue``) with a wrist near the desk:
+  writing when that wrist moves in small steps (median over three samples), reading when
+  it is still or its motion cannot be measured. Nose and ears at the shoulder line with
+  little motion for ``head_down_min_s``: head down; a shorter spell of it is reading. A
+  still (one frame) is judged on posture alone: a lowered head is reading there even
+  with no wrist in view (``config_for``).
+
+A pose is not judged at all when its nose lies outside the person's box (it belongs to a
+neighbour) or its shoulders sit across the face or above it; keypoints well outside the
+box count as missing (see ``posture``).
+
+Measured agreement of "reading, writing or head down" with the `down` / `up` head labels
+of 159 real classroom frames, as stills, with the cue and the thresholds chosen on one of
+the two lecture rooms and tested on the other (``bench/train_head_cue.py``): balanced
+accuracy 0.67 with the keypoint cues alone, 0.750 with the head-crop cue. Small, distant heads
+show a head bent over a book only weakly, so a reviewer should expect to reject about a
+quarter of such proposals on stills.
+
+Over time: reading / writing / head down get a majority filter over
+``smoothing_samples``; hand raised and standing use hysteresis (a higher threshold to
+start than to stay). Breaks of up to ``max_gap_s`` are bridged, segments shorter than the
+behaviour's minimum are dropped, and so are segments where fewer than ``min_agreement``
+of the samples met the rule on their own.
+
+Segments are half-open frame ranges: a segment over samples a..b runs from a's frame to
+the frame of the sample after b, or to where b's sampling interval ends when the track
+has a hole there.
+
+Confidence = agreement x (0.5 + 0.5 x margin) x visibility, where agreement is the share
+of the segment's samples that met the rule on their own (before smoothing and bridging),
+margin is how far past the threshold those samples were (0 at the threshold, 1 at a full
+margin, e.g. 0.5 shoulder widths), and visibility is the mean visibility of their face and
+shoulder keypoints. So a reviewer sees low confidence on bridged, borderline or poorly
+seen segments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+from statistics import median
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from lessonreview.core.analysis.posture import PostureFeatures, RuleConfig, features
+from lessonreview.core.analysis.posture_cues import (
+    HeadCue,
+    best_raised_hand,
+    head_lowered,
+    head_lowered_cues,
+    head_resting,
+    lowered_margin,
+)
+from lessonreview.core.analysis.segments import (
+    Timeline,
+    hysteresis,
+    label_chains,
+    majority,
+    segments,
+    timeline,
+)
+from lessonreview.core.domain import Behaviour, PersonTrack, Proposal
+
+if TYPE_CHECKING:
+    from lessonreview.core.media.timebase import Timebase
+
+__all__ = ["DEFAULT_CONFIG", "RuleConfig", "config_for", "propose"]
+
+_BEHAVIOUR_ORDER = {b: i for i, b in enumerate(Behaviour)}
+# RuleConfig is frozen, so one shared default is safe.
+DEFAULT_CONFIG = RuleConfig()
+
+
+def config_for(timebase: Timebase) -> RuleConfig:
+    """The rules for a recording: a still (one frame) cannot show how long a posture
+    lasts or whether a hand moves, so its one frame is judged on posture alone: no
+    minimum durations, and a lowered head is reading posture even with no wrist in view."""
+    if timebase.frame_count > 1:
+        return DEFAULT_CONFIG
+    return replace(
+        DEFAULT_CONFIG,
+        hand_raised_min_s=0.0,
+        reading_min_s=0.0,
+        writing_min_s=0.0,
+        head_down_min_s=0.0,
+        reading_needs_desk_wrist=False,
+    )
+
+
+class _Desk(Enum):
+    """What a person is doing at their desk in one sample; exactly one at a time."""
+
+    UPRIGHT = "upright"
+    OTHER = "other"  # head lowered, but neither reading, writing nor resting
+    READING = "reading"
+    WRITING = "writing"
+    RESTING = "resting"
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """One sample's verdict for one behaviour: did it meet the rule, by what margin."""
+
+    met: bool
+    margin: float = 0.0
+    note: str = ""  # e.g. which wrist was raised
+    measured: tuple[float, ...] = ()  # e.g. standing's rise and box growth
+    cues: tuple[HeadCue, ...] = ()  # what showed a lowered head
+    wrist: bool = False  # a wrist near the desk was in view
+
+
+def propose(
+    tracks: Sequence[PersonTrack], timebase: Timebase, *, config: RuleConfig = DEFAULT_CONFIG
+) -> list[Proposal]:
+    """Machine-suggested behaviour segments for every person, pending review.
+
+    Ids are ``p1``, ``p2``... in order of start frame, then person, then behaviour.
+    """
+    found: list[tuple[str, Behaviour, int, int, float, str]] = []
+    for track in tracks:
+        # One observation per frame: a duplicate would make a zero-length sample.
+        by_frame = {o.frame: o for o in reversed(track.observations)}
+        observations = [by_frame[f] for f in sorted(by_frame)]
+        if not any(o.keypoints is not None or o.head_down_score is not None for o in observations):
+            continue
+        feats = [features(o, config) for o in observations]
+        line = timeline([f.frame for f in feats], timebase)
+        for behaviour, chains, verdicts, describe in _rules(feats, line, config):
+            for i, j in chains:
+                inside = verdicts[i : j + 1]
+                if sum(v.met for v in inside) < config.min_agreement * len(inside) - 1e-9:
+                    continue
+                conf = _confidence(inside, feats[i : j + 1])
+                seconds = line.end_s[j] - line.start_s[i]
+                evidence = describe(inside, seconds)
+                found.append((track.id, behaviour, line.frames[i], line.ends[j], conf, evidence))
+
+    found.sort(key=lambda r: (r[2], _person_key(r[0]), _BEHAVIOUR_ORDER[r[1]]))
+    return [
+        Proposal(
+            id=f"p{n}",
+            person=person,
+            behaviour=behaviour,
+            start_frame=start,
+            end_frame=end,
+            start_s=timebase.frame_to_seconds(start),
+            end_s=timebase.frame_to_seconds(end),
+            confidence=conf,
+            evidence=evidence,
+        )
+        for n, (person, behaviour, start, end, conf, evidence) in enumerate(found, start=1)
+    ]
+
+
+def _rules(feats: list[PostureFeatures], line: Timeline, config: RuleConfig):
+    """Per behaviour: its segments as (first, last) sample indices, each sample's own
+    verdict, and how to describe a segment."""
+    hand_on = hysteresis(
+        [best_raised_hand(f) for f in feats],
+        enter=lambda r: r[1] >= config.hand_above_head,
+        stay=lambda r: r[1] >= config.hand_above_head_exit,
+    )
+    hand = [_hand_sample(f, config) for f in feats]
+    chains = segments(hand_on, line, {True: config.hand_raised_min_s}, max_gap_s=config.max_gap_s)
+    yield Behaviour.HAND_RAISED, [(i, j) for _, i, j in chains], hand, _describe_hand
+
+    stand = _standing_samples(feats, config)
+    stand_on = hysteresis(stand, enter=lambda s: s.met, stay=lambda s: s.margin >= 0.0)
+    stand_verdicts = [s or _Sample(False) for s in stand]
+    chains = segments(stand_on, line, {True: config.standing_min_s}, max_gap_s=config.max_gap_s)
+    yield Behaviour.STANDING, [(i, j) for _, i, j in chains], stand_verdicts, _describe_standing
+
+    desk, motion = _desk_states(feats, line, config)
+    labels = majority(desk, config.smoothing_samples)
+    # A spell of head-on-desk too short to be head down is still reading posture:
+    # head low, hands still.
+    for _, i, j in label_chains(labels, line, config.max_gap_s, {_Desk.RESTING}):
+        if line.end_s[j] - line.start_s[i] < config.head_down_min_s - 1e-9:
+            labels[i : j + 1] = [
+                _Desk.READING if x is _Desk.RESTING else x for x in labels[i : j + 1]
+            ]
+    minimum = {
+        _Desk.READING: config.reading_min_s,
+        _Desk.WRITING: config.writing_min_s,
+        _Desk.RESTING: config.head_down_min_s,
+    }
+    desk_chains = segments(labels, line, minimum, max_gap_s=config.max_gap_s)
+    for behaviour, state in (
+        (Behaviour.READING, _Desk.READING),
+        (Behaviour.WRITING, _Desk.WRITING),
+        (Behaviour.HEAD_DOWN, _Desk.RESTING),
+    ):
+        verdicts = [
+            _desk_sample(f, d, m, state, config)
+            for f, d, m in zip(feats, desk, motion, strict=True)
+        ]
+        mine = [(i, j) for lab, i, j in desk_chains if lab is state]
+        yield behaviour, mine, verdicts, _desk_describer(state)
+
+
+def _hand_sample(f: PostureFeatures, config: RuleConfig) -> _Sample:
+    raised = best_raised_hand(f)
+    if raised is None or raised[1] < config.hand_above_head:
+        return _Sample(False)
+    side, margin = raised
+    return _Sample(True, _unit((margin - config.hand_above_head) / 0.5), side)
+
+
+def _standing_samples(feats: list[PostureFeatures], config: RuleConfig) -> list[_Sample | None]:
+    """Standing per sample; ``margin`` is negative once the person is back below the
+    exit thresholds. None where the shoulder line is not visible."""
+    with_line = [f for f in feats if f.shoulder_y is not None and f.scale is not None]
+    usual_y = median(f.shoulder_y for f in with_line) if with_line else None
+    usual_scale = median(f.scale for f in with_line) if with_line else None
+    usual_h = median(f.box.height for f in feats)
+    enough = len(with_line) >= config.baseline_min_samples
+    out: list[_Sample | None] = []
+    for f in feats:
+        if f.shoulder_y is None:
+            out.append(None)
+            continue
+        if f.straight_legs:
+            out.append(_Sample(True, 1.0, "legs"))
+            continue
+        if not enough or usual_y is None or usual_scale is None or usual_h <= 0:
+            out.append(_Sample(False, -1.0))
+            continue
+        rise = (usual_y - f.shoulder_y) / usual_scale
+        growth = f.box.height / usual_h
+        if rise >= config.stand_rise and growth >= config.stand_box_growth:
+            margin = (
+                _unit((rise - config.stand_rise) / 0.5)
+                + _unit((growth - config.stand_box_growth) / 0.3)
+            ) / 2
+            out.append(_Sample(True, margin, measured=(rise, growth)))
+        else:
+            staying = rise >= config.stand_rise_exit and growth >= config.stand_box_growth_exit
+            out.append(_Sample(False, 0.0 if staying else -1.0))
+    return out
+
+
+def _desk_states(feats: list[PostureFeatures], line: Timeline, config: RuleConfig):
+    """Each sample's desk posture (None when the head cannot be judged), and the wrist
+    motion used for it (None when it cannot be measured)."""
+    steps: list[float | None] = [None]
+    for k in range(1, len(feats)):
+        near = line.start_s[k] - line.end_s[k - 1] <= config.max_gap_s
+        steps.append(_wrist_step(feats[k - 1], feats[k], config) if near else None)
+    states: list[_Desk | None] = []
+    motion: list[float | None] = []
+    for k, f in enumerate(feats):
+        # The three steps around the sample (into it, out of it, and one more), moved
+        # inwards at the ends of the track so the first sample has a motion too.
+        lo = max(1, min(k - 1, len(steps) - 3))
+        window = [s for s in steps[lo : lo + 3] if s is not None]
+        m = float(np.median(window)) if len(window) >= 2 else None
+        motion.append(m)
+        before = states[-1] if states else None
+        lowered = head_lowered(f, config, already=before not in (None, _Desk.UPRIGHT))
+        if lowered is None:
+            states.append(None)
+        elif not lowered:
+            states.append(_Desk.UPRIGHT)
+        elif m is not None and config.writing_motion <= m <= config.writing_motion_max:
+            states.append(_Desk.WRITING)
+        elif m is not None and m > config.writing_motion_max:
+            states.append(_Desk.OTHER)
+        elif head_resting(f, config, already=before is _Desk.RESTING):
+            states.append(_Desk.RESTING)
+        elif any(w is not None for w in f.desk_wrist) or not config.reading_needs_desk_wrist:
+            states.append(_Desk.READING)
+        else:
+            states.append(_Desk.OTHER)
+    return states, motion
+
+
+def _wrist_step(a: PostureFeatures, b: PostureFeatures, config: RuleConfig) -> float | None:
+    """How far the best-seen desk wrist moved between two samples, relative to the
+    shoulders (so a swaying body or a jittering box does not count as writing)."""
+    steps = [
+        float(np.hypot(wb.x - wa.x, wb.y - wa.y))
+        for wa, wb in zip(a.desk_wrist, b.desk_wrist, strict=True)
+        if wa is not None
+        and wb is not None
+        and min(wa.visibility, wb.visibility) >= config.motion_min_visibility
+    ]
+    return max(steps) if steps else None
+
+
+def _desk_sample(f, desk, motion, state, config: RuleConfig) -> _Sample:
+    # Head on the desk counts towards reading too: a short spell of it is reading.
+    counts = desk is state or (state is _Desk.READING and desk is _Desk.RESTING)
+    if not counts:
+        return _Sample(False)
+    head = _unit(lowered_margin(f, config))
+    # Name the cues that met the threshold to start; a sample held lowered by the
+    # looser thresholds to stay is named by those.
+    cues = head_lowered_cues(f, config) or head_lowered_cues(f, config, already=True) or ()
+    wrist = any(w is not None for w in f.desk_wrist)
+    if state is _Desk.WRITING:
+        margin = (head + _unit(motion / config.writing_motion - 1.0)) / 2
+        return _Sample(True, margin, cues=cues, wrist=wrist)
+    note = "" if motion is None else "still"
+    if desk is _Desk.RESTING and state is _Desk.RESTING:
+        nose = _unit((config.head_resting - (f.nose_height or 0.0)) / 0.3)
+        return _Sample(True, (head + nose) / 2, note, cues=cues, wrist=wrist)
+    return _Sample(True, head, note, cues=cues, wrist=wrist)
+
+
+def _confidence(verdicts: Sequence[_Sample], feats: Sequence[PostureFeatures]) -> float:
+    met = [(v, f) for v, f in zip(verdicts, feats, strict=True) if v.met]
+    if not met:
+        return 0.0
+    agreement = len(met) / len(verdicts)
+    margin = sum(v.margin for v, _ in met) / len(met)
+    visibility = sum(f.visibility for _, f in met) / len(met)
+    return round(_unit(agreement * (0.5 + 0.5 * margin) * visibility), 3)
+
+
+def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
+    met = [v for v in verdicts if v.met]
+    sides = Counter(v.note for v in met).most_common(1)
+    side = sides[0][0] if sides else "a"
+    return f"{side} wrist above the head, elbow up, {_in(len(met), len(verdicts), seconds)}"
+
+
+def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:
+    met = [v for v in verdicts if v.met]
+    legs = sum(v.note == "legs" for v in met)
+    measured = [v.measured for v in met if v.measured]
+    parts = []
+    if measured:
+        rise = median(r for r, _ in measured)
+        growth = median(g for _, g in measured)
+        parts.append(
+            f"shoulders {rise:.1f} shoulder widths above their usual height, "
+            f"box {growth:.1f}x its usual height"
+        )
+    if legs:
+        parts.append("legs visible, straight and upright")
+    return f"{'; '.join(parts)}, {_in(len(met), len(verdicts), seconds)}"
+
+
+def _desk_describer(state: _Desk) -> Callable[[Sequence[_Sample], float], str]:
+    def describe(verdicts: Sequence[_Sample], seconds: float) -> str:
+        met = [v for v in verdicts if v.met]
+        still = sum(v.note == "still" for v in met)
+        counts = _in(len(met), len(verdicts), seconds)
+        cue = Counter(c for v in met for c in v.cues).most_common(1)
+        named = f" ({cue[0][0]})" if cue else ""
+        if state is _Desk.WRITING:
+            return f"head lowered{named}, a wrist near the desk moving in small steps, {counts}"
+        if not still:
+            motion = "wrist motion not measurable"
+        elif still < len(met):
+            motion = f"little wrist motion (measured in {still})"
+        else:
+            motion = "little wrist motion"
+        if state is _Desk.RESTING:
+            return f"head below the shoulder line, {motion}, {counts}"
+        head = f"head lowered over the desk{named}"
+        if not any(v.wrist for v in met):
+            return f"{head}, no wrist in view near the desk, {counts}"
+        return f"{head}, a wrist near the desk, {motion}, {counts}"
+
+    return describe
+
+
+def _in(met: int, total: int, seconds: float) -> str:
+    return f"in {met} of {total} samples ({seconds:.1f} s)"
+
+
+def _unit(x: float) -> float:
+    return min(1.0, max(0.0, float(x)))
+
+
+def _person_key(person: str) -> tuple:
+    """P2 before P10."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", person))

@@ -1,0 +1,341 @@
+"""From a recording to per-person behaviour proposals, in memory.
+
+The pipeline: one thread decodes the sampled frames (it owns the reader), a pool
+of workers each owning its own detector and pose estimator turns a frame into
+observations, and the calling thread puts the results back in frame order, tracks
+people and finally derives proposals. Nothing here writes a file: the caller
+decides what happens to the result (the CLI writes it only when asked to; the
+desktop app keeps it in memory until a reviewer decides).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lessonreview.core.analysis.behaviours import config_for, propose
+from lessonreview.core.analysis.live_proposals import LiveProposals, LiveSettings
+from lessonreview.core.analysis.tracking import Tracker, TrackerConfig
+from lessonreview.core.domain import Box, Observation, Proposal
+from lessonreview.core.media.video import Recording
+from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument
+from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.head_cue import default_model
+from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve, sha256_of
+from lessonreview.core.vision.offline import keep_libraries_offline
+from lessonreview.core.vision.pose import PoseEstimator
+
+DEFAULT_RATE_HZ = 2.0
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """Everything an analysis needs, fixed before it starts (safe to hand to a thread)."""
+
+    path: Path
+    rate_hz: float = DEFAULT_RATE_HZ
+    models_dir: Path | None = None
+    workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
+    # Lite: on the classroom frames a pose for more boxes than full (0.97 vs 0.88), the nose on
+    # the labelled head as often (0.89 vs 0.88), 7.8 vs 9.6 ms per person (bench/eval_recall.py).
+    pose_model: ModelName = ModelName.POSE_LITE
+    allow_download: bool = False
+    live: LiveSettings = LiveSettings()
+
+    @property
+    def model_names(self) -> tuple[ModelName, ...]:
+        return (ModelName.PERSON_DETECTOR, self.pose_model)
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    t_s: float
+    people: int
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """The people seen at one sample, with the tracker's person ids (for live overlays)."""
+
+    frame: int
+    t: float
+    people: tuple[tuple[str, Observation], ...]
+    # Candidates too unsure to analyse; the privacy view blurs their heads too.
+    faint: tuple[Box, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Processed:
+    observations: list[Observation]
+    faint: tuple[Box, ...]
+    detect_s: float
+    pose_s: float
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage, summed over workers (so they can exceed wall time)."""
+
+    decode: float = 0.0
+    detect: float = 0.0
+    pose: float = 0.0
+    track: float = 0.0
+    behaviours: float = 0.0
+    crops: int = 0
+
+
+class CancelToken:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+class AnalysisCancelled(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ResolvedModels:
+    detector: Path
+    pose: Path
+
+    def hashes(self) -> dict[str, str]:
+        return {p.name: sha256_of(p) for p in (self.detector, self.pose)}
+
+
+def resolve_models(
+    request: AnalysisRequest, *, progress: Callable[[int, int], None] | None = None
+) -> ResolvedModels:
+    return ResolvedModels(
+        detector=resolve(
+            ModelName.PERSON_DETECTOR,
+            explicit_dir=request.models_dir,
+            allow_download=request.allow_download,
+            progress=progress,
+        ),
+        pose=resolve(
+            request.pose_model,
+            explicit_dir=request.models_dir,
+            allow_download=request.allow_download,
+            progress=progress,
+        ),
+    )
+
+
+class _Worker:
+    """Detector and pose estimator owned by one pool thread (neither is shareable)."""
+
+    def __init__(self, models: ResolvedModels) -> None:
+        self.detector = PersonDetector(models.detector, threads=1)
+        self.pose = PoseEstimator(models.pose)
+
+    def process(self, frame: int, t: float, image: np.ndarray) -> _Processed:
+        t0 = time.perf_counter()
+        detections, faint = self.detector.detect_with_faint(image)
+        t1 = time.perf_counter()
+        head_cue = default_model()
+        observations = [
+            Observation(
+                frame=frame,
+                t=t,
+                box=d.box,
+                score=d.score,
+                keypoints=self.pose.estimate(image, d.box),
+                head_down_score=None if head_cue is None else head_cue.score(image, d.box),
+            )
+            for d in detections
+        ]
+        t2 = time.perf_counter()
+        return _Processed(observations, tuple(faint), t1 - t0, t2 - t1)
+
+    def close(self) -> None:
+        self.pose.close()
+
+
+_END = object()
+
+
+def analyze(
+    request: AnalysisRequest,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    on_sample: Callable[[SampleResult], None] | None = None,
+    on_proposals: Callable[[tuple[Proposal, ...]], None] | None = None,
+    on_download: Callable[[int, int], None] | None = None,
+    cancel: CancelToken | None = None,
+    times: StageTimes | None = None,
+    recording: Recording | None = None,
+) -> ProposalsDocument:
+    """Run the whole analysis; return proposals in memory.
+
+    Callbacks run on the calling thread. ``on_proposals`` receives, while the run
+    goes on, the proposals that can no longer change (see live_proposals.py); the
+    returned document holds all of them. A cancelled run raises AnalysisCancelled.
+    A recording damaged part-way is analysed up to the damage, and the result's
+    ``analysis.stopped_at_s`` says where it stopped.
+    """
+    started = time.perf_counter()
+    # MediaPipe and onnxruntime phone home from native code unless pointed at a closed proxy.
+    keep_libraries_offline(exempt=model_hosts())
+    times = times if times is not None else StageTimes()
+    cancel = cancel or CancelToken()
+    recording = recording or Recording.open(request.path)
+    models = resolve_models(request, progress=on_download)
+    timebase = recording.timebase
+    samples = timebase.sample_frames(request.rate_hz)
+
+    frames_q: queue.Queue = queue.Queue(maxsize=2 * request.workers + 2)
+    reader_state: dict[str, int | None] = {"stopped_at": None}
+
+    def decode() -> None:
+        # The decode thread alone owns this reader (one thread per VideoCapture-like object).
+        with recording.reader() as reader:
+            t0 = time.perf_counter()
+            for n, image in reader.frames(samples):
+                times.decode += time.perf_counter() - t0
+                while not cancel.cancelled:
+                    try:
+                        frames_q.put((n, image), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if cancel.cancelled:
+                    break
+                t0 = time.perf_counter()
+            reader_state["stopped_at"] = reader.stopped_at_frame
+        frames_q.put(_END)
+
+    workers_local = threading.local()
+    all_workers: list[_Worker] = []
+    workers_lock = threading.Lock()
+
+    def run_one(n: int, image: np.ndarray):
+        worker = getattr(workers_local, "worker", None)
+        if worker is None:
+            worker = _Worker(models)
+            workers_local.worker = worker
+            with workers_lock:
+                all_workers.append(worker)
+        return worker.process(n, timebase.frame_to_seconds(n), image)
+
+    # A short recording (a still has one sample) keeps every person it saw.
+    default_min = TrackerConfig().min_observations
+    rules = config_for(timebase)
+    live = LiveProposals(timebase, rules, request.live)
+    tracker = Tracker(TrackerConfig(min_observations=max(1, min(default_min, len(samples) // 4))))
+    decoder = threading.Thread(target=decode, name="analysis-decode", daemon=True)
+    decoder.start()
+    pending: dict[int, Future] = {}
+    order: list[int] = []
+    done = 0
+    last_t = 0.0
+
+    def consume(fut_frame: int) -> None:
+        nonlocal done, last_t
+        processed = pending.pop(fut_frame).result()
+        observations = processed.observations
+        times.detect += processed.detect_s
+        times.pose += processed.pose_s
+        times.crops += len(observations)
+        t0 = time.perf_counter()
+        t = timebase.frame_to_seconds(fut_frame)
+        assigned = tracker.update(fut_frame, t, observations)
+        times.track += time.perf_counter() - t0
+        done += 1
+        last_t = t
+        if on_sample is not None:
+            on_sample(
+                SampleResult(frame=fut_frame, t=t, people=tuple(assigned), faint=processed.faint)
+            )
+        if live.due(t):
+            t0 = time.perf_counter()
+            closed = live.step(tracker.snapshot(), t)
+            times.behaviours += time.perf_counter() - t0
+            if closed and on_proposals is not None:
+                on_proposals(tuple(closed))
+        if progress is not None:
+            progress(
+                Progress(done=done, total=len(samples), t_s=t, people=len({p for p, _ in assigned}))
+            )
+
+    try:
+        with ThreadPoolExecutor(max_workers=request.workers, thread_name_prefix="analysis") as pool:
+            while True:
+                item = frames_q.get()
+                if item is _END:
+                    break
+                n, image = item
+                pending[n] = pool.submit(run_one, n, image)
+                order.append(n)
+                # Keep frame order for the tracker while the pool runs ahead by a few frames.
+                while order and (pending[order[0]].done() or len(order) > request.workers * 2):
+                    consume(order.pop(0))
+                if cancel.cancelled:
+                    break
+            if cancel.cancelled:
+                for fut in pending.values():
+                    fut.cancel()
+                raise AnalysisCancelled()
+            while order:
+                consume(order.pop(0))
+    finally:
+        cancel_decoder(cancel, decoder, frames_q)
+        for w in all_workers:
+            w.close()
+
+    t0 = time.perf_counter()
+    handed_out = {p.id for p in live.emitted}
+    people = tuple(tracker.finish())
+    final = live.finish(propose(people, timebase, config=rules))
+    if on_proposals is not None:
+        last = [p for p in final if p.id not in handed_out]
+        if last:
+            on_proposals(tuple(last))
+    proposals = final
+    times.behaviours += time.perf_counter() - t0
+
+    stopped_at = reader_state["stopped_at"]
+    stopped_at_s = None
+    if stopped_at is not None:
+        stopped_at_s = timebase.frame_to_seconds(stopped_at)
+    elif recording.damaged_at_s is not None:
+        stopped_at_s = recording.damaged_at_s
+    return ProposalsDocument(
+        recording=recording.info(),
+        analysis=AnalysisMeta(
+            rate_hz=request.rate_hz,
+            models=models.hashes(),
+            elapsed_s=round(time.perf_counter() - started, 3),
+            stopped_at_s=stopped_at_s,
+        ),
+        people=people,
+        proposals=proposals,
+    )
+
+
+def cancel_decoder(cancel: CancelToken, decoder: threading.Thread, frames_q: queue.Queue) -> None:
+    """Stop the decode thread whether the run finished, failed or was cancelled."""
+    if decoder.is_alive():
+        cancel.cancel()
+        while decoder.is_alive():
+            try:
+                frames_q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        decoder.join()

@@ -1,0 +1,177 @@
+"""Which of the analysis' proposals are still pending, and the segments the review draws.
+
+The pending list is derived, never edited: it is the proposals the analysis gave,
+passed through the reviewer's merges and splits of people (in the order they were
+made), minus every one whose key a saved label carries. So undoing a decision brings
+its proposal back, a merge moves pending proposals too, and reopening a project and
+adding the same proposals again shows exactly the undecided ones.
+
+Kept apart from :mod:`lessonreview.core.review.review_session`, which saves decisions and
+runs undo: this module only reads the saved labels and people, and holds nothing a
+decision could leave half-changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
+from lessonreview.core.review.review_commands import IdentityChange, cut, identity_changes
+from lessonreview.core.store.store_rows import Label, PersonRow
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What the GUI draws: a pending proposal (key ``"p:<proposal id>"``) or a saved
+    label (key ``"l:<label id>"``). Rejected proposals are not segments."""
+
+    key: str
+    person: str
+    behaviour: Behaviour
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+    status: Status
+    source: Source
+    confidence: float | None
+    evidence: str | None
+    proposal_id: str | None
+    label_id: int | None
+
+
+class PendingProposals:
+    """The analysis' proposals as given, and what :meth:`refresh` last derived from
+    them and the saved state: ``pending`` (by proposal id) and ``segments`` (by key).
+
+    Each refresh replaces those two dicts rather than changing them, so a caller may
+    keep the previous ones to compare against.
+    """
+
+    def __init__(self) -> None:
+        self._proposals: dict[str, Proposal] = {}  # as the analysis gave them
+        # The proposals cut by the identity changes: (proposal key, piece key, piece,
+        # its segment), and the changes they were cut by.
+        self._cut: list[tuple[str, str, Proposal, Segment]] | None = None
+        self._cut_by: list[IdentityChange] = []
+        self._cut_people: set[str] = set()
+        self._label_segments: dict[int, tuple[Label, Segment]] = {}
+        self.pending: dict[str, Proposal] = {}
+        self.segments: dict[str, Segment] = {}
+
+    @property
+    def people(self) -> set[str]:
+        """The people the proposals belong to after merges and splits, as of the last
+        refresh (a split's new person may hold nothing but proposals)."""
+        return self._cut_people
+
+    def add(self, proposals: Iterable[Proposal]) -> list[Proposal]:
+        """Keep the proposals whose key is new; returns those. An id already taken
+        (the same id from another analysis run) gets a ``~2``, ``~3``... suffix.
+        Takes effect at the next :meth:`refresh`."""
+        known_keys = {p.key for p in self._proposals.values()}
+        added = []
+        for proposal in proposals:
+            if proposal.key in known_keys:
+                continue
+            known_keys.add(proposal.key)
+            pid, n = proposal.id, 1
+            while pid in self._proposals:
+                n += 1
+                pid = f"{proposal.id}~{n}"
+            self._proposals[pid] = replace(proposal, id=pid)
+            added.append(proposal)
+        self._cut = None
+        return added
+
+    def in_order(self, order: str) -> list[Segment]:
+        """Pending proposals in review order: by time, or least confident first (the
+        ones most worth a careful look)."""
+        pending = [s for s in self.segments.values() if s.status is Status.PENDING]
+        if order == "time":
+            return sorted(pending, key=lambda s: (s.start_frame, person_sort_key(s.person), s.key))
+        if order == "confidence":
+            return sorted(pending, key=lambda s: (s.confidence or 0.0, s.start_frame, s.key))
+        raise ValueError(f"order must be 'time' or 'confidence', not {order!r}")
+
+    def refresh(
+        self,
+        labels: Iterable[Label],
+        people: Iterable[PersonRow],
+        *,
+        seconds: Callable[[int], float],
+    ) -> None:
+        """Derive the pending proposals and the segments from the saved state.
+
+        Runs after every call, so it reuses what did not change: the proposals' pieces
+        (recut only when people were merged or split) and each segment object, which
+        also makes the before/after comparison mostly identity checks.
+        """
+        labels = list(labels)
+        changes = identity_changes(people)
+        if self._cut is None or self._cut_by != changes:
+            self._cut = [
+                (proposal.key, piece.key, piece, _proposal_segment(piece))
+                for proposal in self._proposals.values()
+                for piece in cut(proposal, changes, seconds)
+            ]
+            self._cut_by = changes
+            self._cut_people = {piece.person for _, _, piece, _ in self._cut}
+        decided = {lab.proposal_key for lab in labels if lab.proposal_key}
+        pending: dict[str, Proposal] = {}
+        segments: dict[str, Segment] = {}
+        keys: set[str] = set()
+        for raw_key, key, piece, segment in self._cut:
+            if raw_key in decided or key in decided or key in keys:
+                continue
+            keys.add(key)
+            pending[piece.id] = piece
+            segments[segment.key] = segment
+        cached = self._label_segments
+        self._label_segments = {}
+        for lab in labels:
+            if lab.status is Status.REJECTED:
+                continue
+            old = cached.get(lab.id)
+            segment = old[1] if old is not None and old[0] is lab else _label_segment(lab)
+            self._label_segments[lab.id] = (lab, segment)
+            segments[segment.key] = segment
+        self.pending = pending
+        self.segments = segments
+
+
+def _proposal_segment(p: Proposal) -> Segment:
+    return Segment(
+        key=f"p:{p.id}",
+        person=p.person,
+        behaviour=p.behaviour,
+        start_frame=p.start_frame,
+        end_frame=p.end_frame,
+        start_s=p.start_s,
+        end_s=p.end_s,
+        status=Status.PENDING,
+        source=Source.MACHINE,
+        confidence=p.confidence,
+        evidence=p.evidence,
+        proposal_id=p.id,
+        label_id=None,
+    )
+
+
+def _label_segment(lab: Label) -> Segment:
+    return Segment(
+        key=f"l:{lab.id}",
+        person=lab.person,
+        behaviour=lab.behaviour,
+        start_frame=lab.start_frame,
+        end_frame=lab.end_frame,
+        start_s=lab.start_s,
+        end_s=lab.end_s,
+        status=lab.status,
+        source=lab.source,
+        confidence=lab.confidence,
+        evidence=lab.evidence,
+        proposal_id=None,
+        label_id=lab.id,
+    )

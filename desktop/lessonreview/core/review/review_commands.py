@@ -1,0 +1,398 @@
+"""Reviewer decisions as undoable commands.
+
+Each command writes its effect and its decision-log entry in one transaction, and
+keeps what it needs to reverse itself. Undo and redo write too: they append an
+``undo`` / ``redo`` entry, so the log keeps the whole history. Commands only touch the
+store and the session's caches of saved labels and people; pending proposals are
+derived from those by the session, so undoing a decision brings its proposal back
+without any command having to remember it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
+
+from lessonreview.core.domain import Behaviour, Proposal, Source, Status
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import Label, PersonRow, now_utc
+
+
+class Context(Protocol):
+    """What a command reads and updates: the session, seen from a command."""
+
+    store: LabelStore
+    recording_id: int
+    reviewer: str
+    labels: dict[int, Label]  # every saved label of the recording, rejected ones too
+    people: dict[str, PersonRow]
+
+    def seconds(self, frame: int) -> float: ...
+
+
+def clock(seconds: float) -> str:
+    """``m:ss`` (``h:mm:ss`` past an hour), as a reviewer reads a player's clock."""
+    total = int(seconds)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def describe(verb: str, behaviour: Behaviour, person: str, start_s: float) -> str:
+    """The command's label for an Undo menu: "Accept hand raised P3 0:12"."""
+    return f"{verb} {behaviour.title.lower()} {person} {clock(start_s)}"
+
+
+def label_payload(label: Label) -> dict[str, Any]:
+    """A label as it goes into the decision log (JSON)."""
+    out = asdict(label)
+    out.update(
+        behaviour=label.behaviour.value,
+        source=label.source.value,
+        status=label.status.value,
+        decided_at=label.decided_at.isoformat(),
+    )
+    del out["recording_id"]
+    return out
+
+
+def proposal_payload(proposal: Proposal) -> dict[str, Any]:
+    out = asdict(proposal)
+    out.update(behaviour=proposal.behaviour.value, key=proposal.key)
+    return out
+
+
+class Command(ABC):
+    """One reviewer decision, with its Undo-menu ``label``."""
+
+    action: str  # the decision log's word for it
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        # The log entry that made the command's current effect (its own, then the
+        # latest undo or redo entry): what the next undo/redo entry says it reverses.
+        self.entry_id: int | None = None
+
+    # entry_id changes only once the transaction committed: a failed undo must leave
+    # the command pointing at the entry that is really in the file.
+
+    def do(self, ctx: Context) -> None:
+        with ctx.store.transaction():
+            payload, label_id = self._apply(ctx)
+            entry = self._log(ctx, self.action, payload, label_id, undoes=None)
+            self._logged(ctx, entry)
+        self.entry_id = entry
+
+    def undo(self, ctx: Context) -> None:
+        with ctx.store.transaction():
+            self._revert(ctx)
+            payload = {"action": self.action, "label": self.label}
+            entry = self._log(ctx, "undo", payload, None, undoes=self.entry_id)
+        self.entry_id = entry
+
+    def redo(self, ctx: Context) -> None:
+        with ctx.store.transaction():
+            payload, label_id = self._apply(ctx)
+            payload = {"action": self.action, "label": self.label, **payload}
+            entry = self._log(ctx, "redo", payload, label_id, undoes=self.entry_id)
+            self._logged(ctx, entry)
+        self.entry_id = entry
+
+    @staticmethod
+    def _log(
+        ctx: Context,
+        action: str,
+        payload: dict[str, Any],
+        label_id: int | None,
+        *,
+        undoes: int | None,
+    ) -> int:
+        return ctx.store.log_decision(
+            ctx.recording_id,
+            action,
+            payload=payload,
+            reviewer=ctx.reviewer,
+            label_id=label_id,
+            undoes=undoes,
+        )
+
+    @abstractmethod
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        """Write the effect; return the log payload and the label it concerns."""
+
+    @abstractmethod
+    def _revert(self, ctx: Context) -> None:
+        """Write the reverse of ``_apply``; later commands were already undone."""
+
+    def _logged(self, ctx: Context, entry_id: int) -> None:  # noqa: B027 (optional hook)
+        """Hook for effects that must name their own log entry (identity changes)."""
+
+
+# -- labels --------------------------------------------------------------------------
+
+
+def _save_new(ctx: Context, label: Label) -> Label:
+    saved = ctx.store.insert_label(label)
+    ctx.labels[saved.id] = saved
+    return saved
+
+
+def _save(ctx: Context, label: Label) -> None:
+    ctx.store.update_label(label)
+    ctx.labels[label.id] = label
+
+
+def _remove(ctx: Context, label_id: int) -> None:
+    ctx.store.delete_label(label_id)
+    ctx.labels.pop(label_id, None)
+
+
+class DecideProposal(Command):
+    """Accept, correct or reject a pending proposal: it becomes a saved label (a
+    rejected one is saved as REJECTED, so it is not proposed again)."""
+
+    def __init__(self, proposal: Proposal, label: Label, *, action: str, title: str) -> None:
+        super().__init__(title)
+        self.action = action
+        self.proposal = proposal
+        self.template = label  # id None until first saved; redo reuses the id
+
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        saved = _save_new(ctx, replace(self.template, reviewer=ctx.reviewer, decided_at=now_utc()))
+        self.template = replace(self.template, id=saved.id)
+        payload = {"proposal": proposal_payload(self.proposal), "after": label_payload(saved)}
+        return payload, saved.id
+
+    def _revert(self, ctx: Context) -> None:
+        _remove(ctx, self.template.id)
+
+
+class AddLabel(Command):
+    action = "add"
+
+    def __init__(self, label: Label, title: str) -> None:
+        super().__init__(title)
+        self.template = label
+
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        saved = _save_new(ctx, replace(self.template, reviewer=ctx.reviewer, decided_at=now_utc()))
+        self.template = replace(self.template, id=saved.id)
+        return {"after": label_payload(saved)}, saved.id
+
+    def _revert(self, ctx: Context) -> None:
+        _remove(ctx, self.template.id)
+
+
+class EditLabel(Command):
+    """Change a saved label; ``after`` is None to delete it. A machine label is not
+    deleted but saved as REJECTED, so a re-analysis does not propose it again."""
+
+    def __init__(self, before: Label, after: Label | None, *, title: str) -> None:
+        super().__init__(title)
+        self.action = "edit" if after is not None else "delete"
+        self.before = before
+        self.after = after
+
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        payload: dict[str, Any] = {"before": label_payload(self.before)}
+        if self.after is None and self.before.source is Source.MANUAL:
+            _remove(ctx, self.before.id)
+            return payload, self.before.id
+        after = self.after or replace(self.before, status=Status.REJECTED)
+        after = replace(after, reviewer=ctx.reviewer, decided_at=now_utc())
+        _save(ctx, after)
+        payload["after"] = label_payload(after)
+        return payload, after.id
+
+    def _revert(self, ctx: Context) -> None:
+        if self.before.id in ctx.labels:
+            _save(ctx, self.before)
+        else:
+            _save_new(ctx, self.before)
+
+
+# -- people --------------------------------------------------------------------------
+
+
+def _save_person(ctx: Context, row: PersonRow | None, person_id: str) -> None:
+    if row is None:
+        ctx.store.delete_person(ctx.recording_id, person_id)
+        ctx.people.pop(person_id, None)
+    else:
+        ctx.store.save_person(row)
+        ctx.people[person_id] = row
+
+
+class MergePeople(Command):
+    """``absorb`` was the same person as ``keep`` (a track that lost and re-found
+    someone): every label of ``absorb`` becomes ``keep``'s."""
+
+    action = "merge_people"
+
+    def __init__(self, keep: str, absorb: str) -> None:
+        super().__init__(f"Merge {absorb} into {keep}")
+        self.keep, self.absorb = keep, absorb
+        self.moved: list[int] = []
+        self.row_before: PersonRow | None = None
+
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        self.moved = [lid for lid, lab in ctx.labels.items() if lab.person == self.absorb]
+        for lid in self.moved:
+            _save(ctx, replace(ctx.labels[lid], person=self.keep))
+        self.row_before = ctx.people.get(self.absorb)
+        return {"keep": self.keep, "absorb": self.absorb, "labels": self.moved}, None
+
+    def _logged(self, ctx: Context, entry_id: int) -> None:
+        row = self.row_before or PersonRow(ctx.recording_id, self.absorb)
+        _save_person(
+            ctx, replace(row, merged_into=self.keep, merge_decision_id=entry_id), self.absorb
+        )
+
+    def _revert(self, ctx: Context) -> None:
+        for lid in self.moved:
+            _save(ctx, replace(ctx.labels[lid], person=self.absorb))
+        _save_person(ctx, self.row_before, self.absorb)
+
+
+@dataclass
+class _SplitPlan:
+    before: list[Label] = field(default_factory=list)  # labels as they were
+    tail_ids: dict[int, int] = field(default_factory=dict)  # straddling label -> its tail
+
+
+class SplitPerson(Command):
+    """From ``at_frame`` on, ``person``'s track is someone else: ``new_id``. A label
+    that straddles the frame is cut in two, one piece for each."""
+
+    action = "split_person"
+
+    def __init__(self, person: str, at_frame: int, new_id: str, *, at_s: float) -> None:
+        super().__init__(f"Split {person} at {clock(at_s)} (new {new_id})")
+        self.person, self.at, self.new_id = person, at_frame, new_id
+        self.plan = _SplitPlan()
+
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        at, at_s = self.at, ctx.seconds(self.at)
+        affected = [
+            lab for lab in ctx.labels.values() if lab.person == self.person and lab.end_frame > at
+        ]
+        self.plan.before = affected
+        for lab in affected:
+            if lab.start_frame >= at:
+                _save(ctx, replace(lab, person=self.new_id))
+                continue
+            _save(ctx, replace(lab, end_frame=at, end_s=at_s))
+            tail = replace(
+                lab,
+                id=self.plan.tail_ids.get(lab.id),
+                person=self.new_id,
+                start_frame=at,
+                start_s=at_s,
+            )
+            self.plan.tail_ids[lab.id] = _save_new(ctx, tail).id
+        payload = {
+            "person": self.person,
+            "at_frame": at,
+            "new_person": self.new_id,
+            "labels": [lab.id for lab in affected],
+            "new_labels": sorted(self.plan.tail_ids.values()),
+        }
+        return payload, None
+
+    def _logged(self, ctx: Context, entry_id: int) -> None:
+        row = PersonRow(
+            ctx.recording_id,
+            self.new_id,
+            split_of=self.person,
+            split_from_frame=self.at,
+            split_decision_id=entry_id,
+        )
+        _save_person(ctx, row, self.new_id)
+
+    def _revert(self, ctx: Context) -> None:
+        for tail_id in self.plan.tail_ids.values():
+            _remove(ctx, tail_id)
+        for lab in self.plan.before:
+            _save(ctx, lab)
+        _save_person(ctx, None, self.new_id)
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """A merge (``person`` became ``into``) or a split (``person``'s frames from ``at``
+    on became ``into``). ``order`` is the log entry that made it: changes are replayed
+    in the order the reviewer made them, since a later one may act on an earlier one's
+    result (split P1, then merge P4 into the new person)."""
+
+    order: int
+    person: str
+    into: str
+    at: int | None = None  # None for a merge
+
+
+def identity_changes(people: Iterable[PersonRow]) -> list[IdentityChange]:
+    changes = []
+    for row in people:
+        if row.split_of is not None:
+            order = row.split_decision_id or 0
+            changes.append(IdentityChange(order, row.split_of, row.person_id, row.split_from_frame))
+        if row.merged_into is not None:
+            changes.append(
+                IdentityChange(row.merge_decision_id or 0, row.person_id, row.merged_into)
+            )
+    return sorted(changes, key=lambda c: c.order)
+
+
+def resolve(track_id: str, frame: int, changes: list[IdentityChange]) -> str:
+    """The person an analysis track is at ``frame``, after the identity changes."""
+    person = track_id
+    for change in changes:
+        if change.person == person and (change.at is None or frame >= change.at):
+            person = change.into
+    return person
+
+
+def cut(
+    proposal: Proposal, changes: list[IdentityChange], seconds: Callable[[int], float]
+) -> list[Proposal]:
+    """A proposal as the identity changes leave it: the same cut SplitPerson makes to
+    saved labels. A piece after a split point gets the id ``"<id>@<frame>"``."""
+    pieces = [proposal]
+    for change in changes:
+        out = []
+        for p in pieces:
+            if p.person == change.person and change.at is None:
+                p = replace(p, person=change.into)
+            elif p.person == change.person and p.end_frame > change.at:
+                if p.start_frame < change.at:
+                    at_s = seconds(change.at)
+                    out.append(replace(p, end_frame=change.at, end_s=at_s))
+                    p = replace(p, id=f"{p.id}@{change.at}", start_frame=change.at, start_s=at_s)
+                p = replace(p, person=change.into)
+            out.append(p)
+        pieces = out
+    return pieces
+
+
+class RenamePerson(Command):
+    """Give a person a reviewer-chosen name (or clear it); the pseudonym stays."""
+
+    action = "rename_person"
+
+    def __init__(self, person: str, name: str | None, before: PersonRow | None) -> None:
+        title = f'Name {person} "{name}"' if name else f"Clear the name of {person}"
+        super().__init__(title)
+        self.person, self.name, self.before = person, name, before
+
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        row = replace(self.before or PersonRow(ctx.recording_id, self.person), name=self.name)
+        if self.before is None and self.name is None:
+            row = None
+        _save_person(ctx, row, self.person)
+        before_name = self.before.name if self.before else None
+        return {"person": self.person, "before": before_name, "after": self.name}, None
+
+    def _revert(self, ctx: Context) -> None:
+        _save_person(ctx, self.before, self.person)

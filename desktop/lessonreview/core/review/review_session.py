@@ -1,0 +1,406 @@
+"""One reviewer reviewing one recording: pending proposals, decisions, undo.
+
+Pending proposals live here, in memory only. A decision is saved (its own
+transaction) before the call returns; if saving fails the call raises
+:class:`~lessonreview.core.store.label_store.StoreError` and nothing here changes, so what
+the GUI shows as decided is always what the file holds.
+
+The pending list is derived, never edited, from the analysis' proposals and the saved
+labels and people: see :mod:`lessonreview.core.review.pending_proposals`, which also makes
+the segments the GUI draws. So undoing a decision brings its proposal back. The
+label each action saves is built and checked in :mod:`lessonreview.core.review.label_drafts`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
+from lessonreview.core.review.label_drafts import (
+    changed_label,
+    check_range,
+    checked_behaviour,
+    checked_reviewer,
+    label_from_proposal,
+    live_person,
+    manual_label,
+)
+from lessonreview.core.review.pending_proposals import PendingProposals, Segment
+from lessonreview.core.review.review_commands import (
+    AddLabel,
+    Command,
+    DecideProposal,
+    EditLabel,
+    MergePeople,
+    RenamePerson,
+    SplitPerson,
+    describe,
+    identity_changes,
+    resolve,
+)
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import Label, PersonRow
+
+log = logging.getLogger(__name__)
+
+
+class FrameClock(Protocol):
+    """What the session needs of a :class:`~lessonreview.core.media.timebase.Timebase`."""
+
+    @property
+    def frame_count(self) -> int: ...
+
+    def frame_to_seconds(self, frame: int) -> float: ...
+
+    def seconds_to_frame(self, t: float) -> int: ...
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one call changed, so each view redraws only that. A segment that changed
+    in place is in both ``removed`` (its key) and ``added`` (its new state)."""
+
+    removed: tuple[str, ...]
+    added: tuple[Segment, ...]
+    people_changed: bool
+    label: str
+
+    @property
+    def empty(self) -> bool:
+        return not (self.removed or self.added or self.people_changed)
+
+
+@dataclass
+class _Context:
+    """The session's saved state, as the commands see it (review_commands.Context) and
+    as building a label does (label_drafts.LabelContext)."""
+
+    store: LabelStore
+    recording_id: int
+    reviewer: str
+    clock: FrameClock
+    labels: dict[int, Label] = field(default_factory=dict)
+    people: dict[str, PersonRow] = field(default_factory=dict)
+
+    @property
+    def frame_count(self) -> int:
+        return self.clock.frame_count
+
+    def seconds(self, frame: int) -> float:
+        return float(self.clock.frame_to_seconds(frame))
+
+
+class ReviewSession:
+    """The review of one recording by one named reviewer. Use from the GUI thread."""
+
+    def __init__(
+        self, store: LabelStore, recording_id: int, *, timebase: FrameClock, reviewer: str
+    ) -> None:
+        store.recording(recording_id)  # KeyError for a recording not in this project
+        self._ctx = _Context(store, recording_id, checked_reviewer(reviewer), timebase)
+        self._ctx.labels = {lab.id: lab for lab in store.labels(recording_id)}
+        self._ctx.people = {row.person_id: row for row in store.people(recording_id)}
+        self._proposals = PendingProposals()
+        self._tracks: set[str] = set()
+        self._undo: list[Command] = []
+        self._redo: list[Command] = []
+        self._subscribers: list[Callable[[Change], None]] = []
+        self._refresh()
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def recording_id(self) -> int:
+        return self._ctx.recording_id
+
+    @property
+    def reviewer(self) -> str:
+        return self._ctx.reviewer
+
+    def set_reviewer(self, name: str) -> None:
+        """Who makes the next decisions (each decision records its reviewer)."""
+        self._ctx.reviewer = checked_reviewer(name)
+
+    def segments(self) -> list[Segment]:
+        segments = self._proposals.segments.values()
+        return sorted(segments, key=lambda s: (s.start_frame, s.person, s.key))
+
+    def pending(self, *, order: str = "time") -> list[Segment]:
+        """Pending proposals in review order: by time, or least confident first (the
+        ones most worth a careful look)."""
+        return self._proposals.in_order(order)
+
+    def pending_count(self) -> int:
+        return len(self._proposals.pending)
+
+    def people(self) -> list[str]:
+        """Every person of the recording, after merges (absorbed ones are gone) and splits."""
+        absorbed = {p for p, row in self._ctx.people.items() if row.merged_into}
+        return sorted(self._known_people() - absorbed, key=person_sort_key)
+
+    def person_label(self, person: str) -> str:
+        """The reviewer-given name, else "Person 7" for P7."""
+        row = self._ctx.people.get(person)
+        if row is not None and row.name:
+            return row.name
+        m = re.fullmatch(r"P(\d+)", person)
+        return f"Person {m.group(1)}" if m else person
+
+    def resolve_person(self, track_id: str, frame: int) -> str:
+        """The person the analysis' track ``track_id`` is at ``frame``, after the
+        reviewer's merges and splits (for drawing overlays)."""
+        return resolve(track_id, frame, identity_changes(self._ctx.people.values()))
+
+    # -- proposals -----------------------------------------------------------------
+
+    def add_proposals(self, proposals: Iterable[Proposal]) -> Change:
+        """Add the analysis' proposals as pending. One already decided (in this or an
+        earlier session) or already pending is skipped, so re-adding never duplicates."""
+        proposals = list(proposals)
+        for proposal in proposals:  # all checked before any is added
+            check_range(proposal.start_frame, proposal.end_frame, frame_count=self._ctx.frame_count)
+            checked_behaviour(proposal.behaviour)
+        for proposal in self._proposals.add(proposals):
+            self._tracks.add(proposal.person)
+        return self._changed(lambda: None, "Add proposals")
+
+    def add_people(self, track_ids: Iterable[str]) -> Change:
+        """Make the analysis' tracks known even without a proposal, so that a split
+        never names its new person after an existing track."""
+        return self._changed(lambda: self._tracks.update(track_ids), "Add people")
+
+    # -- decisions -----------------------------------------------------------------
+
+    def accept(self, proposal_id: str) -> Change:
+        p = self._pending_proposal(proposal_id)
+        label = label_from_proposal(self._ctx, p, status=Status.ACCEPTED)
+        title = describe("Accept", p.behaviour, p.person, p.start_s)
+        return self._run(DecideProposal(p, label, action="accept", title=title))
+
+    def reject(self, proposal_id: str) -> Change:
+        p = self._pending_proposal(proposal_id)
+        label = label_from_proposal(self._ctx, p, status=Status.REJECTED)
+        title = describe("Reject", p.behaviour, p.person, p.start_s)
+        return self._run(DecideProposal(p, label, action="reject", title=title))
+
+    def correct(
+        self,
+        proposal_id: str,
+        *,
+        behaviour: Behaviour | None = None,
+        person: str | None = None,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
+    ) -> Change:
+        """Save the proposal with the given fields changed. Changing nothing is an accept."""
+        p = self._pending_proposal(proposal_id)
+        label = label_from_proposal(self._ctx, p, status=Status.CORRECTED)
+        changed = changed_label(
+            self._ctx,
+            label,
+            behaviour=behaviour,
+            person=person,
+            start_frame=start_frame,
+            end_frame=end_frame,
+        )
+        if changed == label:
+            return self.accept(proposal_id)
+        title = describe("Correct", p.behaviour, p.person, p.start_s)
+        return self._run(DecideProposal(p, changed, action="correct", title=title))
+
+    def add_label(
+        self, *, person: str, behaviour: Behaviour, start_frame: int, end_frame: int
+    ) -> Change:
+        """A label the machine missed, drawn by the reviewer."""
+        label = manual_label(
+            self._ctx,
+            person=person,
+            behaviour=behaviour,
+            start_frame=start_frame,
+            end_frame=end_frame,
+        )
+        title = describe("Add", label.behaviour, label.person, label.start_s)
+        return self._run(AddLabel(label, title))
+
+    def edit_label(
+        self,
+        label_id: int,
+        *,
+        behaviour: Behaviour | None = None,
+        person: str | None = None,
+        start_frame: int | None = None,
+        end_frame: int | None = None,
+    ) -> Change:
+        """Change a saved label. An accepted machine label becomes corrected."""
+        before = self._saved_label(label_id)
+        after = changed_label(
+            self._ctx,
+            before,
+            behaviour=behaviour,
+            person=person,
+            start_frame=start_frame,
+            end_frame=end_frame,
+        )
+        if after == before:
+            return Change((), (), False, "")
+        if before.source is Source.MACHINE:
+            after = replace(after, status=Status.CORRECTED)
+        title = describe("Edit", before.behaviour, before.person, before.start_s)
+        return self._run(EditLabel(before, after, title=title))
+
+    def delete_label(self, label_id: int) -> Change:
+        """Remove a saved label. A machine label is kept as rejected, so the same
+        proposal does not come back after a re-analysis; a manual one is removed."""
+        before = self._saved_label(label_id)
+        title = describe("Delete", before.behaviour, before.person, before.start_s)
+        return self._run(EditLabel(before, None, title=title))
+
+    def merge_people(self, keep: str, absorb: str) -> Change:
+        """``absorb`` is the same person as ``keep``: all their segments become ``keep``'s."""
+        keep, absorb = self._known_person(keep), self._known_person(absorb)
+        if keep == absorb:
+            raise ValueError(f"cannot merge {keep} with itself")
+        return self._run(MergePeople(keep, absorb))
+
+    def split_person(self, person: str, *, at_frame: int) -> Change:
+        """From ``at_frame`` on, ``person``'s track is someone else: a new person."""
+        person = self._known_person(person)
+        if not 0 < at_frame < self._ctx.clock.frame_count:
+            raise ValueError(f"split frame {at_frame} is outside the recording")
+        numbers = [
+            int(m.group(1)) for p in self._known_people() if (m := re.fullmatch(r"P(\d+)", p))
+        ]
+        new_id = f"P{max(numbers, default=0) + 1}"
+        at_s = self._ctx.seconds(at_frame)
+        return self._run(SplitPerson(person, at_frame, new_id, at_s=at_s))
+
+    def rename_person(self, person: str, name: str) -> Change:
+        """Give ``person`` a name of the reviewer's choosing ("" clears it); the
+        pseudonym stays what the files and exports use to tell people apart."""
+        person = self._known_person(person)
+        before = self._ctx.people.get(person)
+        new_name = name.strip() or None
+        if (before.name if before else None) == new_name:
+            return Change((), (), False, "")
+        return self._run(RenamePerson(person, new_name, before))
+
+    # -- undo ----------------------------------------------------------------------
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_text(self) -> str:
+        return self._undo[-1].label if self._undo else ""
+
+    def redo_text(self) -> str:
+        return self._redo[-1].label if self._redo else ""
+
+    def undo(self) -> Change | None:
+        if not self._undo:
+            return None
+        command = self._undo[-1]
+        change = self._changed(lambda: command.undo(self._ctx), f"Undo {command.label}")
+        self._redo.append(self._undo.pop())
+        return change
+
+    def redo(self) -> Change | None:
+        if not self._redo:
+            return None
+        command = self._redo[-1]
+        change = self._changed(lambda: command.redo(self._ctx), f"Redo {command.label}")
+        self._undo.append(self._redo.pop())
+        return change
+
+    # -- listening -----------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``callback`` with every Change; returns the function that stops it."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    # -- internals -----------------------------------------------------------------
+
+    def _run(self, command: Command) -> Change:
+        change = self._changed(lambda: command.do(self._ctx), command.label)
+        self._undo.append(command)
+        self._redo.clear()
+        return change
+
+    def _changed(self, mutate: Callable[[], None], label: str) -> Change:
+        """Run ``mutate``; on failure put the saved state back as it was and re-raise.
+        Then tell the subscribers what changed."""
+        labels, people = dict(self._ctx.labels), dict(self._ctx.people)
+        tracks = set(self._tracks)
+        before, people_before = self._proposals.segments, self._people_view()
+        try:
+            mutate()
+        except BaseException:
+            self._ctx.labels, self._ctx.people, self._tracks = labels, people, tracks
+            raise
+        self._refresh()
+        after = self._proposals.segments
+        # Unchanged segments are the very same objects: "is" settles most comparisons.
+        change = Change(
+            removed=tuple(k for k, s in before.items() if not _same(after.get(k), s)),
+            added=tuple(s for k, s in after.items() if not _same(before.get(k), s)),
+            people_changed=self._people_view() != people_before,
+            label=label,
+        )
+        for callback in list(self._subscribers):
+            try:
+                callback(change)
+            except Exception:
+                # A broken view must not make a saved decision look unsaved.
+                log.exception("a Change subscriber failed")
+        return change
+
+    def _refresh(self) -> None:
+        self._proposals.refresh(
+            self._ctx.labels.values(), self._ctx.people.values(), seconds=self._ctx.seconds
+        )
+
+    def _known_people(self) -> set[str]:
+        known = self._tracks | self._proposals.people
+        known |= {lab.person for lab in self._ctx.labels.values()}
+        for row in self._ctx.people.values():
+            known |= {row.person_id, row.merged_into, row.split_of} - {None}
+        return known
+
+    def _people_view(self) -> tuple:
+        return tuple((p, self.person_label(p)) for p in self.people())
+
+    def _known_person(self, person: str) -> str:
+        # A label may name a person the tracker missed; a merge, split or name needs
+        # someone who is already there.
+        person = live_person(person, self._ctx.people)
+        if person not in self._known_people():
+            raise ValueError(f"there is no {person} in this recording")
+        return person
+
+    def _pending_proposal(self, proposal_id: str) -> Proposal:
+        try:
+            return self._proposals.pending[proposal_id]
+        except KeyError:
+            raise KeyError(f"no pending proposal {proposal_id!r}") from None
+
+    def _saved_label(self, label_id: int) -> Label:
+        label = self._ctx.labels.get(label_id)
+        if label is None or label.status is Status.REJECTED:
+            raise KeyError(f"no saved label {label_id!r}")
+        return label
+
+
+def _same(a: Segment | None, b: Segment) -> bool:
+    return a is b or a == b

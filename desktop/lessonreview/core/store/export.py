@@ -1,0 +1,169 @@
+"""Exports: the reviewed labels of a recording, and the decision log (audit trail).
+
+Only reviewed labels leave the project: accepted and corrected ones. Rejected
+proposals are decisions, not labels, and pending proposals were never decided, so
+neither is exported; the JSON export says how many proposals were still pending.
+Files are written atomically (temp file, then ``os.replace``): a crash mid-export
+leaves the previous export whole, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lessonreview.core.domain import Status
+from lessonreview.core.store.atomic_file import write_text_atomically
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import RecordingRow, now_utc
+
+LABELS_SCHEMA = "lessonreview.labels/1"
+DECISIONS_SCHEMA = "lessonreview.decisions/1"
+FORMATS = ("csv", "json")
+
+LABEL_COLUMNS = (
+    "label_id",
+    "person",
+    "person_name",
+    "behaviour",
+    "start_frame",
+    "end_frame",
+    "start_s",
+    "end_s",
+    "source",
+    "status",
+    "reviewer",
+    "decided_at",
+)
+DECISION_COLUMNS = (
+    "id",
+    "recording_id",
+    "recording_sha256",
+    "label_id",
+    "action",
+    "payload",
+    "reviewer",
+    "decided_at",
+    "undoes",
+)
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    n_labels: int
+    n_pending: int  # proposals still undecided, hence not in the file
+    path: Path
+
+
+def export_labels(
+    store: LabelStore, rid: int, path: str | os.PathLike[str], *, fmt: str, pending_count: int
+) -> ExportSummary:
+    """Write the recording's reviewed labels to ``path`` as CSV or JSON."""
+    _check_format(fmt)
+    recording = store.recording(rid)
+    names = {row.person_id: row.name for row in store.people(rid) if row.name}
+    rows = [
+        {
+            "label_id": lab.id,
+            "person": lab.person,
+            "person_name": names.get(lab.person),
+            "behaviour": lab.behaviour.value,
+            "start_frame": lab.start_frame,
+            "end_frame": lab.end_frame,
+            "start_s": round(lab.start_s, 6),
+            "end_s": round(lab.end_s, 6),
+            "source": lab.source.value,
+            "status": lab.status.value,
+            "reviewer": lab.reviewer,
+            "decided_at": lab.decided_at.isoformat(),
+        }
+        for lab in store.labels(rid)
+        if lab.status in (Status.ACCEPTED, Status.CORRECTED)
+    ]
+    if fmt == "csv":
+        text = _csv(LABEL_COLUMNS, rows)
+    else:
+        document = {
+            "schema": LABELS_SCHEMA,
+            "exported_at": now_utc().isoformat(),
+            "recording": _recording_header(recording),
+            "pending_not_exported": pending_count,
+            "labels": rows,
+        }
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    target = write_text_atomically(path, text)
+    return ExportSummary(n_labels=len(rows), n_pending=pending_count, path=target)
+
+
+def export_decision_log(
+    store: LabelStore, rid: int | None, path: str | os.PathLike[str], *, fmt: str
+) -> int:
+    """Write the decision log (one recording's, or all with ``rid=None``); returns
+    the number of entries written."""
+    _check_format(fmt)
+    recordings = {r.id: r for r in store.recordings()}
+    if rid is not None:
+        recordings = {rid: store.recording(rid)}
+    rows = [
+        {
+            "id": d.id,
+            "recording_id": d.recording_id,
+            "recording_sha256": recordings[d.recording_id].sha256,
+            "label_id": d.label_id,
+            "action": d.action,
+            "payload": d.payload,
+            "reviewer": d.reviewer,
+            "decided_at": d.decided_at.isoformat(),
+            "undoes": d.undoes,
+        }
+        for d in store.decisions(rid)
+    ]
+    if fmt == "csv":
+        flat = [{**r, "payload": json.dumps(r["payload"], sort_keys=True)} for r in rows]
+        text = _csv(DECISION_COLUMNS, flat)
+    else:
+        document = {
+            "schema": DECISIONS_SCHEMA,
+            "exported_at": now_utc().isoformat(),
+            "recordings": [_recording_header(r) for r in recordings.values()],
+            "decisions": rows,
+        }
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomically(path, text)
+    return len(rows)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"export format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _recording_header(recording: RecordingRow) -> dict[str, Any]:
+    # The file name, not the full path: the folder layout of the reviewer's machine
+    # is nobody's business and means nothing elsewhere. The consent record travels
+    # as its purpose and retention date; who consented stays in the project.
+    consent = recording.consent
+    return {
+        "file_name": Path(recording.path).name,
+        "sha256": recording.sha256,
+        "width": recording.width,
+        "height": recording.height,
+        "fps": recording.fps,
+        "frame_count": recording.frame_count,
+        "duration_s": recording.duration_s,
+        "consent_purpose": consent.purpose if consent else None,
+        "retention_until": consent.retention_until.isoformat() if consent else None,
+    }

@@ -1,0 +1,321 @@
+"""The project file: recordings, their consent records, labels and the decision log.
+
+The only module that touches SQLite. A project file holds what reviewers decided, and
+nothing else derived from video: pending proposals never reach it. What it hands out and
+takes in (``Label``, ``Consent``, ``RecordingRow``...) and how each maps to its row are
+in ``store_rows``.
+
+Every write is its own transaction, committed before the call returns, with WAL and
+``synchronous=FULL`` so that a committed decision survives a crash or power loss.
+Writes run synchronously in the caller (the GUI thread) rather than in a writer
+thread: a commit here costs a few milliseconds (one append and fsync of the WAL), and
+doing it in the call is what lets the GUI promise "shown as made = saved". With a
+writer thread the decision would be drawn before its commit, so a crash in between
+would lose a decision the reviewer saw as made, and a failed write (full disk) would
+have to be un-drawn later; here the call raises instead and nothing changes on screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from lessonreview.core.domain import RecordingInfo
+from lessonreview.core.store import store_schema
+from lessonreview.core.store.store_rows import (
+    Consent,
+    DecisionRow,
+    Label,
+    PersonRow,
+    RecordingRow,
+    consent_columns,
+    decision_from_row,
+    iso,
+    label_from_row,
+    label_to_row,
+    now_utc,
+    person_from_row,
+    recording_from_row,
+    stored_path,
+)
+from lessonreview.core.store.store_schema import StoreError
+
+__all__ = ["LabelStore", "StoreError"]
+
+
+class LabelStore:
+    """One open project file. Use from one thread (the GUI thread)."""
+
+    def __init__(self, path: Path, db: sqlite_utils.Database) -> None:
+        self.path = path
+        self.folder = path.parent
+        self._db = db
+
+    # -- opening -------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> LabelStore:
+        """Open a project file, creating it (owner-only, 0600) or migrating it as needed."""
+        path = Path(path).expanduser().absolute()
+        created = False
+        if not path.exists():
+            store_schema.create_private_file(path)
+            created = True
+        try:
+            return cls._open_existing(path)
+        except BaseException:
+            if created:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            raise
+
+    @classmethod
+    def _open_existing(cls, path: Path) -> LabelStore:
+        store_schema.check_header(path)
+        try:
+            conn = sqlite3.connect(str(path))
+        except sqlite3.Error as exc:
+            raise store_schema.store_error(exc, f"open {path}") from exc
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        try:
+            with store_schema.translated(f"open {path}"):
+                version = store_schema.read_version(conn, path)
+                if version > store_schema.current_version():
+                    raise StoreError(
+                        f"{path.name} was made by a newer Lesson Review (schema {version}); "
+                        "update the app to open it. The file was not changed."
+                    )
+                if version < store_schema.current_version():
+                    store_schema.enable_wal(conn, path)
+                    if version > 0:
+                        store_schema.backup(conn, path, version)
+                    store_schema.migrate(db, version)
+                store_schema.enable_wal(conn, path)
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                # Overwrite deleted content (a removed recording's labels) on disk too.
+                conn.execute("PRAGMA secure_delete = ON")
+                # Fail now, not at the first decision, if the file cannot be written.
+                with db.atomic():
+                    conn.execute("UPDATE meta SET value = value WHERE key = 'app'")
+        except BaseException:
+            conn.close()
+            raise
+        return cls(path, db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> LabelStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.get_meta("schema_version") or 0)
+
+    # -- writing -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit (nested use becomes a savepoint). A failed write
+        raises StoreError and leaves the file as it was before the block."""
+        with store_schema.translated("save to the project file"), self._db.atomic():
+            yield
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction():
+            self._db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def reviewer_name(self) -> str | None:
+        return self.get_meta("reviewer_name")
+
+    def set_reviewer_name(self, name: str) -> None:
+        self.set_meta("reviewer_name", name.strip() or None)
+
+    # -- recordings and consent ----------------------------------------------------
+
+    def add_recording(self, info: RecordingInfo) -> int:
+        """The recording's id; the same content (sha256) at a new path keeps its id and
+        labels, and the stored path follows the file."""
+        stored = stored_path(info.path, folder=self.folder)
+        existing = self.find_recording(sha256=info.sha256)
+        with self.transaction():
+            if existing is not None:
+                self._db["recordings"].update(existing, {"path": stored})
+                return existing
+            return int(
+                self._db["recordings"]
+                .insert(
+                    {
+                        "path": stored,
+                        "sha256": info.sha256,
+                        "width": info.width,
+                        "height": info.height,
+                        "fps": info.fps,
+                        "frame_count": info.frame_count,
+                        "duration_s": info.duration_s,
+                        "added_at": iso(now_utc()),
+                    }
+                )
+                .last_pk
+            )
+
+    def find_recording(self, *, sha256: str) -> int | None:
+        row = self._db.execute("SELECT id FROM recordings WHERE sha256 = ?", [sha256]).fetchone()
+        return int(row[0]) if row else None
+
+    def recording(self, rid: int) -> RecordingRow:
+        rows = list(self._db["recordings"].rows_where("id = ?", [rid]))
+        if not rows:
+            raise KeyError(f"no recording {rid} in {self.path.name}")
+        return recording_from_row(rows[0], folder=self.folder)
+
+    def recordings(self) -> list[RecordingRow]:
+        rows = self._db["recordings"].rows_where(order_by="id")
+        return [recording_from_row(r, folder=self.folder) for r in rows]
+
+    def set_consent(self, rid: int, consent: Consent) -> None:
+        columns = consent_columns(consent)
+        self.recording(rid)
+        with self.transaction():
+            self._db["recordings"].update(rid, columns)
+
+    def consent(self, rid: int) -> Consent | None:
+        return self.recording(rid).consent
+
+    # -- labels, people, decisions -------------------------------------------------
+
+    def labels(self, rid: int) -> list[Label]:
+        """Every saved label of a recording, rejected ones included, in time order."""
+        rows = self._db["labels"].rows_where(
+            "recording_id = ?", [rid], order_by="start_frame, person, id"
+        )
+        return [label_from_row(r) for r in rows]
+
+    def label(self, label_id: int) -> Label | None:
+        rows = list(self._db["labels"].rows_where("id = ?", [label_id]))
+        return label_from_row(rows[0]) if rows else None
+
+    def decided_keys(self, rid: int) -> set[str]:
+        """Proposal keys a reviewer decided on (accepted, corrected or rejected)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT proposal_key FROM labels"
+            " WHERE recording_id = ? AND proposal_key IS NOT NULL",
+            [rid],
+        )
+        return {r[0] for r in rows}
+
+    def insert_label(self, label: Label) -> Label:
+        """Save a label; a given ``id`` is reused (redo puts back the very same label)."""
+        row = label_to_row(label)
+        if label.id is None:
+            del row["id"]
+        with self.transaction():
+            new_id = self._db["labels"].insert(row).last_pk
+            saved = self.label(int(new_id))
+        assert saved is not None
+        return saved
+
+    def update_label(self, label: Label) -> None:
+        row = label_to_row(label)
+        with self.transaction():
+            self._db["labels"].update(label.id, row)
+
+    def delete_label(self, label_id: int) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM labels WHERE id = ?", [label_id])
+
+    def people(self, rid: int) -> list[PersonRow]:
+        rows = self._db["people"].rows_where("recording_id = ?", [rid], order_by="person_id")
+        return [person_from_row(r) for r in rows]
+
+    def save_person(self, person: PersonRow) -> None:
+        with self.transaction():
+            self._db["people"].upsert(person.__dict__, pk=("recording_id", "person_id"))
+
+    def delete_person(self, rid: int, person_id: str) -> None:
+        with self.transaction():
+            self._db.execute(
+                "DELETE FROM people WHERE recording_id = ? AND person_id = ?", [rid, person_id]
+            )
+
+    def log_decision(
+        self,
+        rid: int,
+        action: str,
+        *,
+        payload: dict[str, Any],
+        reviewer: str,
+        label_id: int | None = None,
+        undoes: int | None = None,
+        decided_at: datetime | None = None,
+    ) -> int:
+        """Append to the decision log; entries are never changed or removed afterwards."""
+        row = {
+            "recording_id": rid,
+            "label_id": label_id,
+            "action": action,
+            "payload": json.dumps(payload, sort_keys=True),
+            "reviewer": reviewer,
+            "decided_at": iso(decided_at or now_utc()),
+            "undoes": undoes,
+        }
+        with self.transaction():
+            return int(self._db["decisions"].insert(row).last_pk)
+
+    def decisions(self, rid: int | None = None) -> list[DecisionRow]:
+        where, args = ("recording_id = ?", [rid]) if rid is not None else (None, None)
+        rows = self._db["decisions"].rows_where(where, args, order_by="id")
+        return [decision_from_row(r) for r in rows]
+
+    # -- what is stored, and removing it ------------------------------------------
+
+    def counts(self, rid: int | None = None) -> dict[str, int]:
+        """Rows per table, for the "what this project stores" sheet."""
+        out = {}
+        for table, column in (
+            ("recordings", "id"),
+            ("people", "recording_id"),
+            ("labels", "recording_id"),
+            ("decisions", "recording_id"),
+        ):
+            if rid is None:
+                sql, args = f"SELECT count(*) FROM {table}", []
+            else:
+                sql, args = f"SELECT count(*) FROM {table} WHERE {column} = ?", [rid]
+            out[table] = int(self._db.execute(sql, args).fetchone()[0])
+        return out
+
+    def delete_recording_data(self, rid: int) -> dict[str, int]:
+        """Remove everything stored about a recording, audit trail included (a data
+        subject's erasure request outranks the log), then compact the file so the
+        removed rows are gone from disk, not just unlinked."""
+        self.recording(rid)
+        removed = self.counts(rid)
+        with self.transaction():
+            for table, column in (
+                ("labels", "recording_id"),
+                ("people", "recording_id"),
+                ("decisions", "recording_id"),
+                ("recordings", "id"),
+            ):
+                self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", [rid])
+        with store_schema.translated("compact the project file"):
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed

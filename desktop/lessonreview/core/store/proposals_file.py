@@ -1,0 +1,205 @@
+"""The proposals file: UNREVIEWED machine output of one analysis, schema
+``lessonreview.proposals/1``. See docs/proposals-schema.md for every field.
+
+Nothing in this file has been decided by a person: ``reviewed`` is always false, and
+a reader must treat every proposal as pending. Frames are the truth; the seconds beside
+them are for people reading the file.
+
+This module turns documents into JSON and back; the schema itself and its validator
+live in ``proposals_schema``, and ``validate`` is used (and importable) from here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lessonreview.core.domain import (
+    Behaviour,
+    Box,
+    Observation,
+    PersonTrack,
+    Proposal,
+    RecordingInfo,
+)
+from lessonreview.core.store.atomic_file import write_text_atomically
+from lessonreview.core.store.proposals_schema import SCHEMA, ProposalsFileError, validate
+
+
+@dataclass(frozen=True)
+class AnalysisMeta:
+    """How the proposals were made: sampling rate, model files (name -> sha256), how
+    long it took, and where it stopped if it did not reach the end of the recording."""
+
+    rate_hz: float
+    models: dict[str, str]
+    elapsed_s: float
+    stopped_at_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ProposalsDocument:
+    recording: RecordingInfo
+    analysis: AnalysisMeta
+    people: tuple[PersonTrack, ...]
+    proposals: tuple[Proposal, ...]
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def to_json_dict(doc: ProposalsDocument) -> dict:
+    """The document as plain JSON types, the bulk rounded to keep files small: pixels to
+    0.1, observation times, scores and visibility to 0.001. Segment and recording seconds
+    are kept whole: they are few, and readers compare them with the timebase."""
+    rec, an = doc.recording, doc.analysis
+    analysis: dict[str, Any] = {
+        "rate_hz": float(an.rate_hz),
+        "models": dict(sorted(an.models.items())),
+        "elapsed_s": round(float(an.elapsed_s), 3),
+    }
+    if an.stopped_at_s is not None:
+        analysis["stopped_at_s"] = float(an.stopped_at_s)
+    return {
+        "schema": SCHEMA,
+        "reviewed": False,
+        "recording": {
+            "path": rec.path,
+            "sha256": rec.sha256,
+            "width": int(rec.width),
+            "height": int(rec.height),
+            "fps": float(rec.fps),
+            "frame_count": int(rec.frame_count),
+            "duration_s": float(rec.duration_s),
+        },
+        "analysis": analysis,
+        "people": [
+            {"id": person.id, "observations": [_observation(o) for o in person.observations]}
+            for person in doc.people
+        ],
+        "proposals": [
+            {
+                "id": p.id,
+                "person": p.person,
+                "behaviour": p.behaviour.value,
+                "start_frame": int(p.start_frame),
+                "end_frame": int(p.end_frame),
+                "start_s": float(p.start_s),
+                "end_s": float(p.end_s),
+                "confidence": round(float(p.confidence), 3),
+                "evidence": p.evidence,
+            }
+            for p in doc.proposals
+        ],
+    }
+
+
+def _observation(o: Observation) -> dict:
+    keypoints = None
+    if o.keypoints is not None:
+        kp = np.asarray(o.keypoints, dtype=np.float64)
+        keypoints = np.column_stack([np.round(kp[:, :2], 1), np.round(kp[:, 2], 3)]).tolist()
+    out = {
+        "frame": int(o.frame),
+        "t": round(float(o.t), 3),
+        "box": [float(v) for v in o.box.as_list()],
+        "score": round(float(o.score), 3),
+        "keypoints": keypoints,
+    }
+    if o.head_down_score is not None:
+        # Optional (absent when not computed), so files without it stay valid.
+        out["head_down_score"] = round(float(o.head_down_score), 3)
+    return out
+
+
+def write(doc: ProposalsDocument, path: str | os.PathLike) -> None:
+    """Write atomically: a temporary file beside ``path``, then a rename over it, so a
+    crash leaves either the old file or the new one, never half of one."""
+    data = to_json_dict(doc)
+    validate(data)
+    write_text_atomically(path, json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n")
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def read(path: str | os.PathLike) -> ProposalsDocument:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ProposalsFileError(f"{path}: cannot read the proposals file ({e})") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProposalsFileError(f"{path}: not a JSON file ({e})") from e
+    try:
+        return from_json_dict(data)
+    except ProposalsFileError as e:
+        raise ProposalsFileError(f"{path}: {e}") from None
+
+
+def from_json_dict(d: dict) -> ProposalsDocument:
+    """Validate, then build the document. Raises :class:`ProposalsFileError`."""
+    validate(d)
+    rec = d["recording"]
+    an = d["analysis"]
+    people = tuple(
+        PersonTrack(
+            id=p["id"],
+            observations=tuple(
+                Observation(
+                    frame=o["frame"],
+                    t=float(o["t"]),
+                    box=Box(*(float(v) for v in o["box"])),
+                    score=float(o["score"]),
+                    keypoints=None
+                    if o["keypoints"] is None
+                    else np.array(o["keypoints"], dtype=np.float32),
+                    head_down_score=None
+                    if o.get("head_down_score") is None
+                    else float(o["head_down_score"]),
+                )
+                for o in p["observations"]
+            ),
+        )
+        for p in d["people"]
+    )
+    proposals = tuple(
+        Proposal(
+            id=p["id"],
+            person=p["person"],
+            behaviour=Behaviour(p["behaviour"]),
+            start_frame=p["start_frame"],
+            end_frame=p["end_frame"],
+            start_s=float(p["start_s"]),
+            end_s=float(p["end_s"]),
+            confidence=float(p["confidence"]),
+            evidence=p["evidence"],
+        )
+        for p in d["proposals"]
+    )
+    return ProposalsDocument(
+        recording=RecordingInfo(
+            path=rec["path"],
+            sha256=rec["sha256"],
+            width=rec["width"],
+            height=rec["height"],
+            fps=float(rec["fps"]),
+            frame_count=rec["frame_count"],
+            duration_s=float(rec["duration_s"]),
+        ),
+        analysis=AnalysisMeta(
+            rate_hz=float(an["rate_hz"]),
+            models=dict(an["models"]),
+            elapsed_s=float(an["elapsed_s"]),
+            stopped_at_s=None if an.get("stopped_at_s") is None else float(an["stopped_at_s"]),
+        ),
+        people=people,
+        proposals=proposals,
+    )

@@ -1,0 +1,356 @@
+"""The player's worker side: one thread owns the recording's ``FrameReader``.
+
+The GUI thread posts frozen requests into the ``Mailbox``; the ``Worker`` drains it (so
+only the latest seek of a burst is decoded), decodes, blurs faces if the privacy view is
+on, converts to a ``QImage`` and hands it back through the ``Bridge``'s queued signals.
+The GUI thread's side, ``Player``, is in ``playback.py``; the two share only the
+mailbox and the bridge.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from lessonreview.core.privacy.face_blur import FaceRegionSource, blur_faces, hide_frame
+
+# Deliveries the GUI has not taken yet. Past this the GUI thread is the bottleneck
+# (painting, or busy elsewhere), and rendering more frames would only queue up lag.
+_MAX_IN_FLIGHT = 2
+# Above normal speed more frames are due than a screen or an eye needs: show at most this
+# many a second and skip the rest (decoding still goes through them; painting does not).
+_MAX_FAST_FPS = 30.0
+# close() waits this long for a decode in progress before calling the thread stuck.
+_JOIN_TIMEOUT_S = 10.0
+
+FaceRegionLookup = Callable[[int], Iterable[FaceRegionSource] | None]
+
+
+def bgr_to_qimage(bgr: np.ndarray) -> QImage:
+    """A QImage that owns its pixels, converted from a BGR uint8 frame in one pass.
+
+    Format_RGB32 (0xffRRGGBB, i.e. B,G,R,255 in memory) is what the raster paint engine
+    draws without converting; OpenCV writes it straight into the QImage's own buffer, so
+    no Python-owned buffer has to outlive the image.
+    """
+    height, width = bgr.shape[:2]
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    view = np.frombuffer(image.bits(), dtype=np.uint8).reshape(height, image.bytesPerLine())
+    view = view[:, : 4 * width].reshape(height, width, 4)
+    cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2BGRA, dst=view)
+    return image
+
+
+# Requests: what the GUI asks for. Frozen, so nothing shared is mutated across threads.
+@dataclass(frozen=True)
+class Seek:
+    frame: int
+
+
+@dataclass(frozen=True)
+class Step:
+    delta: int
+
+
+@dataclass(frozen=True)
+class Play:
+    # Stop on this frame (a segment played with Enter); None: play to the end.
+    until: int | None = None
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Speed:
+    speed: float
+
+
+@dataclass(frozen=True)
+class Privacy:
+    on: bool
+
+
+@dataclass(frozen=True)
+class FaceRegions:
+    lookup: FaceRegionLookup | None
+
+
+Request = Seek | Step | Play | Pause | Speed | Privacy | FaceRegions
+
+
+@dataclass(frozen=True)
+class PlaybackStats:
+    """Counters since the player opened: for a status bar and the benchmark."""
+
+    frames_shown: int = 0
+    # Not shown while playing: skipped to keep time when decoding or painting fell
+    # behind, or above 30 frames a second at fast speeds.
+    frames_dropped: int = 0
+    decode_s: float = 0.0  # worker time in the reader
+    render_s: float = 0.0  # worker time blurring faces and converting to QImage
+
+
+@dataclass(frozen=True, eq=False)
+class Delivery:
+    request_id: int
+    frame: int
+    image: QImage
+    stats: PlaybackStats
+    # Answers a seek that a newer one has superseded: shown all the same, so a dragged
+    # slider moves the picture, since it is newer than anything on screen.
+    interim: bool = False
+
+
+class Bridge(QObject):
+    """Lives on the GUI thread; the worker emits these and Qt queues them across."""
+
+    delivered = Signal(object)
+    ended = Signal(int)
+    failed = Signal(str)
+
+
+# Requests after which the next frame delivered must reflect them: older deliveries are
+# stale. Play, pause and speed change nothing about the picture.
+_SHOWING = (Seek, Step, Privacy, FaceRegions)
+
+
+class Mailbox:
+    """Everything the GUI thread and the worker share, each access under one lock held
+    for microseconds: the request queue, the latest request that changes the picture,
+    and how many deliveries are on their way to the GUI."""
+
+    def __init__(self) -> None:
+        self._requests: deque[tuple[int, Request]] = deque()
+        self._wake = threading.Condition()
+        self._next_id = 0
+        self._latest_show_id = 0
+        self._in_flight = 0
+        self._stopping = False
+
+    def post(self, request: Request) -> int:
+        with self._wake:
+            self._next_id += 1
+            if isinstance(request, _SHOWING):
+                self._latest_show_id = self._next_id
+            self._requests.append((self._next_id, request))
+            self._wake.notify()
+            return self._next_id
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+
+    def take(self, timeout: Callable[[], float | None]) -> list[tuple[int, Request]] | None:
+        """All requests posted so far, waiting up to ``timeout()`` seconds for one
+        (forever if None); None once the player is closing."""
+        with self._wake:
+            if not self._requests and not self._stopping:
+                wait = timeout()
+                if wait is None or wait > 0:
+                    self._wake.wait(wait)
+            if self._stopping:
+                return None
+            requests = list(self._requests)
+            self._requests.clear()
+            return requests
+
+    def superseded(self, show_id: int) -> bool:
+        with self._wake:
+            return show_id < self._latest_show_id
+
+    def reserve(self, *, force: bool) -> bool:
+        """Worker side: may one more delivery go to the GUI? ``force`` for a frame the
+        user asked for, which is never skipped."""
+        with self._wake:
+            if not force and self._in_flight >= _MAX_IN_FLIGHT:
+                return False
+            self._in_flight += 1
+            return True
+
+    def release(self) -> None:
+        with self._wake:
+            self._in_flight -= 1
+
+
+def stop_worker(mailbox: Mailbox, thread: threading.Thread) -> bool:
+    """Ask the worker to stop and wait for it; whether it has stopped."""
+    mailbox.stop()
+    if thread.is_alive() and thread is not threading.current_thread():
+        thread.join(timeout=_JOIN_TIMEOUT_S)
+    return not thread.is_alive()
+
+
+@dataclass
+class _WorkerState:
+    """Owned by the worker thread alone."""
+
+    current: int = -1  # frame last decoded
+    show_id: int = 0  # id of the request the next delivery answers
+    play_id: int = 0
+    playing: bool = False
+    stop_at: int | None = None  # the last frame to play to, when not the recording's
+    speed: float = 1.0
+    privacy: bool = True
+    lookup: FaceRegionLookup | None = None
+    anchor_media_s: float = 0.0
+    anchor_wall_s: float = 0.0
+    shown_wall_s: float = 0.0  # when playing last went on to a new frame
+    cached: tuple[int, np.ndarray] | None = None
+    stats: PlaybackStats = field(default_factory=PlaybackStats)
+
+
+class Worker:
+    def __init__(self, recording, mailbox: Mailbox, bridge: Bridge) -> None:
+        self._recording = recording
+        self._mailbox = mailbox
+        self._bridge = bridge
+        self._timestamps = np.asarray(recording.timebase.timestamps, dtype=np.float64)
+        self._last = int(recording.frame_count) - 1
+
+    def run(self) -> None:
+        try:
+            reader = self._recording.reader()
+        except Exception as exc:  # any failure to open is reported, not raised
+            self._bridge.failed.emit(f"Cannot open the recording for playback: {exc}")
+            return
+        state = _WorkerState()
+        try:
+            while (requests := self._mailbox.take(lambda: self._timeout(state))) is not None:
+                try:
+                    self._serve(reader, state, requests)
+                except Exception as exc:  # one bad frame must not end the player
+                    if state.playing:
+                        state.playing = False
+                        self._bridge.ended.emit(state.play_id)
+                    self._bridge.failed.emit(f"Cannot show the frame: {exc}")
+        finally:
+            close = getattr(reader, "close", None)
+            if close is not None:
+                close()
+
+    def _timeout(self, state: _WorkerState) -> float | None:
+        """While playing, how long until the next frame is due; else wait for a request."""
+        if not state.playing:
+            return None
+        nxt = min(state.current + 1, self._last)
+        due_wall = (
+            state.anchor_wall_s + (self._timestamps[nxt] - state.anchor_media_s) / state.speed
+        )
+        if state.speed > 1.0:
+            due_wall = max(due_wall, state.shown_wall_s + 1.0 / _MAX_FAST_FPS)
+        return max(0.0, due_wall - time.monotonic())
+
+    def _serve(self, reader, state: _WorkerState, requests: list[tuple[int, Request]]) -> None:
+        show: int | None = None
+        for request_id, request in requests:
+            if isinstance(request, _SHOWING):
+                state.show_id = request_id
+            match request:
+                case Seek(frame=frame):
+                    show = self._clamp(frame)
+                    state.stop_at = None
+                case Step(delta=delta):
+                    state.playing, state.stop_at = False, None
+                    base = show if show is not None else max(state.current, 0)
+                    show = self._clamp(base + delta)
+                case Play(until=until):
+                    state.play_id, state.playing, state.stop_at = request_id, True, until
+                    if show is None and state.current >= self._last:
+                        show = 0  # play at the end starts again from the beginning
+                    self._anchor(state, show if show is not None else state.current)
+                case Pause():
+                    state.play_id, state.playing, state.stop_at = request_id, False, None
+                case Speed(speed=speed):
+                    state.speed = speed
+                    self._anchor(state, state.current)
+                case Privacy(on=on):
+                    state.privacy = on
+                case FaceRegions(lookup=lookup):
+                    state.lookup = lookup
+            if isinstance(request, Privacy | FaceRegions) and show is None:
+                if not state.playing and state.current >= 0:
+                    show = state.current  # show the same frame again, (un)blurred
+
+        if show is not None:
+            self._render(reader, state, show, asked=True)
+            if state.playing:
+                self._anchor(state, show)
+        elif state.playing:
+            self._play_on(reader, state)
+
+    def _play_on(self, reader, state: _WorkerState) -> None:
+        now = time.monotonic()
+        media_s = state.anchor_media_s + (now - state.anchor_wall_s) * state.speed
+        due = int(np.searchsorted(self._timestamps, media_s, side="right")) - 1
+        last = self._last if state.stop_at is None else state.stop_at
+        due = min(max(due, state.current), last)
+        if due > state.current:
+            if due > state.current + 1:
+                state.stats = _add(state.stats, frames_dropped=due - state.current - 1)
+            # Counted from the decision, not the delivery: decoding time is part of a
+            # display period, not added to it.
+            state.shown_wall_s = now
+            # The last frame is never skipped: playback stops on it, and a picture left
+            # short of the end would never catch up.
+            self._render(reader, state, due, asked=due >= last)
+        if state.current >= last:
+            state.playing, state.stop_at = False, None
+            self._bridge.ended.emit(state.play_id)
+
+    def _anchor(self, state: _WorkerState, frame: int) -> None:
+        state.anchor_media_s = float(self._timestamps[max(frame, 0)])
+        state.anchor_wall_s = time.monotonic()
+
+    def _clamp(self, frame: int) -> int:
+        return min(max(frame, 0), self._last)
+
+    def _render(self, reader, state: _WorkerState, frame: int, *, asked: bool) -> None:
+        """Decode, blur and deliver ``frame``. A frame reached by playing (not ``asked``
+        for) is skipped, and counted as dropped, while the GUI has not taken the last."""
+        if state.cached is not None and state.cached[0] == frame:
+            bgr = state.cached[1]
+        else:
+            started = time.perf_counter()
+            bgr = reader.frame(frame)
+            state.stats = _add(state.stats, decode_s=time.perf_counter() - started)
+            state.cached = (frame, bgr)
+        state.current = frame
+        interim = self._mailbox.superseded(state.show_id)
+        if interim and not asked:
+            return  # played on past a seek that is waiting: this frame is from before it
+        # While scrubbing, every decoded frame goes to the screen as long as the GUI
+        # keeps up; the one finally asked for always does.
+        if not self._mailbox.reserve(force=asked and not interim):
+            if not asked:
+                state.stats = _add(state.stats, frames_dropped=1)
+            return
+        try:
+            started = time.perf_counter()
+            if state.privacy:
+                # Nobody located at this frame yet (no analysis): hide the whole picture
+                # rather than show faces the blur could not find.
+                regions = state.lookup(frame) if state.lookup is not None else None
+                bgr = hide_frame(bgr) if regions is None else blur_faces(bgr, regions)
+            image = bgr_to_qimage(bgr)
+        except Exception:
+            self._mailbox.release()
+            raise
+        state.stats = _add(state.stats, render_s=time.perf_counter() - started, frames_shown=1)
+        self._bridge.delivered.emit(Delivery(state.show_id, frame, image, state.stats, interim))
+
+
+def _add(stats: PlaybackStats, **more: float) -> PlaybackStats:
+    values = {name: getattr(stats, name) + value for name, value in more.items()}
+    return PlaybackStats(**{**stats.__dict__, **values})

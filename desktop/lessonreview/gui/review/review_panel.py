@@ -1,0 +1,396 @@
+"""The review queue and the decision on the current segment, keyboard first.
+
+The panel holds one piece of UI state: the *draft* of the segment being reviewed
+(behaviour, person, start, end as the reviewer is nudging them). Pressing Accept
+turns an unchanged draft into an accept and a changed one into a correction; no
+decision exists until then. Everything else lives in the core ReviewSession.
+Adding a label the machine missed (the I/O marks and M) is ``label_marks``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lessonreview.core.domain import Behaviour, Status
+from lessonreview.gui.review.decision_errors import decide
+from lessonreview.gui.review.label_marks import LabelMarks
+from lessonreview.gui.review.review_queue import (
+    BEHAVIOUR_KEYS,
+    KEYS,
+    Draft,
+    QueueModel,
+    person_order,
+    segment_for_person,
+)
+from lessonreview.gui.review.segment_details import SegmentDetails
+
+
+class ReviewPanel(QWidget):
+    seek_requested = Signal(int)
+    play_range_requested = Signal(int, int)
+    current_changed = Signal(object)  # the Segment under review, or None
+    marks_changed = Signal(object, object)  # mark in / mark out frames (or None)
+
+    def __init__(
+        self, session, timebase, *, playhead=lambda: 0, people_at=lambda frame: [], parent=None
+    ) -> None:
+        super().__init__(parent)
+        self._session = session
+        self._timebase = timebase
+        self._playhead = playhead
+        self._people_at = people_at
+        self._current = None
+        self._draft: Draft | None = None
+        # A person clicked on the video who has no segment to review there: the panel
+        # says so, and M offers them first.
+        self._focus: str | None = None
+
+        self.model = QueueModel(session, timebase, self)
+        self.list = QListView(self)
+        self.list.setModel(self.model)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.list.clicked.connect(lambda idx: self.select_key(self.model.segment(idx.row()).key))
+
+        self.order = QComboBox(self)
+        self.order.addItem("By time", "time")
+        self.order.addItem("Lowest confidence first", "confidence")
+        self.order.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.order.currentIndexChanged.connect(lambda _: self._set_order(self.order.currentData()))
+
+        self.counts = QLabel(self)
+        self.title = QLabel(self)
+        self.title.setWordWrap(True)
+        self.details = details = SegmentDetails(timebase, session.person_label, self)
+
+        self.label_marks = LabelMarks(
+            session,
+            timebase,
+            playhead=playhead,
+            people_at=people_at,
+            focused_person=lambda: self.focused_person,
+            parent=self,
+        )
+        self.label_marks.changed.connect(self.marks_changed)
+        self.marks = self.label_marks.label
+
+        self.actions: dict[str, QAction] = {}
+        for binding in KEYS:
+            action = QAction(binding.text, self)
+            action.setShortcuts([QKeySequence(k) for k in binding.keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(self._handler(binding.name))
+            self.actions[binding.name] = action
+            self.addAction(action)
+
+        buttons = QHBoxLayout()
+        for name, text in (
+            ("accept", "Accept (A)"),
+            ("reject", "Reject (R)"),
+            ("person", "Person… (P)"),
+            ("play_segment", "Play (Enter)"),
+        ):
+            button = QPushButton(text, self)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(self.actions[name].trigger)
+            buttons.addWidget(button)
+        behaviour_row = QHBoxLayout()
+        for b, key in BEHAVIOUR_KEYS.items():
+            button = QPushButton(f"{key} {b.title}", self)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(self.actions[f"behaviour_{b.value}"].trigger)
+            behaviour_row.addWidget(button)
+        self.hint = QLabel(
+            "Z/X start ∓1 frame · C/V end ∓1 frame · Shift = 1 s · J/K next/previous · "
+            "I/O mark · M add label · Backspace reset draft · Ctrl+Z undo",
+            self,
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555555;")  # palette(mid) is too faint to read
+
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Review queue", self))
+        top.addStretch(1)
+        top.addWidget(self.order)
+        layout.addLayout(top)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.title)
+        layout.addWidget(details)
+        layout.addLayout(behaviour_row)
+        layout.addLayout(buttons)
+        layout.addWidget(self.marks)
+        layout.addWidget(self.hint)
+
+        self._unsubscribe = session.subscribe(self._on_change)
+        self._refresh_counts()
+        self._select_row(0)
+
+    # --- wiring -------------------------------------------------------------
+    def _handler(self, name: str):
+        if name.startswith("behaviour_"):
+            behaviour = Behaviour(name.removeprefix("behaviour_"))
+            return lambda: self._edit_draft(behaviour=behaviour)
+        steps = {
+            "start_earlier": ("start_frame", -1, False),
+            "start_later": ("start_frame", +1, False),
+            "start_earlier_s": ("start_frame", -1, True),
+            "start_later_s": ("start_frame", +1, True),
+            "end_earlier": ("end_frame", -1, False),
+            "end_later": ("end_frame", +1, False),
+            "end_earlier_s": ("end_frame", -1, True),
+            "end_later_s": ("end_frame", +1, True),
+        }
+        if name in steps:
+            field, sign, by_second = steps[name]
+            return lambda: self.nudge(field, sign, by_second=by_second)
+        if name in ("mark_in", "mark_out", "add_label"):
+            return getattr(self.label_marks, name)
+        return getattr(self, name)
+
+    def close_session(self) -> None:
+        self._unsubscribe()
+
+    @property
+    def current(self):
+        return self._current
+
+    @property
+    def draft(self) -> Draft | None:
+        return self._draft
+
+    @property
+    def focused_person(self) -> str | None:
+        """Whom the reviewer is looking at: the person last clicked on the video when
+        they had nothing to review there, else the draft's person."""
+        if self._focus is not None:
+            return self._focus
+        return self._draft.person if self._draft is not None else None
+
+    def focus_person(self, person: str) -> None:
+        """Review ``person`` (clicked on the video): see ``segment_for_person``. With
+        nothing of theirs to review, the panel says so and the current segment stays:
+        the keys go on acting on what the panel shows, never on nothing."""
+        seg, seek = segment_for_person(self._session, person, self._playhead())
+        if seg is not None:
+            self.select_key(seg.key, seek=seek)
+            return
+        self._focus = person
+        self._show()
+        self.current_changed.emit(self._current)
+
+    def _set_order(self, order: str) -> None:
+        key = self._current.key if self._current else None
+        self.model.set_order(order)
+        self._reselect(key, 0)
+
+    def _on_change(self, change) -> None:
+        key = self._current.key if self._current else None
+        row = self.list.currentIndex().row()
+        self.model.refresh()
+        self._refresh_counts()
+        if key in change.removed:
+            # The segment just decided left the queue: move on to what is now in its place.
+            replacement = next((s for s in change.added if s.status == Status.PENDING), None)
+            self._reselect(
+                replacement.key if replacement and replacement.key != key else None, max(row, 0)
+            )
+        else:
+            self._reselect(key, max(row, 0))
+
+    def _reselect(self, key: str | None, fallback_row: int) -> None:
+        row = self.model.row_of(key) if key else -1
+        if row < 0 and key:
+            seg = next((s for s in self._session.segments() if s.key == key), None)
+            if seg is not None:
+                self._set_current(seg, keep_draft=True)
+                return
+        if row >= 0:
+            self.list.setCurrentIndex(self.model.index(row))
+            self._set_current(self.model.segment(row), keep_draft=True)
+            return
+        self._select_row(min(fallback_row, self.model.rowCount() - 1))
+
+    def _refresh_counts(self) -> None:
+        # Labels, not "decided": a rejected proposal is a decision but no segment, and
+        # the session does not count those, so "decided" would read one short per reject.
+        segments = self._session.segments()
+        labels = sum(1 for s in segments if s.status != Status.PENDING)
+        self.counts.setText(
+            f"{self._session.pending_count()} pending · {labels} label{'s' if labels != 1 else ''}"
+        )
+
+    def _select_row(self, row: int) -> None:
+        seg = self.model.segment(row)
+        if seg is None:
+            self.list.clearSelection()
+            self._set_current(None)
+            return
+        self.list.setCurrentIndex(self.model.index(row))
+        self._set_current(seg)
+
+    def select_key(self, key: str, *, seek: bool = True) -> None:
+        """Make a segment current: from the queue, or a decided one clicked on the
+        timeline; ``seek`` moves the playhead to its start."""
+        row = self.model.row_of(key)
+        if row >= 0:
+            self._select_row(row)
+            if seek:
+                self.seek_requested.emit(self._current.start_frame)
+            return
+        seg = next((s for s in self._session.segments() if s.key == key), None)
+        if seg is not None:
+            self.list.clearSelection()
+            self._set_current(seg)
+            if seek:
+                self.seek_requested.emit(seg.start_frame)
+
+    def _set_current(self, seg, *, keep_draft: bool = False) -> None:
+        # The reviewer's unsaved corrections survive a change elsewhere (a rename, an
+        # undo, proposals arriving), not a change of the segment itself; so does the
+        # person they clicked on.
+        same = self._current is not None and seg is not None and self._current == seg
+        self._current = seg
+        if not (keep_draft and same):
+            self._focus = None
+        if seg is None:
+            self._draft = None
+        elif not (keep_draft and same and self._draft):
+            self._draft = Draft(seg.behaviour, seg.person, seg.start_frame, seg.end_frame)
+        self._show()
+        self.current_changed.emit(seg)
+
+    def _show(self) -> None:
+        seg, draft = self._current, self._draft
+        focus = ""
+        if self._focus is not None:
+            focus = (
+                f"{self._session.person_label(self._focus)}: no proposals here — "
+                "press I/O/M to add a label"
+            )
+        if seg is None or draft is None:
+            empty = "Nothing left to review." if self._session.pending_count() == 0 else ""
+            self.title.setText(focus or empty)
+            self.details.clear()
+            return
+        changed = self._changes()
+        self.title.setText(
+            (f"{focus}<br>The keys still act on this segment:<br>" if focus else "")
+            + f"<b>{'Proposal' if seg.proposal_id and seg.status == Status.PENDING else 'Label'}</b>"
+            + (" <i>(corrected, not yet saved: press A)</i>" if changed else "")
+        )
+
+        self.details.show_segment(seg, draft, changed)
+
+    def _changes(self) -> dict:
+        seg, draft = self._current, self._draft
+        if seg is None or draft is None:
+            return {}
+        out = {}
+        for name in ("behaviour", "person", "start_frame", "end_frame"):
+            if getattr(draft, name) != getattr(seg, name):
+                out[name] = getattr(draft, name)
+        return out
+
+    # --- actions --------------------------------------------------------------
+    def accept(self) -> None:
+        seg = self._current
+        if seg is None:
+            return
+        changes = self._changes()
+        if seg.status == Status.PENDING:
+            if changes:
+                decide(self, lambda: self._session.correct(seg.proposal_id, **changes))
+            else:
+                decide(self, lambda: self._session.accept(seg.proposal_id))
+        elif changes:
+            decide(self, lambda: self._session.edit_label(seg.label_id, **changes))
+        else:
+            self.next()
+
+    def reject(self) -> None:
+        seg = self._current
+        if seg is None:
+            return
+        if seg.status == Status.PENDING:
+            decide(self, lambda: self._session.reject(seg.proposal_id))
+        elif seg.label_id is not None:
+            decide(self, lambda: self._session.delete_label(seg.label_id))
+
+    def _edit_draft(self, **changes) -> None:
+        if self._draft is None:
+            return
+        self._draft = replace(self._draft, **changes)
+        self._show()
+        self.current_changed.emit(self._current)
+
+    def reset(self) -> None:
+        if self._current is not None:
+            self._set_current(self._current)
+
+    def nudge(self, field: str, sign: int, *, by_second: bool) -> None:
+        if self._draft is None:
+            return
+        tb = self._timebase
+        frame = getattr(self._draft, field)
+        if by_second:
+            t = tb.frame_to_seconds(frame) + sign * 1.0
+            # An end may be the recording's end (frame_count), which no time maps to.
+            frame = tb.frame_count if t >= tb.duration_s else tb.seconds_to_frame(max(0.0, t))
+        else:
+            frame += sign
+        frame = max(0, min(tb.frame_count, frame))
+        other_start = self._draft.start_frame if field == "end_frame" else None
+        other_end = self._draft.end_frame if field == "start_frame" else None
+        if (other_start is not None and frame <= other_start) or (
+            other_end is not None and frame >= other_end
+        ):
+            return  # a segment keeps at least one frame
+        self._edit_draft(**{field: frame})
+        self.seek_requested.emit(frame if field == "start_frame" else max(0, frame - 1))
+
+    def person(self) -> None:
+        if self._draft is None:
+            return
+        people = sorted(
+            {s.person for s in self._session.segments()} | set(self._people_at(self._playhead())),
+            key=person_order,
+        )
+        labels = [
+            self._session.person_label(p)
+            + ("" if self._session.person_label(p).startswith("Person") else f" ({p})")
+            for p in people
+        ]
+        current = people.index(self._draft.person) if self._draft.person in people else 0
+        choice, ok = QInputDialog.getItem(self, "Change person", "Person:", labels, current, False)
+        if ok:
+            self._edit_draft(person=people[labels.index(choice)])
+
+    def next(self) -> None:
+        row = self.list.currentIndex().row()
+        self._select_row(min(row + 1, self.model.rowCount() - 1) if row >= 0 else 0)
+        if self._current is not None:
+            self.seek_requested.emit(self._current.start_frame)
+
+    def previous(self) -> None:
+        row = self.list.currentIndex().row()
+        self._select_row(max(row - 1, 0))
+        if self._current is not None:
+            self.seek_requested.emit(self._current.start_frame)
+
+    def play_segment(self) -> None:
+        if self._draft is not None:
+            self.play_range_requested.emit(self._draft.start_frame, self._draft.end_frame)

@@ -1,0 +1,171 @@
+"""The main window's analysis controls: starting a run (after consent, and after asking
+before any model download), the progress bar and Cancel button in the status bar, and
+applying the result to the open recording.
+
+Split from the window along the seam of the analysis' life cycle; the run itself is
+the core's, on the runner's thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QProgressBar, QPushButton, QStatusBar, QWidget
+
+from lessonreview.core.analysis.pipeline import AnalysisRequest
+from lessonreview.core.media.video import Recording
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.vision.model_files import ModelMissingError, resolve
+from lessonreview.gui.analysis.analysis_runner import AnalysisRunner
+from lessonreview.gui.shell.workspace import Workspace
+
+
+class Host(Protocol):
+    """What the analysis controls read from the main window."""
+
+    store: LabelStore | None
+    session: ReviewSession | None
+    recording: Recording | None
+    recording_id: int | None
+    workspace: Workspace | None
+    models_dir: Path | None
+
+    def record_consent(self) -> None: ...
+
+    def show_status(self, text: str | None) -> None: ...
+
+    def update_actions(self) -> None: ...
+
+
+class AnalysisControls(QObject):
+    finished = Signal(object)  # the ProposalsDocument, once its proposals are in the queue
+
+    def __init__(self, host: Host, parent: QWidget, status_bar: QStatusBar) -> None:
+        super().__init__(parent)
+        self._host = host
+        self._parent = parent
+        self.runner = AnalysisRunner(self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.download.connect(self._on_download)
+        self.runner.sample.connect(self._on_sample)
+        self.runner.proposals.connect(self._on_proposals)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self.progress = QProgressBar(parent)
+        self.progress.setMaximumWidth(260)
+        self.progress.setFormat("Analysing %p%")
+        self.cancel_button = QPushButton("Cancel analysis", parent)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        status_bar.addPermanentWidget(self.progress)
+        status_bar.addPermanentWidget(self.cancel_button)
+        self.show_progress(False)
+
+    @property
+    def running(self) -> bool:
+        return self.runner.running
+
+    def start(self) -> None:
+        h = self._host
+        if h.session is None or h.store is None or h.recording is None or self.runner.running:
+            return
+        if h.store.consent(h.recording_id) is None:
+            h.record_consent()
+            if h.store.consent(h.recording_id) is None:
+                return
+        allow_download = False
+        request = AnalysisRequest(path=h.recording.path, models_dir=h.models_dir)
+        try:
+            for name in request.model_names:
+                resolve(name, explicit_dir=h.models_dir)
+        except ModelMissingError as exc:
+            answer = QMessageBox.question(
+                self._parent,
+                "Model files needed",
+                f"{exc}\n\nDownload them now from their official sources (MediaPipe, YOLOX)? "
+                "This is the only network connection Lesson Review makes.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            allow_download = True
+        self.runner.start(replace(request, allow_download=allow_download))
+        self.show_progress(True)
+        self.progress.setValue(0)
+        h.show_status(
+            "Analysing… proposals join the review queue as each part of the lesson is done; "
+            "you can play, review and label meanwhile."
+        )
+        h.update_actions()
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def shutdown(self) -> None:
+        """Cancel and wait: closing the recording leaves no analysis thread behind."""
+        self.runner.shutdown()
+        self.show_progress(False)
+
+    def show_progress(self, on: bool) -> None:
+        self.progress.setVisible(on)
+        self.cancel_button.setVisible(on)
+
+    def _current(self, run_id: int) -> bool:
+        return run_id == self.runner.run_id and self._host.session is not None
+
+    def _on_download(self, run_id: int, done: int, total: int) -> None:
+        if self._current(run_id):
+            self.progress.setFormat("Downloading models %p%")
+            # Sizes in KiB: a QProgressBar holds ints, model files are tens of MB.
+            self.progress.setMaximum(max(1, total // 1024) if total else 0)
+            self.progress.setValue(done // 1024)
+
+    def _on_progress(self, run_id: int, p) -> None:
+        self.progress.setFormat("Analysing %p%")
+        if self._current(run_id):
+            self.progress.setMaximum(max(1, p.total))
+            self.progress.setValue(p.done)
+
+    def _on_sample(self, run_id: int, sample) -> None:
+        if self._current(run_id) and self._host.workspace is not None:
+            self._host.workspace.add_sample(sample)
+
+    def _on_proposals(self, run_id: int, proposals) -> None:
+        if self._current(run_id):
+            self._host.session.add_proposals(proposals)
+
+    def _on_finished(self, run_id: int, doc) -> None:
+        h = self._host
+        if not self._current(run_id) or h.workspace is None:
+            return
+        self.show_progress(False)
+        h.workspace.set_people(doc.people)
+        h.session.add_proposals(doc.proposals)
+        note = ""
+        if doc.analysis.stopped_at_s is not None:
+            note = f" The file is damaged: analysed up to {doc.analysis.stopped_at_s:.1f} s."
+        h.show_status(
+            f"Analysis done in {doc.analysis.elapsed_s:.0f} s: {len(doc.people)} people, "
+            # Most proposals joined the queue while the analysis ran: count the queue.
+            f"{h.session.pending_count()} proposals to review.{note}"
+        )
+        h.update_actions()
+        self.finished.emit(doc)
+
+    def _on_failed(self, run_id: int, message: str) -> None:
+        if run_id != self.runner.run_id:
+            return
+        self.show_progress(False)
+        self._host.update_actions()
+        QMessageBox.critical(self._parent, "Analysis failed", message)
+
+    def _on_cancelled(self, run_id: int) -> None:
+        if run_id == self.runner.run_id:
+            self.show_progress(False)
+            self._host.show_status(
+                "Analysis cancelled. Nothing was saved; run it again from the Analysis menu."
+            )
+            self._host.update_actions()

@@ -1,0 +1,401 @@
+"""The main window: assembles the start screen and the review workspace and wires
+menus to the core. It opens and closes things; it does not decide anything. Which
+file to open, and whether a proposals file fits, is ``recording_files``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+)
+
+from lessonreview.core.media.video import Recording, file_sha256
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store import settings as settings_io
+from lessonreview.core.store.label_store import LabelStore, StoreError
+from lessonreview.core.store.private_files import tighten_project
+from lessonreview.core.vision.model_files import model_hosts
+from lessonreview.core.vision.offline import keep_libraries_offline
+from lessonreview.gui.background import BackgroundCall
+from lessonreview.gui.export.exports import export_reviewed_labels
+from lessonreview.gui.review.decision_errors import decide
+from lessonreview.gui.review.review_queue import KEYS
+from lessonreview.gui.shell.analysis_controls import AnalysisControls
+from lessonreview.gui.shell.help_dialog import HelpDialog, about_html, keys_html
+from lessonreview.gui.shell.menus import build_menus, fill_recent_menu
+from lessonreview.gui.shell.privacy_actions import PrivacyActions
+from lessonreview.gui.shell.recording_files import (
+    ask_proposals_file,
+    ask_recording,
+    installed_demo,
+    proposals_for,
+    read_proposals,
+    recording_of,
+    report_open_failure,
+)
+from lessonreview.gui.shell.start_screen import StartScreen
+from lessonreview.gui.shell.workspace import PLAYER_KEYS, Workspace
+
+DEMO_CONSENT = (
+    "Public demo: real classroom frames from the 'cctv-accurate' dataset, CC BY 4.0 "
+    "(see Help > About); no consent forms needed for this clip."
+)
+
+
+class MainWindow(QMainWindow):
+    recording_opened = Signal(int)  # recording id, once it is on screen
+
+    def __init__(
+        self,
+        *,
+        project_path: Path | None = None,
+        models_dir: Path | None = None,
+        settings_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        # Before any model loads: MediaPipe and onnxruntime would otherwise report usage
+        # to their vendors from native code. Idempotent, so a second window is fine.
+        keep_libraries_offline(exempt=model_hosts())
+        self.setWindowTitle("Lesson Review")
+        self.resize(1500, 940)
+        self.setAcceptDrops(True)
+        self._settings_path = settings_path
+        self.settings = settings_io.load(settings_path)
+        self.models_dir = models_dir or (
+            Path(self.settings.models_dir) if self.settings.models_dir else None
+        )
+        self.project_path = (
+            Path(project_path) if project_path else settings_io.default_project_path()
+        )
+        self.store: LabelStore | None = None
+        self.workspace: Workspace | None = None
+        self.session: ReviewSession | None = None
+        self.recording: Recording | None = None
+        self.recording_id: int | None = None
+        self._opening: BackgroundCall | None = None
+        self.privacy = PrivacyActions(self, self)
+
+        self.stack = QStackedWidget(self)
+        self.start = StartScreen(self)
+        self.start.open_requested.connect(self.choose_recording)
+        self.start.demo_requested.connect(self.open_demo)
+        self.start.recent_requested.connect(lambda p: self.open_recording(Path(p)))
+        self.stack.addWidget(self.start)
+        self.setCentralWidget(self.stack)
+
+        self.status_text = QLabel(self)
+        self.statusBar().addWidget(self.status_text, 1)
+        self.analysis = AnalysisControls(self, self, self.statusBar())
+        # The names these had before the controls moved out (tests and scripts use them).
+        self.runner = self.analysis.runner
+        self.progress = self.analysis.progress
+        self.cancel_button = self.analysis.cancel_button
+
+        self.menus = build_menus(self)
+        self.analyse_action = self.menus.analyse
+        self.privacy_action = self.menus.privacy
+        self.menus.recent_menu.aboutToShow.connect(
+            lambda: fill_recent_menu(
+                self.menus.recent_menu, self.settings.recent, self.open_recording
+            )
+        )
+        self.menus.privacy.setChecked(self.settings.privacy_view)
+        self.menus.skeleton.setChecked(self.settings.show_skeleton)
+        self._open_store()
+        self.start.set_recent(self.settings.recent)
+        self.update_actions()
+        # After the window is up: a dialog over an empty screen reads as a crash.
+        QTimer.singleShot(0, self.privacy.check_retention_at_start)
+
+    def update_actions(self) -> None:
+        m, has = self.menus, self.session is not None
+        for a in m.for_open_recording():
+            a.setEnabled(has)
+        for a in (m.audit, m.export_log):
+            a.setEnabled(self.store is not None)
+        m.analyse.setEnabled(has and not self.analysis.running)
+        m.cancel.setEnabled(self.analysis.running)
+        can_undo, can_redo = has and self.session.can_undo(), has and self.session.can_redo()
+        m.undo.setEnabled(can_undo)
+        m.redo.setEnabled(can_redo)
+        m.undo.setText(f"&Undo {self.session.undo_text()}" if can_undo else "&Undo")
+        m.redo.setText(f"&Redo {self.session.redo_text()}" if can_redo else "&Redo")
+        m.people_menu.setEnabled(has)
+
+    # --- project ----------------------------------------------------------------
+    def _open_store(self) -> bool:
+        try:
+            self.project_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Before opening: a -wal made by this open then inherits the owner-only mode.
+            loosened = tighten_project(self.project_path)
+            self.store = LabelStore.open(self.project_path)
+        except (StoreError, OSError) as exc:
+            self.store = None
+            QMessageBox.critical(
+                self,
+                "Project not opened",
+                f"The project file\n{self.project_path}\ncould not be opened:\n\n{exc}",
+            )
+            return False
+        note = f" ({len(loosened)} files made private to your account)" if loosened else ""
+        self.show_status(f"Project: {self.project_path}{note}")
+        return True
+
+    def choose_project(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self,
+            "Open or create a project",
+            str(self.project_path.parent),
+            "Lesson Review projects (*.lessonreview)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if not name:
+            return
+        self.close_recording()
+        if self.store is not None:
+            self.store.close()
+        self.project_path = Path(name)
+        self._open_store()
+        self._remember(last_project=str(self.project_path))
+        self.update_actions()
+        self.privacy.check_retention_at_start()
+
+    # --- opening ------------------------------------------------------------------
+    def choose_recording(self) -> None:
+        path = ask_recording(self, self.settings.recent)
+        if path is not None:
+            self.open_recording(path)
+
+    def choose_proposals_file(self) -> None:
+        path = ask_proposals_file(self)
+        if path is not None:
+            self.open_proposals_file(path)
+
+    def open_demo(self) -> None:
+        path = installed_demo(self)
+        if path is not None:
+            self.open_recording(path, demo=True)
+
+    def open_proposals_file(self, path: Path) -> None:
+        doc = read_proposals(self, path)
+        if doc is not None:
+            self.open_recording(recording_of(doc, path), proposals=path)
+
+    def open_recording(
+        self, path: Path, *, proposals: Path | None = None, demo: bool = False
+    ) -> None:
+        if self.store is None and not self._open_store():
+            return
+        if not self.ensure_reviewer():
+            return
+        self.close_recording()
+        path = Path(path)
+        self.show_status(f"Opening {path.name}…")
+
+        def work():
+            recording = Recording.open(path)
+            return recording, file_sha256(path)
+
+        call = BackgroundCall(work, self)
+        call.done.connect(
+            lambda result: self._recording_ready(*result, proposals=proposals, demo=demo)
+        )
+        call.failed.connect(lambda exc: self._open_failed(path, exc))
+        self._opening = call.start()
+
+    def _open_failed(self, path: Path, exc: Exception) -> None:
+        self.show_status("")
+        report_open_failure(self, path, exc)
+
+    def _recording_ready(
+        self, recording: Recording, sha256: str, *, proposals: Path | None, demo: bool
+    ) -> None:
+        try:
+            rid = self.store.add_recording(recording.info(sha256=sha256))
+            session = ReviewSession(
+                self.store, rid, timebase=recording.timebase, reviewer=self.settings.reviewer
+            )
+        except StoreError as exc:
+            QMessageBox.critical(self, "Project error", str(exc))
+            return
+        self.recording, self.recording_id, self.session = recording, rid, session
+        self.workspace = Workspace(
+            recording,
+            session,
+            privacy=self.menus.privacy.isChecked(),
+            skeleton=self.menus.skeleton.isChecked(),
+            parent=self,
+        )
+        self.workspace.consent_requested.connect(self.record_consent)
+        self.workspace.analyse_requested.connect(self.start_analysis)
+        self.stack.addWidget(self.workspace)
+        self.stack.setCurrentWidget(self.workspace)
+        self._session_unsubscribe = session.subscribe(lambda _change: self.update_actions())
+        self.setWindowTitle(f"{recording.path.name} — Lesson Review")
+        self.settings = self.settings.with_recent(recording.path)
+        self._save_settings()
+        if recording.damaged_at_s is not None:
+            QMessageBox.warning(
+                self,
+                "Damaged recording",
+                f"{recording.path.name} is damaged: only the first {recording.damaged_at_s:.1f} s can be "
+                "played and analysed.",
+            )
+        if demo and self.store.consent(rid) is None:
+            self.record_consent(prefill=DEMO_CONSENT)
+        if proposals is not None:
+            self._load_proposals(proposals, sha256)
+        elif self.store.consent(rid) is not None:
+            self.start_analysis()
+        self.privacy.refresh_consent_banner()
+        self.update_actions()
+        self.workspace.setFocus()
+        self.recording_opened.emit(rid)
+
+    def _load_proposals(self, path: Path, sha256: str) -> None:
+        doc = proposals_for(self, path, sha256=sha256, recording_name=self.recording.path.name)
+        if doc is None:
+            return
+        self.workspace.add_people(doc.people)
+        change = self.session.add_proposals(doc.proposals)
+        self.show_status(
+            f"Loaded {len(change.added)} pending proposals from {path.name} (unreviewed)."
+        )
+
+    def close_recording(self) -> None:
+        self.analysis.shutdown()
+        self.privacy.snapshots.finish()
+        if self.workspace is not None:
+            self._session_unsubscribe()
+            self.workspace.close_workspace()
+            self.stack.removeWidget(self.workspace)
+            self.workspace.deleteLater()
+        self.workspace = self.session = self.recording = self.recording_id = None
+        self.stack.setCurrentWidget(self.start)
+        self.start.set_recent(self.settings.recent)
+        self.setWindowTitle("Lesson Review")
+        self.update_actions()
+
+    # --- reviewer and consent -----------------------------------------------------------
+    def ensure_reviewer(self) -> bool:
+        if self.settings.reviewer:
+            return True
+        return self.ask_reviewer()
+
+    def ask_reviewer(self) -> bool:
+        name, ok = QInputDialog.getText(
+            self,
+            "Reviewer",
+            "Your name or initials (stored with each decision you make):",
+            text=self.settings.reviewer or "",
+        )
+        if not ok or not name.strip():
+            return bool(self.settings.reviewer)
+        self._remember(reviewer=name.strip())
+        if self.session is not None:
+            self.session.set_reviewer(name.strip())
+        return True
+
+    def record_consent(self, prefill: str | None = None) -> None:
+        self.privacy.record_consent(prefill=prefill)
+
+    # --- analysis --------------------------------------------------------------------------
+    def start_analysis(self) -> None:
+        self.analysis.start()
+
+    def cancel_analysis(self) -> None:
+        self.analysis.cancel()
+
+    # --- editing and view ----------------------------------------------------------------------
+    def undo(self) -> None:
+        if self.session is not None and self.session.can_undo():
+            self._guard(self.session.undo)
+
+    def redo(self) -> None:
+        if self.session is not None and self.session.can_redo():
+            self._guard(self.session.redo)
+
+    def _guard(self, call) -> None:
+        decide(self, call)
+        self.update_actions()
+
+    def set_privacy(self, on: bool) -> None:
+        if self.workspace is not None:
+            self.workspace.set_privacy(on)
+        self._remember(privacy_view=on)
+
+    def set_skeleton(self, on: bool) -> None:
+        if self.workspace is not None:
+            self.workspace.set_skeleton(on)
+        self._remember(show_skeleton=on)
+
+    def set_grouping(self, on: bool) -> None:
+        if self.workspace is not None:
+            self.workspace.set_group_by_behaviour(on)
+
+    # --- files out of the project ----------------------------------------------------------------
+    def export_labels(self) -> None:
+        if self.session is not None:
+            self.show_status(
+                export_reviewed_labels(
+                    self,
+                    self.session,
+                    store=self.store,
+                    recording_path=self.recording.path,
+                )
+            )
+
+    # --- help ----------------------------------------------------------------------------------
+    def show_keys(self) -> None:
+        review = [(" / ".join(b.keys), b.text) for b in KEYS]
+        edit = [("Ctrl+Z", "Undo"), ("Ctrl+Shift+Z", "Redo")]
+        sections = [("Playback", PLAYER_KEYS), ("Review", review), ("Edit", edit)]
+        HelpDialog("Keyboard shortcuts", keys_html(sections), self).exec()
+
+    def show_about(self) -> None:
+        HelpDialog("About Lesson Review", about_html(), self).exec()
+
+    # --- plumbing --------------------------------------------------------------------------------
+    def show_status(self, text: str | None) -> None:
+        if text is not None:
+            self.status_text.setText(text)
+
+    def _remember(self, **changes) -> None:
+        self.settings = replace(self.settings, **changes)
+        self._save_settings()
+
+    def _save_settings(self) -> None:
+        try:
+            settings_io.save(self.settings, self._settings_path)
+        except OSError as exc:
+            self.show_status(f"Settings not saved: {exc}")
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            path = Path(urls[0].toLocalFile())
+            if path.suffix.lower() == ".json":
+                self.open_proposals_file(path)
+            else:
+                self.open_recording(path)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.close_recording()
+        if self._opening is not None:
+            self._opening.wait(10)
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        event.accept()

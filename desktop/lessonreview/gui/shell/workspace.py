@@ -1,0 +1,397 @@
+"""One open recording under review: video with overlays, transport, timeline, queue.
+
+Widgets here subscribe to the core ReviewSession and to the Player; the only state
+they keep is what is on screen (the people index built from the analysis).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lessonreview.core.analysis.track_index import TrackIndex
+from lessonreview.core.domain import Observation, PersonTrack, Status
+from lessonreview.core.privacy.face_blur import FaceRegionIndex
+from lessonreview.gui.player.playback import Player
+from lessonreview.gui.player.video_view import OverlayPerson, VideoView
+from lessonreview.gui.review.decision_errors import decide
+from lessonreview.gui.review.review_panel import ReviewPanel
+from lessonreview.gui.review.review_queue import person_order
+from lessonreview.gui.time_format import format_time
+from lessonreview.gui.timeline.timeline_store import Grouping
+from lessonreview.gui.timeline.timeline_view import TimelineView
+
+SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)
+
+PLAYER_KEYS = [
+    ("Space", "Play / pause"),
+    ("Left / Right", "One frame back / forward"),
+    ("Shift+Left / Shift+Right", "One second back / forward"),
+    ("Home / End", "Start / end of the recording"),
+    ("- / +", "Slower / faster (0.25x to 4x)"),
+]
+
+# How long an observation stays on screen after its sample: two samples at 2 Hz.
+OVERLAY_GAP_S = 1.0
+
+
+class Workspace(QWidget):
+    consent_requested = Signal()
+    analyse_requested = Signal()
+
+    def __init__(self, recording, session, *, privacy: bool, skeleton: bool, parent=None) -> None:
+        super().__init__(parent)
+        self.recording = recording
+        self.session = session
+        self.timebase = recording.timebase
+        self._gap_frames = max(1, self.timebase.seconds_to_frame(OVERLAY_GAP_S))
+        self._tracks: list[PersonTrack] = []
+        self._live: dict[str, list] = {}
+        self._index = TrackIndex([], max_gap_frames=self._gap_frames)
+        self._last_live_rebuild = 0.0
+        self._faint: list[Observation] = []  # unsure detections, blurred but not shown
+        self._by_person: dict[str, list] = {}
+
+        self.player = Player(recording, parent=self)
+        self._privacy = privacy
+        # Until an analysis has located people, no frame is covered (-1).
+        self._covered_until: int | None = -1
+        self.player.set_privacy(privacy)
+        self.video = VideoView(self)
+        self.video.set_show_skeleton(skeleton)
+        self.player.frame_ready.connect(self._on_frame)
+        self.player.position_changed.connect(self._on_position)
+        self.player.playing_changed.connect(self._on_playing)
+        self.player.error.connect(lambda msg: QMessageBox.warning(self, "Playback problem", msg))
+
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "background: #fff4d6; color: #5a4100; padding: 6px; border: 1px solid #e0c070;"
+        )
+        self.banner_button = QPushButton("Record consent…", self)
+        self.banner_button.clicked.connect(self.consent_requested)
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.banner_button)
+
+        self.play_button = QPushButton("Play", self)
+        self.play_button.clicked.connect(self.player.toggle_play)
+        back = QPushButton("◀|", self)
+        back.setToolTip("One frame back (Left)")
+        back.clicked.connect(self.player.step_back)
+        fwd = QPushButton("|▶", self)
+        fwd.setToolTip("One frame forward (Right)")
+        fwd.clicked.connect(self.player.step_forward)
+        self.time_label = QLabel(self)
+        self.time_label.setMinimumWidth(260)
+        self.speed = QComboBox(self)
+        for s in SPEEDS:
+            self.speed.addItem(f"{s:g}x", s)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.currentIndexChanged.connect(
+            lambda _: self.player.set_speed(self.speed.currentData())
+        )
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, max(0, self.timebase.frame_count - 1))
+        self.slider.sliderMoved.connect(self.player.seek)
+        for w in (self.play_button, back, fwd, self.speed, self.slider, self.banner_button):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        transport = QHBoxLayout()
+        transport.addWidget(back)
+        transport.addWidget(self.play_button)
+        transport.addWidget(fwd)
+        transport.addWidget(self.time_label)
+        transport.addWidget(self.slider, 1)
+        transport.addWidget(QLabel("Speed", self))
+        transport.addWidget(self.speed)
+
+        self.panel = ReviewPanel(
+            session,
+            self.timebase,
+            playhead=lambda: self.player.position,
+            people_at=self._people_at,
+            parent=self,
+        )
+        self.panel.seek_requested.connect(self.player.seek)
+        self.panel.play_range_requested.connect(self.play_range)
+        self.panel.current_changed.connect(self._on_current_changed)
+
+        self.timeline = TimelineView(self.timebase, person_label=session.person_label, parent=self)
+        self.timeline.seek_requested.connect(self.player.seek)
+        self.timeline.segment_clicked.connect(self.panel.select_key)
+        self.video.person_clicked.connect(self.panel.focus_person)
+
+        video_column = QWidget(self)
+        vc = QVBoxLayout(video_column)
+        vc.setContentsMargins(0, 0, 0, 0)
+        vc.addLayout(banner_row)
+        vc.addWidget(self.video, 1)
+        vc.addLayout(transport)
+        top = QSplitter(Qt.Orientation.Horizontal, self)
+        top.addWidget(video_column)
+        top.addWidget(self.panel)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        top.setSizes([1050, 420])
+        outer = QSplitter(Qt.Orientation.Vertical, self)
+        outer.addWidget(top)
+        outer.addWidget(self.timeline)
+        outer.setStretchFactor(0, 3)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([640, 260])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(outer)
+
+        self._add_player_keys()
+        self._unsubscribe = session.subscribe(self._on_change)
+        self._rebuild_person_segments()
+        self.timeline.set_segments(session.segments())
+        self._on_position(0)
+
+    # --- keys -------------------------------------------------------------------------
+    def _add_player_keys(self) -> None:
+        def step_seconds(sign: int) -> None:
+            t = self.timebase.frame_to_seconds(max(0, self.player.position)) + sign
+            self.player.seek(self.timebase.seconds_to_frame(max(0.0, t)))
+
+        bindings = [
+            ("Space", self.player.toggle_play),
+            ("Left", self.player.step_back),
+            ("Right", self.player.step_forward),
+            ("Shift+Left", lambda: step_seconds(-1)),
+            ("Shift+Right", lambda: step_seconds(+1)),
+            ("Home", lambda: self.player.seek(0)),
+            ("End", lambda: self.player.seek(self.timebase.frame_count - 1)),
+            ("-", lambda: self._change_speed(-1)),
+            ("+", lambda: self._change_speed(+1)),
+            ("=", lambda: self._change_speed(+1)),
+        ]
+        for key, slot in bindings:
+            action = QAction(self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    def _change_speed(self, direction: int) -> None:
+        i = max(0, min(len(SPEEDS) - 1, self.speed.currentIndex() + direction))
+        self.speed.setCurrentIndex(i)
+
+    # --- people from the analysis ---------------------------------------------------------
+    def add_people(self, tracks) -> None:
+        self.set_people(tuple(self._tracks) + tuple(tracks))
+
+    def set_people(self, tracks) -> None:
+        """The people of a finished analysis (or a proposals file): the whole recording is covered."""
+        self._tracks = list(tracks)
+        self.session.add_people(t.id for t in self._tracks)
+        self._live.clear()
+        self._covered_until = None
+        self._rebuild_index()
+
+    def add_sample(self, sample) -> None:
+        """A sample from a running analysis: show its people at once (live ids)."""
+        for pid, obs in sample.people:
+            self._live.setdefault(pid, []).append(obs)
+        # Faint candidates are kept for the blur only, also after the final tracks arrive.
+        self._faint.extend(
+            Observation(frame=sample.frame, t=sample.t, box=box, score=0.0) for box in sample.faint
+        )
+        self._covered_until = sample.frame + self._gap_frames
+        now = time.monotonic()
+        if now - self._last_live_rebuild > 1.0:
+            self._last_live_rebuild = now
+            self._rebuild_index()
+
+    def _rebuild_index(self) -> None:
+        if self._tracks:
+            tracks = self._tracks
+        else:
+            tracks = [PersonTrack(id=pid, observations=tuple(o)) for pid, o in self._live.items()]
+        # Overlays show confirmed people only; the blur covers every candidate too.
+        shown = [t for t in tracks if not t.id.startswith("?")]
+        self._index = TrackIndex(shown, max_gap_frames=self._gap_frames)
+        self.player.set_face_regions(
+            FaceRegionIndex(
+                tracks,
+                max_gap_frames=self._gap_frames,
+                covered_until=self._covered_until,
+                faint=self._faint,
+            )
+        )
+        self._refresh_overlay()
+        self._update_privacy_note()
+
+    def _update_privacy_note(self, frame: int | None = None) -> None:
+        frame = max(0, self.player.position if frame is None else frame)
+        located = self._covered_until is None or frame <= self._covered_until
+        if located:
+            self.video.set_privacy_note(self._privacy)
+        else:
+            self.video.set_privacy_note(
+                self._privacy,
+                "Privacy view: nobody located here yet, so the whole picture is hidden. "
+                "Run the analysis, or turn off View > Privacy view.",
+            )
+
+    def _people_at(self, frame: int) -> list[str]:
+        return sorted(
+            {self.session.resolve_person(tid, frame) for tid, _ in self._index.at(frame)},
+            key=person_order,
+        )
+
+    # --- session changes ----------------------------------------------------------------------
+    def _on_change(self, change) -> None:
+        self.timeline.apply_change(change)
+        if change.people_changed:
+            self.timeline.set_segments(self.session.segments())
+        self._rebuild_person_segments()
+        self._refresh_overlay()
+
+    def _rebuild_person_segments(self) -> None:
+        by_person: dict[str, list] = {}
+        for seg in self.session.segments():
+            by_person.setdefault(seg.person, []).append(seg)
+        self._by_person = by_person
+
+    def _on_current_changed(self, segment) -> None:
+        self.timeline.set_selected(segment.key if segment is not None else None)
+        self._refresh_overlay()
+
+    # --- playback ---------------------------------------------------------------------------
+    def play_range(self, start: int, end: int) -> None:
+        """Play frames ``[start, end)`` and stop on the last one."""
+        self.player.play_range(start, end - 1)
+
+    def _on_frame(self, frame: int, image) -> None:
+        self.video.set_frame(frame, image)
+
+    def _on_position(self, frame: int) -> None:
+        frame = max(0, frame)
+        self.timeline.set_playhead_frame(frame)
+        if not self.slider.isSliderDown():
+            self.slider.setValue(frame)
+        t = self.timebase.frame_to_seconds(frame)
+        self.time_label.setText(
+            f"{format_time(t)} / {format_time(self.timebase.duration_s)} · frame {frame}"
+        )
+        self._refresh_overlay(frame)
+        self._update_privacy_note(frame)
+
+    def _on_playing(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+
+    def _refresh_overlay(self, frame: int | None = None) -> None:
+        frame = self.player.position if frame is None else frame
+        frame = max(0, frame)
+        focused = self.panel.focused_person
+        people = []
+        for tid, obs in self._index.at(frame):
+            person = self.session.resolve_person(tid, frame)
+            tags = [
+                (s.behaviour, s.status)
+                for s in self._by_person.get(person, ())
+                if s.start_frame <= frame < s.end_frame and s.status != Status.REJECTED
+            ]
+            people.append(
+                OverlayPerson(
+                    person_id=person,
+                    label=self.session.person_label(person),
+                    box=obs.box,
+                    keypoints=obs.keypoints,
+                    tags=tags,
+                    selected=focused == person,
+                )
+            )
+        self.video.set_overlay(frame, people)
+
+    # --- view options -------------------------------------------------------------------------
+    def set_privacy(self, on: bool) -> None:
+        self._privacy = on
+        self.player.set_privacy(on)
+        self._update_privacy_note()
+
+    def set_skeleton(self, on: bool) -> None:
+        self.video.set_show_skeleton(on)
+
+    def set_group_by_behaviour(self, on: bool) -> None:
+        self.timeline.set_grouping(Grouping.BEHAVIOUR if on else Grouping.PERSON)
+
+    def set_consent(self, consent) -> None:
+        if consent is None:
+            self.banner.setText(
+                "<b>No consent recorded for this recording.</b> You can play it, but it will not be "
+                "analysed until you record who consented, for what purpose, and until when."
+            )
+            self.banner_button.setText("Record consent…")
+        else:
+            self.banner.setText(
+                f"Consent: {consent.consented_by} — purpose: {consent.purpose} — keep until "
+                f"{consent.retention_until.isoformat()}"
+            )
+            self.banner_button.setText("Edit consent…")
+
+    # --- people decisions ------------------------------------------------------------------------
+    def _choose_person(self, title: str, prompt: str, exclude: str | None = None) -> str | None:
+        people = sorted(
+            {s.person for s in self.session.segments()}
+            | set(self._people_at(self.player.position)),
+            key=person_order,
+        )
+        people = [p for p in people if p != exclude]
+        if not people:
+            QMessageBox.information(self, title, "No people are known for this recording yet.")
+            return None
+        labels = [f"{self.session.person_label(p)} ({p})" for p in people]
+        current = self.panel.draft.person if self.panel.draft else None
+        idx = people.index(current) if current in people else 0
+        choice, ok = QInputDialog.getItem(self, title, prompt, labels, idx, False)
+        return people[labels.index(choice)] if ok else None
+
+    def rename_person(self) -> None:
+        person = self._choose_person("Rename person", "Person to rename:")
+        if person is None:
+            return
+        name, ok = QInputDialog.getText(
+            self,
+            "Rename person",
+            f"A name for {person} (optional; leave empty to use the pseudonym). Names stay in this project.",
+        )
+        if ok:
+            decide(self, lambda: self.session.rename_person(person, name.strip()))
+
+    def merge_people(self) -> None:
+        keep = self._choose_person("Merge two people", "Keep this person:")
+        if keep is None:
+            return
+        absorb = self._choose_person("Merge two people", f"…and merge into {keep}:", exclude=keep)
+        if absorb is not None:
+            decide(self, lambda: self.session.merge_people(keep, absorb))
+
+    def split_person(self) -> None:
+        person = self._choose_person(
+            "Split person", "From the playhead on, this track is someone else:"
+        )
+        if person is not None:
+            decide(self, lambda: self.session.split_person(person, at_frame=self.player.position))
+
+    def close_workspace(self) -> None:
+        self._unsubscribe()
+        self.panel.close_session()
+        self.player.close()

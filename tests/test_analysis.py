@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from lessonreview.core.analysis.live_proposals import LiveSettings
 from lessonreview.core.analysis.pipeline import (
     AnalysisCancelled,
     AnalysisRequest,
@@ -36,8 +37,27 @@ def clip(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def analysed(clip, models_dir):
-    return analyze(AnalysisRequest(path=clip, rate_hz=2.0, models_dir=models_dir))
+def analysed_live(clip, models_dir):
+    """The clip analysed with live hand-out every second of video: the document, and the
+    batches ``on_proposals`` received."""
+    batches: list[tuple] = []
+    live = LiveSettings(chunk_s=1.0, history_s=60.0, margin_s=0.5)
+    request = AnalysisRequest(path=clip, rate_hz=2.0, models_dir=models_dir, live=live)
+    return analyze(request, on_proposals=batches.append), batches
+
+
+@pytest.fixture(scope="module")
+def analysed(analysed_live):
+    return analysed_live[0]
+
+
+def test_the_pipeline_hands_every_proposal_to_on_proposals_exactly_once(analysed_live):
+    """Which segments are handed out mid-run is tested on recorded observations
+    (test_live_proposals.py); here, that the pipeline delivers them all."""
+    doc, batches = analysed_live
+    handed = [p.id for batch in batches for p in batch]
+    assert doc.proposals, "the clip gives proposals"
+    assert sorted(handed) == sorted(p.id for p in doc.proposals)
 
 
 def test_finds_people_in_a_real_classroom_and_tracks_them(analysed):
@@ -224,32 +244,3 @@ def test_recording_errors_name_the_file(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(RecordingError, match="empty.mov"):
         Recording.open(empty)
-
-
-def test_proposals_are_handed_out_while_the_analysis_runs(models_dir, tmp_path):
-    """On a 16 s real-frames clip with short chunks: proposals arrive before the run ends,
-    the final document holds each of them once, and no two overlap for one person and
-    behaviour (the whole-track pass adds only what was not handed out)."""
-    from lessonreview.core.analysis.live_proposals import LiveSettings
-
-    clip16 = cut_clip(DEMO, tmp_path / "lesson16.mp4", seconds=16.0)
-    settings = LiveSettings(chunk_s=2.0, history_s=60.0, margin_s=1.0)
-    batches: list[tuple[int, tuple]] = []
-    done = [0]
-    doc = analyze(
-        AnalysisRequest(path=clip16, rate_hz=2.0, models_dir=models_dir, live=settings),
-        progress=lambda p: done.__setitem__(0, p.done),
-        on_proposals=lambda ps: batches.append((done[0], ps)),
-    )
-    handed = [p for _, ps in batches for p in ps]
-    assert handed, "some proposals were handed out"
-    assert batches[0][0] < 32, "the first ones before the last sample"
-    assert sorted(p.id for p in handed) == sorted(p.id for p in doc.proposals)
-    assert len({p.id for p in doc.proposals}) == len(doc.proposals)
-    by_kind: dict = {}
-    for p in doc.proposals:
-        for q in by_kind.setdefault((p.person, p.behaviour), []):
-            assert q.end_frame <= p.start_frame or p.end_frame <= q.start_frame
-        by_kind[(p.person, p.behaviour)].append(p)
-    again = analyze(AnalysisRequest(path=clip16, rate_hz=2.0, models_dir=models_dir, live=settings))
-    assert [p.key for p in again.proposals] == [p.key for p in doc.proposals]

@@ -31,11 +31,11 @@ import time
 from pathlib import Path
 
 import cv2
+from pose_tasks import TasksPoseEstimator
 
 from lessonreview.core.domain import Box
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.pose import PoseEstimator
-from lessonreview.core.vision.pose_tasks import TasksPoseEstimator
 
 REPO = Path(__file__).resolve().parents[1]
 

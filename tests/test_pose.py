@@ -18,7 +18,6 @@ from classroom import DATA, MODELS, frame_and_heads
 from lessonreview.core.domain import Box, Keypoint
 from lessonreview.core.vision.detection import ModelFileError, PersonDetector
 from lessonreview.core.vision.pose import PoseEstimator
-from lessonreview.core.vision.pose_tasks import TasksPoseEstimator
 
 MODEL = MODELS / "pose_landmarker_lite.task"
 FRAMES = ("1", "13")
@@ -48,17 +47,7 @@ def estimator():
         yield est
 
 
-@pytest.fixture(scope="module", params=["litert", "tasks"])
-def any_estimator(request):
-    """The product's estimator, and MediaPipe's whole Tasks pipeline that the benchmarks
-    compare it with (bench/eval_recall.py --runtime tasks): both must keep working."""
-    kind = PoseEstimator if request.param == "litert" else TasksPoseEstimator
-    with kind(MODEL) as est:
-        yield est
-
-
-def test_nose_lands_on_the_students_head(any_estimator: PoseEstimator) -> None:
-    estimator = any_estimator
+def test_nose_lands_on_the_students_head(estimator: PoseEstimator) -> None:
     found = on_head = inside = checked = n = 0
     for name in FRAMES:
         frame, people = students(name)
@@ -93,17 +82,13 @@ def test_nose_lands_on_the_students_head(any_estimator: PoseEstimator) -> None:
     assert inside >= 0.95 * checked
 
 
-def test_no_pose_on_a_bare_wall(any_estimator: PoseEstimator) -> None:
-    estimator = any_estimator
+def test_no_pose_on_a_bare_wall(estimator: PoseEstimator) -> None:
     frame = cv2.imread(str(DATA / "images" / "1.jpg"))
     assert estimator.estimate(frame, Box(1000, 30, 1080, 130)) is None
     assert estimator.estimate(frame, Box(1100, 40, 1180, 140)) is None
 
 
-def test_person_at_the_frame_edge_maps_back_to_frame_pixels(
-    any_estimator: PoseEstimator,
-) -> None:
-    estimator = any_estimator
+def test_person_at_the_frame_edge_maps_back_to_frame_pixels(estimator: PoseEstimator) -> None:
     frame, people = students("13")
     head, body = people[0]
     # The same student, with the frame cut so the crop margin runs off its top-left.

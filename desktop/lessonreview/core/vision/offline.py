@@ -9,7 +9,7 @@ and a DNS listener in a private network namespace, on a 3 s analysis):
   ``https://play.googleapis.com/log`` through its built-in libcurl (its terms of
   service say the Solution APIs send metrics; the Python API has no switch). The
   analysis no longer loads it (the pose model runs with LiteRT, ``core/vision/pose.py``);
-  only the reference pipeline of a benchmark does (``core/vision/pose_tasks.py``);
+  only the reference pipeline of a benchmark does (``bench/pose_tasks.py``);
 - onnxruntime 1.31 resolves ``mobile.events.data.microsoft.com`` (its telemetry);
   ``onnxruntime.disable_telemetry_events()`` alone does not stop that on Linux.
 

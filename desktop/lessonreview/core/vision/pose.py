@@ -8,8 +8,8 @@ on a window that this module frames from the person box. Measured on the classro
 frames (``bench/eval_recall.py --pose-every 4``, 1102 person boxes, lite model): a pose
 for 0.97 of the boxes and the nose on the labelled head for 0.89 of those, against 0.92
 and 0.80 with the Tasks pipeline (``--runtime tasks``) on the same masked boxes, for
-7.8 instead of 18.8 ms per person. The Tasks pipeline stays in core/vision/pose_tasks.py as
-the reference for that comparison.
+7.8 instead of 18.8 ms per person. The Tasks pipeline is bench/pose_tasks.py, the
+reference for that comparison.
 
 The window: everything outside the person box widened by ``CropMargins`` is painted
 grey, because students at the back sit shoulder to shoulder and the model latches

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -14,6 +15,21 @@ from pathlib import Path
 from lessonreview import __version__
 
 SUBCOMMANDS = ("review", "analyze", "export", "models")
+# More samples per second than a classroom video has frames buys nothing and costs memory.
+MAX_RATE_HZ = 30.0
+
+
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not (math.isfinite(rate) and 0 < rate <= MAX_RATE_HZ):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a sampling rate: give samples per second of video, "
+            f"more than 0 and at most {MAX_RATE_HZ:g} (default 2)"
+        )
+    return rate
 
 
 def _progress_bar(label: str):
@@ -42,6 +58,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
     from lessonreview.core.media.video import RecordingError
     from lessonreview.core.store import proposals_file
+    from lessonreview.core.store.atomic_file import TargetError, check_target
     from lessonreview.core.vision.detection import ModelFileError
     from lessonreview.core.vision.model_files import ModelMissingError, ModelName
 
@@ -49,7 +66,18 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         print("error: --out takes one recording; use --out-dir for several", file=sys.stderr)
         return 2
     if args.out_dir:
-        args.out_dir.mkdir(parents=True, exist_ok=True)
+        if args.out_dir.exists() and not args.out_dir.is_dir():
+            print(
+                f"error: --out-dir {args.out_dir} is a file, not a folder; "
+                "give a folder (it is created if missing) or use --out for one file",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            args.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"error: cannot create the folder {args.out_dir}: {exc.strerror}", file=sys.stderr)
+            return 2
         names = [Path(p).stem for p in args.paths]
         clashes = {n for n in names if names.count(n) > 1}
         if clashes:
@@ -57,6 +85,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                 f"error: several inputs are named {sorted(clashes)}; their outputs would overwrite each other",
                 file=sys.stderr,
             )
+            return 2
+    # Every output is checked before hours of analysis, never after.
+    outputs: dict[str, Path | None] = {}
+    for path in args.paths:
+        out = args.out_dir / f"{Path(path).stem}.json" if args.out_dir else args.out
+        try:
+            outputs[path] = None if out is None else check_target(out, reads=args.paths, text=True)
+        except TargetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
             return 2
     pose = ModelName.POSE_FULL if args.pose == "full" else ModelName.POSE_LITE
     failures = 0
@@ -85,12 +122,16 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             f"(unreviewed) in {doc.analysis.elapsed_s:.1f} s",
             file=sys.stderr,
         )
-        if args.out_dir:
-            proposals_file.write(doc, args.out_dir / f"{Path(path).stem}.json")
-        elif args.out:
-            proposals_file.write(doc, args.out)
-        else:
+        out = outputs[path]
+        if out is None:
             documents.append(proposals_file.to_json_dict(doc))
+            continue
+        try:
+            proposals_file.write(doc, out)
+        except (OSError, TargetError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"error: the proposals of {path} could not be written to {out}: {why}", file=sys.stderr)
+            failures += 1
     if documents:
         json.dump(documents[0] if len(documents) == 1 else documents, sys.stdout)
         sys.stdout.write("\n")
@@ -117,9 +158,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from lessonreview.core.store.atomic_file import TargetError, check_target
     from lessonreview.core.store.export import export_decision_log, export_labels
     from lessonreview.core.store.label_store import LabelStore, StoreError
 
+    if not args.out.name:
+        print(f"error: --out {args.out} names a folder; give a file name", file=sys.stderr)
+        return 2
     try:
         store = LabelStore.open(args.project)
     except StoreError as exc:
@@ -134,16 +179,31 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if not rows:
             print("error: no such recording in this project", file=sys.stderr)
             return 1
+        targets = []
         for row in rows:
             suffix = f"-{Path(row.path).stem}" if len(rows) > 1 else ""
             out = args.out.with_name(args.out.stem + suffix + args.out.suffix)
-            if args.decision_log:
-                export_decision_log(store, row.id, out, fmt=args.format)
-                print(f"decision log of {row.path} -> {out}", file=sys.stderr)
-            else:
-                # The command line has no analysis in memory: nothing is pending here.
-                summary = export_labels(store, row.id, out, fmt=args.format, pending_count=0)
-                print(f"{summary.n_labels} reviewed labels of {row.path} -> {out}", file=sys.stderr)
+            try:
+                targets.append((row, check_target(out, reads=[args.project, row.path], text=True)))
+            except TargetError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        for row, out in targets:
+            try:
+                if args.decision_log:
+                    export_decision_log(store, row.id, out, fmt=args.format)
+                    print(f"decision log of {row.path} -> {out}", file=sys.stderr)
+                else:
+                    # The command line has no analysis in memory: nothing is pending here.
+                    summary = export_labels(store, row.id, out, fmt=args.format, pending_count=0)
+                    print(
+                        f"{summary.n_labels} reviewed labels of {row.path} -> {out}",
+                        file=sys.stderr,
+                    )
+            except (OSError, TargetError) as exc:
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                print(f"error: {out} could not be written: {why}", file=sys.stderr)
+                return 1
     finally:
         store.close()
     return 0
@@ -187,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--out", type=Path, help="write the proposals file here")
     out.add_argument("--out-dir", type=Path, help="write NAME.json per recording into this folder")
     analyze.add_argument(
-        "--rate", type=float, default=2.0, help="samples per second of video (default 2)"
+        "--rate", type=_rate, default=2.0, help="samples per second of video (default 2)"
     )
     analyze.add_argument("--models", type=Path, help="folder with the model files")
     analyze.add_argument(

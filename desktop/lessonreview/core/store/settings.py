@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from lessonreview.core.store.atomic_file import write_text_atomically
@@ -46,20 +46,49 @@ class Settings:
         return replace(self, recent=recent)
 
 
+# The kind of value each setting holds: text, yes/no, or a list of texts.
+_KINDS = {
+    "recent": tuple,
+    "last_project": str,
+    "reviewer": str,
+    "privacy_view": bool,
+    "show_skeleton": bool,
+    "queue_order": str,
+    "models_dir": str,
+}
+
+
 def load(path: Path | None = None) -> Settings:
+    """The saved settings; a value of the wrong kind (a hand-edited or damaged file, one
+    from another version) falls back to its default, and the rest are kept."""
     path = path or config_dir() / "settings.json"
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return Settings()
-    known = {f for f in Settings.__dataclass_fields__}
-    values = {k: v for k, v in raw.items() if k in known}
-    if "recent" in values:
-        values["recent"] = tuple(str(r) for r in values["recent"] if isinstance(r, str))
-    try:
-        return Settings(**values)
-    except TypeError:
+    if not isinstance(raw, dict):
         return Settings()
+    values = {}
+    for f in fields(Settings):
+        if f.name in raw:
+            value = _checked(f.name, raw[f.name])
+            if value is not None or f.default is None:
+                values[f.name] = value
+    return Settings(**values)
+
+
+def _checked(name: str, value: object) -> object:
+    """``value`` if it is of the kind ``name`` holds, else None (meaning: the default)."""
+    kind = _KINDS[name]
+    if kind is tuple:
+        if not isinstance(value, list):
+            return None
+        return tuple(r for r in value if isinstance(r, str) and r and "\x00" not in r)[:MAX_RECENT]
+    if kind is bool:
+        return value if isinstance(value, bool) else None
+    if isinstance(value, str) and value and "\x00" not in value:
+        return value
+    return None
 
 
 def save(settings: Settings, path: Path | None = None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,32 @@ def test_sampling_a_still_gives_its_one_frame() -> None:
 def test_sampling_needs_a_positive_rate(rate: float) -> None:
     with pytest.raises(ValueError):
         Timebase.constant(30.0, 10).sample_frames(rate)
+
+
+def _sample_frames_by_every_sample_time(tb: Timebase, rate_hz: float) -> list[int]:
+    """The definition, one sample time at a time: the nearest frame, ties to the earlier."""
+    n = max(1, math.ceil(tb.duration_s * rate_hz - 1e-9))
+    ts = tb.timestamps
+    out = set()
+    for k in range(n):
+        w = k / rate_hz
+        after = min(int(np.searchsorted(ts, w, side="left")), ts.size - 1)
+        before = max(after - 1, 0)
+        out.add(before if abs(ts[before] - w) <= abs(ts[after] - w) else after)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sample_frames_agrees_with_its_definition_on_irregular_timestamps(seed):
+    rng = np.random.default_rng(seed)
+    gaps = rng.choice([1 / 30, 1 / 25, 0.2, 1.3, 7.0], size=int(rng.integers(1, 80)))
+    tb = Timebase.from_presentation_times(np.concatenate([[0.0], np.cumsum(gaps)]))
+    for rate in (0.1, 0.5, 2.0, 3.0, 29.97, 1000.0):
+        assert tb.sample_frames(rate) == _sample_frames_by_every_sample_time(tb, rate), rate
+
+
+def test_frames_years_apart_give_one_sample_each_without_a_sample_per_half_second():
+    """A damaged or hand-made file whose two frames are ten years apart: sampling it must
+    not build 600 million sample times."""
+    tb = Timebase.from_presentation_times([0.0, 10 * 365 * 86400.0])
+    assert tb.sample_frames(2.0) == [0, 1]

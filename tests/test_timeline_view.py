@@ -326,3 +326,15 @@ def test_an_empty_timeline_still_seeks(qtbot):
     with qtbot.waitSignal(widget.seek_requested) as seek:
         click(qtbot, widget, widget.viewport_point(t, 0.5))
     assert seek.args == [timebase.seconds_to_frame(t)]
+
+
+@pytest.mark.parametrize("span_s", [30.0, 2700.0, 6 * 3600.0, 86400.0 * 40, 86400.0 * 3650])
+def test_the_ruler_keeps_about_one_label_per_110_pixels_however_long_the_recording(qtbot, span_s):
+    """A file whose timestamps span years crashed the window painting one label an hour."""
+    from lessonreview.gui.timeline.timeline_items import TimeAxisItem
+
+    axis = TimeAxisItem(orientation="bottom")
+    (major, _), (minor, _) = axis.tickSpacing(0.0, span_s, 1300.0)
+    assert span_s / major <= 1300.0 / 110.0 + 1
+    assert span_s / minor <= 1300.0 / 12.0 + 1
+    assert major % minor == pytest.approx(0.0, abs=1e-9) or major == minor

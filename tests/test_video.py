@@ -328,3 +328,28 @@ def test_an_avi_with_dropped_frames_keeps_their_gap_and_is_not_called_damaged(tm
         _assert_shows(reader.frame(9), 9)
         _assert_shows(reader.frame(10), 13)
         _assert_shows(reader.frame(56), 59)
+
+
+def test_a_video_whose_title_is_not_utf8_opens_and_plays(tmp_path) -> None:
+    """Old cameras and other locales write tags in other encodings; FFmpeg hands them
+    over as bytes that are not UTF-8."""
+    path = tmp_path / "tagged.mkv"
+    with av.open(str(path), "w") as out:
+        out.metadata["title"] = "TITLEMARKER"
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(10):
+            image = np.full((48, 64, 3), i * 20, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    data = path.read_bytes()
+    at = data.index(b"TITLEMARKER")
+    path.write_bytes(data[:at] + b"\xff\xfe\xfd" + data[at + 3 :])
+    with pytest.raises(UnicodeDecodeError):
+        av.open(str(path)).close()  # what FFmpeg's bindings do by default
+    recording = Recording.open(path)
+    assert recording.frame_count == 10
+    with recording.reader() as reader:
+        assert reader.frame(9).shape == (48, 64, 3)

@@ -134,9 +134,15 @@ class Timebase:
         if not rate_hz > 0 or not math.isfinite(rate_hz):
             raise ValueError(f"rate_hz must be a positive number, got {rate_hz!r}")
         # k / rate rather than a running sum, so rounding does not drift over hours.
-        n_samples = max(1, math.ceil(self.duration_s * rate_hz - 1e-9))
-        wanted = np.arange(n_samples, dtype=np.float64) / rate_hz
+        last_k = max(1, math.ceil(self.duration_s * rate_hz - 1e-9)) - 1
         ts = self.timestamps
+        # Only the sample times next to a frame's own time can pick it (a frame is picked
+        # when a sample time falls between the midpoints to its neighbours, and then so
+        # does the one nearest to its time on that side), so the work and memory follow
+        # the frame count even when the timestamps span far more time than the frames.
+        near = ts * rate_hz
+        ks = np.unique(np.clip(np.concatenate([np.floor(near), np.ceil(near)]), 0, last_k))
+        wanted = ks / rate_hz
         after = np.clip(np.searchsorted(ts, wanted, side="left"), 0, ts.size - 1)
         before = np.clip(after - 1, 0, ts.size - 1)
         # Ties go to the earlier frame: it is the one on screen at that moment.

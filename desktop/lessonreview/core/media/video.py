@@ -181,9 +181,15 @@ def _looks_like_mp4(path: Path) -> bool:
     return head[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free", b"skip")
 
 
+def _av_open(path: Path) -> av.container.InputContainer:
+    # Titles and tags that are not UTF-8 (old cameras, other locales) must not stop a
+    # video from opening: nothing here reads them.
+    return av.open(str(path), mode="r", metadata_errors="replace")
+
+
 def _open_container(path: Path) -> av.container.InputContainer:
     try:
-        return av.open(str(path), mode="r")
+        return _av_open(path)
     except av.error.InvalidDataError as e:
         if _looks_like_mp4(path):
             raise RecordingError(
@@ -520,7 +526,7 @@ class FrameReader:
         if self._container is not None:
             self._container.close()
         try:
-            self._container = av.open(str(self.recording.path), mode="r")
+            self._container = _av_open(self.recording.path)
         except (av.FFmpegError, OSError) as e:
             raise RecordingError(
                 self.recording.path,

@@ -299,6 +299,15 @@ def _merge_runs(a, b, *, y0, h, group):
     return a[idx], np.maximum.reduceat(b, idx), y0[idx], h[idx], group[idx]
 
 
+def _hours_step(wanted_s: float) -> float:
+    """A step of 1, 2 or 5 times a power of ten hours, at least ``wanted_s``: a ruler over
+    a recording longer than a lesson (or one whose timestamps say so) keeps about one
+    label per 110 pixels instead of one an hour."""
+    hours = wanted_s / 3600.0
+    power = 10.0 ** math.floor(math.log10(hours))
+    return 3600.0 * next(m * power for m in (1, 2, 5, 10) if m * power >= hours)
+
+
 class TimeAxisItem(pg.AxisItem):
     """A time ruler in minutes and seconds, with steps a person counts in (5 s, 1 min...)."""
 
@@ -311,7 +320,7 @@ class TimeAxisItem(pg.AxisItem):
             return []
         # About one labelled tick per 110 pixels: room for "00:00.00".
         wanted = span / max(1.0, size / 110.0)
-        major = next((s for s in self._STEPS if s >= wanted), self._STEPS[-1])
+        major = next((s for s in self._STEPS if s >= wanted), None) or _hours_step(wanted)
         minor_wanted = span / max(1.0, size / 12.0)
         minor = next((s for s in self._STEPS if s >= minor_wanted and _divides(s, major)), major)
         return [(major, 0), (minor, 0)]

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,3 +179,32 @@ def test_a_moved_project_folder_still_finds_its_recordings(
         w2.open_recording(Path(row.path))
     assert opened.args[0] == rid
     assert [(s.person, s.behaviour) for s in w2.session.segments()] == [("P1", Behaviour.READING)]
+
+
+@pytest.fixture
+def open_umask():
+    """The most permissive umask a machine can have: folders would be 0777."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_the_settings_folder_is_owner_only_whatever_the_umask(tmp_path, open_umask):
+    from lessonreview.core.store import settings as settings_io
+
+    path = tmp_path / "config" / "lessonreview" / "settings.json"
+    settings_io.save(settings_io.Settings(reviewer="Ann"), path)
+    for folder in (path.parent, path.parent.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_analyze_out_dir_is_created_owner_only_whatever_the_umask(tmp_path, open_umask):
+    from lessonreview.cli import main
+
+    out_dir = tmp_path / "proposals" / "class-4b"
+    # A missing model folder stops the analysis after the folder is made: no model runs.
+    assert main(["analyze", str(tmp_path / "missing.mp4"), "--out-dir", str(out_dir)]) == 1
+    for folder in (out_dir, out_dir.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

@@ -353,3 +353,12 @@ def test_a_video_whose_title_is_not_utf8_opens_and_plays(tmp_path) -> None:
     assert recording.frame_count == 10
     with recording.reader() as reader:
         assert reader.frame(9).shape == (48, 64, 3)
+
+
+@pytest.mark.parametrize("size", [(2, 64), (64, 1), (8, 8)])
+def test_pictures_too_small_to_show_a_person_are_refused_with_a_reason(tmp_path, size) -> None:
+    width, height = size
+    path = tmp_path / "thumb.png"
+    cv2.imwrite(str(path), np.zeros((height, width, 3), np.uint8))
+    with pytest.raises(RecordingError, match=f"{width} x {height} pixels, too small"):
+        Recording.open(path)

@@ -59,6 +59,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from lessonreview.core.media.video import RecordingError
     from lessonreview.core.store import proposals_file
     from lessonreview.core.store.atomic_file import TargetError, check_target
+    from lessonreview.core.store.private_files import make_private_folder
     from lessonreview.core.vision.detection import ModelFileError
     from lessonreview.core.vision.model_files import ModelMissingError, ModelName
 
@@ -74,7 +75,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             )
             return 2
         try:
-            args.out_dir.mkdir(parents=True, exist_ok=True)
+            make_private_folder(args.out_dir)
         except OSError as exc:
             print(f"error: cannot create the folder {args.out_dir}: {exc.strerror}", file=sys.stderr)
             return 2

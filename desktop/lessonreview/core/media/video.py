@@ -45,6 +45,8 @@ from lessonreview.core.domain import RecordingInfo
 from lessonreview.core.media.timebase import Timebase
 
 STILL_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
+# Below this, no detector finds anyone; such files are thumbnails or damaged.
+MIN_SIDE_PX = 16
 
 # A container that states a longer duration than its packets cover by more than this is
 # taken as cut off. Generous, because an audio track may run a little past the video.
@@ -108,8 +110,17 @@ class Recording:
         if path.suffix.lower() in STILL_SUFFIXES:
             image = read_still(path)
             height, width = image.shape[:2]
-            return cls(path, width, height, Timebase.constant(1.0, 1), is_still=True)
-        return _open_video(path)
+            recording = cls(path, width, height, Timebase.constant(1.0, 1), is_still=True)
+        else:
+            recording = _open_video(path)
+        if min(recording.width, recording.height) < MIN_SIDE_PX:
+            raise RecordingError(
+                path,
+                f"its pictures are {recording.width} x {recording.height} pixels, too small "
+                "to show a person",
+                "Open the original recording rather than a thumbnail or a damaged copy.",
+            )
+        return recording
 
     @property
     def frame_count(self) -> int:

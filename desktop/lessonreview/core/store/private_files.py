@@ -61,6 +61,23 @@ def tighten_project(project: Path) -> list[Path]:
     return changed
 
 
+def make_private_folder(folder: Path) -> Path:
+    """Create ``folder`` and any missing parents as owner-only (0700), whatever the umask.
+    Folders that exist already are left as they are: they are the user's."""
+    folder = Path(folder).expanduser().absolute()
+    missing = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        if os.name == "posix":
+            # mkdir's mode is masked by the umask, which may also have cleared owner bits.
+            os.chmod(path, 0o700)
+    return folder
+
+
 def _glob_escape(name: str) -> str:
     # A project called "class [3a].lessonreview" must not be read as a glob pattern.
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from lessonreview.core.store.atomic_file import write_text_atomically
+from lessonreview.core.store.private_files import make_private_folder
 
 MAX_RECENT = 10
 
@@ -93,5 +94,5 @@ def _checked(name: str, value: object) -> object:
 
 def save(settings: Settings, path: Path | None = None) -> None:
     path = path or config_dir() / "settings.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     write_text_atomically(path, json.dumps(asdict(settings), indent=2))

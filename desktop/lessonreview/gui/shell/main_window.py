@@ -21,7 +21,7 @@ from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store import settings as settings_io
 from lessonreview.core.store.label_store import LabelStore, StoreError
-from lessonreview.core.store.private_files import tighten_project
+from lessonreview.core.store.private_files import make_private_folder, tighten_project
 from lessonreview.core.vision.model_files import model_hosts
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.gui.background import BackgroundCall
@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
     # --- project ----------------------------------------------------------------
     def _open_store(self) -> bool:
         try:
-            self.project_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_folder(self.project_path.parent)
             # Before opening: a -wal made by this open then inherits the owner-only mode.
             loosened = tighten_project(self.project_path)
             self.store = LabelStore.open(self.project_path)

@@ -334,3 +334,18 @@ def test_libraries_are_pointed_at_a_closed_local_port_but_model_downloads_are_no
         "https_proxy": "http://proxy.school.example:3128",
         "no_proxy": "*",
     }
+
+
+def test_the_person_detector_leaves_no_telemetry_id_or_queue_on_disk(tmp_path, models_dir):
+    """onnxruntime's Linux build keeps a device id and queued usage events in the user's
+    cache folder, to send later from native code; Lesson Review's detector must not."""
+    script = f"""
+import numpy as np
+from lessonreview.core.vision.detection import PersonDetector
+detector = PersonDetector({str(models_dir / "yolox_nano.onnx")!r}, threads=1)
+detector.detect(np.zeros((360, 640, 3), np.uint8))
+"""
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / ".cache")}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    assert [p.relative_to(tmp_path) for p in tmp_path.rglob("*")] == []

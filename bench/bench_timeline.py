@@ -21,21 +21,21 @@ from PySide6.QtWidgets import QApplication
 
 from lessonreview.core.domain import Behaviour, Source, Status
 from lessonreview.core.media.timebase import Timebase
-from lessonreview.core.review.pending_proposals import Segment
+from lessonreview.core.review.pending_proposals import ReviewItem
 from lessonreview.core.review.review_session import Change
 from lessonreview.gui.timeline.timeline_view import TimelineView
 
 FPS = 25.0
 
 
-def make_segments(n: int, *, people: int, frame_count: int, seed: int) -> list[Segment]:
+def make_segments(n: int, *, people: int, frame_count: int, seed: int) -> list[ReviewItem]:
     rng = random.Random(seed)
     out = []
     for i in range(n):
         start = rng.randrange(0, frame_count - 2000)
         length = rng.randrange(12, 1500)
         out.append(
-            Segment(
+            ReviewItem(
                 key=f"p:{i}",
                 person=f"P{rng.randint(1, people)}",
                 behaviour=rng.choice(list(Behaviour)),

@@ -45,8 +45,9 @@ CHILD = textwrap.dedent(
         height=480, fps=25.0, frame_count=100_000, duration_s=4000.0))
     session = ReviewSession(store, rid, timebase=Clock(), reviewer="Crash test")
     session.add_proposals(
-        Proposal(f"q{i}", f"P{i % 7 + 1}", Behaviour.HAND_RAISED, i * 100, i * 100 + 50,
-                 i * 4.0, i * 4.0 + 2.0, 0.5, "wrist above shoulder")
+        Proposal(id=f"q{i}", person=f"P{i % 7 + 1}", behaviour=Behaviour.HAND_RAISED,
+                 start_frame=i * 100, end_frame=i * 100 + 50, confidence=0.5,
+                 evidence="wrist above shoulder")
         for i in range(n)
     )
     for step, (action, pid) in enumerate(plan, 1):

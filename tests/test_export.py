@@ -32,7 +32,15 @@ class FakeTimebase:
 
 
 def proposal(pid, person, behaviour, start, end):
-    return Proposal(pid, person, behaviour, start, end, start / FPS, end / FPS, 0.7, f"ev-{pid}")
+    return Proposal(
+        id=pid,
+        person=person,
+        behaviour=behaviour,
+        start_frame=start,
+        end_frame=end,
+        confidence=0.7,
+        evidence=f"ev-{pid}",
+    )
 
 
 @pytest.fixture

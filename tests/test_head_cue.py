@@ -27,6 +27,7 @@ from lessonreview.core.store.proposals_file import (
     ProposalsDocument,
     ProposalsFileError,
     from_json_dict,
+    times_of,
     to_json_dict,
     validate,
 )
@@ -184,11 +185,13 @@ def test_the_score_is_kept_in_the_proposals_file_and_is_optional():
         Observation(0, 0.0, Box(1, 2, 30, 40), 0.9, None, head_down_score=0.8123),
         Observation(5, 0.5, Box(1, 2, 30, 40), 0.9, None),
     )
+    proposals = tuple(propose([PersonTrack("P1", obs)], tb))
     doc = ProposalsDocument(
         recording=RecordingInfo("/data/lesson.mp4", "ab" * 32, 1400, 900, 10.0, 20, 2.0),
         analysis=AnalysisMeta(rate_hz=2.0, models={}, elapsed_s=1.0),
         people=(PersonTrack("P1", obs),),
-        proposals=tuple(propose([PersonTrack("P1", obs)], tb)),
+        proposals=proposals,
+        seconds=times_of(proposals, tb.frame_to_seconds),
     )
     data = to_json_dict(doc)
     validate(data)

@@ -28,6 +28,10 @@ def info(path: str, sha: str = "a" * 64, frames: int = 1000) -> RecordingInfo:
     )
 
 
+def SECONDS(frame: int) -> float:
+    return frame / 25.0
+
+
 def a_label(rid: int, **changes) -> Label:
     fields = dict(
         id=None,
@@ -36,8 +40,6 @@ def a_label(rid: int, **changes) -> Label:
         behaviour=Behaviour.HAND_RAISED,
         start_frame=10,
         end_frame=60,
-        start_s=0.4,
-        end_s=2.4,
         source=Source.MACHINE,
         status=Status.ACCEPTED,
         proposal_key="P1:hand_raised:10:60",
@@ -64,7 +66,7 @@ def test_project_file_and_its_journal_are_readable_by_the_owner_only(tmp_path):
     try:
         store = LabelStore.open(tmp_path / "lesson.lessonreview")
         rid = store.add_recording(info(str(tmp_path / "a.mp4")))
-        store.insert_label(a_label(rid))
+        store.insert_label(a_label(rid), seconds=SECONDS)
         files = sorted(tmp_path.glob("lesson.lessonreview*"))
         assert {f.name for f in files} >= {
             "lesson.lessonreview",
@@ -84,7 +86,7 @@ def test_recording_paths_are_kept_relative_to_the_project_and_follow_a_moved_fil
     assert store.recording(rid).path == str(tmp_path / "videos" / "lesson1.mp4")
 
     # The same content found at a new place is the same recording, labels and all.
-    store.insert_label(a_label(rid))
+    store.insert_label(a_label(rid), seconds=SECONDS)
     again = store.add_recording(info(str(tmp_path / "archive" / "renamed.mp4")))
     assert again == rid
     assert store.recording(rid).stored_path == "archive/renamed.mp4"
@@ -159,7 +161,7 @@ def test_an_older_project_is_backed_up_then_migrated(tmp_path, monkeypatch):
     path = tmp_path / "p.lessonreview"
     with LabelStore.open(path) as store:
         rid = store.add_recording(info("a.mp4"))
-        store.insert_label(a_label(rid))
+        store.insert_label(a_label(rid), seconds=SECONDS)
         store.log_decision(rid, "accept", payload={}, reviewer="Ann", label_id=1)
     monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, _v1_to_v2])
 
@@ -185,7 +187,7 @@ def test_a_failed_migration_leaves_the_project_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "p.lessonreview"
     with LabelStore.open(path) as store:
         rid = store.add_recording(info("a.mp4"))
-        store.insert_label(a_label(rid))
+        store.insert_label(a_label(rid), seconds=SECONDS)
 
     def broken(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE labels ADD COLUMN note TEXT")
@@ -331,7 +333,7 @@ def test_removing_a_recordings_data_leaves_no_trace_of_it_in_the_file(tmp_path):
         gone = store.add_recording(info("gone.mp4", sha="b" * 64))
         kept = store.add_recording(info("kept.mp4", sha="c" * 64))
         for rid, word in ((gone, "ZebraCrossing"), (kept, "KeptEvidence")):
-            lab = store.insert_label(a_label(rid, evidence=word))
+            lab = store.insert_label(a_label(rid, evidence=word), seconds=SECONDS)
             store.log_decision(rid, "accept", payload={"e": word}, reviewer="Ann", label_id=lab.id)
         assert store.counts() == {"recordings": 2, "people": 0, "labels": 2, "decisions": 2}
         assert store.counts(gone) == {"recordings": 1, "people": 0, "labels": 1, "decisions": 1}

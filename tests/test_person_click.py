@@ -71,8 +71,6 @@ class Lesson:
             behaviour=behaviour,
             start_frame=start,
             end_frame=end,
-            start_s=self.timebase.frame_to_seconds(start),
-            end_s=self.timebase.frame_to_seconds(end),
             confidence=0.6,
             evidence="made by hand",
         )

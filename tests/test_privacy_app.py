@@ -23,9 +23,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from app_window import REVIEWER, isolated_user, record_consent
-from lessonreview.core.domain import Behaviour
+from lessonreview.core.domain import Behaviour, DecisionAction
 from lessonreview.core.privacy.snapshot import (
-    UNBLURRED_SNAPSHOT,
     SnapshotError,
     find_people,
     save_snapshot,
@@ -236,7 +235,11 @@ def test_snapshot_is_blurred_unless_unticked_and_then_logged(
     assert answer.seen[1]["warned"]
     assert not snap.blurred and np.array_equal(cv2.imread(str(snap.path)), frame)
     [entry] = w.store.decisions(rid)
-    assert (entry.action, entry.reviewer, entry.label_id) == (UNBLURRED_SNAPSHOT, REVIEWER, None)
+    assert (entry.action, entry.reviewer, entry.label_id) == (
+        DecisionAction.UNBLURRED_SNAPSHOT,
+        REVIEWER,
+        None,
+    )
     assert entry.payload == {"frame": 0, "time_s": 0.0, "file_name": "faces.png", "blurred": False}
     assert "NOT blurred" in w.status_text.text()
     if os.name == "posix":

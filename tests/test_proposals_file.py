@@ -21,6 +21,7 @@ from lessonreview.core.store.proposals_file import (
     ProposalsDocument,
     ProposalsFileError,
     from_json_dict,
+    times_of,
     to_json_dict,
     validate,
 )
@@ -65,6 +66,7 @@ def doc() -> ProposalsDocument:
         ),
         people=tuple(people),
         proposals=proposals,
+        seconds=times_of(proposals, tb.frame_to_seconds),
     )
 
 
@@ -111,6 +113,7 @@ def test_a_stopped_analysis_records_where_it_stopped(doc):
         AnalysisMeta(rate_hz=2.0, models={}, elapsed_s=1.0, stopped_at_s=4.25),
         doc.people,
         doc.proposals,
+        doc.seconds,
     )
     data = to_json_dict(stopped)
     assert data["analysis"]["stopped_at_s"] == 4.25
@@ -219,7 +222,9 @@ def test_a_failed_write_leaves_the_old_file_whole(doc, tmp_path, monkeypatch):
 
 def test_an_invalid_document_is_never_written(doc, tmp_path):
     path = tmp_path / "lesson.json"
-    bad = ProposalsDocument(doc.recording, doc.analysis, doc.people, (doc.proposals[0],) * 2)
+    bad = ProposalsDocument(
+        doc.recording, doc.analysis, doc.people, (doc.proposals[0],) * 2, doc.seconds
+    )
     with pytest.raises(ProposalsFileError, match="appears twice"):
         proposals_file.write(bad, path)
     assert not path.exists()

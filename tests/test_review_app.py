@@ -32,7 +32,7 @@ from app_window import REVIEWER, isolated_user, record_consent
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Source, Status
 from lessonreview.core.media.timebase import Timebase
-from lessonreview.core.review.pending_proposals import Segment
+from lessonreview.core.review.pending_proposals import ReviewItem
 from lessonreview.core.store import proposals_file
 from lessonreview.gui.export.export_dialog import ExportDialog
 from lessonreview.gui.review.review_queue import KEYS
@@ -638,7 +638,7 @@ def test_help_lists_every_key(qtbot, window, monkeypatch):
 def test_a_crowded_timeline_scrolls_rather_than_squashing_rows(qtbot):
     timebase = Timebase.constant(20.0, 600)
     segments = [
-        Segment(
+        ReviewItem(
             key=f"p:{i}",
             person=f"P{i + 1}",
             behaviour=list(Behaviour)[i % 5],

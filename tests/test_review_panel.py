@@ -34,8 +34,6 @@ def proposal(pid: str, person: str, behaviour: Behaviour, start: int, end: int, 
         behaviour=behaviour,
         start_frame=start,
         end_frame=end,
-        start_s=TIMEBASE.frame_to_seconds(start),
-        end_s=TIMEBASE.frame_to_seconds(end),
         confidence=conf,
         evidence=f"because {pid}",
     )

@@ -42,8 +42,6 @@ def proposal(pid: str, person: str, behaviour: Behaviour, start: int, end: int, 
         behaviour=behaviour,
         start_frame=start,
         end_frame=end,
-        start_s=start / FPS,
-        end_s=end / FPS,
         confidence=conf,
         evidence=f"evidence-of-{pid}",
     )
@@ -358,7 +356,8 @@ def test_seconds_come_from_the_recordings_own_timestamps(project):
     s.add_proposals([proposal("v", "P1", Behaviour.STANDING, 1, 4)])
     s.correct("v", start_frame=3, end_frame=6)  # to the very end of the recording
     (label,) = store.labels(rid)
-    assert (label.start_s, label.end_s) == pytest.approx((0.50, 0.62))
+    seconds = store.saved_seconds(rid)
+    assert (seconds[label.start_frame], seconds[label.end_frame]) == pytest.approx((0.50, 0.62))
 
 
 def test_deciding_on_a_proposal_that_is_not_pending_is_an_error(session):

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QToolButton, QToolTip
 
 from lessonreview.core.domain import Behaviour, Source, Status
 from lessonreview.core.media.timebase import Timebase
-from lessonreview.core.review.pending_proposals import Segment
+from lessonreview.core.review.pending_proposals import ReviewItem
 from lessonreview.core.review.review_session import Change
 from lessonreview.gui.timeline.timeline_store import Grouping
 from lessonreview.gui.timeline.timeline_view import TimelineView
@@ -36,9 +36,9 @@ def seg(
     *,
     confidence: float | None = 0.8,
     evidence: str | None = "wrist above shoulder",
-) -> Segment:
+) -> ReviewItem:
     start, end = TIMEBASE.seconds_to_frame(start_s), TIMEBASE.seconds_to_frame(end_s)
-    return Segment(
+    return ReviewItem(
         key=key,
         person=person,
         behaviour=behaviour,
@@ -261,7 +261,7 @@ def test_ten_thousand_segments_load_and_take_a_decision(qtbot):
     for i in range(10_000):
         start = (i * 7919) % (timebase.frame_count - 400)
         segments.append(
-            Segment(
+            ReviewItem(
                 key=f"p:{i}",
                 person=f"P{i % 30 + 1}",
                 behaviour=list(Behaviour)[i % 5],

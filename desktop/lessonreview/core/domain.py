@@ -8,8 +8,9 @@ timestamps (``lessonreview.core.media.timebase``), never from ``frame / fps``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -199,8 +200,31 @@ class PersonTrack:
     observations: tuple[Observation, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True)
-class Proposal:
+@dataclass(frozen=True, kw_only=True)
+class Segment:
+    """A person doing a behaviour over the half-open frame range ``[start_frame, end_frame)``.
+
+    The one shape of a segment from the analysis to the export. A proposal and a label
+    are segments (see the glossary) and extend this class, so a field added here
+    reaches every one of them and every format: the conversions read a segment's part
+    of a row through ``dataclasses.fields(Segment)``
+    (:mod:`lessonreview.core.store.segment_fields`). Seconds are not kept here: they
+    come from the recording's timebase when a segment is written or drawn.
+    """
+
+    person: str
+    behaviour: Behaviour
+    start_frame: int
+    end_frame: int
+
+    def parts(self) -> dict[str, Any]:
+        """The segment's own fields, to make a proposal or a label of this segment
+        (or of the segment part of another one): ``Label(**proposal.parts(), ...)``."""
+        return {f.name: getattr(self, f.name) for f in fields(Segment)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Proposal(Segment):
     """A machine-suggested label, pending until a reviewer decides on it.
 
     ``key`` identifies the machine's suggestion independent of later corrections,
@@ -209,18 +233,29 @@ class Proposal:
     """
 
     id: str
-    person: str
-    behaviour: Behaviour
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
     confidence: float
     evidence: str
 
     @property
     def key(self) -> str:
         return f"{self.person}:{self.behaviour.value}:{self.start_frame}:{self.end_frame}"
+
+
+class DecisionAction(StrEnum):
+    """What a decision-log entry records; the value is the log's word for it."""
+
+    ACCEPT = "accept"
+    CORRECT = "correct"
+    REJECT = "reject"
+    ADD = "add"
+    EDIT = "edit"
+    DELETE = "delete"
+    MERGE_PEOPLE = "merge_people"
+    SPLIT_PERSON = "split_person"
+    RENAME_PERSON = "rename_person"
+    UNDO = "undo"
+    REDO = "redo"
+    UNBLURRED_SNAPSHOT = "export_unblurred_snapshot"
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ from lessonreview.core.analysis.segments import (
     segments,
     timeline,
 )
-from lessonreview.core.domain import Behaviour, PersonTrack, Proposal
+from lessonreview.core.domain import Behaviour, PersonTrack, Proposal, Segment
 
 if TYPE_CHECKING:
     from lessonreview.core.media.timebase import Timebase
@@ -133,7 +133,7 @@ def propose(
 
     Ids are ``p1``, ``p2``... in order of start frame, then person, then behaviour.
     """
-    found: list[tuple[str, Behaviour, int, int, float, str]] = []
+    found: list[tuple[Segment, float, str]] = []
     for track in tracks:
         # One observation per frame: a duplicate would make a zero-length sample.
         by_frame = {o.frame: o for o in reversed(track.observations)}
@@ -150,22 +150,24 @@ def propose(
                 conf = _confidence(inside, feats[i : j + 1])
                 seconds = line.end_s[j] - line.start_s[i]
                 evidence = describe(inside, seconds)
-                found.append((track.id, behaviour, line.frames[i], line.ends[j], conf, evidence))
+                segment = Segment(
+                    person=track.id,
+                    behaviour=behaviour,
+                    start_frame=line.frames[i],
+                    end_frame=line.ends[j],
+                )
+                found.append((segment, conf, evidence))
 
-    found.sort(key=lambda r: (r[2], _person_key(r[0]), _BEHAVIOUR_ORDER[r[1]]))
-    return [
-        Proposal(
-            id=f"p{n}",
-            person=person,
-            behaviour=behaviour,
-            start_frame=start,
-            end_frame=end,
-            start_s=timebase.frame_to_seconds(start),
-            end_s=timebase.frame_to_seconds(end),
-            confidence=conf,
-            evidence=evidence,
+    found.sort(
+        key=lambda r: (
+            r[0].start_frame,
+            _person_key(r[0].person),
+            _BEHAVIOUR_ORDER[r[0].behaviour],
         )
-        for n, (person, behaviour, start, end, conf, evidence) in enumerate(found, start=1)
+    )
+    return [
+        Proposal(**segment.parts(), id=f"p{n}", confidence=conf, evidence=evidence)
+        for n, (segment, conf, evidence) in enumerate(found, start=1)
     ]
 
 

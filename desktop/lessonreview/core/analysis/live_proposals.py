@@ -56,10 +56,12 @@ class LiveProposals:
             recent = tuple(o for o in track.observations if o.t >= lo)
             if recent:
                 window.append(PersonTrack(id=track.id, observations=recent))
+        seconds = self._timebase.frame_to_seconds
         closed = [
             p
             for p in propose(window, self._timebase, config=self._config)
-            if p.end_s <= t - s.margin_s and (lo <= 0 or p.start_s >= lo + s.margin_s)
+            if seconds(p.end_frame) <= t - s.margin_s
+            and (lo <= 0 or seconds(p.start_frame) >= lo + s.margin_s)
         ]
         return self._emit(closed)
 

@@ -26,7 +26,7 @@ from lessonreview.core.analysis.live_proposals import LiveProposals, LiveSetting
 from lessonreview.core.analysis.tracking import Tracker, TrackerConfig
 from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.media.video import Recording
-from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument
+from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.head_cue import default_model
 from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve, sha256_of
@@ -326,6 +326,7 @@ def analyze(
         ),
         people=people,
         proposals=proposals,
+        seconds=times_of(proposals, timebase.frame_to_seconds),
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lessonreview.core.domain import DecisionAction
 from lessonreview.core.privacy.face_blur import FaceRegionSource, PersonRegion, blur_faces
 from lessonreview.core.store.atomic_file import write_bytes_atomically
 from lessonreview.core.store.label_store import LabelStore
@@ -27,7 +28,6 @@ from lessonreview.core.vision.detection import PersonDetector
 
 # The decision log's word for "a reviewer saved a picture with faces visible". Plain
 # text in an existing column: no schema change, so no migration (see the report).
-UNBLURRED_SNAPSHOT = "export_unblurred_snapshot"
 
 # Far below the analysis' 0.2: a snapshot is one frame, and a chair blurred by mistake
 # costs nothing. Measured on 5 real classroom frames (analysis poses + detections), the
@@ -102,7 +102,7 @@ def log_unblurred(
         raise ValueError("only an unblurred snapshot is logged")
     return store.log_decision(
         rid,
-        UNBLURRED_SNAPSHOT,
+        DecisionAction.UNBLURRED_SNAPSHOT,
         payload={
             "frame": snapshot.frame,
             "time_s": round(time_s, 3),

@@ -28,20 +28,13 @@ class LabelContext(Protocol):
     @property
     def frame_count(self) -> int: ...
 
-    def seconds(self, frame: int) -> float: ...
-
 
 def label_from_proposal(ctx: LabelContext, p: Proposal, *, status: Status) -> Label:
     """The machine label deciding ``p`` saves, by the session's current reviewer."""
     return Label(
+        **p.parts(),
         id=None,
         recording_id=ctx.recording_id,
-        person=p.person,
-        behaviour=p.behaviour,
-        start_frame=p.start_frame,
-        end_frame=p.end_frame,
-        start_s=ctx.seconds(p.start_frame),
-        end_s=ctx.seconds(p.end_frame),
         source=Source.MACHINE,
         status=status,
         proposal_key=p.key,
@@ -56,15 +49,13 @@ def manual_label(
     ctx: LabelContext, *, person: str, behaviour: Behaviour, start_frame: int, end_frame: int
 ) -> Label:
     """A label the machine missed, drawn by the reviewer: accepted as drawn."""
-    blank = Label(
+    label = Label(
         id=None,
         recording_id=ctx.recording_id,
         person=live_person(person, ctx.people),
         behaviour=checked_behaviour(behaviour),
         start_frame=start_frame,
         end_frame=end_frame,
-        start_s=0.0,
-        end_s=0.0,
         source=Source.MANUAL,
         status=Status.ACCEPTED,
         proposal_key=None,
@@ -73,7 +64,8 @@ def manual_label(
         reviewer=ctx.reviewer,
         decided_at=now_utc(),
     )
-    return changed_label(ctx, blank, start_frame=start_frame, end_frame=end_frame)
+    check_range(start_frame, end_frame, frame_count=ctx.frame_count)
+    return label
 
 
 def changed_label(
@@ -95,8 +87,6 @@ def changed_label(
         person=live_person(person, ctx.people) if person is not None else label.person,
         start_frame=start,
         end_frame=end,
-        start_s=ctx.seconds(start),
-        end_s=ctx.seconds(end),
     )
 
 

@@ -1,4 +1,4 @@
-"""Which of the analysis' proposals are still pending, and the segments the review draws.
+"""Which of the analysis' proposals are still pending, and the items the review draws.
 
 The pending list is derived, never edited: it is the proposals the analysis gave,
 passed through the reviewer's merges and splits of people (in the order they were
@@ -16,21 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
+from lessonreview.core.domain import Proposal, Segment, Source, Status, person_sort_key
 from lessonreview.core.review.review_commands import IdentityChange, cut, identity_changes
 from lessonreview.core.store.store_rows import Label, PersonRow
 
 
-@dataclass(frozen=True)
-class Segment:
-    """What the GUI draws: a pending proposal (key ``"p:<proposal id>"``) or a saved
-    label (key ``"l:<label id>"``). Rejected proposals are not segments."""
+@dataclass(frozen=True, kw_only=True)
+class ReviewItem(Segment):
+    """A segment as the review shows it: a pending proposal (key ``"p:<proposal id>"``)
+    or a saved label (key ``"l:<label id>"``). Rejected proposals are not shown.
+    ``start_s`` and ``end_s`` are where the GUI draws it, from the session's timebase."""
 
     key: str
-    person: str
-    behaviour: Behaviour
-    start_frame: int
-    end_frame: int
     start_s: float
     end_s: float
     status: Status
@@ -53,12 +50,12 @@ class PendingProposals:
         self._proposals: dict[str, Proposal] = {}  # as the analysis gave them
         # The proposals cut by the identity changes: (proposal key, piece key, piece,
         # its segment), and the changes they were cut by.
-        self._cut: list[tuple[str, str, Proposal, Segment]] | None = None
+        self._cut: list[tuple[str, str, Proposal, ReviewItem]] | None = None
         self._cut_by: list[IdentityChange] = []
         self._cut_people: set[str] = set()
-        self._label_segments: dict[int, tuple[Label, Segment]] = {}
+        self._label_segments: dict[int, tuple[Label, ReviewItem]] = {}
         self.pending: dict[str, Proposal] = {}
-        self.segments: dict[str, Segment] = {}
+        self.segments: dict[str, ReviewItem] = {}
 
     @property
     def people(self) -> set[str]:
@@ -85,7 +82,7 @@ class PendingProposals:
         self._cut = None
         return added
 
-    def in_order(self, order: str) -> list[Segment]:
+    def in_order(self, order: str) -> list[ReviewItem]:
         """Pending proposals in review order: by time, or least confident first (the
         ones most worth a careful look)."""
         pending = [s for s in self.segments.values() if s.status is Status.PENDING]
@@ -112,15 +109,15 @@ class PendingProposals:
         changes = identity_changes(people)
         if self._cut is None or self._cut_by != changes:
             self._cut = [
-                (proposal.key, piece.key, piece, _proposal_segment(piece))
+                (proposal.key, piece.key, piece, _proposal_item(piece, seconds))
                 for proposal in self._proposals.values()
-                for piece in cut(proposal, changes, seconds)
+                for piece in cut(proposal, changes)
             ]
             self._cut_by = changes
             self._cut_people = {piece.person for _, _, piece, _ in self._cut}
         decided = {lab.proposal_key for lab in labels if lab.proposal_key}
         pending: dict[str, Proposal] = {}
-        segments: dict[str, Segment] = {}
+        segments: dict[str, ReviewItem] = {}
         keys: set[str] = set()
         for raw_key, key, piece, segment in self._cut:
             if raw_key in decided or key in decided or key in keys:
@@ -134,22 +131,19 @@ class PendingProposals:
             if lab.status is Status.REJECTED:
                 continue
             old = cached.get(lab.id)
-            segment = old[1] if old is not None and old[0] is lab else _label_segment(lab)
+            segment = old[1] if old is not None and old[0] is lab else _label_item(lab, seconds)
             self._label_segments[lab.id] = (lab, segment)
             segments[segment.key] = segment
         self.pending = pending
         self.segments = segments
 
 
-def _proposal_segment(p: Proposal) -> Segment:
-    return Segment(
+def _proposal_item(p: Proposal, seconds: Callable[[int], float]) -> ReviewItem:
+    return ReviewItem(
+        **p.parts(),
         key=f"p:{p.id}",
-        person=p.person,
-        behaviour=p.behaviour,
-        start_frame=p.start_frame,
-        end_frame=p.end_frame,
-        start_s=p.start_s,
-        end_s=p.end_s,
+        start_s=seconds(p.start_frame),
+        end_s=seconds(p.end_frame),
         status=Status.PENDING,
         source=Source.MACHINE,
         confidence=p.confidence,
@@ -159,15 +153,12 @@ def _proposal_segment(p: Proposal) -> Segment:
     )
 
 
-def _label_segment(lab: Label) -> Segment:
-    return Segment(
+def _label_item(lab: Label, seconds: Callable[[int], float]) -> ReviewItem:
+    return ReviewItem(
+        **lab.parts(),
         key=f"l:{lab.id}",
-        person=lab.person,
-        behaviour=lab.behaviour,
-        start_frame=lab.start_frame,
-        end_frame=lab.end_frame,
-        start_s=lab.start_s,
-        end_s=lab.end_s,
+        start_s=seconds(lab.start_frame),
+        end_s=seconds(lab.end_frame),
         status=lab.status,
         source=lab.source,
         confidence=lab.confidence,

@@ -11,13 +11,14 @@ without any command having to remember it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from lessonreview.core.domain import Behaviour, Proposal, Source, Status
+from lessonreview.core.domain import DecisionAction, Proposal, Segment, Source, Status
 from lessonreview.core.store.label_store import LabelStore
-from lessonreview.core.store.store_rows import Label, PersonRow, now_utc
+from lessonreview.core.store.segment_fields import segment_fields
+from lessonreview.core.store.store_rows import Label, PersonRow, label_fields, now_utc
 
 
 class Context(Protocol):
@@ -40,34 +41,33 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def describe(verb: str, behaviour: Behaviour, person: str, start_s: float) -> str:
+def describe(verb: str, segment: Segment, *, start_s: float) -> str:
     """The command's label for an Undo menu: "Accept hand raised P3 0:12"."""
-    return f"{verb} {behaviour.title.lower()} {person} {clock(start_s)}"
+    return f"{verb} {segment.behaviour.title.lower()} {segment.person} {clock(start_s)}"
 
 
-def label_payload(label: Label) -> dict[str, Any]:
+def label_payload(ctx: Context, label: Label) -> dict[str, Any]:
     """A label as it goes into the decision log (JSON)."""
-    out = asdict(label)
-    out.update(
-        behaviour=label.behaviour.value,
-        source=label.source.value,
-        status=label.status.value,
-        decided_at=label.decided_at.isoformat(),
-    )
-    del out["recording_id"]
-    return out
+    # The log writes its times in full ISO form, as it always has, so that one log
+    # reads the same from its first entry to its last.
+    return {**label_fields(label, seconds=ctx.seconds), "decided_at": label.decided_at.isoformat()}
 
 
-def proposal_payload(proposal: Proposal) -> dict[str, Any]:
-    out = asdict(proposal)
-    out.update(behaviour=proposal.behaviour.value, key=proposal.key)
-    return out
+def proposal_payload(ctx: Context, proposal: Proposal) -> dict[str, Any]:
+    """A proposal as it goes into the decision log (JSON)."""
+    return {
+        "id": proposal.id,
+        **segment_fields(proposal, seconds=ctx.seconds),
+        "confidence": proposal.confidence,
+        "evidence": proposal.evidence,
+        "key": proposal.key,
+    }
 
 
 class Command(ABC):
     """One reviewer decision, with its Undo-menu ``label``."""
 
-    action: str  # the decision log's word for it
+    action: DecisionAction
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -89,21 +89,21 @@ class Command(ABC):
         with ctx.store.transaction():
             self._revert(ctx)
             payload = {"action": self.action, "label": self.label}
-            entry = self._log(ctx, "undo", payload, None, undoes=self.entry_id)
+            entry = self._log(ctx, DecisionAction.UNDO, payload, None, undoes=self.entry_id)
         self.entry_id = entry
 
     def redo(self, ctx: Context) -> None:
         with ctx.store.transaction():
             payload, label_id = self._apply(ctx)
             payload = {"action": self.action, "label": self.label, **payload}
-            entry = self._log(ctx, "redo", payload, label_id, undoes=self.entry_id)
+            entry = self._log(ctx, DecisionAction.REDO, payload, label_id, undoes=self.entry_id)
             self._logged(ctx, entry)
         self.entry_id = entry
 
     @staticmethod
     def _log(
         ctx: Context,
-        action: str,
+        action: DecisionAction,
         payload: dict[str, Any],
         label_id: int | None,
         *,
@@ -134,13 +134,13 @@ class Command(ABC):
 
 
 def _save_new(ctx: Context, label: Label) -> Label:
-    saved = ctx.store.insert_label(label)
+    saved = ctx.store.insert_label(label, seconds=ctx.seconds)
     ctx.labels[saved.id] = saved
     return saved
 
 
 def _save(ctx: Context, label: Label) -> None:
-    ctx.store.update_label(label)
+    ctx.store.update_label(label, seconds=ctx.seconds)
     ctx.labels[label.id] = label
 
 
@@ -153,7 +153,9 @@ class DecideProposal(Command):
     """Accept, correct or reject a pending proposal: it becomes a saved label (a
     rejected one is saved as REJECTED, so it is not proposed again)."""
 
-    def __init__(self, proposal: Proposal, label: Label, *, action: str, title: str) -> None:
+    def __init__(
+        self, proposal: Proposal, label: Label, *, action: DecisionAction, title: str
+    ) -> None:
         super().__init__(title)
         self.action = action
         self.proposal = proposal
@@ -162,7 +164,10 @@ class DecideProposal(Command):
     def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
         saved = _save_new(ctx, replace(self.template, reviewer=ctx.reviewer, decided_at=now_utc()))
         self.template = replace(self.template, id=saved.id)
-        payload = {"proposal": proposal_payload(self.proposal), "after": label_payload(saved)}
+        payload = {
+            "proposal": proposal_payload(ctx, self.proposal),
+            "after": label_payload(ctx, saved),
+        }
         return payload, saved.id
 
     def _revert(self, ctx: Context) -> None:
@@ -170,7 +175,7 @@ class DecideProposal(Command):
 
 
 class AddLabel(Command):
-    action = "add"
+    action = DecisionAction.ADD
 
     def __init__(self, label: Label, title: str) -> None:
         super().__init__(title)
@@ -179,7 +184,7 @@ class AddLabel(Command):
     def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
         saved = _save_new(ctx, replace(self.template, reviewer=ctx.reviewer, decided_at=now_utc()))
         self.template = replace(self.template, id=saved.id)
-        return {"after": label_payload(saved)}, saved.id
+        return {"after": label_payload(ctx, saved)}, saved.id
 
     def _revert(self, ctx: Context) -> None:
         _remove(ctx, self.template.id)
@@ -191,19 +196,19 @@ class EditLabel(Command):
 
     def __init__(self, before: Label, after: Label | None, *, title: str) -> None:
         super().__init__(title)
-        self.action = "edit" if after is not None else "delete"
+        self.action = DecisionAction.EDIT if after is not None else DecisionAction.DELETE
         self.before = before
         self.after = after
 
     def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
-        payload: dict[str, Any] = {"before": label_payload(self.before)}
+        payload: dict[str, Any] = {"before": label_payload(ctx, self.before)}
         if self.after is None and self.before.source is Source.MANUAL:
             _remove(ctx, self.before.id)
             return payload, self.before.id
         after = self.after or replace(self.before, status=Status.REJECTED)
         after = replace(after, reviewer=ctx.reviewer, decided_at=now_utc())
         _save(ctx, after)
-        payload["after"] = label_payload(after)
+        payload["after"] = label_payload(ctx, after)
         return payload, after.id
 
     def _revert(self, ctx: Context) -> None:
@@ -229,7 +234,7 @@ class MergePeople(Command):
     """``absorb`` was the same person as ``keep`` (a track that lost and re-found
     someone): every label of ``absorb`` becomes ``keep``'s."""
 
-    action = "merge_people"
+    action = DecisionAction.MERGE_PEOPLE
 
     def __init__(self, keep: str, absorb: str) -> None:
         super().__init__(f"Merge {absorb} into {keep}")
@@ -266,7 +271,7 @@ class SplitPerson(Command):
     """From ``at_frame`` on, ``person``'s track is someone else: ``new_id``. A label
     that straddles the frame is cut in two, one piece for each."""
 
-    action = "split_person"
+    action = DecisionAction.SPLIT_PERSON
 
     def __init__(self, person: str, at_frame: int, new_id: str, *, at_s: float) -> None:
         super().__init__(f"Split {person} at {clock(at_s)} (new {new_id})")
@@ -274,7 +279,7 @@ class SplitPerson(Command):
         self.plan = _SplitPlan()
 
     def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
-        at, at_s = self.at, ctx.seconds(self.at)
+        at = self.at
         affected = [
             lab for lab in ctx.labels.values() if lab.person == self.person and lab.end_frame > at
         ]
@@ -283,13 +288,9 @@ class SplitPerson(Command):
             if lab.start_frame >= at:
                 _save(ctx, replace(lab, person=self.new_id))
                 continue
-            _save(ctx, replace(lab, end_frame=at, end_s=at_s))
+            _save(ctx, replace(lab, end_frame=at))
             tail = replace(
-                lab,
-                id=self.plan.tail_ids.get(lab.id),
-                person=self.new_id,
-                start_frame=at,
-                start_s=at_s,
+                lab, id=self.plan.tail_ids.get(lab.id), person=self.new_id, start_frame=at
             )
             self.plan.tail_ids[lab.id] = _save_new(ctx, tail).id
         payload = {
@@ -354,9 +355,7 @@ def resolve(track_id: str, frame: int, changes: list[IdentityChange]) -> str:
     return person
 
 
-def cut(
-    proposal: Proposal, changes: list[IdentityChange], seconds: Callable[[int], float]
-) -> list[Proposal]:
+def cut(proposal: Proposal, changes: list[IdentityChange]) -> list[Proposal]:
     """A proposal as the identity changes leave it: the same cut SplitPerson makes to
     saved labels. A piece after a split point gets the id ``"<id>@<frame>"``."""
     pieces = [proposal]
@@ -367,9 +366,8 @@ def cut(
                 p = replace(p, person=change.into)
             elif p.person == change.person and p.end_frame > change.at:
                 if p.start_frame < change.at:
-                    at_s = seconds(change.at)
-                    out.append(replace(p, end_frame=change.at, end_s=at_s))
-                    p = replace(p, id=f"{p.id}@{change.at}", start_frame=change.at, start_s=at_s)
+                    out.append(replace(p, end_frame=change.at))
+                    p = replace(p, id=f"{p.id}@{change.at}", start_frame=change.at)
                 p = replace(p, person=change.into)
             out.append(p)
         pieces = out
@@ -379,7 +377,7 @@ def cut(
 class RenamePerson(Command):
     """Give a person a reviewer-chosen name (or clear it); the pseudonym stays."""
 
-    action = "rename_person"
+    action = DecisionAction.RENAME_PERSON
 
     def __init__(self, person: str, name: str | None, before: PersonRow | None) -> None:
         title = f'Name {person} "{name}"' if name else f"Clear the name of {person}"

@@ -19,7 +19,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from lessonreview.core.domain import Behaviour, Proposal, Source, Status, person_sort_key
+from lessonreview.core.domain import (
+    Behaviour,
+    DecisionAction,
+    Proposal,
+    Source,
+    Status,
+    person_sort_key,
+)
 from lessonreview.core.review.label_drafts import (
     changed_label,
     check_range,
@@ -29,7 +36,7 @@ from lessonreview.core.review.label_drafts import (
     live_person,
     manual_label,
 )
-from lessonreview.core.review.pending_proposals import PendingProposals, Segment
+from lessonreview.core.review.pending_proposals import PendingProposals, ReviewItem
 from lessonreview.core.review.review_commands import (
     AddLabel,
     Command,
@@ -65,7 +72,7 @@ class Change:
     in place is in both ``removed`` (its key) and ``added`` (its new state)."""
 
     removed: tuple[str, ...]
-    added: tuple[Segment, ...]
+    added: tuple[ReviewItem, ...]
     people_changed: bool
     label: str
 
@@ -125,11 +132,11 @@ class ReviewSession:
         """Who makes the next decisions (each decision records its reviewer)."""
         self._ctx.reviewer = checked_reviewer(name)
 
-    def segments(self) -> list[Segment]:
+    def segments(self) -> list[ReviewItem]:
         segments = self._proposals.segments.values()
         return sorted(segments, key=lambda s: (s.start_frame, s.person, s.key))
 
-    def pending(self, *, order: str = "time") -> list[Segment]:
+    def pending(self, *, order: str = "time") -> list[ReviewItem]:
         """Pending proposals in review order: by time, or least confident first (the
         ones most worth a careful look)."""
         return self._proposals.in_order(order)
@@ -178,14 +185,14 @@ class ReviewSession:
     def accept(self, proposal_id: str) -> Change:
         p = self._pending_proposal(proposal_id)
         label = label_from_proposal(self._ctx, p, status=Status.ACCEPTED)
-        title = describe("Accept", p.behaviour, p.person, p.start_s)
-        return self._run(DecideProposal(p, label, action="accept", title=title))
+        title = describe("Accept", p, start_s=self._ctx.seconds(p.start_frame))
+        return self._run(DecideProposal(p, label, action=DecisionAction.ACCEPT, title=title))
 
     def reject(self, proposal_id: str) -> Change:
         p = self._pending_proposal(proposal_id)
         label = label_from_proposal(self._ctx, p, status=Status.REJECTED)
-        title = describe("Reject", p.behaviour, p.person, p.start_s)
-        return self._run(DecideProposal(p, label, action="reject", title=title))
+        title = describe("Reject", p, start_s=self._ctx.seconds(p.start_frame))
+        return self._run(DecideProposal(p, label, action=DecisionAction.REJECT, title=title))
 
     def correct(
         self,
@@ -209,8 +216,8 @@ class ReviewSession:
         )
         if changed == label:
             return self.accept(proposal_id)
-        title = describe("Correct", p.behaviour, p.person, p.start_s)
-        return self._run(DecideProposal(p, changed, action="correct", title=title))
+        title = describe("Correct", p, start_s=self._ctx.seconds(p.start_frame))
+        return self._run(DecideProposal(p, changed, action=DecisionAction.CORRECT, title=title))
 
     def add_label(
         self, *, person: str, behaviour: Behaviour, start_frame: int, end_frame: int
@@ -223,7 +230,7 @@ class ReviewSession:
             start_frame=start_frame,
             end_frame=end_frame,
         )
-        title = describe("Add", label.behaviour, label.person, label.start_s)
+        title = describe("Add", label, start_s=self._ctx.seconds(label.start_frame))
         return self._run(AddLabel(label, title))
 
     def edit_label(
@@ -249,14 +256,14 @@ class ReviewSession:
             return Change((), (), False, "")
         if before.source is Source.MACHINE:
             after = replace(after, status=Status.CORRECTED)
-        title = describe("Edit", before.behaviour, before.person, before.start_s)
+        title = describe("Edit", before, start_s=self._ctx.seconds(before.start_frame))
         return self._run(EditLabel(before, after, title=title))
 
     def delete_label(self, label_id: int) -> Change:
         """Remove a saved label. A machine label is kept as rejected, so the same
         proposal does not come back after a re-analysis; a manual one is removed."""
         before = self._saved_label(label_id)
-        title = describe("Delete", before.behaviour, before.person, before.start_s)
+        title = describe("Delete", before, start_s=self._ctx.seconds(before.start_frame))
         return self._run(EditLabel(before, None, title=title))
 
     def merge_people(self, keep: str, absorb: str) -> Change:
@@ -402,5 +409,5 @@ class ReviewSession:
         return label
 
 
-def _same(a: Segment | None, b: Segment) -> bool:
+def _same(a: ReviewItem | None, b: ReviewItem) -> bool:
     return a is b or a == b

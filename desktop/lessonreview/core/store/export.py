@@ -20,21 +20,20 @@ from typing import Any
 from lessonreview.core.domain import Status
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.store.label_store import LabelStore
-from lessonreview.core.store.store_rows import RecordingRow, now_utc
+from lessonreview.core.store.segment_fields import SEGMENT_COLUMNS, segment_fields
+from lessonreview.core.store.store_rows import Label, RecordingRow, now_utc
 
 LABELS_SCHEMA = "lessonreview.labels/1"
 DECISIONS_SCHEMA = "lessonreview.decisions/1"
 FORMATS = ("csv", "json")
 
+# The reviewer-given name sits right after the pseudonym it belongs to.
+_NAME_AT = SEGMENT_COLUMNS.index("person") + 1
 LABEL_COLUMNS = (
     "label_id",
-    "person",
+    *SEGMENT_COLUMNS[:_NAME_AT],
     "person_name",
-    "behaviour",
-    "start_frame",
-    "end_frame",
-    "start_s",
-    "end_s",
+    *SEGMENT_COLUMNS[_NAME_AT:],
     "source",
     "status",
     "reviewer",
@@ -67,21 +66,9 @@ def export_labels(
     _check_format(fmt)
     recording = store.recording(rid)
     names = {row.person_id: row.name for row in store.people(rid) if row.name}
+    seconds = store.saved_seconds(rid)
     rows = [
-        {
-            "label_id": lab.id,
-            "person": lab.person,
-            "person_name": names.get(lab.person),
-            "behaviour": lab.behaviour.value,
-            "start_frame": lab.start_frame,
-            "end_frame": lab.end_frame,
-            "start_s": round(lab.start_s, 6),
-            "end_s": round(lab.end_s, 6),
-            "source": lab.source.value,
-            "status": lab.status.value,
-            "reviewer": lab.reviewer,
-            "decided_at": lab.decided_at.isoformat(),
-        }
+        _label_row(lab, name=names.get(lab.person), seconds=seconds)
         for lab in store.labels(rid)
         if lab.status in (Status.ACCEPTED, Status.CORRECTED)
     ]
@@ -115,7 +102,7 @@ def export_decision_log(
             "recording_id": d.recording_id,
             "recording_sha256": recordings[d.recording_id].sha256,
             "label_id": d.label_id,
-            "action": d.action,
+            "action": str(d.action),
             "payload": d.payload,
             "reviewer": d.reviewer,
             "decided_at": d.decided_at.isoformat(),
@@ -136,6 +123,19 @@ def export_decision_log(
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     write_text_atomically(path, text)
     return len(rows)
+
+
+def _label_row(label: Label, *, name: str | None, seconds: dict[int, float]) -> dict[str, Any]:
+    values = {
+        "label_id": label.id,
+        "person_name": name,
+        **segment_fields(label, seconds=lambda frame: round(seconds[frame], 6)),
+        "source": label.source.value,
+        "status": label.status.value,
+        "reviewer": label.reviewer,
+        "decided_at": label.decided_at.isoformat(),
+    }
+    return {column: values[column] for column in LABEL_COLUMNS}
 
 
 def _check_format(fmt: str) -> None:

@@ -28,8 +28,9 @@ from typing import Any
 
 import sqlite_utils
 
-from lessonreview.core.domain import RecordingInfo
+from lessonreview.core.domain import DecisionAction, RecordingInfo
 from lessonreview.core.store import store_schema
+from lessonreview.core.store.segment_fields import Seconds, recorded_seconds
 from lessonreview.core.store.store_rows import (
     Consent,
     DecisionRow,
@@ -220,9 +221,18 @@ class LabelStore:
         )
         return {r[0] for r in rows}
 
-    def insert_label(self, label: Label) -> Label:
-        """Save a label; a given ``id`` is reused (redo puts back the very same label)."""
-        row = label_to_row(label)
+    def saved_seconds(self, rid: int) -> dict[int, float]:
+        """The seconds a recording's saved labels start and end at, as its timebase
+        gave them when each was saved: for exports, which run without the video."""
+        rows = self._db["labels"].rows_where(
+            "recording_id = ?", [rid], select="start_frame, end_frame, start_s, end_s"
+        )
+        return recorded_seconds(rows)
+
+    def insert_label(self, label: Label, *, seconds: Seconds) -> Label:
+        """Save a label; a given ``id`` is reused (redo puts back the very same label).
+        ``seconds`` gives its frames' times from the recording's timebase."""
+        row = label_to_row(label, seconds=seconds)
         if label.id is None:
             del row["id"]
         with self.transaction():
@@ -231,8 +241,8 @@ class LabelStore:
         assert saved is not None
         return saved
 
-    def update_label(self, label: Label) -> None:
-        row = label_to_row(label)
+    def update_label(self, label: Label, *, seconds: Seconds) -> None:
+        row = label_to_row(label, seconds=seconds)
         with self.transaction():
             self._db["labels"].update(label.id, row)
 
@@ -257,7 +267,7 @@ class LabelStore:
     def log_decision(
         self,
         rid: int,
-        action: str,
+        action: DecisionAction,
         *,
         payload: dict[str, Any],
         reviewer: str,
@@ -269,7 +279,7 @@ class LabelStore:
         row = {
             "recording_id": rid,
             "label_id": label_id,
-            "action": action,
+            "action": DecisionAction(action).value,
             "payload": json.dumps(payload, sort_keys=True),
             "reviewer": reviewer,
             "decided_at": iso(decided_at or now_utc()),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from lessonreview.core.domain import (
-    Behaviour,
     Box,
     Observation,
     PersonTrack,
@@ -29,6 +29,12 @@ from lessonreview.core.domain import (
 )
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.store.proposals_schema import SCHEMA, ProposalsFileError, validate
+from lessonreview.core.store.segment_fields import (
+    Seconds,
+    recorded_seconds,
+    segment_args,
+    segment_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -44,10 +50,23 @@ class AnalysisMeta:
 
 @dataclass(frozen=True)
 class ProposalsDocument:
+    """One analysis of one recording. ``seconds`` holds the times of the frames the
+    proposals start and end at (see :func:`times_of`): from the recording's timebase
+    when analysed, from the file when read back."""
+
     recording: RecordingInfo
     analysis: AnalysisMeta
     people: tuple[PersonTrack, ...]
     proposals: tuple[Proposal, ...]
+    seconds: Mapping[int, float]
+
+
+def times_of(proposals: Iterable[Proposal], seconds: Seconds) -> dict[int, float]:
+    """The times a document keeps for ``proposals``, asked of ``seconds`` (a timebase's
+    ``frame_to_seconds``)."""
+    return {
+        frame: float(seconds(frame)) for p in proposals for frame in (p.start_frame, p.end_frame)
+    }
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -85,12 +104,7 @@ def to_json_dict(doc: ProposalsDocument) -> dict:
         "proposals": [
             {
                 "id": p.id,
-                "person": p.person,
-                "behaviour": p.behaviour.value,
-                "start_frame": int(p.start_frame),
-                "end_frame": int(p.end_frame),
-                "start_s": float(p.start_s),
-                "end_s": float(p.end_s),
+                **segment_fields(p, seconds=doc.seconds.__getitem__),
                 "confidence": round(float(p.confidence), 3),
                 "evidence": p.evidence,
             }
@@ -172,13 +186,8 @@ def from_json_dict(d: dict) -> ProposalsDocument:
     )
     proposals = tuple(
         Proposal(
+            **segment_args(p),
             id=p["id"],
-            person=p["person"],
-            behaviour=Behaviour(p["behaviour"]),
-            start_frame=p["start_frame"],
-            end_frame=p["end_frame"],
-            start_s=float(p["start_s"]),
-            end_s=float(p["end_s"]),
             confidence=float(p["confidence"]),
             evidence=p["evidence"],
         )
@@ -202,4 +211,5 @@ def from_json_dict(d: dict) -> ProposalsDocument:
         ),
         people=people,
         proposals=proposals,
+        seconds=recorded_seconds(d["proposals"]),
     )

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from lessonreview.core.domain import Behaviour, Source, Status
+from lessonreview.core.domain import DecisionAction, Segment, Source, Status
+from lessonreview.core.store.segment_fields import Seconds, segment_args, segment_fields
 
 
 @dataclass(frozen=True)
@@ -29,19 +30,13 @@ class Consent:
     recorded_at: datetime
 
 
-@dataclass(frozen=True)
-class Label:
+@dataclass(frozen=True, kw_only=True)
+class Label(Segment):
     """A reviewed segment as saved; ``status`` REJECTED keeps a rejected proposal's key
     so a re-analysis does not propose it again. ``id`` is None until inserted."""
 
     id: int | None
     recording_id: int
-    person: str
-    behaviour: Behaviour
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
     source: Source
     status: Status
     proposal_key: str | None
@@ -85,7 +80,9 @@ class DecisionRow:
     id: int
     recording_id: int
     label_id: int | None
-    action: str
+    # A plain string only for an entry a newer release wrote with an action this one
+    # does not know: the log shows it as written rather than failing to open.
+    action: DecisionAction | str
     payload: dict[str, Any]
     reviewer: str
     decided_at: datetime
@@ -165,24 +162,41 @@ def consent_columns(consent: Consent) -> dict[str, str]:
 
 def label_from_row(r: dict[str, Any]) -> Label:
     return Label(
-        **{
-            **_only(Label, r),
-            "behaviour": Behaviour(r["behaviour"]),
-            "source": Source(r["source"]),
-            "status": Status(r["status"]),
-            "decided_at": datetime.fromisoformat(r["decided_at"]),
-        }
+        **segment_args(r),
+        id=r["id"],
+        recording_id=r["recording_id"],
+        source=Source(r["source"]),
+        status=Status(r["status"]),
+        proposal_key=r["proposal_key"],
+        confidence=r["confidence"],
+        evidence=r["evidence"],
+        reviewer=r["reviewer"],
+        decided_at=datetime.fromisoformat(r["decided_at"]),
     )
 
 
-def label_to_row(label: Label) -> dict[str, Any]:
+def label_to_row(label: Label, *, seconds: Seconds) -> dict[str, Any]:
+    """The label's row; its seconds (kept for the exports, which have no timebase)
+    from ``seconds``."""
     if label.status is Status.PENDING:
         raise ValueError("a pending proposal is never saved; decide on it first")
     return {
-        **label.__dict__,
-        "behaviour": label.behaviour.value,
+        **label_fields(label, seconds=seconds),
+        "recording_id": label.recording_id,
+    }
+
+
+def label_fields(label: Label, *, seconds: Seconds) -> dict[str, Any]:
+    """A label as plain JSON types, as the project file and the decision log keep it."""
+    return {
+        "id": label.id,
+        **segment_fields(label, seconds=seconds),
         "source": label.source.value,
         "status": label.status.value,
+        "proposal_key": label.proposal_key,
+        "confidence": label.confidence,
+        "evidence": label.evidence,
+        "reviewer": label.reviewer,
         "decided_at": iso(label.decided_at),
     }
 
@@ -195,10 +209,18 @@ def decision_from_row(r: dict[str, Any]) -> DecisionRow:
     return DecisionRow(
         **{
             **_only(DecisionRow, r),
+            "action": _action(r["action"]),
             "payload": json.loads(r["payload"]),
             "decided_at": datetime.fromisoformat(r["decided_at"]),
         }
     )
+
+
+def _action(value: str) -> DecisionAction | str:
+    try:
+        return DecisionAction(value)
+    except ValueError:
+        return value
 
 
 def _only(cls: type, row: dict[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from lessonreview.core.domain import Behaviour
-from lessonreview.core.privacy.snapshot import UNBLURRED_SNAPSHOT
+from lessonreview.core.domain import Behaviour, DecisionAction
 from lessonreview.core.review.review_commands import clock
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import DecisionRow
@@ -33,18 +32,18 @@ from lessonreview.gui.export.exports import export_decision_log_as
 COLUMNS = ("#", "When", "Reviewer", "Decision", "Details", "Reverses")
 
 ACTION_TITLES = {
-    "accept": "Accepted",
-    "correct": "Corrected",
-    "reject": "Rejected",
-    "add": "Added a label",
-    "edit": "Edited a label",
-    "delete": "Deleted a label",
-    "merge_people": "Merged two people",
-    "split_person": "Split a person",
-    "rename_person": "Renamed a person",
-    "undo": "Undo",
-    "redo": "Redo",
-    UNBLURRED_SNAPSHOT: "Saved a snapshot WITHOUT face blur",
+    DecisionAction.ACCEPT: "Accepted",
+    DecisionAction.CORRECT: "Corrected",
+    DecisionAction.REJECT: "Rejected",
+    DecisionAction.ADD: "Added a label",
+    DecisionAction.EDIT: "Edited a label",
+    DecisionAction.DELETE: "Deleted a label",
+    DecisionAction.MERGE_PEOPLE: "Merged two people",
+    DecisionAction.SPLIT_PERSON: "Split a person",
+    DecisionAction.RENAME_PERSON: "Renamed a person",
+    DecisionAction.UNDO: "Undo",
+    DecisionAction.REDO: "Redo",
+    DecisionAction.UNBLURRED_SNAPSHOT: "Saved a snapshot WITHOUT face blur",
 }
 
 
@@ -65,23 +64,23 @@ def details(row: DecisionRow) -> str:
     """The entry in one line of plain words; unknown actions show their raw payload."""
     p = row.payload
     match row.action:
-        case "accept" | "reject" | "add":
+        case DecisionAction.ACCEPT | DecisionAction.REJECT | DecisionAction.ADD:
             return _label_text(p.get("after") or p.get("proposal"))
-        case "correct":
+        case DecisionAction.CORRECT:
             return f"{_label_text(p.get('proposal'))} → {_label_text(p.get('after'))}"
-        case "edit":
+        case DecisionAction.EDIT:
             return f"{_label_text(p.get('before'))} → {_label_text(p.get('after'))}"
-        case "delete":
+        case DecisionAction.DELETE:
             return _label_text(p.get("before"))
-        case "undo" | "redo":
+        case DecisionAction.UNDO | DecisionAction.REDO:
             return str(p.get("label", ""))
-        case "merge_people":
+        case DecisionAction.MERGE_PEOPLE:
             return f"{p.get('absorb')} merged into {p.get('keep')}"
-        case "split_person":
+        case DecisionAction.SPLIT_PERSON:
             return f"{p.get('person')} from frame {p.get('at_frame')} on is {p.get('new_person')}"
-        case "rename_person":
+        case DecisionAction.RENAME_PERSON:
             return f"{p.get('person')}: {p.get('before') or '(no name)'} → {p.get('after') or '(no name)'}"
-        case _ if row.action == UNBLURRED_SNAPSHOT:
+        case DecisionAction.UNBLURRED_SNAPSHOT:
             return (
                 f"frame {p.get('frame')} ({clock(float(p.get('time_s', 0.0)))}) "
                 f"saved as {p.get('file_name')}, faces visible"
@@ -118,7 +117,10 @@ class DecisionLogModel(QAbstractTableModel):
             return self._text(row, index.column())
         if role == Qt.ItemDataRole.ToolTipRole:
             return json.dumps(row.payload, indent=1, sort_keys=True)[:2000]
-        if role == Qt.ItemDataRole.ForegroundRole and row.action == UNBLURRED_SNAPSHOT:
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and row.action == DecisionAction.UNBLURRED_SNAPSHOT
+        ):
             return QColor("#b00020")
         return None
 

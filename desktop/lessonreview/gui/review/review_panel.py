@@ -24,13 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.domain import Behaviour, Segment, Status
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.label_marks import LabelMarks
 from lessonreview.gui.review.review_queue import (
     BEHAVIOUR_KEYS,
     KEYS,
-    Draft,
     QueueModel,
     person_order,
     segment_for_person,
@@ -53,7 +52,7 @@ class ReviewPanel(QWidget):
         self._playhead = playhead
         self._people_at = people_at
         self._current = None
-        self._draft: Draft | None = None
+        self._draft: Segment | None = None
         # A person clicked on the video who has no segment to review there: the panel
         # says so, and M offers them first.
         self._focus: str | None = None
@@ -169,7 +168,7 @@ class ReviewPanel(QWidget):
         return self._current
 
     @property
-    def draft(self) -> Draft | None:
+    def draft(self) -> Segment | None:
         return self._draft
 
     @property
@@ -269,7 +268,7 @@ class ReviewPanel(QWidget):
         if seg is None:
             self._draft = None
         elif not (keep_draft and same and self._draft):
-            self._draft = Draft(seg.behaviour, seg.person, seg.start_frame, seg.end_frame)
+            self._draft = Segment(**seg.parts())
         self._show()
         self.current_changed.emit(seg)
 
@@ -299,11 +298,7 @@ class ReviewPanel(QWidget):
         seg, draft = self._current, self._draft
         if seg is None or draft is None:
             return {}
-        out = {}
-        for name in ("behaviour", "person", "start_frame", "end_frame"):
-            if getattr(draft, name) != getattr(seg, name):
-                out[name] = getattr(draft, name)
-        return out
+        return {name: value for name, value in draft.parts().items() if value != getattr(seg, name)}
 
     # --- actions --------------------------------------------------------------
     def accept(self) -> None:

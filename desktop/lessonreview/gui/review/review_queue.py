@@ -1,5 +1,4 @@
-"""The review's vocabulary: every key and what it does, the draft a reviewer edits,
-and the queue of pending proposals as a Qt list model (a thin adapter over the
+"""The review's vocabulary: every key and what it does, and the queue of pending proposals as a Qt list model (a thin adapter over the
 session's list). Shown by the review panel, the menus and Help alike.
 """
 
@@ -19,14 +18,6 @@ BEHAVIOUR_KEYS = {
     Behaviour.WRITING: "4",
     Behaviour.HEAD_DOWN: "5",
 }
-
-
-@dataclass(frozen=True)
-class Draft:
-    behaviour: Behaviour
-    person: str
-    start_frame: int
-    end_frame: int
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ what hovering it tells, is ``timeline_pick``; where the visible time span moves,
 the selection and the playhead go, is ``timeline_span``.
 
 Segments are duck-typed: anything with the attributes of
-``lessonreview.core.review.pending_proposals.Segment`` (key, person, behaviour, start_frame,
+``lessonreview.core.review.pending_proposals.ReviewItem`` (key, person, behaviour, start_frame,
 end_frame, start_s, end_s, status, source, confidence, evidence) will do.
 """
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from lessonreview.core.domain import DecisionAction, Proposal, Segment, Source, Status
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.segment_fields import segment_fields
-from lessonreview.core.store.store_rows import Label, PersonRow, label_fields, now_utc
+from lessonreview.core.store.store_rows import Label, PersonRow, label_to_row, now_utc
 
 
 class Context(Protocol):
@@ -48,9 +48,12 @@ def describe(verb: str, segment: Segment, *, start_s: float) -> str:
 
 def label_payload(ctx: Context, label: Label) -> dict[str, Any]:
     """A label as it goes into the decision log (JSON)."""
+    out = label_to_row(label, seconds=ctx.seconds)
+    del out["recording_id"]
     # The log writes its times in full ISO form, as it always has, so that one log
     # reads the same from its first entry to its last.
-    return {**label_fields(label, seconds=ctx.seconds), "decided_at": label.decided_at.isoformat()}
+    out["decided_at"] = label.decided_at.isoformat()
+    return out
 
 
 def proposal_payload(ctx: Context, proposal: Proposal) -> dict[str, Any]:

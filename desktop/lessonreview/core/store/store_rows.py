@@ -162,41 +162,26 @@ def consent_columns(consent: Consent) -> dict[str, str]:
 
 def label_from_row(r: dict[str, Any]) -> Label:
     return Label(
-        **segment_args(r),
-        id=r["id"],
-        recording_id=r["recording_id"],
-        source=Source(r["source"]),
-        status=Status(r["status"]),
-        proposal_key=r["proposal_key"],
-        confidence=r["confidence"],
-        evidence=r["evidence"],
-        reviewer=r["reviewer"],
-        decided_at=datetime.fromisoformat(r["decided_at"]),
+        **{
+            **_only(Label, r),
+            **segment_args(r),
+            "source": Source(r["source"]),
+            "status": Status(r["status"]),
+            "decided_at": datetime.fromisoformat(r["decided_at"]),
+        }
     )
 
 
 def label_to_row(label: Label, *, seconds: Seconds) -> dict[str, Any]:
-    """The label's row; its seconds (kept for the exports, which have no timebase)
-    from ``seconds``."""
+    """The label's row; the seconds of its frames (kept for the exports, which run
+    without the video) from ``seconds``, the recording's timebase."""
     if label.status is Status.PENDING:
         raise ValueError("a pending proposal is never saved; decide on it first")
     return {
-        **label_fields(label, seconds=seconds),
-        "recording_id": label.recording_id,
-    }
-
-
-def label_fields(label: Label, *, seconds: Seconds) -> dict[str, Any]:
-    """A label as plain JSON types, as the project file and the decision log keep it."""
-    return {
-        "id": label.id,
+        **label.__dict__,
         **segment_fields(label, seconds=seconds),
         "source": label.source.value,
         "status": label.status.value,
-        "proposal_key": label.proposal_key,
-        "confidence": label.confidence,
-        "evidence": label.evidence,
-        "reviewer": label.reviewer,
         "decided_at": iso(label.decided_at),
     }
 

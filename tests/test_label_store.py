@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lessonreview.core.domain import Behaviour, RecordingInfo, Source, Status
+from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.store import store_schema
 from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.store_rows import Consent, Label, now_utc
@@ -28,8 +29,7 @@ def info(path: str, sha: str = "a" * 64, frames: int = 1000) -> RecordingInfo:
     )
 
 
-def SECONDS(frame: int) -> float:
-    return frame / 25.0
+SECONDS = Timebase.constant(25.0, 100).frame_to_seconds
 
 
 def a_label(rid: int, **changes) -> Label:

@@ -221,3 +221,19 @@ def test_export_command_writes_the_reviewed_labels_of_a_project(reviewed, tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert "reject" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["=1+2", '=HYPERLINK("http://x.example","click")', "+1", "-2", "@SUM(A1)"])
+def test_a_name_that_looks_like_a_formula_is_text_in_the_csv(tmp_path, reviewed, name):
+    store, rid, session = reviewed
+    session.rename_person("P2", name)
+    path = tmp_path / "labels.csv"
+    export_labels(store, rid, path, fmt="csv", pending_count=0)
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[1]["person_name"] == "'" + name
+    assert rows[1]["start_frame"] == "300"  # numbers stay numbers
+    # The JSON export keeps the name exactly: no spreadsheet reads it.
+    export_labels(store, rid, tmp_path / "labels.json", fmt="json", pending_count=0)
+    labels = json.loads((tmp_path / "labels.json").read_text())["labels"]
+    assert labels[1]["person_name"] == name

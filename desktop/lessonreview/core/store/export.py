@@ -143,12 +143,24 @@ def _check_format(fmt: str) -> None:
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
+# A spreadsheet opening the CSV runs a cell that starts with one of these as a formula
+# (a person renamed "=HYPERLINK(...)" would become a link): such text gets a leading
+# apostrophe, which spreadsheets show as plain text. Numbers are written as they are.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _recording_header(recording: RecordingRow) -> dict[str, Any]:

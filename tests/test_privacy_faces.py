@@ -10,22 +10,29 @@ Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtGui import QImage
 
 from classroom import DATA, labelled_heads
 from lessonreview.core import model_files
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Box
+from lessonreview.core.face_detection import FaceDetector
 from lessonreview.core.model_files import ModelName
 from lessonreview.core.privacy import PersonRegion
 from lessonreview.core.snapshot import find_faces, save_snapshot
+from lessonreview.core.video import Recording
+from lessonreview.gui.playback import Player
+from lessonreview.gui.playback_faces import MAX_AGE_S, FaceFinder, faces_to_blur
 
 FRAME = "1"  # 27 labelled heads, most facing the camera
 FACING = {1, 3}  # "lookaround" and "up"
+WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +102,107 @@ def test_snapshot_blurs_faces_whose_person_was_not_found(tmp_path, frame, room, 
     assert hidden.mean() >= 0.8, hidden
     # Boxes, not a blanket: the bottom of the room, where nobody sits, is untouched.
     assert np.array_equal(cv2.imread(str(snap.path))[-60:, :200], frame[-60:, :200])
+
+
+# --- the privacy view ---------------------------------------------------------------------
+
+
+class Screen:
+    """The last picture the player delivered, as BGR, and the player's counters then."""
+
+    def __init__(self, player: Player) -> None:
+        self.image: np.ndarray | None = None
+        self.faces_s = 0.0
+        self._player = player
+        player.frame_ready.connect(self._on_frame)
+
+    def _on_frame(self, _frame: int, image: QImage) -> None:
+        image = image.convertToFormat(QImage.Format.Format_RGB32)
+        raw = np.frombuffer(image.constBits(), dtype=np.uint8)
+        raw = raw.reshape(image.height(), image.bytesPerLine())[:, : 4 * image.width()]
+        self.image = raw.reshape(image.height(), image.width(), 4)[..., :3].copy()
+        self.faces_s = self._player.stats.faces_s
+
+
+@pytest.fixture
+def still(tmp_path, frame) -> Recording:
+    path = tmp_path / "lesson.jpg"
+    shutil.copy(DATA / "images" / f"{FRAME}.jpg", path)
+    return Recording.open(path)
+
+
+@pytest.mark.gui
+def test_privacy_view_blurs_faces_whose_person_was_not_found(qtbot, still, frame, room, face_model):
+    known, unknown = room
+    player = Player(still)
+    screen = Screen(player)
+    try:
+        player.set_face_regions(lambda _frame: known)
+        # Regions applied (the frame itself far from anyone), but no face detector yet.
+        qtbot.waitUntil(
+            lambda: (
+                screen.image is not None
+                and np.array_equal(screen.image[-60:, :200], frame[-60:, :200])
+            ),
+            timeout=WAIT_MS,
+        )
+        assert _hidden(frame, screen.image, unknown).mean() <= 0.2
+
+        player.set_face_detector(face_model)
+        qtbot.waitUntil(lambda: screen.faces_s > 0, timeout=WAIT_MS)
+        hidden = _hidden(frame, screen.image, unknown)
+        assert hidden.mean() >= 0.8, hidden
+        assert np.array_equal(screen.image[-60:, :200], frame[-60:, :200])
+    finally:
+        player.close()
+
+
+@pytest.mark.gui
+def test_a_damaged_face_model_is_reported_and_the_people_stay_blurred(
+    qtbot, tmp_path, still, frame, room, face_model
+):
+    known, _ = room
+    damaged = tmp_path / "face_detection_full_range.tflite"
+    damaged.write_bytes(face_model.read_bytes()[:300_000])
+    player = Player(still)
+    screen = Screen(player)
+    try:
+        player.set_face_regions(lambda _frame: known)
+        with qtbot.waitSignal(player.face_detector_failed, timeout=WAIT_MS) as failed:
+            player.set_face_detector(damaged)
+        assert str(damaged) in failed.args[0] and "download it again" in failed.args[0]
+        # Still showing frames, blurring the people it was given (and nothing far away).
+        qtbot.waitUntil(
+            lambda: (
+                screen.image is not None
+                and np.array_equal(screen.image[-60:, :200], frame[-60:, :200])
+            ),
+            timeout=WAIT_MS,
+        )
+        h, w = frame.shape[:2]
+        heads = [_middle(box) for _, box in labelled_heads(FRAME, w, h) if box.centre[0] < 0.4 * w]
+        assert _hidden(frame, screen.image, heads).mean() >= 0.7
+    finally:
+        player.close()
+
+
+def test_while_playing_faces_found_nearby_are_widened_and_a_frame_far_from_any_is_hidden(
+    frame, face_model
+):
+    timestamps = np.arange(200) / 25.0
+    finder = FaceFinder(FaceDetector(face_model))
+    try:
+        # A frame that stays on screen: its own faces, found before it is shown.
+        own = faces_to_blur(finder, 10, frame, timestamps=timestamps, exact=True)
+        assert own is not None and len(own) >= 15
+        # Played on a few frames later: the same faces, widened, without waiting.
+        later = faces_to_blur(finder, 13, frame, timestamps=timestamps, exact=False)
+        assert later is not None and len(later) == len(own)
+        assert all(b.ax > a.ax and b.ay > a.ay for a, b in zip(own, later, strict=True))
+        # Far beyond any detection: nothing to go by, so the picture is hidden whole,
+        # and that frame is handed to the detector.
+        far = 10 + int(25 * MAX_AGE_S) + 5
+        assert faces_to_blur(finder, far, frame, timestamps=timestamps, exact=False) is None
+        assert finder.wait(far, frame) is not None
+    finally:
+        finder.close()

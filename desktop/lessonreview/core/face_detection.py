@@ -19,6 +19,7 @@ at a larger scale (:class:`FaceTiling`), and the boxes of all passes are merged.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,10 @@ _GRID = 48
 _COORDS = 16  # box (x, y, w, h) and six keypoints, which are not used here
 _SCORE_CLIP = 100.0
 _NMS_IOU = 0.3
+
+
+class DetectionCancelled(Exception):
+    """A detection given up half way, because its result is no longer wanted."""
 
 
 @dataclass(frozen=True)
@@ -140,8 +145,14 @@ class FaceDetector:
         self.tiling = tiling
         self.denoise = denoise
 
-    def detect(self, image_bgr: np.ndarray) -> list[Face]:
-        """Faces in the frame, boxes in frame pixels, highest score first."""
+    def detect(
+        self, image_bgr: np.ndarray, *, cancelled: Callable[[], bool] | None = None
+    ) -> list[Face]:
+        """Faces in the frame, boxes in frame pixels, highest score first.
+
+        ``cancelled`` is asked between passes; when it says yes, DetectionCancelled is
+        raised (a frame that a newer one made pointless stops within one tile).
+        """
         if self.denoise:
             # CCTV speckle (impulse) noise breaks up small faces, as for the person
             # detector; a 3x3 median removes it (bench/eval_face_detection.py --denoise).
@@ -156,7 +167,11 @@ class FaceDetector:
                 for win in self.tiling.windows(w, h)
                 if win != (0, 0, w, h)
             ]
-        found = [self._detect_window(image_bgr, win, threshold=t) for win, t in passes]
+        found = []
+        for win, threshold in passes:
+            if cancelled is not None and cancelled():
+                raise DetectionCancelled
+            found.append(self._detect_window(image_bgr, win, threshold=threshold))
         boxes = np.concatenate([b for b, _ in found])
         scores = np.concatenate([s for _, s in found])
         return [Face(Box(*map(float, b)), float(s)) for b, s in weighted_nms(boxes, scores)]

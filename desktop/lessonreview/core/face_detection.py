@@ -11,8 +11,8 @@ face detection graph (``face_detection_full_range.pbtxt`` and ``face_detection.p
 fixed-size anchors at the cell centres, box offsets in input pixels (scale 192), a
 sigmoid score clipped at +-100, weighted non-maximum suppression at IoU 0.3.
 
-A classroom camera sees faces of 10-30 pixels at the back of a 1080p picture; shrunk to
-192 pixels they vanish, so the frame is also cut into overlapping square tiles, each run
+A classroom camera sees the faces at the back of the room a few dozen pixels wide at
+most; shrunk to the model's 192 pixels they vanish, so the frame is also cut into overlapping square tiles, each run
 at a larger scale (:class:`FaceTiling`), and the boxes of all passes are merged.
 """
 
@@ -155,7 +155,7 @@ class FaceDetector:
         """
         if self.denoise:
             # CCTV speckle (impulse) noise breaks up small faces, as for the person
-            # detector; a 3x3 median removes it (bench/eval_face_detection.py --denoise).
+            # detector; a 3x3 median removes it (bench/eval_face_detection.py --no-denoise).
             image_bgr = cv2.medianBlur(np.ascontiguousarray(image_bgr), 3)
         h, w = image_bgr.shape[:2]
         if self.tiling is None:

@@ -140,10 +140,7 @@ def test_resolve_all_reports_every_missing_file_at_once(tmp_path):
     fake_model(tmp_path, SPECS[ModelName.POSE_LITE])
     with pytest.raises(ModelMissingError) as caught:
         model_files.resolve_all(list(ModelName), explicit_dir=tmp_path)
-    assert {spec.name for spec in caught.value.missing} == {
-        ModelName.PERSON_DETECTOR,
-        ModelName.POSE_FULL,
-    }
+    assert {spec.name for spec in caught.value.missing} == set(ModelName) - {ModelName.POSE_LITE}
 
 
 def test_official_sources_are_https():
@@ -181,7 +178,9 @@ def test_dropped_connection_leaves_no_file(local_server, isolated_cache, models_
     assert leftovers(isolated_cache) == []
 
 
-@pytest.mark.parametrize("name", [ModelName.PERSON_DETECTOR, ModelName.POSE_FULL])
+@pytest.mark.parametrize(
+    "name", [ModelName.PERSON_DETECTOR, ModelName.POSE_FULL, ModelName.FACE_DETECTOR]
+)
 def test_damaged_download_is_rejected_and_not_installed(
     name, local_server, isolated_cache, models_dir
 ):

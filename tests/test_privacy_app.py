@@ -30,7 +30,7 @@ from lessonreview.core.privacy.snapshot import (
     save_snapshot,
 )
 from lessonreview.core.store import settings as settings_io
-from lessonreview.core.vision.model_files import ModelName, resolve
+from lessonreview.core.vision.model_files import ENV_VAR, SPECS, ModelName, resolve
 from lessonreview.gui.privacy.audit_view import AuditDialog
 from lessonreview.gui.privacy.snapshot import BLUR_TEXT, SnapshotDialog
 from lessonreview.gui.shell.main_window import MainWindow
@@ -245,6 +245,42 @@ def test_snapshot_is_blurred_unless_unticked_and_then_logged(
     if os.name == "posix":
         assert {p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()} == {0o600}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["blurred.png", "faces.png"]
+
+
+@pytest.mark.gui
+def test_without_the_face_model_the_privacy_view_says_so_and_analysis_still_runs(
+    qtbot, tmp_path, monkeypatch, models_dir, messages, still
+):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in ModelName:
+        if name is not ModelName.FACE_DETECTOR:
+            (folder / SPECS[name].filename).symlink_to(models_dir / SPECS[name].filename)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    asked: list[str] = []
+
+    def question(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    settings_path = isolated_user(monkeypatch, tmp_path)
+    w = MainWindow(
+        project_path=tmp_path / "lesson.lessonreview",
+        settings_path=settings_path,
+        models_dir=folder,
+    )
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        # Offered for download with the analysis; declined, the analysis runs anyway.
+        open_analysed(qtbot, w, still)
+        assert len(asked) == 1 and "face_detection_full_range.tflite" in asked[0]
+        note = w.workspace.video.privacy_note
+        assert note is not None and "around the people found only" in note
+        assert "face detector" in note
+    finally:
+        w.close()
 
 
 class AuditSeen:

@@ -3,8 +3,9 @@
 Pure numpy/OpenCV, no Qt: the player's worker thread calls :func:`blur_faces` on each
 frame it delivers, so the GUI thread never pays for it. The face is located from the
 pose's face keypoints when they are visible, else estimated from the top of the
-person's box. Both estimates are padded generously: a blurred collar costs nothing,
-a visible face is the failure this module exists to prevent.
+person's box; and, for faces whose person was never found, from the face detector's
+boxes (``core/vision/face_detection.py``). All estimates are padded generously: a blurred
+collar costs nothing, a visible face is the failure this module exists to prevent.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ BOX_PADDING = 1.5
 # without them, eyes, nose and mouth span less than half of it.
 _EAR_SPAN_TO_HEAD = 1.15
 _FACE_SPAN_TO_HEAD = 1.8
+# A face detector's box spans brows to chin and cheek to cheek; hair, ears and a
+# misplaced box need the rest.
+FACE_BOX_PADDING = 1.6
 
 
 class FaceRegionSource(Protocol):
@@ -118,10 +122,29 @@ def _ellipse_from_box(box: Box) -> FaceEllipse:
     )
 
 
+def face_box_ellipse(face: Box, *, grow: float = 1.0) -> FaceEllipse:
+    """Where to blur for a face detector's box; ``grow`` widens it further, for a box
+    found on an earlier frame that the face may have moved out of since."""
+    cx, cy = face.centre
+    scale = FACE_BOX_PADDING * grow / 2
+    # Hair and forehead sit above the detector's box, which starts at the brows.
+    return FaceEllipse(
+        cx=cx,
+        cy=cy - 0.1 * face.height,
+        ax=max(2.0, face.width * scale),
+        ay=max(2.0, face.height * scale * 1.15),
+    )
+
+
 def blur_faces(
-    image_bgr: np.ndarray, people: Iterable[FaceRegionSource], *, strength: float = 1.0
+    image_bgr: np.ndarray,
+    people: Iterable[FaceRegionSource],
+    *,
+    faces: Iterable[FaceEllipse] = (),
+    strength: float = 1.0,
 ) -> np.ndarray:
-    """A copy of ``image_bgr`` with every person's face blurred beyond recognition.
+    """A copy of ``image_bgr`` with every person's face blurred beyond recognition, and
+    every region in ``faces`` (see :func:`face_box_ellipse`) too.
 
     The input is never modified (readers may cache the frames they hand out). Each face
     is pixelated to a handful of cells across and smoothed, inside an ellipse feathered
@@ -134,6 +157,8 @@ def blur_faces(
     for person in people:
         for ellipse in face_ellipses(person):
             _blur_ellipse(out, ellipse, strength=strength)
+    for ellipse in faces:
+        _blur_ellipse(out, ellipse, strength=strength)
     return out
 
 

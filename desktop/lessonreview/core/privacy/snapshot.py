@@ -6,8 +6,10 @@ nobody decided on yet, and nothing derived from the video is written to disk bef
 human decided. Faces are found from the people the analysis saw at that frame and,
 when the person detector's model file is at hand, from a fresh detection on the frame
 itself, so a snapshot taken before any analysis (or of a person the tracker lost for a
-moment) is still blurred. Blurring a face twice costs nothing; missing one is the
-failure this module exists to prevent.
+moment) is still blurred; and, when the face detector's model file is at hand, from the
+faces it finds, so that a face whose person nobody found (hidden behind a neighbour, at
+the picture's edge) is blurred too. Blurring a face twice costs nothing; missing one is
+the failure this module exists to prevent.
 """
 
 from __future__ import annotations
@@ -20,11 +22,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lessonreview.core.domain import DecisionAction
-from lessonreview.core.privacy.face_blur import FaceRegionSource, PersonRegion, blur_faces
+from lessonreview.core.domain import Box, DecisionAction
+from lessonreview.core.privacy.face_blur import (
+    FaceRegionSource,
+    PersonRegion,
+    blur_faces,
+    face_box_ellipse,
+)
 from lessonreview.core.store.atomic_file import write_bytes_atomically
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.face_detection import FaceDetector
 
 # The decision log's word for "a reviewer saved a picture with faces visible". Plain
 # text in an existing column: no schema change, so no migration (see the report).
@@ -45,7 +53,9 @@ class Snapshot:
     path: Path
     frame: int
     blurred: bool
-    faces_blurred: int  # face regions blurred (0 when not blurred)
+    faces_blurred: int  # people whose face was blurred (0 when not blurred)
+    # Faces the face detector found and blurred too; None when it did not run.
+    faces_detected: int | None = None
 
 
 def find_people(
@@ -65,31 +75,47 @@ def find_people(
     return people
 
 
+def find_faces(image_bgr: np.ndarray, *, face_model: Path) -> tuple[Box, ...]:
+    """The boxes of the faces the face detector finds in ``image_bgr``. A damaged model
+    file raises ModelFileError, whose message says what to do."""
+    with FaceDetector(Path(face_model), threads=1) as detector:
+        return tuple(face.box for face in detector.detect(image_bgr))
+
+
 def save_snapshot(
     image_bgr: np.ndarray,
     path: str | os.PathLike[str],
     *,
     frame: int,
     people: Sequence[FaceRegionSource],
+    faces: Sequence[Box] | None = None,
     blur: bool = True,
 ) -> Snapshot:
-    """Write ``image_bgr`` to ``path`` as an owner-only PNG, faces blurred if ``blur``.
+    """Write ``image_bgr`` to ``path`` as an owner-only PNG, faces blurred if ``blur``:
+    those of ``people`` and the face boxes in ``faces`` (None: no face detector ran).
 
-    With ``blur`` and nobody to blur, nothing is written: an unblurred picture must
-    never come out of a "blurred" snapshot because the people were not known.
+    With ``blur`` and no people to blur, nothing is written: an unblurred picture must
+    never come out of a "blurred" snapshot because the people were not known. Faces
+    alone do not make up for that: the face detector misses faces the person detector
+    finds (turned away, lowered).
     """
     if blur and not people:
         raise SnapshotError(
             "No people are known at this frame, so no face could be blurred. Analyse the "
             "recording first (or make the person detector's model file available)."
         )
-    image = blur_faces(image_bgr, people) if blur else image_bgr
+    ellipses = [face_box_ellipse(box) for box in faces or ()]
+    image = blur_faces(image_bgr, people, faces=ellipses) if blur else image_bgr
     ok, encoded = cv2.imencode(".png", image)
     if not ok:
         raise SnapshotError(f"The frame could not be encoded as PNG for {Path(path).name}.")
     target = write_bytes_atomically(path, encoded.tobytes())
     return Snapshot(
-        path=target, frame=frame, blurred=blur, faces_blurred=len(people) if blur else 0
+        path=target,
+        frame=frame,
+        blurred=blur,
+        faces_blurred=len(people) if blur else 0,
+        faces_detected=len(faces) if blur and faces is not None else None,
     )
 
 

@@ -45,6 +45,7 @@ class ModelName(Enum):
     PERSON_DETECTOR = "yolox_nano.onnx"
     POSE_FULL = "pose_landmarker_full.task"
     POSE_LITE = "pose_landmarker_lite.task"
+    FACE_DETECTOR = "face_detection_full_range.tflite"
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,15 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_POSE_BASE}/pose_landmarker_lite/float16/latest/pose_landmarker_lite.task",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=4_500_000,
+    ),
+    # MediaPipe's own build fetches it from this address (third_party/external_files.bzl);
+    # the Tasks model page offers only the short-range face detector.
+    ModelName.FACE_DETECTOR: ModelSpec(
+        name=ModelName.FACE_DETECTOR,
+        filename="face_detection_full_range.tflite",
+        url="https://storage.googleapis.com/mediapipe-assets/face_detection_full_range.tflite",
+        licence="Apache-2.0 (Google MediaPipe)",
+        min_size=1_000_000,
     ),
 }
 
@@ -209,7 +219,9 @@ def check_loads(spec: ModelSpec, path: Path) -> None:
     size = path.stat().st_size
     if size < spec.min_size:
         raise ModelCheckError(f"{path.name} is {size} bytes, expected at least {spec.min_size}")
-    if spec.filename.endswith(".onnx"):
+    if spec.name is ModelName.FACE_DETECTOR:
+        _check_face_detector(path)
+    elif spec.filename.endswith(".onnx"):
         _check_onnx(path)
     else:
         _check_task(path)
@@ -234,6 +246,16 @@ def _check_task(path: Path) -> None:
         PoseEstimator(path).close()
     except ModelFileError as exc:
         raise ModelCheckError(f"{path.name} does not load as a pose model: {exc}") from exc
+
+
+def _check_face_detector(path: Path) -> None:
+    from lessonreview.core.vision.detection import ModelFileError
+    from lessonreview.core.vision.face_detection import FaceDetector  # lazy: imports LiteRT
+
+    try:
+        FaceDetector(path).close()
+    except ModelFileError as exc:
+        raise ModelCheckError(f"{path.name} does not load as a face detector: {exc}") from exc
 
 
 def source_url(spec: ModelSpec) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
@@ -29,6 +30,7 @@ from PySide6.QtGui import QImage
 from lessonreview.gui.player.playback_worker import (
     Bridge,
     Delivery,
+    FaceModel,
     FaceRegionLookup,
     FaceRegions,
     Mailbox,
@@ -57,6 +59,9 @@ class Player(QObject):
     position_changed = Signal(int)
     playing_changed = Signal(bool)
     error = Signal(str)
+    # The face detector cannot run (damaged model file, or it failed): why. The privacy
+    # view then blurs only the people the analysis located.
+    face_detector_failed = Signal(str)
 
     def __init__(self, recording, *, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +79,9 @@ class Player(QObject):
         self._bridge.delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
         self._bridge.ended.connect(self._on_ended, Qt.ConnectionType.QueuedConnection)
         self._bridge.failed.connect(self.error, Qt.ConnectionType.QueuedConnection)
+        self._bridge.faces_failed.connect(
+            self.face_detector_failed, Qt.ConnectionType.QueuedConnection
+        )
 
         worker = Worker(recording, self._mailbox, self._bridge)
         self._thread = threading.Thread(target=worker.run, name="lessonreview-player")
@@ -175,6 +183,16 @@ class Player(QObject):
         means nobody is located there yet: the privacy view then hides the whole picture.
         """
         self._mailbox.post(FaceRegions(lookup))
+
+    def set_face_detector(self, model_path: Path | None) -> None:
+        """Also blur the faces that a face detector finds in each frame shown, with this
+        model file (None: only the people located by ``set_face_regions``).
+
+        The model is loaded and run off the GUI thread; a frame that stays on screen
+        is shown only once its own faces are found. A damaged file is reported through
+        ``face_detector_failed``.
+        """
+        self._mailbox.post(FaceModel(None if model_path is None else Path(model_path)))
 
     def close(self) -> None:
         """Stop the worker and wait for it (at most one frame's decoding)."""

@@ -3,6 +3,8 @@
 The GUI thread posts frozen requests into the ``Mailbox``; the ``Worker`` drains it (so
 only the latest seek of a burst is decoded), decodes, blurs faces if the privacy view is
 on, converts to a ``QImage`` and hands it back through the ``Bridge``'s queued signals.
+The faces blurred are those of the people the analysis located and those the face
+detector finds, which runs on a thread of its own (``playback_faces.py``).
 The GUI thread's side, ``Player``, is in ``playback.py``; the two share only the
 mailbox and the bridge.
 """
@@ -14,13 +16,22 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from lessonreview.core.privacy.face_blur import FaceRegionSource, blur_faces, hide_frame
+from lessonreview.core.privacy.face_blur import (
+    FaceEllipse,
+    FaceRegionSource,
+    blur_faces,
+    hide_frame,
+)
+from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.face_detection import FaceDetector
+from lessonreview.gui.player.playback_faces import FaceFinder, faces_to_blur
 
 # Deliveries the GUI has not taken yet. Past this the GUI thread is the bottleneck
 # (painting, or busy elsewhere), and rendering more frames would only queue up lag.
@@ -86,7 +97,13 @@ class FaceRegions:
     lookup: FaceRegionLookup | None
 
 
-Request = Seek | Step | Play | Pause | Speed | Privacy | FaceRegions
+@dataclass(frozen=True)
+class FaceModel:
+    # The face detector's model file; None: blur only the people the analysis located.
+    path: Path | None
+
+
+Request = Seek | Step | Play | Pause | Speed | Privacy | FaceRegions | FaceModel
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,10 @@ class PlaybackStats:
     frames_dropped: int = 0
     decode_s: float = 0.0  # worker time in the reader
     render_s: float = 0.0  # worker time blurring faces and converting to QImage
+    faces_s: float = 0.0  # part of render_s: waiting for the face detector
+    # Shown hidden whole while playing, because the face detector had found nothing
+    # close enough in time to them.
+    frames_hidden: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,11 +139,13 @@ class Bridge(QObject):
     delivered = Signal(object)
     ended = Signal(int)
     failed = Signal(str)
+    # The face detector cannot run (its model file is damaged, or it failed): why.
+    faces_failed = Signal(str)
 
 
 # Requests after which the next frame delivered must reflect them: older deliveries are
 # stale. Play, pause and speed change nothing about the picture.
-_SHOWING = (Seek, Step, Privacy, FaceRegions)
+_SHOWING = (Seek, Step, Privacy, FaceRegions, FaceModel)
 
 
 class Mailbox:
@@ -204,6 +227,7 @@ class _WorkerState:
     speed: float = 1.0
     privacy: bool = True
     lookup: FaceRegionLookup | None = None
+    faces: FaceFinder | None = None
     anchor_media_s: float = 0.0
     anchor_wall_s: float = 0.0
     shown_wall_s: float = 0.0  # when playing last went on to a new frame
@@ -236,6 +260,8 @@ class Worker:
                         self._bridge.ended.emit(state.play_id)
                     self._bridge.failed.emit(f"Cannot show the frame: {exc}")
         finally:
+            if state.faces is not None:
+                state.faces.close()
             close = getattr(reader, "close", None)
             if close is not None:
                 close()
@@ -279,7 +305,9 @@ class Worker:
                     state.privacy = on
                 case FaceRegions(lookup=lookup):
                     state.lookup = lookup
-            if isinstance(request, Privacy | FaceRegions) and show is None:
+                case FaceModel(path=path):
+                    self._use_face_model(state, path)
+            if isinstance(request, Privacy | FaceRegions | FaceModel) and show is None:
                 if not state.playing and state.current >= 0:
                     show = state.current  # show the same frame again, (un)blurred
 
@@ -308,6 +336,18 @@ class Worker:
         if state.current >= last:
             state.playing, state.stop_at = False, None
             self._bridge.ended.emit(state.play_id)
+
+    def _use_face_model(self, state: _WorkerState, path: Path | None) -> None:
+        if state.faces is not None:
+            state.faces.close()
+            state.faces = None
+        if path is None:
+            return
+        try:
+            # Loaded here, on the worker thread; from now on only the finder's thread uses it.
+            state.faces = FaceFinder(FaceDetector(path, threads=1))
+        except ModelFileError as exc:
+            self._bridge.faces_failed.emit(str(exc))
 
     def _anchor(self, state: _WorkerState, frame: int) -> None:
         state.anchor_media_s = float(self._timestamps[max(frame, 0)])
@@ -342,13 +382,40 @@ class Worker:
                 # Nobody located at this frame yet (no analysis): hide the whole picture
                 # rather than show faces the blur could not find.
                 regions = state.lookup(frame) if state.lookup is not None else None
-                bgr = hide_frame(bgr) if regions is None else blur_faces(bgr, regions)
+                if regions is None:
+                    bgr = hide_frame(bgr)
+                else:
+                    faces = self._faces(state, frame, bgr, exact=asked and not interim)
+                    # None: playing ahead of the face detector, nothing found close enough
+                    # in time to go by: hidden whole until it catches up.
+                    if faces is None:
+                        bgr = hide_frame(bgr)
+                        state.stats = _add(state.stats, frames_hidden=1)
+                    else:
+                        bgr = blur_faces(bgr, regions, faces=faces)
             image = bgr_to_qimage(bgr)
         except Exception:
             self._mailbox.release()
             raise
         state.stats = _add(state.stats, render_s=time.perf_counter() - started, frames_shown=1)
         self._bridge.delivered.emit(Delivery(state.show_id, frame, image, state.stats, interim))
+
+    def _faces(
+        self, state: _WorkerState, frame: int, bgr: np.ndarray, *, exact: bool
+    ) -> tuple[FaceEllipse, ...] | None:
+        """The face detector's regions for this frame: none without a face detector,
+        None when it has found nothing close enough in time to go by."""
+        if state.faces is None:
+            return ()
+        started = time.perf_counter()
+        faces = faces_to_blur(state.faces, frame, bgr, timestamps=self._timestamps, exact=exact)
+        state.stats = _add(state.stats, faces_s=time.perf_counter() - started)
+        if state.faces.error is not None:
+            self._bridge.faces_failed.emit(state.faces.error)
+            state.faces.close()
+            state.faces = None
+            return ()
+        return faces
 
 
 def _add(stats: PlaybackStats, **more: float) -> PlaybackStats:

@@ -164,6 +164,11 @@ class VideoView(QWidget):
     def has_image(self) -> bool:
         return self._image is not None
 
+    @property
+    def privacy_note(self) -> str | None:
+        """The privacy note in the corner, None when none is shown."""
+        return self._privacy_text if self._privacy_note else None
+
     def image_rect(self) -> QRectF:
         """Where the picture is drawn, in widget coordinates: fitted, aspect kept."""
         if self._image is None or self._image.isNull():

@@ -33,11 +33,13 @@ from lessonreview.core.privacy.face_blur import FaceRegionSource
 from lessonreview.core.privacy.snapshot import (
     Snapshot,
     SnapshotError,
+    find_faces,
     find_people,
     log_unblurred,
     save_snapshot,
 )
 from lessonreview.core.store.label_store import LabelStore, StoreError
+from lessonreview.core.vision.detection import ModelFileError
 from lessonreview.core.vision.model_files import ModelMissingError, ModelName, resolve
 from lessonreview.gui.background import BackgroundCall
 
@@ -134,7 +136,8 @@ class SnapshotSaver(QObject):
         if not dialog.exec():
             return False
         target, blur = dialog.target, dialog.blur.isChecked()
-        detector = _detector_model(models_dir) if blur else None
+        detector = _model(ModelName.PERSON_DETECTOR, models_dir) if blur else None
+        face_model = _model(ModelName.FACE_DETECTOR, models_dir) if blur else None
         known = tuple(known)
         time_s = recording.timebase.frame_to_seconds(frame)
 
@@ -142,7 +145,8 @@ class SnapshotSaver(QObject):
             with recording.reader() as reader:
                 image = reader.frame(frame)
             people = find_people(image, known, detector_model=detector) if blur else []
-            return save_snapshot(image, target, frame=frame, people=people, blur=blur)
+            faces = find_faces(image, face_model=face_model) if face_model is not None else None
+            return save_snapshot(image, target, frame=frame, people=people, faces=faces, blur=blur)
 
         def done(snapshot: Snapshot) -> None:
             self._call = None
@@ -161,7 +165,7 @@ class SnapshotSaver(QObject):
 
         def failed(exc: Exception) -> None:
             self._call = None
-            known_kinds = (SnapshotError, OSError, ModelMissingError)
+            known_kinds = (SnapshotError, OSError, ModelMissingError, ModelFileError)
             detail = str(exc) if isinstance(exc, known_kinds) else f"{type(exc).__name__}: {exc}"
             self.failed.emit(f"No snapshot was saved to {target}:\n\n{detail}")
 
@@ -180,10 +184,11 @@ class SnapshotSaver(QObject):
             QCoreApplication.sendPostedEvents(call)
 
 
-def _detector_model(models_dir: Path | None) -> Path | None:
-    # The detector finds people the analysis has not seen (or has not run for); without
-    # its model file the snapshot blurs the people already known, if any.
+def _model(name: ModelName, models_dir: Path | None) -> Path | None:
+    # The person detector finds people the analysis has not seen (or has not run for),
+    # the face detector faces whose person nobody found; without a model file the
+    # snapshot blurs what the others found, and the status line says so.
     try:
-        return resolve(ModelName.PERSON_DETECTOR, explicit_dir=models_dir)
+        return resolve(name, explicit_dir=models_dir)
     except ModelMissingError:
         return None

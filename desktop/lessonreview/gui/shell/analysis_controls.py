@@ -19,8 +19,9 @@ from lessonreview.core.analysis.pipeline import AnalysisRequest
 from lessonreview.core.media.video import Recording
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.label_store import LabelStore
-from lessonreview.core.vision.model_files import ModelMissingError, resolve
+from lessonreview.core.vision.model_files import ModelMissingError, ModelName, resolve, resolve_all
 from lessonreview.gui.analysis.analysis_runner import AnalysisRunner
+from lessonreview.gui.background import BackgroundCall
 from lessonreview.gui.shell.workspace import Workspace
 
 
@@ -49,6 +50,7 @@ class AnalysisControls(QObject):
         self._host = host
         self._parent = parent
         self.runner = AnalysisRunner(self)
+        self._face_download: BackgroundCall | None = None
         self.runner.progress.connect(self._on_progress)
         self.runner.download.connect(self._on_download)
         self.runner.sample.connect(self._on_sample)
@@ -79,19 +81,24 @@ class AnalysisControls(QObject):
                 return
         allow_download = False
         request = AnalysisRequest(path=h.recording.path, models_dir=h.models_dir)
+        # The privacy view's face detector is asked for here too: this is where the app
+        # asks before downloading anything.
         try:
-            for name in request.model_names:
-                resolve(name, explicit_dir=h.models_dir)
+            resolve_all((*request.model_names, ModelName.FACE_DETECTOR), explicit_dir=h.models_dir)
         except ModelMissingError as exc:
+            missing = {spec.name for spec in exc.missing}
             answer = QMessageBox.question(
                 self._parent,
                 "Model files needed",
                 f"{exc}\n\nDownload them now from their official sources (MediaPipe, YOLOX)? "
                 "This is the only network connection Lesson Review makes.",
             )
-            if answer != QMessageBox.StandardButton.Yes:
+            if answer == QMessageBox.StandardButton.Yes:
+                allow_download = True
+                if ModelName.FACE_DETECTOR in missing:
+                    self._download_face_detector()
+            elif missing & set(request.model_names):
                 return
-            allow_download = True
         self.runner.start(replace(request, allow_download=allow_download))
         self.show_progress(True)
         self.progress.setValue(0)
@@ -103,6 +110,30 @@ class AnalysisControls(QObject):
 
     def cancel(self) -> None:
         self.runner.cancel()
+
+    def _download_face_detector(self) -> None:
+        if self._face_download is not None:
+            return
+        models_dir = self._host.models_dir
+
+        def done(path: Path) -> None:
+            self._face_download = None
+            if self._host.workspace is not None:
+                self._host.workspace.set_face_detector(path)
+
+        def failed(exc: Exception) -> None:
+            self._face_download = None
+            self._host.show_status(
+                f"The face detector for the privacy view was not downloaded: {exc}"
+            )
+
+        call = BackgroundCall(
+            lambda: resolve(ModelName.FACE_DETECTOR, explicit_dir=models_dir, allow_download=True),
+            self,
+        )
+        call.done.connect(done)
+        call.failed.connect(failed)
+        self._face_download = call.start()
 
     def shutdown(self) -> None:
         """Cancel and wait: closing the recording leaves no analysis thread behind."""

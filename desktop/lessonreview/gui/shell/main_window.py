@@ -22,7 +22,7 @@ from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store import settings as settings_io
 from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.private_files import make_private_folder, tighten_project
-from lessonreview.core.vision.model_files import model_hosts
+from lessonreview.core.vision.model_files import ModelMissingError, ModelName, model_hosts, resolve
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.gui.background import BackgroundCall
 from lessonreview.gui.export.exports import export_reviewed_labels
@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
         )
         self.workspace.consent_requested.connect(self.record_consent)
         self.workspace.analyse_requested.connect(self.start_analysis)
+        self._attach_face_detector()
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
         self._session_unsubscribe = session.subscribe(lambda _change: self.update_actions())
@@ -326,6 +327,17 @@ class MainWindow(QMainWindow):
     def _guard(self, call) -> None:
         decide(self, call)
         self.update_actions()
+
+    def _attach_face_detector(self) -> None:
+        try:
+            path = resolve(ModelName.FACE_DETECTOR, explicit_dir=self.models_dir)
+        except ModelMissingError:
+            # The safe default: the blur around located people, and a note that says so.
+            self.workspace.set_face_detector(
+                None, why_not="the face detector's model is missing: Analyse offers to download it"
+            )
+        else:
+            self.workspace.set_face_detector(path)
 
     def set_privacy(self, on: bool) -> None:
         if self.workspace is not None:

@@ -109,11 +109,18 @@ class PrivacyActions(QObject):
         )
 
     def _on_snapshot_saved(self, snapshot) -> None:
-        how = (
-            f"faces blurred ({snapshot.faces_blurred} people)"
-            if snapshot.blurred
-            else "faces NOT blurred; this is recorded in the decision log"
-        )
+        if not snapshot.blurred:
+            how = "faces NOT blurred; this is recorded in the decision log"
+        elif snapshot.faces_detected is None:
+            how = (
+                f"faces blurred ({snapshot.faces_blurred} people; no face detector, so a face "
+                "nobody found may show)"
+            )
+        else:
+            how = (
+                f"faces blurred ({snapshot.faces_blurred} people, "
+                f"{snapshot.faces_detected} faces found by the face detector)"
+            )
         self._host.show_status(
             f"Snapshot of frame {snapshot.frame} saved to {snapshot.path}, {how}."
         )

@@ -7,6 +7,7 @@ they keep is what is on screen (the people index built from the analysis).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -71,6 +72,10 @@ class Workspace(QWidget):
         # Until an analysis has located people, no frame is covered (-1).
         self._covered_until: int | None = -1
         self.player.set_privacy(privacy)
+        # Why the privacy view cannot blur the faces that nobody located: None once a face
+        # detector runs (see set_face_detector).
+        self._face_problem: str | None = "no face detector"
+        self.player.face_detector_failed.connect(self._on_face_detector_failed)
         self.video = VideoView(self)
         self.video.set_show_skeleton(skeleton)
         self.player.frame_ready.connect(self._on_frame)
@@ -241,8 +246,14 @@ class Workspace(QWidget):
     def _update_privacy_note(self, frame: int | None = None) -> None:
         frame = max(0, self.player.position if frame is None else frame)
         located = self._covered_until is None or frame <= self._covered_until
-        if located:
+        if located and self._face_problem is None:
             self.video.set_privacy_note(self._privacy)
+        elif located:
+            self.video.set_privacy_note(
+                self._privacy,
+                f"Privacy view: faces blurred around the people found only "
+                f"({self._face_problem}), so a face nobody found may show.",
+            )
         else:
             self.video.set_privacy_note(
                 self._privacy,
@@ -320,6 +331,25 @@ class Workspace(QWidget):
                 )
             )
         self.video.set_overlay(frame, people)
+
+    # --- the face detector ------------------------------------------------------------------
+    def set_face_detector(self, model_path: Path | None, *, why_not: str = "") -> None:
+        """Blur the faces a face detector finds in each frame too, with this model file;
+        with None, only the faces of the people located (``why_not`` says why, briefly,
+        in the privacy view's note)."""
+        self._face_problem = None if model_path is not None else (why_not or "no face detector")
+        self.player.set_face_detector(model_path)
+        self._update_privacy_note()
+
+    def _on_face_detector_failed(self, message: str) -> None:
+        self._face_problem = "the face detector cannot run"
+        self._update_privacy_note()
+        QMessageBox.warning(
+            self,
+            "Privacy view",
+            f"{message}\n\nUntil this is fixed, the privacy view blurs faces only around the "
+            "people the analysis located.",
+        )
 
     # --- view options -------------------------------------------------------------------------
     def set_privacy(self, on: bool) -> None:

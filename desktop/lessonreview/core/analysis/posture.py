@@ -217,10 +217,6 @@ class PostureFeatures:
     # The head-crop cue's score (0..1, high: the top of the head faces the camera).
     head_down_score: float | None = None
 
-    @property
-    def has_shoulder_line(self) -> bool:
-        return self.scale is not None
-
 
 def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
     """The posture features of one observation (empty ones when it has no keypoints)."""

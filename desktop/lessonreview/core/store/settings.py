@@ -37,7 +37,6 @@ class Settings:
     reviewer: str | None = None
     privacy_view: bool = True
     show_skeleton: bool = True
-    queue_order: str = "time"
     models_dir: str | None = None
 
     def with_recent(self, path: str | os.PathLike) -> Settings:

@@ -94,14 +94,8 @@ class MainWindow(QMainWindow):
         self.status_text = QLabel(self)
         self.statusBar().addWidget(self.status_text, 1)
         self.analysis = AnalysisControls(self, self, self.statusBar())
-        # The names these had before the controls moved out (tests and scripts use them).
-        self.runner = self.analysis.runner
-        self.progress = self.analysis.progress
-        self.cancel_button = self.analysis.cancel_button
 
         self.menus = build_menus(self)
-        self.analyse_action = self.menus.analyse
-        self.privacy_action = self.menus.privacy
         self.menus.recent_menu.aboutToShow.connect(
             lambda: fill_recent_menu(
                 self.menus.recent_menu, self.settings.recent, self.open_recording

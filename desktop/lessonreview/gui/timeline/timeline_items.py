@@ -69,11 +69,6 @@ class SegmentLayer(pg.GraphicsObject):
         self._layout = layout
         self.invalidate()
 
-    def set_duration(self, duration_s: float) -> None:
-        self.prepareGeometryChange()
-        self._duration = max(duration_s, 1e-6)
-        self.invalidate()
-
     def boundingRect(self) -> QRectF:
         return QRectF(0.0, 0.0, self._duration, max(1, self._layout.rows))
 

@@ -139,13 +139,6 @@ class TimelineView(QWidget):
 
     # --- loading -----------------------------------------------------------------------
 
-    def set_timebase(self, timebase) -> None:
-        """Show another recording's time axis (clears nothing: load its segments next)."""
-        self._timebase = timebase
-        self._layer.set_duration(self._duration())
-        self._apply_limits()
-        self.zoom_all()
-
     def set_segments(self, segments: Iterable) -> None:
         """Replace every segment."""
         self._store.clear()
@@ -268,10 +261,6 @@ class TimelineView(QWidget):
     def row_range(self) -> tuple[int, int]:
         """The rows in view, as (top, bottom) in row units: (0, rows) when all fit."""
         return self._rows.range()
-
-    def scroll_rows(self, rows: int) -> None:
-        """Scroll the rows by ``rows`` (down for positive), within the rows there are."""
-        self._rows.scroll(rows)
 
     # --- geometry, for tests and for other widgets that point at the timeline ----------
 

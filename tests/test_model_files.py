@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from lessonreview.core.vision import model_files
-from lessonreview.core.vision.model_files import SPECS, ModelMissingError, ModelName
+from lessonreview.core.vision.model_errors import ModelMissingError
+from lessonreview.core.vision.model_files import SPECS, ModelName
 
 DETECTOR = SPECS[ModelName.PERSON_DETECTOR]
 

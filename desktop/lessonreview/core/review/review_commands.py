@@ -345,7 +345,7 @@ def identity_changes(people: Iterable[PersonRow]) -> list[IdentityChange]:
     return sorted(changes, key=lambda c: c.order)
 
 
-def resolve(track_id: str, frame: int, changes: list[IdentityChange]) -> str:
+def person_of_track(track_id: str, frame: int, changes: list[IdentityChange]) -> str:
     """The person an analysis track is at ``frame``, after the identity changes."""
     person = track_id
     for change in changes:

@@ -40,7 +40,7 @@ from lessonreview.core.review.review_commands import (
     SplitPerson,
     describe,
     identity_changes,
-    resolve,
+    person_of_track,
 )
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import Label, PersonRow
@@ -153,7 +153,7 @@ class ReviewSession:
     def resolve_person(self, track_id: str, frame: int) -> str:
         """The person the analysis' track ``track_id`` is at ``frame``, after the
         reviewer's merges and splits (for drawing overlays)."""
-        return resolve(track_id, frame, identity_changes(self._ctx.people.values()))
+        return person_of_track(track_id, frame, identity_changes(self._ctx.people.values()))
 
     # -- proposals -----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from lessonreview.core.domain import Box, Detection
+from lessonreview.core.vision.model_errors import ModelFileError
 
 INPUT_SIZE = 416
 PAD_VALUE = 114
@@ -26,24 +27,6 @@ PERSON_CLASS = 0
 # detection misses, for 6.6 extra boxes per frame.
 FAINT_THRESHOLD = 0.05
 N_OUTPUTS = 85  # cx, cy, w, h, objectness, 80 COCO class scores
-
-
-class ModelFileError(Exception):
-    """A model file is missing or cannot be loaded. The message says which and what to do."""
-
-    @classmethod
-    def missing(cls, path: Path) -> ModelFileError:
-        return cls(
-            f"Model file not found: {path}. Put {path.name} in the models folder "
-            "(the LESSONREVIEW_MODELS environment variable points to it) or download it again."
-        )
-
-    @classmethod
-    def damaged(cls, path: Path, reason: str) -> ModelFileError:
-        return cls(
-            f"Model file {path} could not be loaded ({reason}). The file is probably damaged "
-            f"or incomplete: delete {path.name} and download it again."
-        )
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import N_KEYPOINTS, Box
-from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.model_errors import ModelFileError
 
 MASK_GREY = 114
 LANDMARK_MODEL = "pose_landmarks_detector.tflite"

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import N_KEYPOINTS, Box
-from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.core.vision.pose import (
     DEFAULT_MARGINS,
     MASK_GREY,

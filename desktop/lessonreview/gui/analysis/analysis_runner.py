@@ -19,8 +19,7 @@ from lessonreview.core.analysis.pipeline import (
     analyze,
 )
 from lessonreview.core.media.video import RecordingError
-from lessonreview.core.vision.detection import ModelFileError
-from lessonreview.core.vision.model_files import ModelMissingError
+from lessonreview.core.vision.model_errors import ModelFileError
 
 _run_ids = itertools.count(1)
 
@@ -74,7 +73,7 @@ class AnalysisRunner(QObject):
                 )
             except AnalysisCancelled:
                 self.cancelled.emit(run_id)
-            except (RecordingError, ModelMissingError, ModelFileError, OSError, ValueError) as exc:
+            except (RecordingError, ModelFileError, OSError, ValueError) as exc:
                 self.failed.emit(run_id, str(exc))
             except Exception as exc:  # the app must survive any analysis failure and say so
                 self.failed.emit(

@@ -38,7 +38,8 @@ from lessonreview.core.privacy.snapshot import (
     save_snapshot,
 )
 from lessonreview.core.store.label_store import LabelStore, StoreError
-from lessonreview.core.vision.model_files import ModelMissingError, ModelName, resolve
+from lessonreview.core.vision.model_errors import ModelMissingError
+from lessonreview.core.vision.model_files import ModelName, resolve
 from lessonreview.gui.background import BackgroundCall
 
 BLUR_TEXT = "Blur faces (recommended)"

@@ -19,7 +19,8 @@ from lessonreview.core.analysis.pipeline import AnalysisRequest
 from lessonreview.core.media.video import Recording
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.label_store import LabelStore
-from lessonreview.core.vision.model_files import ModelMissingError, resolve
+from lessonreview.core.vision.model_errors import ModelMissingError
+from lessonreview.core.vision.model_files import resolve
 from lessonreview.gui.analysis.analysis_runner import AnalysisRunner
 from lessonreview.gui.shell.workspace import Workspace
 

@@ -70,7 +70,8 @@ class RecordingError(Exception):
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (recordings are large)."""
+    """Hex SHA-256 of a file's bytes (a recording's identity, a model file's version), read
+    in chunks: recordings are too large to hold in memory."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):

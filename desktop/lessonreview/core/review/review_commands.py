@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
-from lessonreview.core.domain import Behaviour, Proposal, Source, Status
+from lessonreview.core.domain import Behaviour, Proposal, Source, Status, format_time
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import Label, PersonRow, now_utc
 
@@ -32,17 +32,9 @@ class Context(Protocol):
     def seconds(self, frame: int) -> float: ...
 
 
-def clock(seconds: float) -> str:
-    """``m:ss`` (``h:mm:ss`` past an hour), as a reviewer reads a player's clock."""
-    total = int(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def describe(verb: str, behaviour: Behaviour, person: str, start_s: float) -> str:
     """The command's label for an Undo menu: "Accept hand raised P3 0:12"."""
-    return f"{verb} {behaviour.title.lower()} {person} {clock(start_s)}"
+    return f"{verb} {behaviour.title.lower()} {person} {format_time(start_s, hundredths=False)}"
 
 
 def label_payload(label: Label) -> dict[str, Any]:
@@ -269,7 +261,7 @@ class SplitPerson(Command):
     action = "split_person"
 
     def __init__(self, person: str, at_frame: int, new_id: str, *, at_s: float) -> None:
-        super().__init__(f"Split {person} at {clock(at_s)} (new {new_id})")
+        super().__init__(f"Split {person} at {format_time(at_s, hundredths=False)} (new {new_id})")
         self.person, self.at, self.new_id = person, at_frame, new_id
         self.plan = _SplitPlan()
 

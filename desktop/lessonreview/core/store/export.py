@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lessonreview.core.domain import Status
+from lessonreview.core.domain import REVIEWED
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import RecordingRow, now_utc
@@ -83,7 +83,7 @@ def export_labels(
             "decided_at": lab.decided_at.isoformat(),
         }
         for lab in store.labels(rid)
-        if lab.status in (Status.ACCEPTED, Status.CORRECTED)
+        if lab.status in REVIEWED
     ]
     if fmt == "csv":
         text = _csv(LABEL_COLUMNS, rows)

@@ -18,7 +18,6 @@ CLI, the GUI and the tests import it before they need any model.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import ipaddress
 import os
@@ -115,14 +114,6 @@ def search_dirs(explicit_dir: Path | None = None) -> list[Path]:
     return unique
 
 
-def sha256_of(path: Path | str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def resolve(
     name: ModelName,
     *,
@@ -151,7 +142,10 @@ def resolve(
     except (OSError, ValueError, ModelCheckError) as exc:
         # OSError covers URLError, HTTPError, timeouts and a full disk.
         raise ModelMissingError(
-            [spec], searched, cache=cache_dir(), reason=f"{reason}The download failed: {exc}".strip()
+            [spec],
+            searched,
+            cache=cache_dir(),
+            reason=f"{reason}The download failed: {exc}".strip(),
         ) from exc
 
 

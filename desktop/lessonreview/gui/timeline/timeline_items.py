@@ -15,7 +15,7 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.domain import Behaviour, Status, format_time
 from lessonreview.gui.colours import (
     SELECTION_BAND_RGBA,
     SELECTION_HEX,
@@ -32,7 +32,6 @@ from lessonreview.gui.timeline.timeline_store import (
     Grouping,
     RowLayout,
     SegmentStore,
-    format_time,
 )
 
 # Drawn back to front: what a reviewer decided sits over what they rejected.
@@ -314,14 +313,7 @@ class TimeAxisItem(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         out = []
         for v in values:
-            if spacing >= 1:
-                minutes, secs = divmod(round(v), 60)
-                if minutes >= 60:
-                    out.append(f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}")
-                else:
-                    out.append(f"{minutes:02d}:{secs:02d}")
-            else:
-                out.append(format_time(v))
+            out.append(format_time(v, hundredths=spacing < 1, pad_minutes=True))
         return out
 
 

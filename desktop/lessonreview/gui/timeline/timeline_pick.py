@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.domain import Behaviour, Status, format_time
 from lessonreview.gui.colours import STATUS_STYLE
 from lessonreview.gui.timeline.timeline_items import MIN_SEGMENT_PX, PICK_ORDER, SegmentLayer
-from lessonreview.gui.timeline.timeline_store import SegmentStore, format_time
+from lessonreview.gui.timeline.timeline_store import SegmentStore
 
 
 def pick_segment(
@@ -58,7 +58,7 @@ def segment_tooltip(segment, person_label: Callable[[str], str]) -> str:
     lines = [
         f"<b>{html.escape(Behaviour(s.behaviour).title)}</b> {status.symbol} {status.title}",
         html.escape(person_label(s.person)),
-        f"{format_time(s.start_s)} \u2013 {format_time(s.end_s)} ({s.end_s - s.start_s:.2f} s)",
+        f"{format_time(s.start_s, pad_minutes=True)} \u2013 {format_time(s.end_s, pad_minutes=True)} ({s.end_s - s.start_s:.2f} s)",
     ]
     if s.confidence is not None:
         lines.append(f"Confidence {s.confidence:.0%}")

@@ -15,7 +15,8 @@ when decoding falls behind, frames are skipped and counted as dropped rather tha
 video slowing down.
 
 This module is the GUI thread's side; the worker, its mailbox and the requests it
-consumes are in ``playback_worker.py``.
+consumes are in ``playback_worker.py``, which says why it is a dedicated thread rather
+than a ``gui.background`` task.
 """
 
 from __future__ import annotations

@@ -5,6 +5,14 @@ only the latest seek of a burst is decoded), decodes, blurs faces if the privacy
 on, converts to a ``QImage`` and hands it back through the ``Bridge``'s queued signals.
 The GUI thread's side, ``Player``, is in ``playback.py``; the two share only the
 mailbox and the bridge.
+
+Why not a ``gui.background.Tasks`` job: those are one call per request on a fresh thread,
+the latest request winning. The player is one long-lived thread for the whole recording,
+because the decoder's position is its state (the next frame is cheap only to the thread
+that just decoded the one before, and only one thread may own the reader); it keeps time
+while playing with no request at all; and a superseded seek's frame is still worth
+showing while a slider is dragged. Its requests carry ids all the same, and stale frames
+are dropped by id as in ``Tasks``.
 """
 
 from __future__ import annotations

@@ -138,10 +138,10 @@ def format_time(seconds: float, *, hundredths: bool = True, pad_minutes: bool = 
 
 
 # Where a person's head sits in their detected box, in box widths from its top-left
-# corner: centre 0.54 across and 0.35 down, 0.54 wide and 0.73 tall. The median of
-# 3,200 labelled heads matched to detected people on the real classroom frames
-# (bench/train_head_cue.py); a box's height varies with the desk in front, its width
-# and top do not.
+# corner: centre across, centre down, width, height. The medians over the labelled heads
+# matched to detected people on the real classroom frames (bench/train_head_cue.py), in
+# box widths because a box's height varies with the desk in front, its width and top
+# do not.
 HEAD_IN_BOX = (0.54, 0.35, 0.54, 0.73)
 
 

@@ -44,8 +44,8 @@ class AnalysisRequest:
     rate_hz: float = DEFAULT_RATE_HZ
     models_dir: Path | None = None
     workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
-    # Lite: on the classroom frames a pose for more boxes than full (0.97 vs 0.88), the nose on
-    # the labelled head as often (0.89 vs 0.88), 7.8 vs 9.6 ms per person (bench/eval_recall.py).
+    # Lite: on the classroom frames it finds a pose for more boxes than full, puts the nose
+    # on the labelled head as often, and is faster per person (bench/eval_recall.py).
     pose_model: ModelName = ModelName.POSE_LITE
     allow_download: bool = False
     live: LiveSettings = LiveSettings()

@@ -158,7 +158,7 @@ class Player(QObject):
             self.play()
 
     def set_speed(self, speed: float) -> None:
-        """Playback rate, clamped to 0.25x..4x."""
+        """Playback rate, clamped to ``MIN_SPEED``..``MAX_SPEED``."""
         self._speed = min(MAX_SPEED, max(MIN_SPEED, float(speed)))
         self._mailbox.post(Speed(self._speed))
 

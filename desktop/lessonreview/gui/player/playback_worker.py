@@ -103,7 +103,7 @@ class PlaybackStats:
 
     frames_shown: int = 0
     # Not shown while playing: skipped to keep time when decoding or painting fell
-    # behind, or above 30 frames a second at fast speeds.
+    # behind, or past ``_MAX_FAST_FPS`` at fast speeds.
     frames_dropped: int = 0
     decode_s: float = 0.0  # worker time in the reader
     render_s: float = 0.0  # worker time blurring faces and converting to QImage

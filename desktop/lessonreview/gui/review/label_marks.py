@@ -1,9 +1,9 @@
 """Adding a label the machine missed: mark its start (I) and end (O) at the playhead,
 then M asks whose it is and which behaviour.
 
-Split from the review panel because this flow shares nothing with the segment under
-review but the person last looked at: it has its own state (the two marks) and its
-own line of text, and it never touches the draft.
+Beside the review panel rather than inside it, because this flow shares nothing with the
+segment under review but the person last looked at: it has its own state (the two
+marks) and its own line of text, and it never touches the draft.
 """
 
 from __future__ import annotations

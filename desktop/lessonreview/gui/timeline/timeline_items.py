@@ -38,7 +38,7 @@ from lessonreview.gui.timeline.timeline_store import (
 _PAINT_ORDER = (Status.REJECTED, Status.PENDING, Status.ACCEPTED, Status.CORRECTED)
 # Topmost first, for picking the segment under the mouse.
 PICK_ORDER = {s: rank for rank, s in enumerate(reversed(_PAINT_ORDER))}
-MIN_SEGMENT_PX = 2  # a 40 ms hand raise in a one-hour lesson must still show
+MIN_SEGMENT_PX = 2  # the shortest hand raise in the longest lesson must still show
 _LABEL_LIMIT = 300  # texts drawn in segments per paint; beyond that they are noise
 
 
@@ -93,7 +93,7 @@ class SegmentLayer(pg.GraphicsObject):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         # The visible range is drawn once into a pixmap and blitted from then on until
-        # the data or the view changes: the playhead moves 25 times a second and each
+        # the data or the view changes: the playhead moves with every frame played and each
         # move exposes a strip of this item, which must not cost a full drawing.
         transform = painter.transform()
         view = self.viewRect() or self.boundingRect()

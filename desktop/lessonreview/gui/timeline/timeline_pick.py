@@ -1,8 +1,7 @@
 """What is under the pointer on the timeline: which segment a point hits, and what
 hovering a segment tells about it.
 
-Split from the timeline view, which only turns mouse events into time and row
-coordinates; the rules for what a point means live here, over the store's arrays
+The timeline view only turns mouse events into time and row coordinates; the rules for what a point means live here, over the store's arrays
 and the layer's placement, without the view's widgets.
 """
 
@@ -25,7 +24,7 @@ def pick_segment(
     """The key of the segment drawn at time ``x`` and row position ``y``, topmost first.
 
     ``pixel_s`` is how many seconds one screen pixel spans: a segment is hit a pixel
-    beyond the smallest width it is drawn at, so a 40 ms one stays clickable.
+    beyond the smallest width it is drawn at, so the shortest one stays clickable.
     """
     if not store.size or y < 0:
         return None

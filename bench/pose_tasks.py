@@ -8,8 +8,8 @@ compare the two on the same boxes.
 MediaPipe's own pose detector is built for one person near the camera; on a whole
 classroom frame it finds one or two people. So each person box is cut out, with room
 above the head for a raised arm, and everything outside that rectangle is painted
-grey (measured on 20 classroom frames: the nose fell on the right head for 77 of 238
-crops unmasked, 155 of 238 masked).
+grey: unmasked, the landmarker puts the nose on a neighbour's head about as often as on
+the right one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import N_KEYPOINTS, Box
-from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.core.vision.pose import (
     DEFAULT_MARGINS,
     MASK_GREY,
@@ -43,8 +43,8 @@ class TasksPoseEstimator:
         num_poses: int = 1,
     ) -> None:
         """``num_poses`` > 1 lets the landmarker return several people in the crop and
-        keeps the one whose head is where this box's person has theirs. Measured with 2:
-        nose on the labelled head 0.81 -> 0.84, for about 50% more time per crop.
+        keeps the one whose head is where this box's person has theirs: the right head a
+        little more often, for markedly more time per crop.
         """
         model_path = Path(model_path)
         if not model_path.is_file():
@@ -119,10 +119,9 @@ class TasksPoseEstimator:
         ox, oy = float(np.floor(ox)), float(np.floor(oy))
         if self.denoise:
             # Speckle noise, upscaled with a small person, looks like texture to the
-            # landmarker. Measured on the classroom crops: pose found 0.70 -> 0.93,
-            # nose on the labelled head 0.71 -> 0.81.
+            # landmarker, which then finds fewer poses and puts more noses astray.
             canvas = cv2.medianBlur(canvas, 3)
-        # Small people at the back (40-80 px) are upscaled to the landmark model's size.
+        # Small people at the back are upscaled to the landmark model's size.
         interp = cv2.INTER_LINEAR if n < self.crop_size else cv2.INTER_AREA
         crop = cv2.resize(canvas, (self.crop_size, self.crop_size), interpolation=interp)
         return crop, (ox, oy, n / self.crop_size)

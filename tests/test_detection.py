@@ -15,7 +15,8 @@ import pytest
 
 from classroom import MODELS, frame_and_heads, match_heads
 from lessonreview.core.domain import Box
-from lessonreview.core.vision.detection import ModelFileError, PersonDetector
+from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.model_errors import ModelFileError
 
 # A bright frame, two ordinary ones, one dim and noisy; 84 of their 100 labelled
 # heads are found (bench/eval_recall.py: 0.88 over all 159 frames).

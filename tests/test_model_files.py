@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from lessonreview.core.media.video import file_sha256
 from lessonreview.core.vision import model_files
-from lessonreview.core.vision.model_files import SPECS, ModelMissingError, ModelName
+from lessonreview.core.vision.model_errors import ModelMissingError
+from lessonreview.core.vision.model_files import SPECS, ModelName
 
 DETECTOR = SPECS[ModelName.PERSON_DETECTOR]
 
@@ -162,7 +164,7 @@ def test_download_reports_progress_checks_the_model_and_installs_it(
     )
 
     assert path == isolated_cache / DETECTOR.filename
-    assert model_files.sha256_of(path) == model_files.sha256_of(models_dir / DETECTOR.filename)
+    assert file_sha256(path) == file_sha256(models_dir / DETECTOR.filename)
     assert calls[0] == (0, len(original)) and calls[-1] == (len(original), len(original))
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert leftovers(isolated_cache) == [DETECTOR.filename]

@@ -16,7 +16,8 @@ import pytest
 
 from classroom import DATA, MODELS, frame_and_heads
 from lessonreview.core.domain import Box, Keypoint
-from lessonreview.core.vision.detection import ModelFileError, PersonDetector
+from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.core.vision.pose import PoseEstimator
 
 MODEL = MODELS / "pose_landmarker_lite.task"

@@ -34,6 +34,7 @@ from lessonreview.core.domain import Behaviour, Source, Status
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.review.pending_proposals import ReviewItem
 from lessonreview.core.store import proposals_file
+from lessonreview.gui.background import Reply, ReplyKind
 from lessonreview.gui.export.export_dialog import ExportDialog
 from lessonreview.gui.review.review_queue import KEYS
 from lessonreview.gui.shell import main_window as main_window_module
@@ -766,10 +767,15 @@ def test_analyse_can_be_chosen_again_once_a_run_is_cancelled(qtbot, window, shor
     open_clip(qtbot, w, short_clip)
     wait_for_progress(qtbot, w)
     release = threading.Event()
+
+    def hold_the_worker(reply: Reply) -> None:
+        if reply.kind is not ReplyKind.UPDATE:
+            release.wait(30)
+
     with qtbot.waitSignal(runner.cancelled, timeout=ANALYSIS_WAIT_MS):
-        # Connected after the window's slots and this wait's own: those are queued for
-        # the GUI thread before this one holds the runner's thread inside its emit.
-        runner.cancelled.connect(lambda _run: release.wait(30), Qt.ConnectionType.DirectConnection)
+        # Connected after the runner's own queued slot: the run's end is on its way to the
+        # GUI thread before this holds the runner's thread inside its emit.
+        runner.tasks.replied.connect(hold_the_worker, Qt.ConnectionType.DirectConnection)
         qtbot.mouseClick(w.analysis.cancel_button, Qt.MouseButton.LeftButton)
     try:
         assert any(t.name == "analysis-runner" and t.is_alive() for t in threading.enumerate())

@@ -518,3 +518,15 @@ def test_subscribers_hear_every_change_until_they_unsubscribe(session):
         "Accept hand raised P1 0:04",
         "Undo Accept hand raised P1 0:04",
     ]
+
+
+def test_label_count_counts_reviewed_labels_not_rejections(session):
+    assert session.label_count() == 0
+    session.accept("a")
+    session.reject("b")
+    assert session.label_count() == 1
+    assert session.pending_count() == len(PROPOSALS) - 2
+
+
+def test_people_to_choose_are_those_with_segments_and_those_on_screen_in_order(session):
+    assert session.people_to_choose(["P10", "P2"]) == ["P1", "P2", "P3", "P4", "P10"]

@@ -66,3 +66,13 @@ def test_settings_round_trip(tmp_path):
     saved = Settings(reviewer="Ann", privacy_view=False).with_recent(tmp_path / "a.mp4")
     settings_io.save(saved, path)
     assert settings_io.load(path) == saved
+
+
+def test_a_settings_file_with_a_setting_this_version_does_not_know_still_loads(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text(
+        json.dumps({"reviewer": "AB", "privacy_view": False, "queue_order": "confidence"}),
+        encoding="utf-8",
+    )
+    loaded = settings_io.load(path)
+    assert (loaded.reviewer, loaded.privacy_view) == ("AB", False)

@@ -60,8 +60,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from lessonreview.core.store import proposals_file
     from lessonreview.core.store.atomic_file import TargetError, check_target
     from lessonreview.core.store.private_files import make_private_folder
-    from lessonreview.core.vision.detection import ModelFileError
-    from lessonreview.core.vision.model_files import ModelMissingError, ModelName
+    from lessonreview.core.vision.model_errors import ModelFileError
+    from lessonreview.core.vision.model_files import ModelName
 
     if args.out and len(args.paths) > 1:
         print("error: --out takes one recording; use --out-dir for several", file=sys.stderr)
@@ -108,7 +108,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             doc = analyze(
                 request, progress=lambda p, bar=bar: bar(p.done, p.total, f"{p.people} people")
             )
-        except (RecordingError, ModelMissingError, ModelFileError) as exc:
+        except (RecordingError, ModelFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             failures += 1
             continue
@@ -140,7 +140,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    from lessonreview.core.vision.model_files import ModelMissingError, ModelName, resolve
+    from lessonreview.core.vision.model_errors import ModelMissingError
+    from lessonreview.core.vision.model_files import ModelName, resolve
 
     status = 0
     for name in ModelName:

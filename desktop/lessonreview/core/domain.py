@@ -7,6 +7,7 @@ timestamps (``lessonreview.core.media.timebase``), never from ``frame / fps``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
@@ -54,6 +55,10 @@ class Status(StrEnum):
     ACCEPTED = "accepted"
     CORRECTED = "corrected"
     REJECTED = "rejected"
+
+
+# The statuses of a reviewed label: what is counted and exported as the review's result.
+REVIEWED = frozenset({Status.ACCEPTED, Status.CORRECTED})
 
 
 class Keypoint(int, Enum):
@@ -105,11 +110,39 @@ def person_sort_key(person: str) -> tuple:
     )
 
 
+def person_name(person: str, name: str | None = None) -> str:
+    """How a person reads on screen: the name a reviewer gave, else "Person 7" for P7."""
+    if name:
+        return name
+    match = re.fullmatch(r"P(\d+)", person)
+    return f"Person {match.group(1)}" if match else person
+
+
+def format_time(seconds: float, *, hundredths: bool = True, pad_minutes: bool = False) -> str:
+    """How a time reads on screen: ``m:ss.cc``, with hours in front past an hour.
+
+    ``hundredths=False`` reads as a player's clock (``m:ss``, the seconds gone by);
+    ``pad_minutes`` keeps a column of times one width (``00:05``), as on a ruler.
+    """
+    if hundredths:
+        whole, frac = divmod(max(0, round(seconds * 100)), 100)
+    else:
+        # A clock shows a second once it has gone by; the margin absorbs float error in
+        # values meant to be whole (ruler ticks).
+        whole, frac = max(0, math.floor(seconds + 1e-6)), 0
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    tail = f"{secs:02d}.{frac:02d}" if hundredths else f"{secs:02d}"
+    if hours:
+        return f"{hours}:{minutes:02d}:{tail}"
+    return f"{minutes:02d}:{tail}" if pad_minutes else f"{minutes}:{tail}"
+
+
 # Where a person's head sits in their detected box, in box widths from its top-left
-# corner: centre 0.54 across and 0.35 down, 0.54 wide and 0.73 tall. The median of
-# 3,200 labelled heads matched to detected people on the real classroom frames
-# (bench/train_head_cue.py); a box's height varies with the desk in front, its width
-# and top do not.
+# corner: centre across, centre down, width, height. The medians over the labelled heads
+# matched to detected people on the real classroom frames (bench/train_head_cue.py), in
+# box widths because a box's height varies with the desk in front, its width and top
+# do not.
 HEAD_IN_BOX = (0.54, 0.35, 0.54, 0.73)
 
 

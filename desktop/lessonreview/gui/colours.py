@@ -108,18 +108,6 @@ STATUS_STYLE: dict[Status, StatusStyle] = {
 }
 
 
-def behaviour_colour(behaviour: Behaviour, alpha: int = 255) -> QColor:
-    colour = QColor(BEHAVIOUR_HEX[behaviour])
-    colour.setAlpha(alpha)
-    return colour
-
-
-def behaviour_bgr(behaviour: Behaviour) -> tuple[int, int, int]:
-    """The behaviour colour for OpenCV drawing, which wants blue, green, red."""
-    colour = QColor(BEHAVIOUR_HEX[behaviour])
-    return (colour.blue(), colour.green(), colour.red())
-
-
 def text_colour_on(behaviour: Behaviour) -> QColor:
     """Black or white, whichever reads better on the solid behaviour colour."""
     colour = QColor(BEHAVIOUR_HEX[behaviour])

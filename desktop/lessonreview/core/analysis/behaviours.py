@@ -22,12 +22,11 @@ A pose is not judged at all when its nose lies outside the person's box (it belo
 neighbour) or its shoulders sit across the face or above it; keypoints well outside the
 box count as missing (see ``posture``).
 
-Measured agreement of "reading, writing or head down" with the `down` / `up` head labels
-of 159 real classroom frames, as stills, with the cue and the thresholds chosen on one of
-the two lecture rooms and tested on the other (``bench/train_head_cue.py``): balanced
-accuracy 0.67 with the keypoint cues alone, 0.750 with the head-crop cue. Small, distant heads
-show a head bent over a book only weakly, so a reviewer should expect to reject about a
-quarter of such proposals on stills.
+``bench/train_head_cue.py`` reports how often "reading, writing or head down" agrees with
+the `down` / `up` head labels of the real classroom frames, as stills, with the cue and
+the thresholds chosen on one of the two lecture rooms and tested on the other; the
+head-crop cue adds to the keypoint cues. Small, distant heads show a head bent over a
+book only weakly, so a reviewer should expect to reject a fair share of such proposals.
 
 Over time: reading / writing / head down get a majority filter over
 ``smoothing_samples``; hand raised and standing use hysteresis (a higher threshold to

@@ -25,11 +25,11 @@ from lessonreview.core.analysis.behaviours import config_for, propose
 from lessonreview.core.analysis.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.analysis.tracking import Tracker, TrackerConfig
 from lessonreview.core.domain import Box, Observation, Proposal
-from lessonreview.core.media.video import Recording
+from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.head_cue import default_model
-from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve, sha256_of
+from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.core.vision.pose import PoseEstimator
 
@@ -44,8 +44,8 @@ class AnalysisRequest:
     rate_hz: float = DEFAULT_RATE_HZ
     models_dir: Path | None = None
     workers: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
-    # Lite: on the classroom frames a pose for more boxes than full (0.97 vs 0.88), the nose on
-    # the labelled head as often (0.89 vs 0.88), 7.8 vs 9.6 ms per person (bench/eval_recall.py).
+    # Lite: on the classroom frames it finds a pose for more boxes than full, puts the nose
+    # on the labelled head as often, and is faster per person (bench/eval_recall.py).
     pose_model: ModelName = ModelName.POSE_LITE
     allow_download: bool = False
     live: LiveSettings = LiveSettings()
@@ -116,7 +116,7 @@ class ResolvedModels:
     pose: Path
 
     def hashes(self) -> dict[str, str]:
-        return {p.name: sha256_of(p) for p in (self.detector, self.pose)}
+        return {p.name: file_sha256(p) for p in (self.detector, self.pose)}
 
 
 def resolve_models(

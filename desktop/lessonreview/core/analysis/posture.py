@@ -39,12 +39,12 @@ _FACE = (
 _EARS = (Keypoint.LEFT_EAR, Keypoint.RIGHT_EAR)
 _EYES = (Keypoint.LEFT_EYE, Keypoint.RIGHT_EYE)
 # A person seen from the side has almost no shoulder width in the image; the ears are
-# then a steadier ruler. Measured on the real classroom fixtures the ear-to-ear distance
-# is about half a shoulder width, so 1.5x it is a floor that only bites when turned.
+# then a steadier ruler. On the real classroom fixtures the ear-to-ear distance is well
+# under a shoulder width, so this multiple of it is a floor that only bites when turned.
 _EAR_WIDTH_TO_SCALE = 1.5
-# On real classroom frames the shoulders span 0.6 of the person box's width (median)
-# and 0.2 or less in one pose of ten: a person seen from the side, or a pose the
-# landmarker collapsed onto a head seen from behind. A floor at 0.4 of the box width
+# On real classroom frames the shoulders usually span over half the person box's width,
+# and a small share of poses far less: a person seen from the side, or a pose the
+# landmarker collapsed onto a head seen from behind. A floor at a share of the box width
 # keeps such a pose from shrinking the ruler to a few pixels and blowing every length
 # (a wrist "four shoulder widths above the head") out of proportion.
 _BOX_WIDTH_TO_SCALE = 0.4
@@ -69,9 +69,9 @@ class RuleConfig:
     # missing: the landmarker guessed them from outside what it was shown.
     keypoint_box_margin: float = 0.15
     # Hand raised: a wrist this far above the highest visible face point (the eyes,
-    # usually; the top of the head is about 0.4 above them, so a hand resting on the
-    # head does not count; a real seated student's wrist misplaced on a neighbour's hand
-    # reached 0.57)...
+    # usually; the top of the head is not far above them, so a hand resting on the head
+    # does not count, nor a seated student's wrist misplaced on a neighbour's raised
+    # hand)...
     hand_above_head: float = 0.6
     # ...and it stays raised while still this far above it (hysteresis).
     hand_above_head_exit: float = 0.4
@@ -102,33 +102,32 @@ class RuleConfig:
     standing_min_s: float = 2.0
     # A person's "usual" position needs this many samples with a shoulder line.
     baseline_min_samples: int = 5
-    # Head lowered over the desk, on any of three cues. Chosen on the 159 real classroom
+    # Head lowered over the desk, on any of three cues. Chosen on the real classroom
     # frames as stills by bench/train_head_cue.py (the best balanced accuracy against the
-    # `down` / `up` labels; chosen on one lecture room, the keypoint cues alone agree at
-    # 0.67 on the other): each cue catches `down` students the others miss, at almost
+    # `down` / `up` labels, chosen on one lecture room and reported on the other): each
+    # cue catches `down` students the others miss, at almost
     # the same cost in `up` students. The cues are weak on small, distant heads; the
     # evidence names the one seen so a reviewer can check it.
-    # Ears less than this far above the shoulder line (an upright student's are 0.47
-    # above it, median; a `down` student's 0.31)...
+    # Ears less than this far above the shoulder line (between where an upright
+    # student's and a `down` student's usually are)...
     head_lowered: float = 0.25
     head_lowered_exit: float = 0.3
     # ...or the face tilted down: the nose this far below the line through the ears
-    # (an upright face from a ceiling camera shows it about 0.1 below)...
+    # (an upright face from a ceiling camera shows it a little below already)...
     face_tilted: float = 0.15
     face_tilted_exit: float = 0.1
     # ...or the shoulders this far below the ears: further than any seated person's neck
     # reaches, because a head bent forward over the desk hides the shoulders and the
-    # landmarker puts them on the arms or the desk below (twice as many `down` students
-    # as `up` ones show this on the real frames).
+    # landmarker puts them on the arms or the desk below (far more `down` students than
+    # `up` ones show this on the real frames).
     shoulders_hidden: float = 0.9
     shoulders_hidden_exit: float = 0.85
     # The head-crop cue (``head_cue.py``: does the top of the head face the camera?)
     # decides where it is sure and leaves the rest to the keypoint cues: a score at or
     # above ``head_crop_lowered`` is a lowered head, below ``head_crop_upright`` an
     # upright one whatever the keypoints say. Chosen by bench/train_head_cue.py out of
-    # fold on all frames; with the cue and these thresholds chosen on one room and tested
-    # on the other, the agreement above goes from 0.67 to 0.750 (see ``behaviours``). It
-    # needs no pose, so it also judges people whose pose failed.
+    # fold on all frames; chosen on one room and tested on the other, the cue adds to the
+    # keypoint cues' agreement with the labels (see ``behaviours``). It needs no pose, so it also judges people whose pose failed.
     head_crop_lowered: float = 0.55
     head_crop_lowered_exit: float = 0.5
     head_crop_upright: float = 0.45
@@ -147,12 +146,12 @@ class RuleConfig:
     # desk keeps its ears within 0.2 of the shoulder line.
     head_lowest: float = -0.3
     # Hands near the desk: a wrist at least this far below the shoulder line (from an
-    # elevated camera a hand on the desk shows 0.3 to 1 below it on real frames).
+    # elevated camera a hand on the desk shows well below it on real frames).
     wrist_below_shoulder: float = 0.2
     # Wrist motion per sample, relative to the shoulders: the median over three samples
-    # at or above this is writing, below it is still. Measured on real poses of still
-    # students (the same frame through a box moved by 2 px), a well-seen wrist "moves"
-    # 0.13 (median) and under 0.2 in three cases of four, hence the floor. Writing moves
+    # at or above this is writing, below it is still. On real poses of still students
+    # (the same frame through a box moved by a few pixels) a well-seen wrist "moves"
+    # most of the time less than this: the floor sits above that noise. Writing moves
     # the hand about as little, so reading and writing are told apart only roughly.
     writing_motion: float = 0.2
     # More than this per sample is a gesture or reaching, not writing.
@@ -216,10 +215,6 @@ class PostureFeatures:
     visibility: float = 0.0
     # The head-crop cue's score (0..1, high: the top of the head faces the camera).
     head_down_score: float | None = None
-
-    @property
-    def has_shoulder_line(self) -> bool:
-        return self.scale is not None
 
 
 def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
@@ -318,9 +313,8 @@ def _near_box(kp: np.ndarray, box: Box, margin: float) -> np.ndarray:
 def _head_in_box(kp: np.ndarray, box: Box, config: RuleConfig) -> bool:
     """Whether the pose is this person's: its nose (else any face point) in their box.
 
-    On real classroom frames a nose more than a tenth of the box height above the box
-    was on another student's head in 30 of 31 cases: the landmarker had locked onto a
-    neighbour behind, seen in the room left above the box for raised arms.
+    On real classroom frames a nose clearly above the box was almost always on another
+    student's head: the landmarker had locked onto a neighbour behind, seen in the room left above the box for raised arms.
     """
     face = [int(p) for p in _FACE if kp[int(p), 2] >= config.min_visibility]
     if not face:

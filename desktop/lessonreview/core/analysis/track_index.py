@@ -42,11 +42,3 @@ class TrackIndex:
             elif i < len(obs) and frames[i] - frame <= self._max_gap:
                 found.append((tid, obs[i]))
         return found
-
-
-def tracks_from_samples(samples: Iterable[tuple[str, Observation]]) -> list[PersonTrack]:
-    """Group live (person id, observation) pairs into tracks, for overlays during analysis."""
-    by_person: dict[str, list[Observation]] = {}
-    for pid, obs in samples:
-        by_person.setdefault(pid, []).append(obs)
-    return [PersonTrack(id=pid, observations=tuple(obs)) for pid, obs in by_person.items()]

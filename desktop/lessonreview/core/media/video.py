@@ -72,7 +72,8 @@ class RecordingError(Exception):
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (recordings are large)."""
+    """Hex SHA-256 of a file's bytes (a recording's identity, a model file's version), read
+    in chunks: recordings are too large to hold in memory."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
@@ -341,8 +342,9 @@ def _index_stream(container, stream, path: Path) -> tuple[_StreamIndex, Timebase
 # point; past this much presentation time ahead, a reader seeks instead.
 _FAR_AHEAD_S = 2.0
 
-# Decoded frames a reader keeps for stepping back (YUV 4:2:0 bytes): 34 frames of 720p,
-# 16 of 1080p. Stepping back past them costs a seek and a decode from the keyframe.
+# Decoded frames a reader keeps for stepping back (YUV 4:2:0 bytes): enough for a run of
+# single steps back at HD sizes. Stepping back past them costs a seek and a decode from
+# the keyframe.
 _RECENT_BYTES = 48 << 20
 
 
@@ -545,8 +547,8 @@ class FrameReader:
                 "Check that the file was not moved or deleted and that its drive is connected.",
             ) from e
         self._stream = self._container.streams[self.recording._index.stream_index]
-        # Frame threads decode forward about 1.7x faster on 2 cores, but lose the
-        # frames around a decode error, so a damaged file gets slice threads only.
+        # Frame threads decode forward faster on several cores, but lose the frames
+        # around a decode error, so a damaged file gets slice threads only.
         damaged = self.recording.damaged_at_s is not None
         self._stream.codec_context.thread_type = "SLICE" if damaged else "AUTO"
         self._decoded = self._decode_packets()

@@ -71,9 +71,9 @@ class FaceEllipse:
 def face_ellipses(person: FaceRegionSource) -> tuple[FaceEllipse, ...]:
     """Where to blur for one person: where heads sit in a person box, and also around
     the visible face keypoints when they point elsewhere. Both, because either alone
-    misses: on 12 real frames the keypoints alone left 78% of detected students' faces
-    with more than half their fine detail (a pose on a neighbour, a turned head), and the
-    box alone misses a student leaning out of it; together 3% (median detail lost 45x)."""
+    misses: the keypoints alone leave many detected students' faces recognisable (a pose
+    on a neighbour, a turned head), and the box alone misses a student leaning out of it;
+    together they leave few (bench/eval_face_blur.py measures it on real frames)."""
     from_box = _ellipse_from_box(person.box)
     from_face = face_ellipse(person)
     return (from_box,) if from_face == from_box else (from_box, from_face)

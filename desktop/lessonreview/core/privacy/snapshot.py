@@ -37,10 +37,10 @@ from lessonreview.core.vision.face_detection import FaceDetector
 # The decision log's word for "a reviewer saved a picture with faces visible". Plain
 # text in an existing column: no schema change, so no migration (see the report).
 
-# Far below the analysis' 0.2: a snapshot is one frame, and a chair blurred by mistake
-# costs nothing. Measured on 5 real classroom frames (analysis poses + detections), the
-# labelled faces that kept more than half their detail: 7-26 % at 0.2, 4-17 % at 0.05.
-# Those left are mostly people at the back whom neither pass finds at all.
+# Far below the analysis' threshold: a snapshot is one frame, and a chair blurred by
+# mistake costs nothing, while a face missed stays recognisable. On real classroom frames
+# the lower threshold leaves fewer faces with their detail; those left are mostly people
+# at the back whom neither pass finds at all.
 DETECTION_THRESHOLD = 0.05
 
 

@@ -6,9 +6,9 @@ made), minus every one whose key a saved label carries. So undoing a decision br
 its proposal back, a merge moves pending proposals too, and reopening a project and
 adding the same proposals again shows exactly the undecided ones.
 
-Kept apart from :mod:`lessonreview.core.review.review_session`, which saves decisions and
-runs undo: this module only reads the saved labels and people, and holds nothing a
-decision could leave half-changed.
+:mod:`lessonreview.core.review.review_session` saves decisions and runs undo; this module
+only reads the saved labels and people, and holds nothing a decision could leave
+half-changed.
 """
 
 from __future__ import annotations

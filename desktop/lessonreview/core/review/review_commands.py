@@ -15,7 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from lessonreview.core.domain import DecisionAction, Proposal, Segment, Source, Status
+from lessonreview.core.domain import (
+    Behaviour,
+    DecisionAction,
+    Proposal,
+    Segment,
+    Source,
+    Status,
+    format_time,
+)
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.segment_fields import segment_fields
 from lessonreview.core.store.store_rows import Label, PersonRow, label_to_row, now_utc
@@ -33,17 +41,12 @@ class Context(Protocol):
     def seconds(self, frame: int) -> float: ...
 
 
-def clock(seconds: float) -> str:
-    """``m:ss`` (``h:mm:ss`` past an hour), as a reviewer reads a player's clock."""
-    total = int(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def describe(verb: str, segment: Segment, *, start_s: float) -> str:
     """The command's label for an Undo menu: "Accept hand raised P3 0:12"."""
-    return f"{verb} {segment.behaviour.title.lower()} {segment.person} {clock(start_s)}"
+    return (
+        f"{verb} {segment.behaviour.title.lower()} {segment.person} "
+        f"{format_time(start_s, hundredths=False)}"
+    )
 
 
 def label_payload(ctx: Context, label: Label) -> dict[str, Any]:
@@ -277,7 +280,7 @@ class SplitPerson(Command):
     action = DecisionAction.SPLIT_PERSON
 
     def __init__(self, person: str, at_frame: int, new_id: str, *, at_s: float) -> None:
-        super().__init__(f"Split {person} at {clock(at_s)} (new {new_id})")
+        super().__init__(f"Split {person} at {format_time(at_s, hundredths=False)} (new {new_id})")
         self.person, self.at, self.new_id = person, at_frame, new_id
         self.plan = _SplitPlan()
 
@@ -349,7 +352,7 @@ def identity_changes(people: Iterable[PersonRow]) -> list[IdentityChange]:
     return sorted(changes, key=lambda c: c.order)
 
 
-def resolve(track_id: str, frame: int, changes: list[IdentityChange]) -> str:
+def person_of_track(track_id: str, frame: int, changes: list[IdentityChange]) -> str:
     """The person an analysis track is at ``frame``, after the identity changes."""
     person = track_id
     for change in changes:

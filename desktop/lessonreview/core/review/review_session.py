@@ -20,11 +20,13 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from lessonreview.core.domain import (
+    REVIEWED,
     Behaviour,
     DecisionAction,
     Proposal,
     Source,
     Status,
+    person_name,
     person_sort_key,
 )
 from lessonreview.core.review.label_drafts import (
@@ -47,7 +49,7 @@ from lessonreview.core.review.review_commands import (
     SplitPerson,
     describe,
     identity_changes,
-    resolve,
+    person_of_track,
 )
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import Label, PersonRow
@@ -134,7 +136,7 @@ class ReviewSession:
 
     def segments(self) -> list[ReviewItem]:
         segments = self._proposals.segments.values()
-        return sorted(segments, key=lambda s: (s.start_frame, s.person, s.key))
+        return sorted(segments, key=lambda s: (s.start_frame, person_sort_key(s.person), s.key))
 
     def pending(self, *, order: str = "time") -> list[ReviewItem]:
         """Pending proposals in review order: by time, or least confident first (the
@@ -144,6 +146,11 @@ class ReviewSession:
     def pending_count(self) -> int:
         return len(self._proposals.pending)
 
+    def label_count(self) -> int:
+        """Reviewed labels: accepted or corrected. A rejected proposal is a decision, not
+        a label, and pending ones are not reviewed yet."""
+        return sum(1 for s in self._proposals.segments.values() if s.status in REVIEWED)
+
     def people(self) -> list[str]:
         """Every person of the recording, after merges (absorbed ones are gone) and splits."""
         absorbed = {p for p, row in self._ctx.people.items() if row.merged_into}
@@ -152,15 +159,18 @@ class ReviewSession:
     def person_label(self, person: str) -> str:
         """The reviewer-given name, else "Person 7" for P7."""
         row = self._ctx.people.get(person)
-        if row is not None and row.name:
-            return row.name
-        m = re.fullmatch(r"P(\d+)", person)
-        return f"Person {m.group(1)}" if m else person
+        return person_name(person, row.name if row is not None else None)
+
+    def people_to_choose(self, present: Iterable[str]) -> list[str]:
+        """The people a reviewer may pick for a label: everyone with a segment, and
+        ``present``, the people on screen, in person order."""
+        known = {s.person for s in self._proposals.segments.values()}
+        return sorted(known | set(present), key=person_sort_key)
 
     def resolve_person(self, track_id: str, frame: int) -> str:
         """The person the analysis' track ``track_id`` is at ``frame``, after the
         reviewer's merges and splits (for drawing overlays)."""
-        return resolve(track_id, frame, identity_changes(self._ctx.people.values()))
+        return person_of_track(track_id, frame, identity_changes(self._ctx.people.values()))
 
     # -- proposals -----------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lessonreview.core.domain import Status
+from lessonreview.core.domain import REVIEWED
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.segment_fields import SEGMENT_COLUMNS, segment_fields
@@ -70,7 +70,7 @@ def export_labels(
     rows = [
         _label_row(lab, name=names.get(lab.person), seconds=seconds)
         for lab in store.labels(rid)
-        if lab.status in (Status.ACCEPTED, Status.CORRECTED)
+        if lab.status in REVIEWED
     ]
     if fmt == "csv":
         text = _csv(LABEL_COLUMNS, rows)

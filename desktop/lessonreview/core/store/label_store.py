@@ -212,15 +212,6 @@ class LabelStore:
         rows = list(self._db["labels"].rows_where("id = ?", [label_id]))
         return label_from_row(rows[0]) if rows else None
 
-    def decided_keys(self, rid: int) -> set[str]:
-        """Proposal keys a reviewer decided on (accepted, corrected or rejected)."""
-        rows = self._db.execute(
-            "SELECT DISTINCT proposal_key FROM labels"
-            " WHERE recording_id = ? AND proposal_key IS NOT NULL",
-            [rid],
-        )
-        return {r[0] for r in rows}
-
     def saved_seconds(self, rid: int) -> dict[int, float]:
         """The seconds a recording's saved labels start and end at, as its timebase
         gave them when each was saved: for exports, which run without the video."""

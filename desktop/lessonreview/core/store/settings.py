@@ -38,7 +38,6 @@ class Settings:
     reviewer: str | None = None
     privacy_view: bool = True
     show_skeleton: bool = True
-    queue_order: str = "time"
     models_dir: str | None = None
 
     def with_recent(self, path: str | os.PathLike) -> Settings:
@@ -54,7 +53,6 @@ _KINDS = {
     "reviewer": str,
     "privacy_view": bool,
     "show_skeleton": bool,
-    "queue_order": str,
     "models_dir": str,
 }
 

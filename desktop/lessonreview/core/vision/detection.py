@@ -1,7 +1,7 @@
 """Person detection with YOLOX-Nano (onnxruntime), on the whole frame and on tiles.
 
-A classroom camera sees 20-40 students, those at the back only 40-80 px tall in a
-1400x900 frame. Shrunk to the detector's 416x416 input they are a dozen pixels and
+A classroom camera sees dozens of students, those at the back only a small fraction of
+the frame's height. Shrunk to the detector's square input they are a few pixels and
 mostly missed, so the back of the room is also cut into overlapping tiles, each run
 at a larger scale, and all boxes are merged with non-maximum suppression.
 """
@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from lessonreview.core.domain import Box, Detection
+from lessonreview.core.vision.model_errors import ModelFileError
 
 INPUT_SIZE = 416
 PAD_VALUE = 114
@@ -26,24 +27,6 @@ PERSON_CLASS = 0
 # detection misses, for 6.6 extra boxes per frame.
 FAINT_THRESHOLD = 0.05
 N_OUTPUTS = 85  # cx, cy, w, h, objectness, 80 COCO class scores
-
-
-class ModelFileError(Exception):
-    """A model file is missing or cannot be loaded. The message says which and what to do."""
-
-    @classmethod
-    def missing(cls, path: Path) -> ModelFileError:
-        return cls(
-            f"Model file not found: {path}. Put {path.name} in the models folder "
-            "(the LESSONREVIEW_MODELS environment variable points to it) or download it again."
-        )
-
-    @classmethod
-    def damaged(cls, path: Path, reason: str) -> ModelFileError:
-        return cls(
-            f"Model file {path} could not be loaded ({reason}). The file is probably damaged "
-            f"or incomplete: delete {path.name} and download it again."
-        )
 
 
 @dataclass(frozen=True)
@@ -80,14 +63,10 @@ class TileLayout:
 
 
 # For a ceiling camera at the front of the room, where the back rows fill the upper
-# part of the picture. Measured on the 159 classroom frames (bench/eval_recall.py,
-# score threshold 0.2, denoised; CPU ms per frame, 1 thread):
-#   whole frame only   recall 0.47   14 ms
-#   2x2, top 70%       recall 0.80   57 ms
-#   3x2, top 70%       recall 0.88   80 ms   <- chosen
-#   4x2, top 70%       recall 0.89  104 ms
-#   3x3, top 75%       recall 0.90  110 ms
-# Past 3x2 each point of recall costs ~20 ms, plus a pose crop for each extra box.
+# part of the picture. More tiles find more of the small people at the back and cost
+# time in proportion; this layout is where a finer grid stops paying for itself (each
+# extra box also costs a pose crop). bench/eval_recall.py prints recall and time for a
+# layout on the real classroom frames.
 CLASSROOM_TILES = TileLayout()
 
 
@@ -140,10 +119,11 @@ def nms(
 class PersonDetector:
     """Finds people in a BGR frame. One instance per thread (an onnxruntime session each).
 
-    The score threshold is low for a COCO detector: small students at the back score
-    0.2-0.3. Measured recall 0.88 / 0.85 / 0.82 at 0.2 / 0.25 / 0.3, with 5.2 / 3.7 /
-    2.8 boxes per frame holding no labelled head (partly real people the labels skip).
-    A reviewer can reject a false alarm; a student never found cannot be reviewed.
+    The score threshold is low for a COCO detector, because small students at the back
+    score low: raising it loses them faster than it removes boxes holding nobody (some of
+    which are real people the labels skip); ``bench/eval_recall.py --threshold`` shows
+    the trade. A reviewer can reject a false alarm; a student never found cannot be
+    reviewed.
     """
 
     def __init__(
@@ -204,8 +184,8 @@ class PersonDetector:
         )
         if self.denoise:
             # CCTV frames carry speckle (impulse) noise that breaks up small, dark
-            # people at the back; a 3x3 median removes it for ~2 ms. Measured on the
-            # classroom frames: recall 0.83 -> 0.88, the worst frame 0.50 -> 0.73.
+            # people at the back; a small median filter removes it cheaply, and finds
+            # more of them, most on the noisiest frames (bench/eval_recall.py).
             image_bgr = cv2.medianBlur(image_bgr, 3)
         h, w = image_bgr.shape[:2]
         windows = [(0, 0, w, h)]

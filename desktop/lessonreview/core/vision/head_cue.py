@@ -1,32 +1,32 @@
 """Head-crop cue: does the top of the head face the camera?
 
 From a ceiling camera a student looking down over the desk shows the camera the top
-of their head (hair), and one looking up shows their face. On 40-60 px heads the pose
-keypoints show that tilt only weakly, so this looks at the pixels instead, from the
+of their head (hair), and one looking up shows their face. On the small heads at the
+back the pose keypoints show that tilt only weakly, so this looks at the pixels instead, from the
 person's box alone (so it works when the pose failed too), in two steps:
 
 1. **Find the head.** Where a head sits in a person's box varies (a raised arm, a
    neighbour's shoulder in the box, a box cut at the desk), and a window a quarter of a
-   head off the head loses much of what tells up from down: with the head placed at its
-   usual spot in the box the cue agrees with the labels 0.70 (held-out room), centred on
-   the labelled head 0.77. So a grid of windows around the usual spot
+   head off the head loses much of what tells up from down: the cue agrees with the
+   labels clearly more often centred on the labelled head than at the head's usual spot
+   in the box. So a grid of windows around the usual spot
    (``domain.HEAD_IN_BOX``) is scored by a small "is this a head, centred?" model, with a
    prior that pulls towards the usual spot.
 2. **Up or down.** A second model scores each window for "top of the head", and the
    person's score is the average over the windows weighted by how head-like each is.
 
-Both are logistic regressions on the same 144 features per window (histograms of
-gradient orientation on a 3x4 grid of cells, brightness and skin-against-hair colour
-on the same grid), computed for all windows of a person at once from one resampled
-region (integral images): about 1 ms per person on this machine.
+Both are logistic regressions on the same features per window (histograms of gradient
+orientation on a grid of cells, brightness and skin-against-hair colour on the same
+grid), computed for all windows of a person at once from one resampled region
+(integral images), so the cue costs little next to the pose.
 
-The weights (a few KB) are in ``lessonreview/resources/head_cue.npz``, made by
+The weights are in ``lessonreview/resources/head_cue.npz``, made by
 ``bench/train_head_cue.py`` from the "cctv-accurate" frames (Roboflow Universe,
 workspace pranavs-workspace-8k4n7, CC BY 4.0). The score is a probability-like number
-in 0..1; ``posture`` turns it into a named cue with thresholds of its own. Measured with
-``bench/train_head_cue.py`` (trained on one lecture room, tested on the other, the
-thresholds also chosen on the training room): agreement with the `down` / `up` labels
-0.741 for the cue alone, 0.750 together with the keypoint cues (0.67 for those alone).
+in 0..1; ``posture`` turns it into a named cue with thresholds of its own.
+``bench/train_head_cue.py`` reports how often it agrees with the `down` / `up` labels
+(trained on one lecture room, tested on the other), alone and together with the
+keypoint cues; together they agree more often than either alone.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ CLI, the GUI and the tests import it before they need any model.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import ipaddress
 import os
@@ -30,9 +29,14 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from lessonreview.core.vision.model_errors import (
+    ENV_VAR,
+    ModelCheckError,
+    ModelFileError,
+    ModelMissingError,
+)
 from lessonreview.core.vision.offline import user_proxy_settings
 
-ENV_VAR = "LESSONREVIEW_MODELS"
 _CHUNK = 256 * 1024
 _TIMEOUT_S = 30
 
@@ -98,32 +102,6 @@ SPECS: dict[ModelName, ModelSpec] = {
 _test_base_url: str | None = None
 
 
-class ModelMissingError(Exception):
-    """One or more model files are not where we looked and could not be downloaded."""
-
-    def __init__(self, missing: list[ModelSpec], searched: list[Path], *, reason: str = ""):
-        self.missing = missing
-        self.searched = searched
-        self.reason = reason
-        super().__init__(self._message())
-
-    def _message(self) -> str:
-        files = ", ".join(spec.filename for spec in self.missing)
-        lines = [f"Model file(s) not found: {files}."]
-        if self.reason:
-            lines.append(self.reason)
-        lines.append("Searched these folders:")
-        lines += [f"  {folder}" for folder in self.searched] or ["  (none)"]
-        env = os.environ.get(ENV_VAR, "")
-        env_now = f" (now {env})" if env else " (not set)"
-        lines.append(
-            f"Copy the file(s) into the folder named by the environment variable {ENV_VAR}"
-            f"{env_now}, or into {cache_dir()}, or allow the download from the official source:"
-        )
-        lines += [f"  {spec.url}" for spec in self.missing]
-        return "\n".join(lines)
-
-
 def cache_dir() -> Path:
     # XDG says a relative XDG_CACHE_HOME is invalid and must be ignored.
     xdg = os.environ.get("XDG_CACHE_HOME", "")
@@ -144,14 +122,6 @@ def search_dirs(explicit_dir: Path | None = None) -> list[Path]:
         if folder not in unique:
             unique.append(folder)
     return unique
-
-
-def sha256_of(path: Path | str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve(
@@ -176,13 +146,16 @@ def resolve(
         for path in undersized
     )
     if not allow_download:
-        raise ModelMissingError([spec], searched, reason=reason.strip())
+        raise ModelMissingError([spec], searched, cache=cache_dir(), reason=reason.strip())
     try:
         return download(spec, into=cache_dir(), progress=progress)
     except (OSError, ValueError, ModelCheckError) as exc:
         # OSError covers URLError, HTTPError, timeouts and a full disk.
         raise ModelMissingError(
-            [spec], searched, reason=f"{reason}The download failed: {exc}".strip()
+            [spec],
+            searched,
+            cache=cache_dir(),
+            reason=f"{reason}The download failed: {exc}".strip(),
         ) from exc
 
 
@@ -206,12 +179,10 @@ def resolve_all(
     if failures:
         missing = [spec for exc in failures for spec in exc.missing]
         reason = " ".join(exc.reason for exc in failures if exc.reason)
-        raise ModelMissingError(missing, search_dirs(explicit_dir), reason=reason)
+        raise ModelMissingError(
+            missing, search_dirs(explicit_dir), cache=cache_dir(), reason=reason
+        )
     return found
-
-
-class ModelCheckError(Exception):
-    """A file has the model's name but does not load as that model."""
 
 
 def check_loads(spec: ModelSpec, path: Path) -> None:
@@ -239,7 +210,6 @@ def _check_onnx(path: Path) -> None:
 def _check_task(path: Path) -> None:
     # Loads the bundle's landmark model with the runtime that will run it; the bundle is a
     # zip, and a cut-off file is refused before any native loader sees it.
-    from lessonreview.core.vision.detection import ModelFileError
     from lessonreview.core.vision.pose import PoseEstimator  # lazy: imports the TFLite runtime
 
     try:

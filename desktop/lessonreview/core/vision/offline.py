@@ -2,15 +2,15 @@
 
 Lesson Review itself connects to nothing but the model files' official sources, and
 only after the reviewer confirms a download. Two libraries it uses do more on their
-own, from native code that Python's socket module never sees (measured with strace
-and a DNS listener in a private network namespace, on a 3 s analysis):
+own, from native code that Python's socket module never sees (found with strace and a
+DNS listener in a private network namespace during an analysis):
 
 - MediaPipe Tasks (``libmediapipe.so``) posts usage metrics to
   ``https://play.googleapis.com/log`` through its built-in libcurl (its terms of
   service say the Solution APIs send metrics; the Python API has no switch). The
-  analysis no longer loads it (the pose model runs with LiteRT, ``core/vision/pose.py``);
+  analysis does not load it (the pose model runs with LiteRT, ``core/vision/pose.py``);
   only the reference pipeline of a benchmark does (``bench/pose_tasks.py``);
-- onnxruntime 1.31 resolves ``mobile.events.data.microsoft.com`` (its telemetry);
+- onnxruntime resolves ``mobile.events.data.microsoft.com`` (its telemetry);
   ``onnxruntime.disable_telemetry_events()`` alone does not stop that on Linux.
 
 Both honour the standard proxy variables. :func:`keep_libraries_offline` points them

@@ -4,12 +4,12 @@ MediaPipe's Pose Landmarker (its Tasks API) runs two networks per call: a pose
 detector that decides where in the image the person is, then the landmark model on
 the window the detector chose. Here the person detector has already found the
 person, so only the landmark model runs, through LiteRT (Google's TFLite runtime),
-on a window that this module frames from the person box. Measured on the classroom
-frames (``bench/eval_recall.py --pose-every 4``, 1102 person boxes, lite model): a pose
-for 0.97 of the boxes and the nose on the labelled head for 0.89 of those, against 0.92
-and 0.80 with the Tasks pipeline (``--runtime tasks``) on the same masked boxes, for
-7.8 instead of 18.8 ms per person. The Tasks pipeline is bench/pose_tasks.py, the
-reference for that comparison.
+on a window that this module frames from the person box. On the classroom frames this
+finds a pose for more of the boxes, with the nose on the right head more often, in less
+time per person than the Tasks pipeline on the same masked boxes: its own pose detector
+second-guesses a person the detector already found. ``bench/eval_recall.py`` compares the
+two (``--runtime litert|tasks``); the Tasks pipeline is bench/pose_tasks.py, the reference
+for that comparison.
 
 The window: everything outside the person box widened by ``CropMargins`` is painted
 grey, because students at the back sit shoulder to shoulder and the model latches
@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import N_KEYPOINTS, Box
-from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.model_errors import ModelFileError
 
 MASK_GREY = 114
 LANDMARK_MODEL = "pose_landmarks_detector.tflite"
@@ -38,8 +38,9 @@ LANDMARK_MODEL = "pose_landmarks_detector.tflite"
 # probability that a person is in the window.
 _POINTS = 39
 _VALUES = 5
-# Measured on the classroom frames with the top of the window at the mask top: side
-# 2.0 box heights, nose on the labelled head 0.87 / 0.85 (rooms A / B); 2.5: 0.84 / 0.85.
+# With the top of the window at the mask top, a window this tall put the nose on the
+# labelled head at least as often as MediaPipe's own, larger framing, in both lecture
+# rooms of the classroom frames (bench/eval_recall.py).
 WINDOW_HEIGHTS = 2.0
 
 
@@ -147,13 +148,13 @@ class PoseEstimator:
         region = image_bgr[fy0:fy1, fx0:fx1]
         if self.denoise:
             # Speckle noise, upscaled with a small person, looks like texture to the
-            # model (measured with the Tasks pipeline: pose found 0.70 -> 0.93).
+            # model, which then finds no pose in many more windows.
             region = cv2.medianBlur(np.ascontiguousarray(region), 3)
         side = max(WINDOW_HEIGHTS * box.height, x1 - x0, y1 - y0, 1.0)
         scale = side / self.size  # frame pixels per input pixel
         rw = max(1, min(self.size, round((fx1 - fx0) / scale)))
         rh = max(1, min(self.size, round((fy1 - fy0) / scale)))
-        # Small people at the back (40-80 px) are upscaled to the model's input size.
+        # Small people at the back are upscaled to the model's input size.
         interp = cv2.INTER_LINEAR if scale < 1 else cv2.INTER_AREA
         resized = cv2.resize(region, (rw, rh), interpolation=interp)
         # The region sits at the window's top, centred across it.

@@ -1,14 +1,13 @@
-"""Runs the core analysis on a worker thread and hands results to the GUI thread.
+"""Runs the core analysis as a background task and says, on the GUI thread, how it goes.
 
-The request is immutable; the worker owns every decoder and model it uses; results
-come back only through Qt signals, which are queued onto the GUI thread because
-this object lives there. A result from a run that was superseded is dropped by id.
+The request is immutable; the worker owns every decoder and model it uses; what the
+analysis reports comes back through ``gui.background.Tasks``, so a run that was
+superseded or shut down says nothing more.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
@@ -16,85 +15,100 @@ from lessonreview.core.analysis.pipeline import (
     AnalysisCancelled,
     AnalysisRequest,
     CancelToken,
+    Progress,
+    SampleResult,
     analyze,
 )
 from lessonreview.core.media.video import RecordingError
-from lessonreview.core.vision.detection import ModelFileError
-from lessonreview.core.vision.model_files import ModelMissingError
+from lessonreview.core.vision.model_errors import ModelFileError
+from lessonreview.gui.background import Report, Tasks
 
-_run_ids = itertools.count(1)
+
+@dataclass(frozen=True)
+class _Download:
+    done: int
+    total: int  # 0: unknown
+
+
+@dataclass(frozen=True)
+class _Cancelled:
+    pass
+
+
+@dataclass(frozen=True)
+class _Proposals:
+    proposals: tuple  # Proposals that can no longer change
 
 
 class AnalysisRunner(QObject):
-    progress = Signal(int, object)  # run id, core Progress
-    sample = Signal(int, object)  # run id, core SampleResult
-    download = Signal(int, int, int)  # run id, bytes done, bytes in all (0: unknown)
-    proposals = Signal(int, object)  # run id, tuple of Proposals that can no longer change
-    finished = Signal(int, object)  # run id, ProposalsDocument
-    failed = Signal(int, str)
-    cancelled = Signal(int)
+    progress = Signal(object)  # core Progress
+    sample = Signal(object)  # core SampleResult
+    download = Signal(int, int)  # bytes done, bytes in all (0: unknown)
+    proposals = Signal(object)  # tuple of Proposals that can no longer change
+    finished = Signal(object)  # ProposalsDocument
+    failed = Signal(str)
+    cancelled = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._thread: threading.Thread | None = None
+        # Not a daemon: an analysis holds model runtimes and decoders that must be
+        # released (shutdown waits for it) rather than abandoned at exit.
+        self.tasks = Tasks(self, name="analysis-runner", daemon=False)
         self._cancel: CancelToken | None = None
-        self.run_id = 0
-        self._running_id: int | None = None
-        # Connected first, so this runs before any other slot of the same signal: a
-        # window that asks `running` from its own slot already sees the run as over,
-        # even though the worker thread may not have returned yet.
-        for signal in (self.finished, self.cancelled):
-            signal.connect(self._ended)
-        self.failed.connect(lambda run_id, _message: self._ended(run_id))
 
     @property
     def running(self) -> bool:
         """A run was started and its end has not yet been delivered on the GUI thread."""
-        return self._running_id is not None
+        return self.tasks.busy
 
-    def _ended(self, run_id: int, *_rest) -> None:
-        if run_id == self._running_id:
-            self._running_id = None
-
-    def start(self, request: AnalysisRequest) -> int:
+    def start(self, request: AnalysisRequest) -> None:
         self.cancel()
-        self.run_id = run_id = next(_run_ids)
-        self._running_id = run_id
         self._cancel = cancel = CancelToken()
 
-        def work() -> None:
+        def work(report: Report):
             try:
-                doc = analyze(
+                return analyze(
                     request,
-                    progress=lambda p: self.progress.emit(run_id, p),
-                    on_sample=lambda s: self.sample.emit(run_id, s),
-                    on_proposals=lambda ps: self.proposals.emit(run_id, ps),
-                    on_download=lambda done, total: self.download.emit(run_id, done, total),
+                    progress=report,
+                    on_sample=report,
+                    on_proposals=lambda ps: report(_Proposals(tuple(ps))),
+                    on_download=lambda done, total: report(_Download(done, total)),
                     cancel=cancel,
                 )
             except AnalysisCancelled:
-                self.cancelled.emit(run_id)
-            except (RecordingError, ModelMissingError, ModelFileError, OSError, ValueError) as exc:
-                self.failed.emit(run_id, str(exc))
-            except Exception as exc:  # the app must survive any analysis failure and say so
-                self.failed.emit(
-                    run_id, f"The analysis failed unexpectedly: {type(exc).__name__}: {exc}"
-                )
-            else:
-                self.finished.emit(run_id, doc)
+                return _Cancelled()
 
-        self._thread = threading.Thread(target=work, name="analysis-runner", daemon=False)
-        self._thread.start()
-        return run_id
+        self.tasks.start(work, done=self._done, failed=self._failed, update=self._update)
 
     def cancel(self) -> None:
         if self._cancel is not None:
             self._cancel.cancel()
 
     def shutdown(self, timeout: float = 30.0) -> None:
-        """Cancel and wait, so closing the window leaves no thread behind."""
+        """Cancel and wait, so closing the window leaves no thread behind; the run is
+        over for the window at once, and whatever it still sends is dropped."""
         self.cancel()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        # Its end signal may still be queued: the run is over for the window now.
-        self._running_id = None
+        self.tasks.wait(timeout)
+        self.tasks.drop()
+
+    def _update(self, value) -> None:
+        if isinstance(value, Progress):
+            self.progress.emit(value)
+        elif isinstance(value, SampleResult):
+            self.sample.emit(value)
+        elif isinstance(value, _Proposals):
+            self.proposals.emit(value.proposals)
+        elif isinstance(value, _Download):
+            self.download.emit(value.done, value.total)
+
+    def _done(self, doc) -> None:
+        if isinstance(doc, _Cancelled):
+            self.cancelled.emit()
+        else:
+            self.finished.emit(doc)
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, (RecordingError, ModelFileError, OSError, ValueError)):
+            self.failed.emit(str(exc))
+        else:  # the app must survive any analysis failure and say so
+            self.failed.emit(f"The analysis failed unexpectedly: {type(exc).__name__}: {exc}")

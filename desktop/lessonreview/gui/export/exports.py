@@ -11,7 +11,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from lessonreview.core.domain import Status
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.export import export_decision_log, export_labels
 from lessonreview.core.store.label_store import LabelStore, StoreError
@@ -27,10 +26,9 @@ def export_reviewed_labels(
     store: LabelStore,
     recording_path: Path,
 ) -> str | None:
-    n_labels = sum(1 for s in session.segments() if s.status in (Status.ACCEPTED, Status.CORRECTED))
     dialog = ExportDialog(
         recording_name=recording_path.name,
-        n_labels=n_labels,
+        n_labels=session.label_count(),
         n_pending=session.pending_count(),
         default_dir=recording_path.parent,
         parent=parent,

@@ -8,8 +8,8 @@ tries above its box, inside its top, then below it; a tag that collides everywhe
 shrinks to the pseudonym ("P23"), and is left out if even that collides. The box is
 always drawn, and a click on it still says who it is.
 
-Kept apart from the painting so that a test can ask where the tags went without
-reading pixels, and so that the view can hit-test a click on a tag.
+Placement is geometry, not painting, so that a test can ask where the tags went
+without reading pixels, and so that the view can hit-test a click on a tag.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ when decoding falls behind, frames are skipped and counted as dropped rather tha
 video slowing down.
 
 This module is the GUI thread's side; the worker, its mailbox and the requests it
-consumes are in ``playback_worker.py``.
+consumes are in ``playback_worker.py``, which says why it is a dedicated thread rather
+than a ``gui.background`` task.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ class Player(QObject):
             self.play()
 
     def set_speed(self, speed: float) -> None:
-        """Playback rate, clamped to 0.25x..4x."""
+        """Playback rate, clamped to ``MIN_SPEED``..``MAX_SPEED``."""
         self._speed = min(MAX_SPEED, max(MIN_SPEED, float(speed)))
         self._mailbox.post(Speed(self._speed))
 

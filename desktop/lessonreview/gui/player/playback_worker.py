@@ -7,6 +7,14 @@ The faces blurred are those of the people the analysis located and those the fac
 detector finds, which runs on a thread of its own (``playback_faces.py``).
 The GUI thread's side, ``Player``, is in ``playback.py``; the two share only the
 mailbox and the bridge.
+
+Why not a ``gui.background.Tasks`` job: those are one call per request on a fresh thread,
+the latest request winning. The player is one long-lived thread for the whole recording,
+because the decoder's position is its state (the next frame is cheap only to the thread
+that just decoded the one before, and only one thread may own the reader); it keeps time
+while playing with no request at all; and a superseded seek's frame is still worth
+showing while a slider is dragged. Its requests carry ids all the same, and stale frames
+are dropped by id as in ``Tasks``.
 """
 
 from __future__ import annotations
@@ -112,7 +120,7 @@ class PlaybackStats:
 
     frames_shown: int = 0
     # Not shown while playing: skipped to keep time when decoding or painting fell
-    # behind, or above 30 frames a second at fast speeds.
+    # behind, or past ``_MAX_FAST_FPS`` at fast speeds.
     frames_dropped: int = 0
     decode_s: float = 0.0  # worker time in the reader
     render_s: float = 0.0  # worker time blurring faces and converting to QImage

@@ -39,6 +39,7 @@ from lessonreview.gui.player.overlay_labels import (
 BOX_COLOUR = QColor(OKABE_ITO["sky_blue"])
 SELECTED_BOX_COLOUR = QColor(OKABE_ITO["yellow"])
 BACKGROUND = QColor("#1e1e1e")
+PLACEHOLDER = "No recording open\n\nOpen a recording from the File menu to review it."
 # A keypoint the pose model is less sure of than this is not drawn: a skeleton limb
 # guessed behind a desk misleads more than a missing one.
 SKELETON_MIN_VISIBILITY = 0.5
@@ -108,10 +109,8 @@ class VideoView(QWidget):
         self._label_metrics = QFontMetrics(font)
         self._text_widths: dict[str, float] = {}
         self._show_skeleton = True
-        self._show_overlay = True
         self._privacy_note = False
         self._privacy_text = "Privacy view: faces blurred"
-        self._placeholder = "No recording open\n\nOpen a recording from the File menu to review it."
 
     # --- what the view is given -------------------------------------------------------
     def set_frame(self, frame: int, image: QImage) -> None:
@@ -132,16 +131,8 @@ class VideoView(QWidget):
         self._overlay_version += 1
         self.update()
 
-    def set_placeholder_text(self, text: str) -> None:
-        self._placeholder = text
-        self.update()
-
     def set_show_skeleton(self, on: bool) -> None:
         self._show_skeleton = bool(on)
-        self.update()
-
-    def set_show_overlay(self, on: bool) -> None:
-        self._show_overlay = bool(on)
         self.update()
 
     def set_privacy_note(self, on: bool, text: str = "Privacy view: faces blurred") -> None:
@@ -188,7 +179,7 @@ class VideoView(QWidget):
         """The person whose box is under ``point`` (widget coordinates); the smallest
         box wins, since a person sitting in front is drawn inside the one behind."""
         rect = self.image_rect()
-        if self._image is None or rect.isEmpty() or not self._show_overlay:
+        if self._image is None or rect.isEmpty():
             return None
         # A name tab may hang outside its box (above it, over the person behind): the
         # tab wins. Only the tab: stacked behaviour tags cover other people's bodies.
@@ -204,7 +195,7 @@ class VideoView(QWidget):
         """The name tags as drawn, in widget pixels, most important first; people
         whose tag did not fit anywhere have none."""
         target = self.image_rect()
-        if self._image is None or target.isEmpty() or not self._show_overlay:
+        if self._image is None or target.isEmpty():
             return []
         key = (self._overlay_version, target.getRect())
         if key != self._labels_for:
@@ -280,7 +271,7 @@ class VideoView(QWidget):
             target = self.image_rect()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             painter.drawImage(target, self._image)
-            if self._show_overlay and self._overlay:
+            if self._overlay:
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 scale = target.width() / self._image.width()
                 _OverlayPainter(painter, target.topLeft(), scale, self._label_font).paint(
@@ -296,7 +287,7 @@ class VideoView(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
         painter.setFont(font)
-        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._placeholder)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, PLACEHOLDER)
 
     def _paint_privacy_note(self, painter: QPainter, target: QRectF) -> None:
         text = self._privacy_text

@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from lessonreview.core.domain import Behaviour, DecisionAction
-from lessonreview.core.review.review_commands import clock
+from lessonreview.core.domain import Behaviour, DecisionAction, format_time
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import DecisionRow
 from lessonreview.gui.export.exports import export_decision_log_as
@@ -56,7 +55,7 @@ def _label_text(label: dict[str, Any] | None) -> str:
         behaviour = str(label.get("behaviour", "?"))
     span = ""
     if "start_s" in label and "end_s" in label:
-        span = f" {clock(float(label['start_s']))}–{clock(float(label['end_s']))}"
+        span = f" {format_time(float(label['start_s']), hundredths=False)}–{format_time(float(label['end_s']), hundredths=False)}"
     return f"{behaviour}, {label.get('person', '?')}{span}"
 
 
@@ -82,7 +81,7 @@ def details(row: DecisionRow) -> str:
             return f"{p.get('person')}: {p.get('before') or '(no name)'} → {p.get('after') or '(no name)'}"
         case DecisionAction.UNBLURRED_SNAPSHOT:
             return (
-                f"frame {p.get('frame')} ({clock(float(p.get('time_s', 0.0)))}) "
+                f"frame {p.get('frame')} ({format_time(float(p.get('time_s', 0.0)), hundredths=False)}) "
                 f"saved as {p.get('file_name')}, faces visible"
             )
     return json.dumps(p, sort_keys=True)[:200]

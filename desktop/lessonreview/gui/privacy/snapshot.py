@@ -1,11 +1,10 @@
 """File > "Save snapshot of this frame…": a PNG of the frame, faces blurred unless the
 reviewer unticks "Blur faces (recommended)" for this one picture, which is logged.
 
-The dialog is cheap; decoding the frame, finding the people and encoding the PNG run
-on a background thread (never in a Qt slot) with immutable inputs, and the result
-comes back through one queued signal. An unblurred picture is logged before this
-reports success; if the log cannot be written, the picture is deleted again, so an
-unlogged unblurred snapshot never stays on disk.
+The dialog is cheap; decoding the frame, finding the people and encoding the PNG run as
+a background task (``gui.background``, never in a Qt slot) over immutable inputs. An
+unblurred picture is logged before this reports success; if the log cannot be written,
+the picture is deleted again, so an unlogged unblurred snapshot never stays on disk.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -39,9 +38,9 @@ from lessonreview.core.privacy.snapshot import (
     save_snapshot,
 )
 from lessonreview.core.store.label_store import LabelStore, StoreError
-from lessonreview.core.vision.detection import ModelFileError
-from lessonreview.core.vision.model_files import ModelMissingError, ModelName, resolve
-from lessonreview.gui.background import BackgroundCall
+from lessonreview.core.vision.model_errors import ModelFileError, ModelMissingError
+from lessonreview.core.vision.model_files import ModelName, resolve
+from lessonreview.gui.background import Report, Tasks
 
 BLUR_TEXT = "Blur faces (recommended)"
 
@@ -110,11 +109,11 @@ class SnapshotSaver(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._call: BackgroundCall | None = None
+        self._tasks = Tasks(self, name="snapshot")
 
     @property
     def busy(self) -> bool:
-        return self._call is not None
+        return self._tasks.busy
 
     def save(
         self,
@@ -141,7 +140,7 @@ class SnapshotSaver(QObject):
         known = tuple(known)
         time_s = recording.timebase.frame_to_seconds(frame)
 
-        def work() -> Snapshot:
+        def work(_report: Report) -> Snapshot:
             with recording.reader() as reader:
                 image = reader.frame(frame)
             people = find_people(image, known, detector_model=detector) if blur else []
@@ -149,7 +148,6 @@ class SnapshotSaver(QObject):
             return save_snapshot(image, target, frame=frame, people=people, faces=faces, blur=blur)
 
         def done(snapshot: Snapshot) -> None:
-            self._call = None
             if not snapshot.blurred:
                 try:
                     log_unblurred(store, rid, snapshot, reviewer=reviewer, time_s=time_s)
@@ -164,24 +162,17 @@ class SnapshotSaver(QObject):
             self.saved.emit(snapshot)
 
         def failed(exc: Exception) -> None:
-            self._call = None
-            known_kinds = (SnapshotError, OSError, ModelMissingError, ModelFileError)
+            known_kinds = (SnapshotError, OSError, ModelFileError)
             detail = str(exc) if isinstance(exc, known_kinds) else f"{type(exc).__name__}: {exc}"
             self.failed.emit(f"No snapshot was saved to {target}:\n\n{detail}")
 
-        call = BackgroundCall(work, self)
-        call.done.connect(done)
-        call.failed.connect(failed)
-        self._call = call.start()
+        self._tasks.start(work, done=done, failed=failed)
         return True
 
     def finish(self) -> None:
         """Wait for a snapshot in progress and handle its result now (log it), so that
         closing the recording or the project never loses the log entry."""
-        call = self._call
-        if call is not None:
-            call.wait()
-            QCoreApplication.sendPostedEvents(call)
+        self._tasks.finish()
 
 
 def _model(name: ModelName, models_dir: Path | None) -> Path | None:

@@ -1,9 +1,9 @@
 """Adding a label the machine missed: mark its start (I) and end (O) at the playhead,
 then M asks whose it is and which behaviour.
 
-Split from the review panel because this flow shares nothing with the segment under
-review but the person last looked at: it has its own state (the two marks) and its
-own line of text, and it never touches the draft.
+Beside the review panel rather than inside it, because this flow shares nothing with the
+segment under review but the person last looked at: it has its own state (the two
+marks) and its own line of text, and it never touches the draft.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QWidget
 
-from lessonreview.core.domain import Behaviour
+from lessonreview.core.domain import Behaviour, format_time
 from lessonreview.gui.review.decision_errors import decide
-from lessonreview.gui.review.review_queue import person_order
-from lessonreview.gui.time_format import format_time
+from lessonreview.gui.review.person_choice import ask_person
 
 
 class LabelMarks(QObject):
@@ -81,26 +80,26 @@ class LabelMarks(QObject):
                 "Mark the start with I and the end with O at the playhead first, then press M.",
             )
             return
-        people = sorted(
-            {s.person for s in self._session.segments()} | set(self._people_at(start)),
-            key=person_order,
-        )
+        people = self._session.people_to_choose(self._people_at(start))
         if not people:
             QMessageBox.information(
                 parent, "Add a label", "No person is known yet for this recording."
             )
             return
-        labels = [self._session.person_label(p) for p in people]
-        focused = self._focused_person()
-        first = people.index(focused) if focused in people else 0
-        choice, ok = QInputDialog.getItem(parent, "Add a label", "Person:", labels, first, False)
-        if not ok:
+        person = ask_person(
+            parent,
+            self._session,
+            people,
+            title="Add a label",
+            prompt="Person:",
+            current=self._focused_person(),
+        )
+        if person is None:
             return
         titles = [b.title for b in Behaviour]
         b_choice, ok = QInputDialog.getItem(parent, "Add a label", "Behaviour:", titles, 0, False)
         if not ok:
             return
-        person = people[labels.index(choice)]
         behaviour = list(Behaviour)[titles.index(b_choice)]
         decide(
             parent,

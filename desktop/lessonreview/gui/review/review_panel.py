@@ -16,7 +16,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QListView,
     QPushButton,
@@ -27,11 +26,11 @@ from PySide6.QtWidgets import (
 from lessonreview.core.domain import Behaviour, Segment, Status
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.label_marks import LabelMarks
+from lessonreview.gui.review.person_choice import ask_person
 from lessonreview.gui.review.review_queue import (
     BEHAVIOUR_KEYS,
     KEYS,
     QueueModel,
-    person_order,
     segment_for_person,
 )
 from lessonreview.gui.review.segment_details import SegmentDetails
@@ -224,10 +223,7 @@ class ReviewPanel(QWidget):
         self._select_row(min(fallback_row, self.model.rowCount() - 1))
 
     def _refresh_counts(self) -> None:
-        # Labels, not "decided": a rejected proposal is a decision but no segment, and
-        # the session does not count those, so "decided" would read one short per reject.
-        segments = self._session.segments()
-        labels = sum(1 for s in segments if s.status != Status.PENDING)
+        labels = self._session.label_count()
         self.counts.setText(
             f"{self._session.pending_count()} pending · {labels} label{'s' if labels != 1 else ''}"
         )
@@ -360,19 +356,17 @@ class ReviewPanel(QWidget):
     def person(self) -> None:
         if self._draft is None:
             return
-        people = sorted(
-            {s.person for s in self._session.segments()} | set(self._people_at(self._playhead())),
-            key=person_order,
+        people = self._session.people_to_choose(self._people_at(self._playhead()))
+        person = ask_person(
+            self,
+            self._session,
+            people,
+            title="Change person",
+            prompt="Person:",
+            current=self._draft.person,
         )
-        labels = [
-            self._session.person_label(p)
-            + ("" if self._session.person_label(p).startswith("Person") else f" ({p})")
-            for p in people
-        ]
-        current = people.index(self._draft.person) if self._draft.person in people else 0
-        choice, ok = QInputDialog.getItem(self, "Change person", "Person:", labels, current, False)
-        if ok:
-            self._edit_draft(person=people[labels.index(choice)])
+        if person is not None:
+            self._edit_draft(person=person)
 
     def next(self) -> None:
         row = self.list.currentIndex().row()

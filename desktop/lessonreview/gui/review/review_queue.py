@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
-from lessonreview.core.domain import Behaviour, Status
-from lessonreview.gui.time_format import format_time
+from lessonreview.core.domain import Behaviour, Status, format_time
 
 BEHAVIOUR_KEYS = {
     Behaviour.HAND_RAISED: "1",
@@ -99,12 +98,6 @@ class QueueModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return seg.evidence or ""
         return None
-
-
-def person_order(person: str) -> tuple[int, str]:
-    """P2 before P10; names without a number last."""
-    digits = "".join(ch for ch in person if ch.isdigit())
-    return (int(digits) if digits else 1_000_000, person)
 
 
 def segment_for_person(session, person: str, frame: int):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
 
-from lessonreview.gui.time_format import format_time
+from lessonreview.core.domain import format_time
 
 FIELDS = ("behaviour", "person", "start", "end", "confidence", "evidence", "status")
 

@@ -2,8 +2,8 @@
 before any model download), the progress bar and Cancel button in the status bar, and
 applying the result to the open recording.
 
-Split from the window along the seam of the analysis' life cycle; the run itself is
-the core's, on the runner's thread.
+The run itself is the core's, on the runner's background task; this is what the window
+shows of it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from lessonreview.core.analysis.pipeline import AnalysisRequest
 from lessonreview.core.media.video import Recording
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.label_store import LabelStore
-from lessonreview.core.vision.model_files import ModelMissingError, ModelName, resolve, resolve_all
+from lessonreview.core.vision.model_errors import ModelMissingError
+from lessonreview.core.vision.model_files import ModelName, resolve, resolve_all
 from lessonreview.gui.analysis.analysis_runner import AnalysisRunner
 from lessonreview.gui.background import BackgroundCall
 from lessonreview.gui.shell.workspace import Workspace
@@ -144,34 +145,27 @@ class AnalysisControls(QObject):
         self.progress.setVisible(on)
         self.cancel_button.setVisible(on)
 
-    def _current(self, run_id: int) -> bool:
-        return run_id == self.runner.run_id and self._host.session is not None
+    # The runner's signals come only from the current run, and closing the recording
+    # shuts the run down first: the session and workspace are there for each of these.
+    def _on_download(self, done: int, total: int) -> None:
+        self.progress.setFormat("Downloading models %p%")
+        # Sizes in KiB: a QProgressBar holds ints, and model files overflow it in bytes.
+        self.progress.setMaximum(max(1, total // 1024) if total else 0)
+        self.progress.setValue(done // 1024)
 
-    def _on_download(self, run_id: int, done: int, total: int) -> None:
-        if self._current(run_id):
-            self.progress.setFormat("Downloading models %p%")
-            # Sizes in KiB: a QProgressBar holds ints, model files are tens of MB.
-            self.progress.setMaximum(max(1, total // 1024) if total else 0)
-            self.progress.setValue(done // 1024)
-
-    def _on_progress(self, run_id: int, p) -> None:
+    def _on_progress(self, p) -> None:
         self.progress.setFormat("Analysing %p%")
-        if self._current(run_id):
-            self.progress.setMaximum(max(1, p.total))
-            self.progress.setValue(p.done)
+        self.progress.setMaximum(max(1, p.total))
+        self.progress.setValue(p.done)
 
-    def _on_sample(self, run_id: int, sample) -> None:
-        if self._current(run_id) and self._host.workspace is not None:
-            self._host.workspace.add_sample(sample)
+    def _on_sample(self, sample) -> None:
+        self._host.workspace.add_sample(sample)
 
-    def _on_proposals(self, run_id: int, proposals) -> None:
-        if self._current(run_id):
-            self._host.session.add_proposals(proposals)
+    def _on_proposals(self, proposals) -> None:
+        self._host.session.add_proposals(proposals)
 
-    def _on_finished(self, run_id: int, doc) -> None:
+    def _on_finished(self, doc) -> None:
         h = self._host
-        if not self._current(run_id) or h.workspace is None:
-            return
         self.show_progress(False)
         h.workspace.set_people(doc.people)
         h.session.add_proposals(doc.proposals)
@@ -186,17 +180,14 @@ class AnalysisControls(QObject):
         h.update_actions()
         self.finished.emit(doc)
 
-    def _on_failed(self, run_id: int, message: str) -> None:
-        if run_id != self.runner.run_id:
-            return
+    def _on_failed(self, message: str) -> None:
         self.show_progress(False)
         self._host.update_actions()
         QMessageBox.critical(self._parent, "Analysis failed", message)
 
-    def _on_cancelled(self, run_id: int) -> None:
-        if run_id == self.runner.run_id:
-            self.show_progress(False)
-            self._host.show_status(
-                "Analysis cancelled. Nothing was saved; run it again from the Analysis menu."
-            )
-            self._host.update_actions()
+    def _on_cancelled(self) -> None:
+        self.show_progress(False)
+        self._host.show_status(
+            "Analysis cancelled. Nothing was saved; run it again from the Analysis menu."
+        )
+        self._host.update_actions()

@@ -24,7 +24,7 @@ from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.private_files import make_private_folder, tighten_project
 from lessonreview.core.vision.model_files import ModelMissingError, ModelName, model_hosts, resolve
 from lessonreview.core.vision.offline import keep_libraries_offline
-from lessonreview.gui.background import BackgroundCall
+from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.export.exports import export_reviewed_labels
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.review_queue import KEYS
@@ -80,7 +80,9 @@ class MainWindow(QMainWindow):
         self.session: ReviewSession | None = None
         self.recording: Recording | None = None
         self.recording_id: int | None = None
-        self._opening: BackgroundCall | None = None
+        # Opening reads and hashes the whole file: off the GUI thread. A recording asked
+        # for while another is still opening replaces it.
+        self._opening = Tasks(self, name="open-recording")
         self.privacy = PrivacyActions(self, self)
 
         self.stack = QStackedWidget(self)
@@ -94,14 +96,8 @@ class MainWindow(QMainWindow):
         self.status_text = QLabel(self)
         self.statusBar().addWidget(self.status_text, 1)
         self.analysis = AnalysisControls(self, self, self.statusBar())
-        # The names these had before the controls moved out (tests and scripts use them).
-        self.runner = self.analysis.runner
-        self.progress = self.analysis.progress
-        self.cancel_button = self.analysis.cancel_button
 
         self.menus = build_menus(self)
-        self.analyse_action = self.menus.analyse
-        self.privacy_action = self.menus.privacy
         self.menus.recent_menu.aboutToShow.connect(
             lambda: fill_recent_menu(
                 self.menus.recent_menu, self.settings.recent, self.open_recording
@@ -200,16 +196,14 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self.show_status(f"Opening {path.name}…")
 
-        def work():
-            recording = Recording.open(path)
-            return recording, file_sha256(path)
+        def work(_report: Report) -> tuple[Recording, str]:
+            return Recording.open(path), file_sha256(path)
 
-        call = BackgroundCall(work, self)
-        call.done.connect(
-            lambda result: self._recording_ready(*result, proposals=proposals, demo=demo)
+        self._opening.start(
+            work,
+            done=lambda result: self._recording_ready(*result, proposals=proposals, demo=demo),
+            failed=lambda exc: self._open_failed(path, exc),
         )
-        call.failed.connect(lambda exc: self._open_failed(path, exc))
-        self._opening = call.start()
 
     def _open_failed(self, path: Path, exc: Exception) -> None:
         self.show_status("")
@@ -405,8 +399,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.close_recording()
-        if self._opening is not None:
-            self._opening.wait(10)
+        self._opening.drop()
+        self._opening.wait(10)
         if self.store is not None:
             self.store.close()
             self.store = None

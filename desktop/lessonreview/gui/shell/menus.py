@@ -1,5 +1,5 @@
 """The main window's menu bar: every menu item, its shortcut, and the window's slot it
-triggers. Kept apart from the window so that the window reads as wiring only."""
+triggers. Here rather than in the window, so that the window reads as wiring only."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 chosen otherwise and logged), the decision log view, keep-until dates and deleting a
 recording's data, and the "what this project stores" sheet.
 
-Split from the window along the seam of what it does with the project's data; it
-reads what is open from the window (:class:`Host`) and decides nothing itself: the
+It reads what is open from the window (:class:`Host`) and decides nothing itself: the
 core does, the dialogs ask.
 """
 

@@ -2,8 +2,8 @@
 finding the installed demo, reading a proposals file and checking it fits the
 recording, and saying why a recording did not open.
 
-Split from the main window, which assembles what these return: each function asks
-or warns in a dialog over ``parent`` and returns None when there is nothing to open.
+The main window assembles what these return: each function asks or warns in a dialog
+over ``parent`` and returns None when there is nothing to open.
 """
 
 from __future__ import annotations

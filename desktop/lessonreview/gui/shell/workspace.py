@@ -25,14 +25,19 @@ from PySide6.QtWidgets import (
 )
 
 from lessonreview.core.analysis.track_index import TrackIndex
-from lessonreview.core.domain import Observation, PersonTrack, Status
+from lessonreview.core.domain import (
+    Observation,
+    PersonTrack,
+    Status,
+    format_time,
+    person_sort_key,
+)
 from lessonreview.core.privacy.face_blur import FaceRegionIndex
 from lessonreview.gui.player.playback import Player
 from lessonreview.gui.player.video_view import OverlayPerson, VideoView
 from lessonreview.gui.review.decision_errors import decide
+from lessonreview.gui.review.person_choice import ask_person
 from lessonreview.gui.review.review_panel import ReviewPanel
-from lessonreview.gui.review.review_queue import person_order
-from lessonreview.gui.time_format import format_time
 from lessonreview.gui.timeline.timeline_store import Grouping
 from lessonreview.gui.timeline.timeline_view import TimelineView
 
@@ -261,11 +266,15 @@ class Workspace(QWidget):
                 "Run the analysis, or turn off View > Privacy view.",
             )
 
+    def _who_is_at(self, frame: int) -> list[tuple[str, Observation]]:
+        """Each person located at ``frame`` (after the reviewer's merges and splits), with
+        where they are."""
+        return [
+            (self.session.resolve_person(tid, frame), obs) for tid, obs in self._index.at(frame)
+        ]
+
     def _people_at(self, frame: int) -> list[str]:
-        return sorted(
-            {self.session.resolve_person(tid, frame) for tid, _ in self._index.at(frame)},
-            key=person_order,
-        )
+        return sorted({person for person, _ in self._who_is_at(frame)}, key=person_sort_key)
 
     # --- session changes ----------------------------------------------------------------------
     def _on_change(self, change) -> None:
@@ -313,8 +322,7 @@ class Workspace(QWidget):
         frame = max(0, frame)
         focused = self.panel.focused_person
         people = []
-        for tid, obs in self._index.at(frame):
-            person = self.session.resolve_person(tid, frame)
+        for person, obs in self._who_is_at(frame):
             tags = [
                 (s.behaviour, s.status)
                 for s in self._by_person.get(person, ())
@@ -379,20 +387,13 @@ class Workspace(QWidget):
 
     # --- people decisions ------------------------------------------------------------------------
     def _choose_person(self, title: str, prompt: str, exclude: str | None = None) -> str | None:
-        people = sorted(
-            {s.person for s in self.session.segments()}
-            | set(self._people_at(self.player.position)),
-            key=person_order,
-        )
+        people = self.session.people_to_choose(self._people_at(self.player.position))
         people = [p for p in people if p != exclude]
         if not people:
             QMessageBox.information(self, title, "No people are known for this recording yet.")
             return None
-        labels = [f"{self.session.person_label(p)} ({p})" for p in people]
         current = self.panel.draft.person if self.panel.draft else None
-        idx = people.index(current) if current in people else 0
-        choice, ok = QInputDialog.getItem(self, title, prompt, labels, idx, False)
-        return people[labels.index(choice)] if ok else None
+        return ask_person(self, self.session, people, title=title, prompt=prompt, current=current)
 
     def rename_person(self) -> None:
         person = self._choose_person("Rename person", "Person to rename:")

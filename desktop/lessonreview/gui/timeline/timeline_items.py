@@ -15,7 +15,7 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.domain import Behaviour, Status, format_time
 from lessonreview.gui.colours import (
     SELECTION_BAND_RGBA,
     SELECTION_HEX,
@@ -32,14 +32,13 @@ from lessonreview.gui.timeline.timeline_store import (
     Grouping,
     RowLayout,
     SegmentStore,
-    format_time,
 )
 
 # Drawn back to front: what a reviewer decided sits over what they rejected.
 _PAINT_ORDER = (Status.REJECTED, Status.PENDING, Status.ACCEPTED, Status.CORRECTED)
 # Topmost first, for picking the segment under the mouse.
 PICK_ORDER = {s: rank for rank, s in enumerate(reversed(_PAINT_ORDER))}
-MIN_SEGMENT_PX = 2  # a 40 ms hand raise in a one-hour lesson must still show
+MIN_SEGMENT_PX = 2  # the shortest hand raise in the longest lesson must still show
 _LABEL_LIMIT = 300  # texts drawn in segments per paint; beyond that they are noise
 
 
@@ -69,11 +68,6 @@ class SegmentLayer(pg.GraphicsObject):
         self._layout = layout
         self.invalidate()
 
-    def set_duration(self, duration_s: float) -> None:
-        self.prepareGeometryChange()
-        self._duration = max(duration_s, 1e-6)
-        self.invalidate()
-
     def boundingRect(self) -> QRectF:
         return QRectF(0.0, 0.0, self._duration, max(1, self._layout.rows))
 
@@ -99,7 +93,7 @@ class SegmentLayer(pg.GraphicsObject):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         # The visible range is drawn once into a pixmap and blitted from then on until
-        # the data or the view changes: the playhead moves 25 times a second and each
+        # the data or the view changes: the playhead moves with every frame played and each
         # move exposes a strip of this item, which must not cost a full drawing.
         transform = painter.transform()
         view = self.viewRect() or self.boundingRect()
@@ -328,14 +322,7 @@ class TimeAxisItem(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):
         out = []
         for v in values:
-            if spacing >= 1:
-                minutes, secs = divmod(round(v), 60)
-                if minutes >= 60:
-                    out.append(f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}")
-                else:
-                    out.append(f"{minutes:02d}:{secs:02d}")
-            else:
-                out.append(format_time(v))
+            out.append(format_time(v, hundredths=spacing < 1, pad_minutes=True))
         return out
 
 

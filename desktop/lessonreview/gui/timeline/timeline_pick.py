@@ -1,8 +1,7 @@
 """What is under the pointer on the timeline: which segment a point hits, and what
 hovering a segment tells about it.
 
-Split from the timeline view, which only turns mouse events into time and row
-coordinates; the rules for what a point means live here, over the store's arrays
+The timeline view only turns mouse events into time and row coordinates; the rules for what a point means live here, over the store's arrays
 and the layer's placement, without the view's widgets.
 """
 
@@ -13,10 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.domain import Behaviour, Status, format_time
 from lessonreview.gui.colours import STATUS_STYLE
 from lessonreview.gui.timeline.timeline_items import MIN_SEGMENT_PX, PICK_ORDER, SegmentLayer
-from lessonreview.gui.timeline.timeline_store import SegmentStore, format_time
+from lessonreview.gui.timeline.timeline_store import SegmentStore
 
 
 def pick_segment(
@@ -25,7 +24,7 @@ def pick_segment(
     """The key of the segment drawn at time ``x`` and row position ``y``, topmost first.
 
     ``pixel_s`` is how many seconds one screen pixel spans: a segment is hit a pixel
-    beyond the smallest width it is drawn at, so a 40 ms one stays clickable.
+    beyond the smallest width it is drawn at, so the shortest one stays clickable.
     """
     if not store.size or y < 0:
         return None
@@ -58,7 +57,7 @@ def segment_tooltip(segment, person_label: Callable[[str], str]) -> str:
     lines = [
         f"<b>{html.escape(Behaviour(s.behaviour).title)}</b> {status.symbol} {status.title}",
         html.escape(person_label(s.person)),
-        f"{format_time(s.start_s)} \u2013 {format_time(s.end_s)} ({s.end_s - s.start_s:.2f} s)",
+        f"{format_time(s.start_s, pad_minutes=True)} \u2013 {format_time(s.end_s, pad_minutes=True)} ({s.end_s - s.start_s:.2f} s)",
     ]
     if s.confidence is not None:
         lines.append(f"Confidence {s.confidence:.0%}")

@@ -1,8 +1,8 @@
 """Where the timeline's visible stretch of time goes: clamped to the recording,
 moved to show a selected segment, turned like a page to follow the playhead.
 
-Plain arithmetic on (start, end) seconds, split from the timeline view so the rules
-read in one place; the view only applies the span they return.
+Plain arithmetic on (start, end) seconds, so the rules read in one place and are tested
+without a widget; the view only applies the span they return.
 """
 
 from __future__ import annotations

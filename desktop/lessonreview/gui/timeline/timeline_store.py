@@ -10,7 +10,6 @@ segments are stacked in lanes by ``pack_lanes``.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -30,22 +29,6 @@ class Grouping(StrEnum):
 
     PERSON = "person"  # one row per person
     BEHAVIOUR = "behaviour"  # one row per behaviour
-
-
-def default_person_label(person: str) -> str:
-    match = re.fullmatch(r"P(\d+)", person)
-    return f"Person {match.group(1)}" if match else person
-
-
-def format_time(seconds: float) -> str:
-    """``mm:ss.ff`` (hundredths), with hours in front when the recording is that long."""
-    hundredths = max(0, round(seconds * 100))
-    minutes, rest = divmod(hundredths, 6000)
-    secs, frac = divmod(rest, 100)
-    if minutes >= 60:
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours}:{minutes:02d}:{secs:02d}.{frac:02d}"
-    return f"{minutes:02d}:{secs:02d}.{frac:02d}"
 
 
 class SegmentStore:

@@ -25,7 +25,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QToolTip, QVBoxLayout, QWidget
 
-from lessonreview.core.domain import Behaviour
+from lessonreview.core.domain import Behaviour, person_name
 from lessonreview.gui.colours import PLAYHEAD_HEX
 from lessonreview.gui.timeline.timeline_items import (
     MIN_SEGMENT_PX,
@@ -41,7 +41,6 @@ from lessonreview.gui.timeline.timeline_store import (
     Grouping,
     SegmentStore,
     build_layout,
-    default_person_label,
     pack_lanes,
 )
 
@@ -66,7 +65,7 @@ class TimelineView(QWidget):
     ) -> None:
         super().__init__(parent)
         self._timebase = timebase
-        self._person_label = person_label or default_person_label
+        self._person_label = person_label or person_name
         self._grouping = Grouping.PERSON
         self._shown: frozenset[Behaviour] = frozenset(BEHAVIOURS)
         self._store = SegmentStore()
@@ -138,13 +137,6 @@ class TimelineView(QWidget):
         self.zoom_all()
 
     # --- loading -----------------------------------------------------------------------
-
-    def set_timebase(self, timebase) -> None:
-        """Show another recording's time axis (clears nothing: load its segments next)."""
-        self._timebase = timebase
-        self._layer.set_duration(self._duration())
-        self._apply_limits()
-        self.zoom_all()
 
     def set_segments(self, segments: Iterable) -> None:
         """Replace every segment."""
@@ -268,10 +260,6 @@ class TimelineView(QWidget):
     def row_range(self) -> tuple[int, int]:
         """The rows in view, as (top, bottom) in row units: (0, rows) when all fit."""
         return self._rows.range()
-
-    def scroll_rows(self, rows: int) -> None:
-        """Scroll the rows by ``rows`` (down for positive), within the rows there are."""
-        self._rows.scroll(rows)
 
     # --- geometry, for tests and for other widgets that point at the timeline ----------
 

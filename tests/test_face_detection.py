@@ -17,8 +17,8 @@ import pytest
 from classroom import REPO, frame_and_heads, labelled_heads
 from lessonreview.core.domain import Box
 from lessonreview.core.vision import model_files
-from lessonreview.core.vision.detection import ModelFileError
 from lessonreview.core.vision.face_detection import FaceDetector, FaceTiling, weighted_nms
+from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.core.vision.model_files import SPECS, ModelMissingError, ModelName
 
 CLOSE_UP = (

@@ -72,7 +72,7 @@ PACKAGE_DIR = CORE_DIR.parent
 ALLOWED = {
     "core.domain": set(),
     "core.media": {"core.domain"},
-    "core.vision": {"core.domain"},
+    "core.vision": {"core.domain", "core.media", "core.store"},
     "core.store": {"core.domain"},
     "core.analysis": {"core.domain", "core.media", "core.vision", "core.store"},
     "core.review": {"core.domain", "core.store"},

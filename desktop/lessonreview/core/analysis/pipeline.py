@@ -29,6 +29,7 @@ from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.head_cue import default_model
+from lessonreview.core.vision.model_check import check_works
 from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.core.vision.pose import PoseEstimator
@@ -122,7 +123,8 @@ class ResolvedModels:
 def resolve_models(
     request: AnalysisRequest, *, progress: Callable[[int, int], None] | None = None
 ) -> ResolvedModels:
-    return ResolvedModels(
+    """The model files, found (or downloaded if allowed) and checked to work."""
+    models = ResolvedModels(
         detector=resolve(
             ModelName.PERSON_DETECTOR,
             explicit_dir=request.models_dir,
@@ -136,6 +138,9 @@ def resolve_models(
             progress=progress,
         ),
     )
+    check_works(ModelName.PERSON_DETECTOR, models.detector)
+    check_works(request.pose_model, models.pose, person_detector=models.detector)
+    return models
 
 
 class _Worker:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from lessonreview.core.domain import (
-    Behaviour,
     DecisionAction,
     Proposal,
     Segment,

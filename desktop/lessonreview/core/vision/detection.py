@@ -246,7 +246,10 @@ class PersonDetector:
         boxes += np.array([x0, y0, x0, y0], dtype=np.float32)
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], y0, y1)
         boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], x0, x1)
-        ok = (boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)
+        # A damaged model can give NaN or infinite numbers: never a person (checked before
+        # the clipping above turns an infinite box into the whole window).
+        finite = np.isfinite(centre).all(axis=1) & np.isfinite(size).all(axis=1) & np.isfinite(s)
+        ok = finite & (boxes[:, 2] - boxes[:, 0] > 2) & (boxes[:, 3] - boxes[:, 1] > 2)
         return boxes[ok], s[ok]
 
 

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import Box
-from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.model_errors import ModelFileError
 
 # From MediaPipe's face_detection_full_range graph.
 _GRID = 48

@@ -219,8 +219,8 @@ def _check_task(path: Path) -> None:
 
 
 def _check_face_detector(path: Path) -> None:
-    from lessonreview.core.vision.detection import ModelFileError
     from lessonreview.core.vision.face_detection import FaceDetector  # lazy: imports LiteRT
+    from lessonreview.core.vision.model_errors import ModelFileError
 
     try:
         FaceDetector(path).close()

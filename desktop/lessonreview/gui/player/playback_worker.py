@@ -37,8 +37,10 @@ from lessonreview.core.privacy.face_blur import (
     blur_faces,
     hide_frame,
 )
-from lessonreview.core.vision.detection import ModelFileError
 from lessonreview.core.vision.face_detection import FaceDetector
+from lessonreview.core.vision.model_check import check_works
+from lessonreview.core.vision.model_errors import ModelFileError
+from lessonreview.core.vision.model_files import ModelName
 from lessonreview.gui.player.playback_faces import FaceFinder, faces_to_blur
 
 # Deliveries the GUI has not taken yet. Past this the GUI thread is the bottleneck
@@ -352,7 +354,10 @@ class Worker:
         if path is None:
             return
         try:
-            # Loaded here, on the worker thread; from now on only the finder's thread uses it.
+            # Checked and loaded here, on the worker thread; from now on only the finder's
+            # thread uses it. A copy that loads but finds no faces must not look like a
+            # room where nobody's face shows.
+            check_works(ModelName.FACE_DETECTOR, path)
             state.faces = FaceFinder(FaceDetector(path, threads=1))
         except ModelFileError as exc:
             self._bridge.faces_failed.emit(str(exc))

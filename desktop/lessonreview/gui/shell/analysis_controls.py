@@ -22,7 +22,7 @@ from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.vision.model_errors import ModelMissingError
 from lessonreview.core.vision.model_files import ModelName, resolve, resolve_all
 from lessonreview.gui.analysis.analysis_runner import AnalysisRunner
-from lessonreview.gui.background import BackgroundCall
+from lessonreview.gui.background import Tasks
 from lessonreview.gui.shell.workspace import Workspace
 
 
@@ -51,7 +51,7 @@ class AnalysisControls(QObject):
         self._host = host
         self._parent = parent
         self.runner = AnalysisRunner(self)
-        self._face_download: BackgroundCall | None = None
+        self._face_download = Tasks(self, name="face-model-download")
         self.runner.progress.connect(self._on_progress)
         self.runner.download.connect(self._on_download)
         self.runner.sample.connect(self._on_sample)
@@ -113,28 +113,26 @@ class AnalysisControls(QObject):
         self.runner.cancel()
 
     def _download_face_detector(self) -> None:
-        if self._face_download is not None:
+        if self._face_download.busy:
             return
         models_dir = self._host.models_dir
 
         def done(path: Path) -> None:
-            self._face_download = None
             if self._host.workspace is not None:
                 self._host.workspace.set_face_detector(path)
 
         def failed(exc: Exception) -> None:
-            self._face_download = None
             self._host.show_status(
                 f"The face detector for the privacy view was not downloaded: {exc}"
             )
 
-        call = BackgroundCall(
-            lambda: resolve(ModelName.FACE_DETECTOR, explicit_dir=models_dir, allow_download=True),
-            self,
+        self._face_download.start(
+            lambda _report: resolve(
+                ModelName.FACE_DETECTOR, explicit_dir=models_dir, allow_download=True
+            ),
+            done=done,
+            failed=failed,
         )
-        call.done.connect(done)
-        call.failed.connect(failed)
-        self._face_download = call.start()
 
     def shutdown(self) -> None:
         """Cancel and wait: closing the recording leaves no analysis thread behind."""

@@ -1,4 +1,4 @@
-"""The real classroom frames and their head labels, for tests (importable like video_samples).
+"""The real classroom frames and their head labels, and recordings made from them, for tests.
 
 Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
 (workspace pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -81,8 +82,6 @@ def drifting_video(
     Returns per video frame the view (x0, y0, scale): frame pixel (x, y) is video pixel
     ((x - x0) * scale, (y - y0) * scale).
     """
-    import av
-
     h, w = frame.shape[:2]
     out_w, out_h = w - w % 2, h - h % 2
     n = round(seconds * fps)

@@ -1,4 +1,4 @@
-"""The real classroom frames and their head labels, for tests (importable like video_samples).
+"""The real classroom frames and their head labels, and recordings made from them, for tests.
 
 Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
 (workspace pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -69,3 +70,35 @@ def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
     for i in range(len(heads)):
         augment(i, set())
     return {i: j for j, i in owner.items()}
+
+
+def drifting_video(
+    frame: np.ndarray, path: Path, *, seconds: float, fps: int = 10, drift: float = 0.04
+) -> list[tuple[float, float, float]]:
+    """Write ``frame`` as an H.264 recording filmed by a camera that drifts slowly
+    across it: the view pans right and down and zooms in by ``drift`` of the frame over
+    the recording, as a hand-adjusted or slowly settling camera does. Nobody moves.
+
+    Returns per video frame the view (x0, y0, scale): frame pixel (x, y) is video pixel
+    ((x - x0) * scale, (y - y0) * scale).
+    """
+    h, w = frame.shape[:2]
+    out_w, out_h = w - w % 2, h - h % 2
+    n = round(seconds * fps)
+    views = []
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = out_w, out_h
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "20", "threads": "1"}
+        for i in range(n):
+            t = i / max(1, n - 1)
+            zoom = 1.0 + drift * t
+            x0, y0 = drift * t * w / 2, drift * t * h / 2
+            scale = zoom * out_w / w
+            matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]])
+            image = cv2.warpAffine(frame, matrix, (out_w, out_h), flags=cv2.INTER_AREA)
+            views.append((x0, y0, scale))
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode(None))
+    return views

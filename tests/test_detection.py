@@ -4,6 +4,13 @@ Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
 (workspace pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
 https://universe.roboflow.com/pranavs-workspace-8k4n7/cctv-accurate
 Changes: only one of the three augmented copies of each training frame is kept, renamed.
+
+Standing people: "Fall Action Dataset", merged, cleaned and re-annotated by Ilhem Laifi
+(ENIT), from "Fall Detect2" v11 by a Roboflow Universe user (workspace goldfish), CC BY 4.0,
+https://universe.roboflow.com/goldfish/fall-detect2/dataset/11, and "Fall Detection Dataset"
+by uttejkumarkandagatla on Kaggle, ODbL 1.0. Published in the GitHub repository
+laifiilhem/fall-detection-yolov5-tensorrt-jetson (folder `datasets/Fall Action Dataset/valid`).
+Changes: none.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from classroom import MODELS, frame_and_heads, match_heads
+from classroom import MODELS, REPO, frame_and_heads, match_heads
 from lessonreview.core.domain import Box
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.model_errors import ModelFileError
@@ -102,3 +109,44 @@ def test_faint_candidates_hold_missed_heads_and_leave_the_people_unchanged(
             assert all(box.iou(p.box) <= 0.3 for p in people)
         n_faint += len(faint)
     assert n_faint > 0
+
+
+STANDING_SITTING = REPO.parent / "shared" / "data" / "standing-sitting"
+# Photos of one standing person as tall as the detector's tiles, crossing a tile seam.
+TALL_AT_A_SEAM = ("frame_1039_", "frame_131_", "frame_318_", "frame_405_", "rgb_0080_", "rgb_0167_")
+
+
+def labelled_standing(path: Path, width: int, height: int) -> list[Box]:
+    out = []
+    for line in (STANDING_SITTING / "labels" / f"{path.stem}.txt").read_text().splitlines():
+        cls, cx, cy, bw, bh = (float(v) for v in line.split())
+        if int(cls) == 2:
+            out.append(
+                Box((cx - bw / 2) * width, (cy - bh / 2) * height, (cx + bw / 2) * width,
+                    (cy + bh / 2) * height)
+            )  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("prefix", TALL_AT_A_SEAM)
+def test_a_tall_person_at_a_tile_seam_is_one_whole_box(detector: PersonDetector, prefix: str):
+    """The tiles cut such a person into pieces (head and shoulders in one tile, legs in
+    the next); the reviewer must see one person, boxed whole, for pose to see the body."""
+    path = next((STANDING_SITTING / "images").glob(f"{prefix}*.jpg"))
+    frame = cv2.imread(str(path))
+    boxes = [d.box for d in detector.detect(frame)]
+    for person in labelled_standing(path, frame.shape[1], frame.shape[0]):
+        pieces = [
+            b
+            for b in boxes
+            if _inside(b, person) >= 0.6 * b.area and _inside(b, person) >= 0.1 * person.area
+        ]
+        assert len(pieces) == 1, f"{path.name}: {len(pieces)} boxes on one person"
+        assert pieces[0].iou(person) >= 0.5, f"{path.name}: the box is not the whole body"
+
+
+def _inside(a: Box, b: Box) -> float:
+    """Area of a that lies inside b."""
+    ix = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    iy = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    return ix * iy

@@ -4,9 +4,16 @@ Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoul
 
 - ``hand_raised``: a wrist well above the face, elbow up, forearm pointing up, the arm in
   plain view and inside the person's box, held ``hand_raised_min_s``.
-- ``standing``: the shoulder line well above where it usually is for this person, with a
-  taller box than their usual one; or a whole visible, straight, upright body. "Usual" is
-  the person's median over the recording, so it assumes they sit most of the time.
+- ``standing``: any of three cues. The room: the shoulder line well above where seated
+  people of the same size in the picture have theirs (``room_height``), which sees
+  people who stand the whole recording or when it starts. The body: upright, with hips
+  and knees extended (``posture``); only where the room has no seated line (few people
+  in view), because from a camera above a class seated legs also run straight down the
+  picture. The person's own history: the shoulder line well above where it usually is
+  for this person, with a taller box than their usual one ("usual" is the person's
+  median over the recording, so it assumes they sit most of the time). A sample judged
+  standing is not judged at the desk: a standing person is not proposed reading,
+  writing or head down at the same time.
 - ``reading`` / ``writing`` / ``head_down``: one posture at a time per person. Head lowered
   over the desk (ears near the shoulder line, the face tilted down, the shoulders hidden
   below the head, or the top of the head facing the camera in the head crop, which also
@@ -67,6 +74,7 @@ from lessonreview.core.analysis.posture_cues import (
     head_resting,
     lowered_margin,
 )
+from lessonreview.core.analysis.room_height import RoomRise, room_rises
 from lessonreview.core.analysis.segments import (
     Timeline,
     hysteresis,
@@ -96,6 +104,7 @@ def config_for(timebase: Timebase) -> RuleConfig:
     return replace(
         DEFAULT_CONFIG,
         hand_raised_min_s=0.0,
+        standing_min_s=0.0,
         reading_min_s=0.0,
         writing_min_s=0.0,
         head_down_min_s=0.0,
@@ -121,6 +130,8 @@ class _Sample:
     margin: float = 0.0
     note: str = ""  # e.g. which wrist was raised
     measured: tuple[float, ...] = ()  # e.g. standing's rise and box growth
+    room: RoomRise | None = None  # standing: the shoulders against the room's seated line
+    legs: float | None = None  # standing: how extended the legs were (degrees)
     cues: tuple[HeadCue, ...] = ()  # what showed a lowered head
     wrist: bool = False  # a wrist near the desk was in view
 
@@ -133,15 +144,19 @@ def propose(
     Ids are ``p1``, ``p2``... in order of start frame, then person, then behaviour.
     """
     found: list[tuple[Segment, float, str]] = []
+    people: dict[str, list[PostureFeatures]] = {}
     for track in tracks:
         # One observation per frame: a duplicate would make a zero-length sample.
         by_frame = {o.frame: o for o in reversed(track.observations)}
         observations = [by_frame[f] for f in sorted(by_frame)]
         if not any(o.keypoints is not None or o.head_down_score is not None for o in observations):
             continue
-        feats = [features(o, config) for o in observations]
+        people[track.id] = [features(o, config) for o in observations]
+    room = room_rises(people, config=config)
+    for person, feats in people.items():
         line = timeline([f.frame for f in feats], timebase)
-        for behaviour, chains, verdicts, describe in _rules(feats, line, config):
+        rises = [room.get((person, f.frame)) for f in feats]
+        for behaviour, chains, verdicts, describe in _rules(feats, rises, line, config):
             for i, j in chains:
                 inside = verdicts[i : j + 1]
                 if sum(v.met for v in inside) < config.min_agreement * len(inside) - 1e-9:
@@ -150,7 +165,7 @@ def propose(
                 seconds = line.end_s[j] - line.start_s[i]
                 evidence = describe(inside, seconds)
                 segment = Segment(
-                    person=track.id,
+                    person=person,
                     behaviour=behaviour,
                     start_frame=line.frames[i],
                     end_frame=line.ends[j],
@@ -170,9 +185,15 @@ def propose(
     ]
 
 
-def _rules(feats: list[PostureFeatures], line: Timeline, config: RuleConfig):
+def _rules(
+    feats: list[PostureFeatures],
+    rises: list[RoomRise | None],
+    line: Timeline,
+    config: RuleConfig,
+):
     """Per behaviour: its segments as (first, last) sample indices, each sample's own
-    verdict, and how to describe a segment."""
+    verdict, and how to describe a segment. ``rises``: each sample against the room's
+    seated line, None where the room has none."""
     hand_on = hysteresis(
         [best_raised_hand(f) for f in feats],
         enter=lambda r: r[1] >= config.hand_above_head,
@@ -182,13 +203,15 @@ def _rules(feats: list[PostureFeatures], line: Timeline, config: RuleConfig):
     chains = segments(hand_on, line, {True: config.hand_raised_min_s}, max_gap_s=config.max_gap_s)
     yield Behaviour.HAND_RAISED, [(i, j) for _, i, j in chains], hand, _describe_hand
 
-    stand = _standing_samples(feats, config)
+    stand = _standing_samples(feats, rises, config)
     stand_on = hysteresis(stand, enter=lambda s: s.met, stay=lambda s: s.margin >= 0.0)
     stand_verdicts = [s or _Sample(False) for s in stand]
     chains = segments(stand_on, line, {True: config.standing_min_s}, max_gap_s=config.max_gap_s)
     yield Behaviour.STANDING, [(i, j) for _, i, j in chains], stand_verdicts, _describe_standing
 
     desk, motion = _desk_states(feats, line, config)
+    for _, i, j in chains:
+        desk[i : j + 1] = [_Desk.UPRIGHT] * (j + 1 - i)
     labels = majority(desk, config.smoothing_samples)
     # A spell of head-on-desk too short to be head down is still reading posture:
     # head low, hands still.
@@ -224,35 +247,57 @@ def _hand_sample(f: PostureFeatures, config: RuleConfig) -> _Sample:
     return _Sample(True, _unit((margin - config.hand_above_head) / 0.5), side)
 
 
-def _standing_samples(feats: list[PostureFeatures], config: RuleConfig) -> list[_Sample | None]:
-    """Standing per sample; ``margin`` is negative once the person is back below the
-    exit thresholds. None where the shoulder line is not visible."""
+def _standing_samples(
+    feats: list[PostureFeatures], rises: list[RoomRise | None], config: RuleConfig
+) -> list[_Sample | None]:
+    """Standing per sample, on any of the room, body and own-history cues; ``margin`` is
+    the best cue's, negative once every cue is back below its exit threshold. None where
+    the shoulder line is not visible."""
     with_line = [f for f in feats if f.shoulder_y is not None and f.scale is not None]
     usual_y = median(f.shoulder_y for f in with_line) if with_line else None
     usual_scale = median(f.scale for f in with_line) if with_line else None
     usual_h = median(f.box.height for f in feats)
     enough = len(with_line) >= config.baseline_min_samples
     out: list[_Sample | None] = []
-    for f in feats:
+    for f, room in zip(feats, rises, strict=True):
         if f.shoulder_y is None:
             out.append(None)
             continue
-        if f.straight_legs:
-            out.append(_Sample(True, 1.0, "legs"))
-            continue
-        if not enough or usual_y is None or usual_scale is None or usual_h <= 0:
-            out.append(_Sample(False, -1.0))
-            continue
-        rise = (usual_y - f.shoulder_y) / usual_scale
-        growth = f.box.height / usual_h
-        if rise >= config.stand_rise and growth >= config.stand_box_growth:
-            margin = (
-                _unit((rise - config.stand_rise) / 0.5)
-                + _unit((growth - config.stand_box_growth) / 0.3)
-            ) / 2
-            out.append(_Sample(True, margin, measured=(rise, growth)))
+        margins: list[float] = []  # of the cues met
+        staying = False
+        # Where the room has a seated line it decides, and straight legs only back it up.
+        legs = f.straight_legs
+        if legs and room is None:
+            margins.append(_unit((f.leg_extension_deg - config.stand_leg_extension_deg) / 30.0))
+        if room is not None:
+            if room.rise >= config.stand_room_rise:
+                margins.append(_unit((room.rise - config.stand_room_rise) / 0.5))
+            staying |= room.rise >= config.stand_room_rise_exit
+        measured: tuple[float, ...] = ()
+        if enough and usual_y is not None and usual_scale is not None and usual_h > 0:
+            rise = (usual_y - f.shoulder_y) / usual_scale
+            growth = f.box.height / usual_h
+            if rise >= config.stand_rise and growth >= config.stand_box_growth:
+                margins.append(
+                    (
+                        _unit((rise - config.stand_rise) / 0.5)
+                        + _unit((growth - config.stand_box_growth) / 0.3)
+                    )
+                    / 2
+                )
+                measured = (rise, growth)
+            staying |= rise >= config.stand_rise_exit and growth >= config.stand_box_growth_exit
+        if margins:
+            out.append(
+                _Sample(
+                    True,
+                    max(margins),
+                    measured=measured,
+                    room=room if room is not None and room.rise >= config.stand_room_rise else None,
+                    legs=f.leg_extension_deg if legs else None,
+                )
+            )
         else:
-            staying = rise >= config.stand_rise_exit and growth >= config.stand_box_growth_exit
             out.append(_Sample(False, 0.0 if staying else -1.0))
     return out
 
@@ -344,9 +389,19 @@ def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
 
 def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:
     met = [v for v in verdicts if v.met]
-    legs = sum(v.note == "legs" for v in met)
-    measured = [v.measured for v in met if v.measured]
     parts = []
+    room = [v.room for v in met if v.room is not None]
+    if room:
+        rise = median(r.rise for r in room)
+        people = max(r.line.people for r in room)
+        parts.append(
+            f"shoulders {rise:.1f} body widths above seated people of the same size "
+            f"in the picture (room of {people} people)"
+        )
+    legs = [v.legs for v in met if v.legs is not None]
+    if legs:
+        parts.append(f"legs visible, straight and upright (hips and knees {median(legs):.0f}°)")
+    measured = [v.measured for v in met if v.measured]
     if measured:
         rise = median(r for r, _ in measured)
         growth = median(g for _, g in measured)
@@ -354,8 +409,6 @@ def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:
             f"shoulders {rise:.1f} shoulder widths above their usual height, "
             f"box {growth:.1f}x its usual height"
         )
-    if legs:
-        parts.append("legs visible, straight and upright")
     return f"{'; '.join(parts)}, {_in(len(met), len(verdicts), seconds)}"
 
 

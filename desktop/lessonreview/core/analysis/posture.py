@@ -94,11 +94,35 @@ class RuleConfig:
     # shoulder widths tall on real frames, so a rise of 1 adds 15 to 50 %.
     stand_box_growth: float = 1.15
     stand_box_growth_exit: float = 1.1
-    # or, whatever the history, a whole visible body: knees and ankles at least this
-    # visible, knee angles at least this straight, and a box this many times taller than wide.
-    stand_leg_visibility: float = 0.8
-    stand_knee_angle_deg: float = 155.0
-    stand_box_aspect: float = 2.2
+    # Or, whatever the history, the body itself: torso upright (the shoulders above the
+    # hips, leaning no more than this from vertical: halfway to lying)...
+    stand_torso_tilt_deg: float = 45.0
+    # ...and the legs extended: the hip angle (shoulder-hip-knee) and the knee angle
+    # (hip-knee-ankle), averaged over both sides, at least this open. Halfway between a
+    # seated body's right angles and a straight leg.
+    stand_leg_extension_deg: float = 135.0
+    # The legs in view: at least one whole leg (its hip, knee and ankle each at least
+    # this visible; the landmarker draws hidden legs straight under a seated body too,
+    # and seen from the side one leg hides the other), and the detector's box this many
+    # times taller than wide, as a whole standing body's is and a seated one's (knees
+    # forward, shorter) is not.
+    stand_leg_visibility: float = 0.5
+    stand_box_aspect: float = 2.0
+    # Or standing in the room: the shoulder line this many body (box) widths above where
+    # seated people of the same width have theirs (``room_height``): standing raises the
+    # shoulders about half a metre, about one body width. It stays standing down to the
+    # exit threshold. Where the room has a seated line, straight legs do not count on
+    # their own: from a camera above the class, a seated person's shin and a thigh
+    # pointing at the camera both run down the picture, like a standing leg.
+    stand_room_rise: float = 1.0
+    stand_room_rise_exit: float = 0.7
+    # The seated line is fitted to everyone seen within this window around a sample...
+    room_window_s: float = 10.0
+    # ...when at least this many different people were seen, spread around the line by
+    # less than the rise of standing up (box widths, root mean square): else the room
+    # says nothing.
+    room_min_people: int = 8
+    room_max_spread: float = 1.0
     standing_min_s: float = 2.0
     # A person's "usual" position needs this many samples with a shoulder line.
     baseline_min_samples: int = 5
@@ -209,8 +233,10 @@ class PostureFeatures:
     # Per side: wrist relative to the shoulder midpoint, in shoulder widths, and its
     # visibility, when the wrist is visible and low (near the desk); else None.
     desk_wrist: tuple[DeskWrist | None, DeskWrist | None] = (None, None)
-    # Whole visible body, upright with straight legs (an absolute standing cue).
+    # Upright torso with extended legs (an absolute standing cue, see ``_leg_extension``),
+    # and the legs' extension in degrees (mean hip and knee angle) when it was measured.
     straight_legs: bool = False
+    leg_extension_deg: float | None = None
     # Mean visibility of the face and shoulder points: how much to trust this sample.
     visibility: float = 0.0
     # The head-crop cue's score (0..1, high: the top of the head faces the camera).
@@ -283,6 +309,7 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
         else:
             desk_wrist.append(None)
 
+    legs = _leg_extension(kp, obs.box, config)
     return PostureFeatures(
         frame=obs.frame,
         t=obs.t,
@@ -297,7 +324,8 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
         wrist_above_face=(above_face[0], above_face[1]),
         arm_up=(arm_up[0], arm_up[1]),
         desk_wrist=(desk_wrist[0], desk_wrist[1]),
-        straight_legs=_straight_legs(kp, obs.box, scale, config),
+        straight_legs=legs is not None and legs >= config.stand_leg_extension_deg,
+        leg_extension_deg=legs,
         visibility=vis,
         head_down_score=crop,
     )
@@ -323,29 +351,30 @@ def _head_in_box(kp: np.ndarray, box: Box, config: RuleConfig) -> bool:
     return bool(_near_box(point[None, :], box, config.head_box_margin)[0])
 
 
-def _straight_legs(kp: np.ndarray, box: Box, scale: float, config: RuleConfig) -> bool:
-    """Both legs visible, straight and under upright hips, in a tall box.
+# Per side, (shoulder, hip, knee, ankle): the hip angle is at the hip between shoulder
+# and knee, the knee angle at the knee between hip and ankle.
+_LEGS = np.array(
+    [[int(p[side]) for p in (_SHOULDER, _HIP, _KNEE, _ANKLE)] for side in SIDES], dtype=np.intp
+)
 
-    MediaPipe draws legs for seated students behind desks too, often straight and with
-    middling visibility, so this asks for a lot before it counts.
+
+def _leg_extension(kp: np.ndarray, box: Box, config: RuleConfig) -> float | None:
+    """How extended the legs are (mean hip and knee angle over both sides, degrees), or
+    None when the legs are not in view or the body is not upright.
+
+    Angles in the picture, not in 3D: the landmarker's depth is no better than its
+    guess of a hidden leg, and a camera seeing the body from the side or the front shows
+    a seated body's right angles well enough.
     """
     if box.width <= 0 or box.height / box.width < config.stand_box_aspect:
-        return False
-    for side in SIDES:
-        s, h, k, a = (int(p[side]) for p in (_SHOULDER, _HIP, _KNEE, _ANKLE))
-        if min(kp[k, 2], kp[a, 2], kp[h, 2]) < config.stand_leg_visibility:
-            return False
-        if _angle_deg(kp[h, :2], kp[k, :2], kp[a, :2]) < config.stand_knee_angle_deg:
-            return False
-        # Upright: hips below the shoulders by about a torso, knees below the hips.
-        if (kp[h, 1] - kp[s, 1]) / scale < 0.8 or (kp[k, 1] - kp[h, 1]) / scale < 0.6:
-            return False
-    return True
-
-
-def _angle_deg(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
-    v1, v2 = a - b, c - b
-    n = float(np.linalg.norm(v1) * np.linalg.norm(v2))
-    if n == 0.0:
-        return 0.0
-    return float(np.degrees(np.arccos(np.clip(np.dot(v1, v2) / n, -1.0, 1.0))))
+        return None
+    if float(kp[_LEGS[:, 1:], 2].min(axis=1).max()) < config.stand_leg_visibility:
+        return None
+    xy = kp[_LEGS, :2].astype(np.float64)  # (side, joint, xy)
+    down = xy[:, 1].mean(axis=0) - xy[:, 0].mean(axis=0)  # shoulder midpoint to hip midpoint
+    if down[1] <= 0 or np.degrees(np.arctan2(abs(down[0]), down[1])) > config.stand_torso_tilt_deg:
+        return None
+    a, b = xy[:, :-2] - xy[:, 1:-1], xy[:, 2:] - xy[:, 1:-1]  # (side, hip/knee, xy)
+    norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+    cos = np.sum(a * b, axis=-1) / np.maximum(norms, 1e-9)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).mean())

@@ -3,7 +3,9 @@
 A classroom camera sees dozens of students, those at the back only a small fraction of
 the frame's height. Shrunk to the detector's square input they are a few pixels and
 mostly missed, so the back of the room is also cut into overlapping tiles, each run
-at a larger scale, and all boxes are merged with non-maximum suppression.
+at a larger scale, and all boxes are merged with non-maximum suppression. A person
+taller than the tiles' overlap can be cut by a tile edge; the pieces are put back
+together into one box before anyone looks at the pose (``join_cut_boxes``).
 """
 
 from __future__ import annotations
@@ -191,29 +193,45 @@ class PersonDetector:
         windows = [(0, 0, w, h)]
         if self.tiling is not None:
             windows += self.tiling.windows(w, h)
-        boxes, scores, cut = [], [], []
+        boxes, scores, at, near = [], [], [], []
         for win in windows:
             b, s = self._detect_window(image_bgr, win, threshold=low)
             boxes.append(b)
             scores.append(s)
-            cut.append(_touches_inner_edge(b, win, w, h))
+            at.append(_cut_sides(b, win, w, h, margin=2.0))
+            margin = _EDGE_MARGIN * max(win[2] - win[0], win[3] - win[1])
+            near.append(_cut_sides(b, win, w, h, margin=max(2.0, margin)))
+        tile = windows[-1]
+        tile_size = (float(tile[2] - tile[0]), float(tile[3] - tile[1]))
         all_boxes = np.concatenate(boxes)
         all_scores = np.concatenate(scores)
-        all_cut = np.concatenate(cut)
+        all_at, all_near = np.concatenate(at), np.concatenate(near)
         strong = all_scores >= self.score_threshold
-        people = self._merge(all_boxes[strong], all_scores[strong], all_cut[strong])
+        people = self._merge(all_boxes, all_scores, all_at, all_near, strong, tile_size=tile_size)
         if faint_threshold is None:
             return people, []
         faint = [
             d.box
-            for d in self._merge(all_boxes[~strong], all_scores[~strong], all_cut[~strong])
+            for d in self._merge(
+                all_boxes, all_scores, all_at, all_near, ~strong, tile_size=tile_size
+            )
             if not any(_overlaps(d.box, p.box) for p in people)
         ]
         return people, faint
 
-    def _merge(self, boxes: np.ndarray, scores: np.ndarray, cut: np.ndarray) -> list[Detection]:
-        keep = _drop_cut_boxes(boxes, cut)
-        boxes, scores = boxes[keep], scores[keep]
+    def _merge(
+        self,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        at: np.ndarray,
+        near: np.ndarray,
+        chosen: np.ndarray,
+        *,
+        tile_size: tuple[float, float],
+    ) -> list[Detection]:
+        boxes, scores = join_cut_boxes(
+            boxes[chosen], scores[chosen], at[chosen], near[chosen], tile_size=tile_size
+        )
         kept = nms(boxes, scores, iou_threshold=self.nms_iou)
         return [
             Detection(Box(*map(float, boxes[i])), float(scores[i]))
@@ -261,43 +279,178 @@ def _overlaps(a: Box, b: Box) -> bool:
     return a.iou(b) > 0.3 or inter > 0.6 * min(a.area, b.area)
 
 
-def _touches_inner_edge(
-    boxes: np.ndarray, window: tuple[int, int, int, int], width: int, height: int
+# Sides of a box, as columns of the cut flags.
+_LEFT, _TOP, _RIGHT, _BOTTOM = range(4)
+# A box ending this close to a tile edge (share of the tile's longer side: a few of the
+# detector's input pixels) may have been cut by it: the detector's box for a person
+# running out of the tile stops at the edge, give or take its own jitter.
+_EDGE_MARGIN = 0.02
+# A piece is extended or joined only into a person at least this tall (or wide, across
+# a vertical seam) for a tile. Tiles overlap, so anyone smaller than the overlap lies
+# whole in some tile; a seated student at the back is far smaller than this and is best
+# boxed by the tile alone, while a standing body near the camera is this big.
+_TALL_FOR_TILE = 0.6
+# Boxes of one body cut by a seam differ in width (across the seam) by at most this.
+_SAME_WIDTH = 1.4
+
+
+def _cut_sides(
+    boxes: np.ndarray, window: tuple[int, int, int, int], width: int, height: int, *, margin: float
 ) -> np.ndarray:
-    """Whether each box touches a tile edge that is not also the frame edge."""
+    """Per box and side (left, top, right, bottom): whether that side lies within
+    ``margin`` pixels of a tile edge that is not also the frame edge."""
     x0, y0, x1, y1 = window
-    margin = 2.0
-    cut = np.zeros(len(boxes), dtype=bool)
+    cut = np.zeros((len(boxes), 4), dtype=bool)
     if x0 > 0:
-        cut |= boxes[:, 0] <= x0 + margin
+        cut[:, _LEFT] = boxes[:, 0] <= x0 + margin
     if y0 > 0:
-        cut |= boxes[:, 1] <= y0 + margin
+        cut[:, _TOP] = boxes[:, 1] <= y0 + margin
     if x1 < width:
-        cut |= boxes[:, 2] >= x1 - margin
+        cut[:, _RIGHT] = boxes[:, 2] >= x1 - margin
     if y1 < height:
-        cut |= boxes[:, 3] >= y1 - margin
+        cut[:, _BOTTOM] = boxes[:, 3] >= y1 - margin
     return cut
 
 
-def _drop_cut_boxes(boxes: np.ndarray, cut: np.ndarray, *, covered: float = 0.7) -> np.ndarray:
-    """Indices to keep: a box cut by a tile edge goes when a bigger box covers most of it.
+def join_cut_boxes(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    at_edge: np.ndarray,
+    near_edge: np.ndarray,
+    *,
+    tile_size: tuple[float, float],
+    covered: float = 0.7,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes with the pieces of people cut by tile edges removed, extended or joined.
 
-    The piece of a person cut by a tile edge overlaps the whole person's box too little
-    for IoU-based NMS to remove it, but it lies almost entirely inside that box.
+    ``at_edge`` and ``near_edge`` flag, per box and side, a side on a tile edge and one
+    within ``_EDGE_MARGIN`` of it. A tall person crossing a tile seam comes out of the
+    tiles as pieces, neither the whole body:
+
+    - A piece on a tile edge that a bigger box covers almost entirely (``covered``)
+      goes: another window saw that person whole.
+    - A piece near a tile edge that a bigger box, about as wide and tall for a tile
+      (``_TALL_FOR_TILE``), covers by half and carries on past that edge, is extended
+      to where that box ends on that side. The piece keeps the tile's sharper top and
+      sides (where the head is), the other window adds the rest of the body; NMS then
+      drops the copy.
+    - Two pieces left near the same seam from either side, overlapping across it,
+      about as wide, and together tall for a tile, become one box.
     """
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4).copy()
+    scores = np.asarray(scores, dtype=np.float32).reshape(-1).copy()
+    near = np.asarray(near_edge, dtype=bool).reshape(-1, 4).copy()
+    at = np.asarray(at_edge, dtype=bool).reshape(-1, 4)
+    tall = (_TALL_FOR_TILE * tile_size[0], _TALL_FOR_TILE * tile_size[1])
+    widths = boxes[:, 2] - boxes[:, 0]
+    heights = boxes[:, 3] - boxes[:, 1]
+    areas = widths * heights
+    out = boxes.copy()
     keep = []
     for i in range(len(boxes)):
-        if cut[i]:
-            iw = np.clip(
-                np.minimum(boxes[i, 2], boxes[:, 2]) - np.maximum(boxes[i, 0], boxes[:, 0]), 0, None
-            )
-            ih = np.clip(
-                np.minimum(boxes[i, 3], boxes[:, 3]) - np.maximum(boxes[i, 1], boxes[:, 1]), 0, None
-            )
-            inside = iw * ih / max(areas[i], 1e-9)
-            bigger = areas > areas[i] * 1.2
-            if np.any(bigger & (inside >= covered)):
-                continue
+        if not near[i].any():
+            keep.append(i)
+            continue
+        iw = np.minimum(boxes[i, 2], boxes[:, 2]) - np.maximum(boxes[i, 0], boxes[:, 0])
+        ih = np.minimum(boxes[i, 3], boxes[:, 3]) - np.maximum(boxes[i, 1], boxes[:, 1])
+        inside = np.clip(iw, 0, None) * np.clip(ih, 0, None) / max(float(areas[i]), 1e-9)
+        bigger = areas > areas[i] * 1.2
+        if at[i].any() and np.any(bigger & (inside >= covered)):
+            continue
         keep.append(i)
-    return np.array(keep, dtype=np.int64)
+        # Boxes that go on past every side of this piece near an edge, by a tenth of it.
+        past = bigger & (inside >= 0.5)
+        if near[i, _LEFT]:
+            past &= (boxes[:, 0] <= boxes[i, 0] - 0.1 * widths[i]) & (widths >= tall[0])
+        if near[i, _TOP]:
+            past &= (boxes[:, 1] <= boxes[i, 1] - 0.1 * heights[i]) & (heights >= tall[1])
+        if near[i, _RIGHT]:
+            past &= (boxes[:, 2] >= boxes[i, 2] + 0.1 * widths[i]) & (widths >= tall[0])
+        if near[i, _BOTTOM]:
+            past &= (boxes[:, 3] >= boxes[i, 3] + 0.1 * heights[i]) & (heights >= tall[1])
+        # ...and about as wide across the seam: a much wider box holds someone else too
+        # (two students side by side near the camera), and the tile's piece is the
+        # better box for this one.
+        if near[i, _TOP] or near[i, _BOTTOM]:
+            past &= widths <= _SAME_WIDTH * widths[i]
+        if near[i, _LEFT] or near[i, _RIGHT]:
+            past &= heights <= _SAME_WIDTH * heights[i]
+        if past.any():
+            j = int(np.argmax(np.where(past, inside * scores, -1.0)))
+            sides = np.flatnonzero(near[i])
+            out[i, sides] = boxes[j, sides]
+            near[i] = False
+    boxes, scores, near = out[keep], scores[keep], near[keep]
+
+    alive = np.ones(len(boxes), dtype=bool)
+    order = np.argsort(-scores, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    for i in order:
+        if not alive[i] or not near[i].any():
+            continue
+        # Only pieces cut on the side facing this one and overlapping it can join it.
+        facing = (
+            (near[i, _BOTTOM] & near[:, _TOP])
+            | (near[i, _TOP] & near[:, _BOTTOM])
+            | (near[i, _RIGHT] & near[:, _LEFT])
+            | (near[i, _LEFT] & near[:, _RIGHT])
+        )
+        overlap = (np.minimum(boxes[i, 2], boxes[:, 2]) > np.maximum(boxes[i, 0], boxes[:, 0])) & (
+            np.minimum(boxes[i, 3], boxes[:, 3]) > np.maximum(boxes[i, 1], boxes[:, 1])
+        )
+        candidates = np.flatnonzero(alive & facing & overlap)
+        for j in candidates[np.argsort(rank[candidates])]:
+            if j == i or not alive[j]:
+                continue
+            across = _seam_between(boxes[i], near[i], boxes[j], near[j])
+            if across is None:
+                continue
+            union = np.concatenate(
+                [np.minimum(boxes[i, :2], boxes[j, :2]), np.maximum(boxes[i, 2:], boxes[j, 2:])]
+            )
+            # Across a horizontal seam the body must be tall, across a vertical one wide.
+            along = 1 - across
+            if union[along + 2] - union[along] < tall[along]:
+                continue
+            boxes[i] = union
+            scores[i] = max(scores[i], scores[j])
+            near[i] = (near[i] | near[j]) & ~_facing(near[i], near[j])
+            alive[j] = False
+    return boxes[alive], scores[alive]
+
+
+def _facing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The cut sides of two joined pieces that faced each other across the seam."""
+    out = np.zeros(4, dtype=bool)
+    for side, opposite in ((_BOTTOM, _TOP), (_TOP, _BOTTOM), (_RIGHT, _LEFT), (_LEFT, _RIGHT)):
+        if a[side] and b[opposite]:
+            out[side] = out[opposite] = True
+    return out
+
+
+def _seam_between(
+    a: np.ndarray, cut_a: np.ndarray, b: np.ndarray, cut_b: np.ndarray, *, share: float = 0.6
+) -> int | None:
+    """Whether two pieces are one body cut by a seam between them: 0 when across a
+    horizontal seam (one above the other), 1 across a vertical one, None when not.
+
+    Each is cut on the side facing the other, they overlap in the tiles' shared band,
+    and they share at least ``share`` of the narrower one's extent along the seam while
+    being about as wide (``share``) as each other.
+    """
+    if (cut_a[_BOTTOM] and cut_b[_TOP] and a[1] < b[1] < a[3]) or (
+        cut_a[_TOP] and cut_b[_BOTTOM] and b[1] < a[1] < b[3]
+    ):
+        axis = 0  # the seam runs along x: compare extents in x
+    elif (cut_a[_RIGHT] and cut_b[_LEFT] and a[0] < b[0] < a[2]) or (
+        cut_a[_LEFT] and cut_b[_RIGHT] and b[0] < a[0] < b[2]
+    ):
+        axis = 1
+    else:
+        return None
+    shared = min(a[axis + 2], b[axis + 2]) - max(a[axis], b[axis])
+    narrow, wide = sorted((float(a[axis + 2] - a[axis]), float(b[axis + 2] - b[axis])))
+    if shared >= share * narrow and narrow >= share * wide:
+        return 1 - axis
+    return None

@@ -18,11 +18,13 @@ part (one to one, as in bench/eval_recall.py). Printed per clip:
 - milliseconds per sample for each step of the analysis.
 
     python bench/eval_tracks.py [--clips A,B,A-still] [--seconds 12] [--fps 25]
-        [--cache DIR] [--replay] [--workers 2]
+        [--cache DIR] [--replay [--without camera,cues]] [--workers 2] [--cues]
 
 ``--cache DIR`` keeps the clips and, per clip, every input the tracker received (a JSON
 file); ``--replay`` then reruns only the tracker on those inputs (seconds instead of
-minutes) to try tracker changes. Delete the cache after changing detection, pose, or
+minutes) to try tracker changes, and ``--without camera,cues`` leaves some of those
+inputs out to show what each adds. ``--cues`` prints how own motion and clothing
+colours tell the poster, people and neighbours apart. Delete the cache after changing detection, pose, or
 what is handed to the tracker.
 
 Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
@@ -56,10 +58,11 @@ from handheld_video import (  # noqa: E402
     CameraPath,
     HandheldClip,
     Poster,
+    covers,
     plan_handheld_clip,
+    score,
     write_handheld_clip,
 )
-
 from lessonreview.core import analysis  # noqa: E402
 from lessonreview.core.analysis import AnalysisRequest, StageTimes, analyze  # noqa: E402
 from lessonreview.core.domain import Box, Observation, PersonTrack  # noqa: E402
@@ -140,19 +143,24 @@ class _RecordingTracker(Tracker):
 
     calls: list = []
     config_used: TrackerConfig | None = None
+    last: Tracker | None = None
 
-    def __init__(self, config: TrackerConfig = TrackerConfig()) -> None:
+    def __init__(self, config: TrackerConfig) -> None:
         super().__init__(config)
         type(self).config_used = config
         type(self).calls = []
+        type(self).last = self
 
     def update(self, *args, **kwargs):
         type(self).calls.append((args, kwargs))
         return super().update(*args, **kwargs)
 
 
-def run_analysis(clip: HandheldClip, *, workers: int) -> tuple[list[PersonTrack], dict]:
-    """The app's analysis on the clip; the people, and what the tracker was given."""
+def run_analysis(
+    clip: HandheldClip, *, workers: int
+) -> tuple[list[PersonTrack], list[PersonTrack], dict]:
+    """The app's analysis on the clip; the people, the tracks left out as pictures, and
+    what the tracker was given."""
     times = StageTimes()
     original = analysis.Tracker
     analysis.Tracker = _RecordingTracker
@@ -165,7 +173,10 @@ def run_analysis(clip: HandheldClip, *, workers: int) -> tuple[list[PersonTrack]
     n = max(1, len(_RecordingTracker.calls))
     record = {
         "config": _to_json(_RecordingTracker.config_used),
-        "calls": [[_to_json(list(a)), {k: _to_json(v) for k, v in kw.items()}] for a, kw in _RecordingTracker.calls],
+        "calls": [
+            [_to_json(list(a)), {k: _to_json(v) for k, v in kw.items()}]
+            for a, kw in _RecordingTracker.calls
+        ],
         "ms_per_sample": {
             f.name: 1000 * getattr(times, f.name) / n
             for f in dataclasses.fields(times)
@@ -174,83 +185,87 @@ def run_analysis(clip: HandheldClip, *, workers: int) -> tuple[list[PersonTrack]
         "wall_s": wall,
         "samples": n,
     }
-    return list(doc.people), record
+    return list(doc.people), _RecordingTracker.last.still_pictures(), record
 
 
-def replay(record: dict) -> tuple[list[PersonTrack], float]:
-    """The current tracker on recorded inputs: the people, and ms per sample tracking them."""
-    tracker = Tracker(_from_json(record["config"]))
-    calls = [(_from_json(a), {k: _from_json(v) for k, v in kw.items()}) for a, kw in record["calls"]]
+def replay(
+    record: dict, *, without: tuple[str, ...] = ()
+) -> tuple[list[PersonTrack], list[PersonTrack], float]:
+    """The current tracker on recorded inputs: the people, the tracks left out as
+    pictures, and ms per sample tracking them.
+    ``without``: keyword inputs to leave out (``camera``, ``cues``), to see what each adds."""
+    # The analysis chooses only how often a person must be seen; every other setting is
+    # the tracker's current default, which is what a replay is for.
+    recorded = _from_json(record["config"])
+    tracker = Tracker(TrackerConfig(min_observations=recorded.min_observations))
+    calls = [
+        (_from_json(a), {k: _from_json(v) for k, v in kw.items() if k not in without})
+        for a, kw in record["calls"]
+    ]
     t0 = time.perf_counter()
     for args, kwargs in calls:
         tracker.update(*args, **kwargs)
     people = tracker.finish()
-    return people, 1000 * (time.perf_counter() - t0) / max(1, len(calls))
+    return people, tracker.still_pictures(), 1000 * (time.perf_counter() - t0) / max(1, len(calls))
 
 
-# --- scoring -----------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class TrackScore:
-    tracks: int
-    people_in_view: int
-    people_found: int
-    ids_per_found_person: float
-    switches: int
-    sightings: int
-    tracks_on_nobody: int
-    poster_tracks: int
-
-    @property
-    def tracks_per_person(self) -> float:
-        return self.tracks / max(1, self.people_in_view)
-
-
-def score(clip: HandheldClip, people: list[PersonTrack]) -> TrackScore:
-    by_frame: dict[int, list[tuple[str, Box]]] = {}
-    for person in people:
-        for o in person.observations:
-            by_frame.setdefault(o.frame, []).append((person.id, o.box))
-    sampled = sorted({o.frame for p in people for o in p.observations})
-    in_view: set[int] = set()
-    ids_of: dict[int, list[str]] = {}
-    on_someone: set[str] = set()
-    on_poster: set[str] = set()
-    for n in sampled:
-        found = by_frame.get(n, [])
-        heads = clip.heads_at(n)
-        in_view |= {p for p, _ in heads}
-        matched = match_heads([b for _, b in heads], [b for _, b in found])
-        for hi, pi in matched.items():
-            ids_of.setdefault(heads[hi][0], []).append(found[pi][0])
-            on_someone.add(found[pi][0])
-        for poster in clip.posters_at(n):
-            for pid, box in found:
-                if _covers(box, poster):
-                    on_poster.add(pid)
-    switches = sum(
-        a != b for seq in ids_of.values() for a, b in zip(seq, seq[1:], strict=False)
-    )
-    return TrackScore(
-        tracks=len(people),
-        people_in_view=len(in_view),
-        people_found=len(ids_of),
-        ids_per_found_person=float(np.mean([len(set(s)) for s in ids_of.values()]))
-        if ids_of
-        else 0.0,
-        switches=switches,
-        sightings=sum(len(s) for s in ids_of.values()),
-        tracks_on_nobody=len({p.id for p in people} - on_someone - on_poster),
-        poster_tracks=len(on_poster),
-    )
-
-
-def _covers(box: Box, poster: Box) -> bool:
-    """A person box that is mostly the poster: it overlaps the poster by half its own area."""
-    ix = max(0.0, min(box.x1, poster.x1) - max(box.x0, poster.x0))
-    iy = max(0.0, min(box.y1, poster.y1) - max(box.y0, poster.y0))
-    return ix * iy >= 0.5 * box.area
+def cue_report(clip: HandheldClip, record: dict) -> None:
+    """Own motion of the poster and of labelled people, and how far apart clothing
+    colours are for one person and for neighbours, from the cues the tracker was given."""
+    spread: dict[str, list[float]] = {"poster": [], "people": []}
+    lost: dict[str, list[float]] = {"poster": [], "people": []}
+    looks: dict[int, list[tuple[int, Box, object]]] = {}
+    for args, kwargs in record["calls"]:
+        frame, _, observations = _from_json(args)
+        cues = _from_json(kwargs.get("cues")) or []
+        if not cues:
+            continue
+        boxes = [o.box for o in observations]
+        heads = clip.heads_at(frame)
+        on_head = {oi: heads[hi][0] for hi, oi in match_heads([b for _, b in heads], boxes).items()}
+        posters = clip.posters_at(frame)
+        for i, (box, cue) in enumerate(zip(boxes, cues, strict=True)):
+            kind = "poster" if any(covers(box, p) for p in posters) else "people"
+            if kind == "people" and i not in on_head:
+                continue
+            if cue.own_motion is not None:
+                spread[kind].append(cue.own_motion.spread)
+                lost[kind].append(cue.own_motion.lost)
+            if kind == "people" and cue.appearance is not None:
+                looks.setdefault(on_head[i], []).append((frame, box, cue.appearance))
+    for kind in spread:
+        if spread[kind]:
+            q = (50, 90, 99, 100)
+            print(
+                f"  own motion, {kind} ({len(spread[kind])}): spread px "
+                + "/".join(f"{v:.2f}" for v in np.percentile(spread[kind], q))
+                + ", lost "
+                + "/".join(f"{v:.2f}" for v in np.percentile(lost[kind], q))
+                + f" (percentiles {'/'.join(map(str, q))}); moved in "
+                + f"{np.mean([s >= 1.0 or lo >= 0.5 for s, lo in zip(spread[kind], lost[kind], strict=True)]):.2f}"
+            )
+    same, near = [], []
+    for person, seen in looks.items():
+        for i, (f1, _, a1) in enumerate(seen):
+            same += [a1.distance(a2) for f2, _, a2 in seen[i + 1 :] if f2 - f1 >= 2 * clip.fps]
+        for other, seen2 in looks.items():
+            if other == person:
+                continue
+            for f1, b1, a1 in seen:
+                near += [
+                    a1.distance(a2)
+                    for f2, b2, a2 in seen2
+                    if f2 == f1
+                    and abs(b1.centre[0] - b2.centre[0]) < 2 * b1.width
+                    and abs(b1.y0 - b2.y0) < b1.width
+                ]
+    if same and near:
+        same_a, near_a = np.array(same), np.array(near)
+        print(
+            f"  clothing colours: same person 2 s or more apart, median {np.median(same_a):.2f}, "
+            f"90% below {np.percentile(same_a, 90):.2f}; neighbours median {np.median(near_a):.2f}, "
+            f"share below 0.6: same {np.mean(same_a < 0.6):.2f}, neighbours {np.mean(near_a < 0.6):.2f}"
+        )
 
 
 def main() -> int:
@@ -262,7 +277,15 @@ def main() -> int:
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/tracking-eval"))
     parser.add_argument("--replay", action="store_true", help="rerun only the tracker")
+    parser.add_argument(
+        "--without",
+        default="",
+        help="with --replay: leave out tracker inputs, e.g. camera,cues (what does each add?)",
+    )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--cues", action="store_true", help="how own motion and clothing colours tell people apart"
+    )
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
@@ -272,11 +295,14 @@ def main() -> int:
         record_path = args.cache / f"{clip.path.stem}.tracker-inputs.json"
         if args.replay and record_path.exists():
             record = json.loads(record_path.read_text())
-            people, track_ms = replay(record)
+            without = tuple(filter(None, args.without.split(",")))
+            people, pictures, track_ms = replay(record, without=without)
             record["ms_per_sample"]["track"] = track_ms
-            how = "replayed tracker on recorded inputs"
+            how = "replayed tracker on recorded inputs" + (
+                f" without {', '.join(without)}" if without else ""
+            )
         else:
-            people, record = run_analysis(clip, workers=args.workers)
+            people, pictures, record = run_analysis(clip, workers=args.workers)
             record_path.write_text(json.dumps(record))
             how = f"full analysis, {record['wall_s']:.1f} s wall for {args.seconds:g} s of video"
         s = score(clip, people)
@@ -295,6 +321,13 @@ def main() -> int:
             "  ms per sample: "
             + ", ".join(f"{k} {v:.1f}" for k, v in record["ms_per_sample"].items())
         )
+        on_people = score(clip, pictures).people_found
+        print(
+            f"  left out as pictures: {len(pictures)} tracks, {score(clip, pictures).poster_tracks} "
+            f"on the poster, {on_people} on labelled people"
+        )
+        if args.cues:
+            cue_report(clip, record)
     if len(totals) > 1:
         tracks = sum(s.tracks for s in totals)
         seen = sum(s.people_in_view for s in totals)

@@ -46,8 +46,8 @@ import av
 import cv2
 import numpy as np
 
-from classroom import DATA, labelled_heads
-from lessonreview.core.domain import Box
+from classroom import DATA, labelled_heads, match_heads
+from lessonreview.core.domain import Box, PersonTrack
 from lessonreview.core.tracking import assign
 
 POSTER_DIR = DATA.parent / "standing-sitting" / "images"
@@ -95,7 +95,9 @@ class Poster:
 
     def box(self) -> Box:
         x0, y0, x1, y1 = self.crop
-        return Box(self.x0, self.y0, self.x0 + self.width, self.y0 + self.width * (y1 - y0) / (x1 - x0))
+        return Box(
+            self.x0, self.y0, self.x0 + self.width, self.y0 + self.width * (y1 - y0) / (x1 - x0)
+        )
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,9 @@ class CameraPath:
         roll = self.roll_deg * math.sin(2 * math.pi * (0.7 * u) + phases[1])
         for i in range(3):
             yaw += self.shake_deg * math.sin(2 * math.pi * freqs[i] * t + phases[i]) / (1 + i)
-            pitch += self.shake_deg * math.sin(2 * math.pi * freqs[3 + i] * t + phases[3 + i]) / (1 + i)
+            pitch += (
+                self.shake_deg * math.sin(2 * math.pi * freqs[3 + i] * t + phases[3 + i]) / (1 + i)
+            )
             roll += 0.3 * self.shake_deg * math.sin(2 * math.pi * freqs[6 + i] * t + phases[6 + i])
         z0, z1 = self.zoom
         zoom = z0 + (z1 - z0) * (0.5 - 0.5 * math.cos(2 * math.pi * (0.6 * u + phases[9] / 9)))
@@ -135,7 +139,13 @@ class CameraPath:
 
 
 def homography(
-    yaw: float, pitch: float, roll: float, zoom: float, *, src: tuple[int, int], out: tuple[int, int]
+    yaw: float,
+    pitch: float,
+    roll: float,
+    zoom: float,
+    *,
+    src: tuple[int, int],
+    out: tuple[int, int],
 ) -> np.ndarray:
     """Source pixel -> output pixel for a camera rotated by these angles (degrees), zoomed."""
     sw, sh = src
@@ -209,10 +219,7 @@ def link_heads(steps: tuple[str, ...], size: tuple[int, int]) -> list[list[tuple
         heads = [box for _, box in labelled_heads(name, w, h)]
         known = list(last_seen.items())
         cost = [
-            [
-                math.dist(hb.centre, kb.centre) / (0.6 * max(hb.width, kb.width))
-                for _, kb in known
-            ]
+            [math.dist(hb.centre, kb.centre) / (0.6 * max(hb.width, kb.width)) for _, kb in known]
             for hb in heads
         ]
         owner: dict[int, int] = {}
@@ -318,6 +325,72 @@ def _shake_blur(
     k = int(math.ceil(length)) | 1
     kernel = np.zeros((k, k), np.float32)
     c = k // 2
-    cv2.line(kernel, (round(c - dx / 2), round(c - dy / 2)), (round(c + dx / 2), round(c + dy / 2)), 1.0)
+    cv2.line(
+        kernel, (round(c - dx / 2), round(c - dy / 2)), (round(c + dx / 2), round(c + dy / 2)), 1.0
+    )
     kernel /= kernel.sum()
     return cv2.filter2D(frame, -1, kernel)
+
+
+@dataclass(frozen=True)
+class TrackScore:
+    """How the people found in a clip line up with the people really in it."""
+
+    tracks: int
+    people_in_view: int
+    people_found: int
+    ids_per_found_person: float
+    switches: int
+    sightings: int
+    tracks_on_nobody: int
+    poster_tracks: int
+
+    @property
+    def tracks_per_person(self) -> float:
+        return self.tracks / max(1, self.people_in_view)
+
+
+def score(clip: HandheldClip, people: list[PersonTrack]) -> TrackScore:
+    """Match each labelled head to the found person box holding it in its upper part, in
+    every sample the people were seen in (``classroom.match_heads``), and count."""
+    by_frame: dict[int, list[tuple[str, Box]]] = {}
+    for person in people:
+        for o in person.observations:
+            by_frame.setdefault(o.frame, []).append((person.id, o.box))
+    sampled = sorted({o.frame for p in people for o in p.observations})
+    in_view: set[int] = set()
+    ids_of: dict[int, list[str]] = {}
+    on_someone: set[str] = set()
+    on_poster: set[str] = set()
+    for n in sampled:
+        found = by_frame.get(n, [])
+        heads = clip.heads_at(n)
+        in_view |= {p for p, _ in heads}
+        matched = match_heads([b for _, b in heads], [b for _, b in found])
+        for hi, pi in matched.items():
+            ids_of.setdefault(heads[hi][0], []).append(found[pi][0])
+            on_someone.add(found[pi][0])
+        for poster in clip.posters_at(n):
+            for pid, box in found:
+                if covers(box, poster):
+                    on_poster.add(pid)
+    switches = sum(a != b for seq in ids_of.values() for a, b in zip(seq, seq[1:], strict=False))
+    return TrackScore(
+        tracks=len(people),
+        people_in_view=len(in_view),
+        people_found=len(ids_of),
+        ids_per_found_person=float(np.mean([len(set(s)) for s in ids_of.values()]))
+        if ids_of
+        else 0.0,
+        switches=switches,
+        sightings=sum(len(s) for s in ids_of.values()),
+        tracks_on_nobody=len({p.id for p in people} - on_someone - on_poster),
+        poster_tracks=len(on_poster),
+    )
+
+
+def covers(box: Box, poster: Box) -> bool:
+    """A person box that is mostly the poster: it overlaps the poster by half its own area."""
+    ix = max(0.0, min(box.x1, poster.x1) - max(box.x0, poster.x0))
+    iy = max(0.0, min(box.y1, poster.y1) - max(box.y0, poster.y0))
+    return ix * iy >= 0.5 * box.area

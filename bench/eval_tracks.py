@@ -53,11 +53,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from classroom import match_heads  # noqa: E402
 from handheld_video import (  # noqa: E402
-    SESSION_A,
-    SESSION_B,
-    CameraPath,
+    CLIPS,
     HandheldClip,
-    Poster,
     covers,
     plan_handheld_clip,
     score,
@@ -67,17 +64,6 @@ from lessonreview.core import analysis  # noqa: E402
 from lessonreview.core.analysis import AnalysisRequest, StageTimes, analyze  # noqa: E402
 from lessonreview.core.domain import Box, Observation, PersonTrack  # noqa: E402
 from lessonreview.core.tracking import Tracker, TrackerConfig  # noqa: E402
-
-WALL_POSTER = Poster(x0=1110, y0=60, width=95)
-
-CLIPS = {
-    # Session A with the poster: the main figure.
-    "A": dict(steps=SESSION_A, path=CameraPath(seed=1), posters=(WALL_POSTER,)),
-    # Another session and camera path, no poster.
-    "B": dict(steps=SESSION_B, path=CameraPath(seed=2)),
-    # One still frame: nobody moves; a poster on the wall.
-    "A-still": dict(steps=SESSION_A[:1], path=CameraPath(seed=3), posters=(WALL_POSTER,)),
-}
 
 
 def clip_for(name: str, folder: Path, *, seconds: float, fps: int) -> HandheldClip:

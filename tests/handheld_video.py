@@ -169,6 +169,21 @@ def map_box(h: np.ndarray, box: Box) -> Box:
     return Box(*mapped.min(axis=0), *mapped.max(axis=0))
 
 
+# On the white wall at the back right of the room, above the last desks, where a
+# poster could hang in this room.
+WALL_POSTER = Poster(x0=1110, y0=60, width=95)
+
+# The clips bench/eval_tracks.py measures and the tests check.
+CLIPS = {
+    # Session A with the poster: the main figure.
+    "A": dict(steps=SESSION_A, path=CameraPath(seed=1), posters=(WALL_POSTER,)),
+    # Another session and camera path, no poster.
+    "B": dict(steps=SESSION_B, path=CameraPath(seed=2)),
+    # One still frame: nobody moves; a poster on the wall.
+    "A-still": dict(steps=SESSION_A[:1], path=CameraPath(seed=3), posters=(WALL_POSTER,)),
+}
+
+
 @dataclass(frozen=True)
 class HandheldClip:
     """A written clip and what is really in it.

@@ -354,7 +354,11 @@ class Tracker:
         return min(cost, cfg.new_track_cost)
 
     def snapshot(self) -> list[PersonTrack]:
-        """The confirmed people so far, with the ids they will keep."""
+        """The confirmed people so far, with the ids they will keep.
+
+        A track judged a picture on the wall is not among them; it may have been
+        listed before it was judged, and its number is then not given to anyone else.
+        """
         pictures = self._pictures()
         kept = sorted(
             (

@@ -199,7 +199,9 @@ def cue_report(clip: HandheldClip, record: dict) -> None:
     """Own motion of the poster and of labelled people, and how far apart clothing
     colours are for one person and for neighbours, from the cues the tracker was given."""
     spread: dict[str, list[float]] = {"poster": [], "people": []}
+    shift: dict[str, list[float]] = {"poster": [], "people": []}
     lost: dict[str, list[float]] = {"poster": [], "people": []}
+    moved: dict[str, list[bool]] = {"poster": [], "people": []}
     looks: dict[int, list[tuple[int, Box, object]]] = {}
     for args, kwargs in record["calls"]:
         frame, _, observations = _from_json(args)
@@ -216,7 +218,9 @@ def cue_report(clip: HandheldClip, record: dict) -> None:
                 continue
             if cue.own_motion is not None:
                 spread[kind].append(cue.own_motion.spread)
+                shift[kind].append(cue.own_motion.shift)
                 lost[kind].append(cue.own_motion.lost)
+                moved[kind].append(cue.own_motion.moved)
             if kind == "people" and cue.appearance is not None:
                 looks.setdefault(on_head[i], []).append((frame, box, cue.appearance))
     for kind in spread:
@@ -225,10 +229,11 @@ def cue_report(clip: HandheldClip, record: dict) -> None:
             print(
                 f"  own motion, {kind} ({len(spread[kind])}): spread px "
                 + "/".join(f"{v:.2f}" for v in np.percentile(spread[kind], q))
+                + ", shift px "
+                + "/".join(f"{v:.2f}" for v in np.percentile(shift[kind], q))
                 + ", lost "
                 + "/".join(f"{v:.2f}" for v in np.percentile(lost[kind], q))
-                + f" (percentiles {'/'.join(map(str, q))}); moved in "
-                + f"{np.mean([s >= 1.0 or lo >= 0.5 for s, lo in zip(spread[kind], lost[kind], strict=True)]):.2f}"
+                + f" (percentiles {'/'.join(map(str, q))}); moved in {np.mean(moved[kind]):.2f}"
             )
     same, near = [], []
     for person, seen in looks.items():

@@ -10,17 +10,18 @@ A camera turning about its own centre (which is what a hand holding it mostly do
 moves the picture by a homography, so that is the model: corners found on a
 downscaled grey frame are followed into the next sample with pyramidal Lucas-Kanade
 optical flow (which copes with large shifts), checked forward and backward, and a
-homography is fitted to them with MAGSAC (a RANSAC variant), so that people who move
-on their own do not pull the estimate. The corners are taken evenly over a grid of
-cells: left to itself the corner finder puts nearly all of them on the people, who
-fill the top of a classroom picture, and a homography fitted to the top alone can
-be far off at the bottom. The plain RANSAC fit did just that after a moment when
-much of the class changed posture at once (bench/eval_tracks.py clips); MAGSAC,
-which weighs points by how well they fit instead of counting them, did not. A fit that is poorly supported or
-implausible (a frame turned inside out, a zoom by more than two) falls back to a
-similarity (shift, turn, zoom) on the same points, and failing that to "unknown":
-after a cut between shots, or on a black frame, the tracker gets no motion and
-behaves as for a fixed camera.
+homography is fitted to them with MAGSAC, a RANSAC variant that weighs points by how
+well they fit instead of counting them, so that people who move on their own do not
+pull the estimate even when much of the class moves at once. The corners are shared
+evenly over a grid of cells: left to itself the corner finder puts nearly all of them
+on the people, who fill the top of a classroom picture, and a homography fitted to
+the top alone can be far off at the bottom (bench/eval_tracks.py's clips showed both).
+
+A fit that is poorly supported or implausible (a frame turned inside out, a zoom by
+more than two) falls back to a similarity (shift, turn, zoom) on the same points, and
+failing that to "unknown": after a cut between shots, or on a black frame, the
+tracker gets no motion, behaves as for a fixed camera, and stops looking for people
+it lost before.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ import numpy as np
 
 from lessonreview.core.domain import Box
 
-# Width of the grey frame the corners are followed on. Halving or thirding a 720p
-# frame keeps enough texture for the flow and makes it cheap; the fit is done in full
-# frame pixels, so its accuracy is sub-pixel there anyway.
+# Width of the grey frame the corners are followed on: a 720p or 1080p frame shrunk
+# this far keeps enough texture for the flow and makes it cheap, and the flow's
+# sub-pixel precision there is still about a pixel in the frame.
 WORK_WIDTH = 480
 _MAX_CORNERS = 400
 _GRID = (6, 8)  # rows, columns of cells sharing the corners
@@ -62,10 +63,6 @@ class CameraMotion:
         m.setflags(write=False)
         object.__setattr__(self, "matrix", m)
 
-    @classmethod
-    def identity(cls) -> CameraMotion:
-        return cls(np.eye(3), 1.0)
-
     def map_points(self, points: np.ndarray) -> np.ndarray:
         """(n, 2) points of the previous sample, in this sample's pixels."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
@@ -80,11 +77,6 @@ class CameraMotion:
         x0, y0 = mapped.min(axis=0)
         x1, y1 = mapped.max(axis=0)
         return Box(float(x0), float(y0), float(x1), float(y1))
-
-    def shift_at(self, x: float, y: float) -> float:
-        """How far (pixels) the point (x, y) of the previous sample moved."""
-        ((mx, my),) = self.map_points(np.array([[x, y]]))
-        return float(np.hypot(mx - x, my - y))
 
 
 class CameraMotionEstimator:
@@ -117,9 +109,6 @@ class CameraMotionEstimator:
             self._scale = scale
             return None
         return estimate(previous, small, scale=scale)
-
-    def reset(self) -> None:
-        self._previous = None
 
 
 def estimate(

@@ -7,12 +7,29 @@ two people crossing keep their ids because each one's prediction lies on its own
 side. Association is an optimal assignment (Hungarian method) rather than
 greedy-by-IoU: in a packed classroom neighbouring boxes overlap, and greedy
 matching lets one track take its neighbour's box first, then leaves the neighbour
-to start a new id.
+to start a new id. People who already have an id choose their box first, then the
+provisional tracks, so that a flicker of the detector next to a person missed for a
+sample cannot take that person's next box.
+
+A handheld camera moves the whole picture by tens of pixels between samples, more
+than a student at the back is wide. Each update can carry the camera's motion since
+the previous one (camera_motion.py), and every track's history is moved with it, so a
+track predicts where its person is in the room, in this sample's pixels.
+
+A person lost for longer than ``max_gap_s`` (hidden, missed, out of the picture) is
+still looked for at their place in the room for ``relink_gap_s``, and gets their id
+back when someone is found right there in clothes of the same colours
+(appearance.py: the torso below the head, never the face; held for this recording
+only). And a track that never moves on its own (own_motion.py) while most people do
+is a picture on the wall, not a person: it is left out of the people.
 
 Known limits: someone walking fully hidden behind another person of the same size
 for a second or more comes back as a new id (the hidden person's last boxes are
 partial, so the predicted velocity is off), and where the detector boxes two
-neighbours together in some samples and apart in others, one of them changes id.
+neighbours together in some samples and apart in others, one of them changes id
+(most of the remaining extra tracks on a handheld clip are of this kind). A person
+sitting perfectly still for the whole recording while most others move is taken for
+a picture; when nobody moves (a video made from a still), nothing is.
 Keypoints are not used to associate: for students at the back the pose lands on a
 neighbour for about one box in five, which would add confusion exactly where boxes
 are already ambiguous.

@@ -379,3 +379,17 @@ def test_a_picture_is_only_judged_after_enough_samples() -> None:
         seen = [moving(k, 100 * i, moved=i != 7) for i in range(1, 8)]
         tracker.update(k, k * DT, [o for o, _ in seen], cues=[c for _, c in seen])
     assert len(tracker.snapshot()) == 7, "too early to tell"
+
+
+def test_someone_still_after_everyone_else_stopped_moving_is_not_a_picture() -> None:
+    """People move at one moment (a cut between shots, a stir in the room); someone who
+    appears after it and sits still while nobody else moves either is kept: nothing
+    moved around them, so nothing tells them from a picture."""
+    tracker = Tracker(TrackerConfig(min_observations=3))
+    for k in range(30):
+        seen = [moving(k, 100 * i, moved=k == 4) for i in range(1, 7)]
+        if k >= 8:
+            seen.append(moving(k, 900, moved=False))
+        tracker.update(k, k * DT, [o for o, _ in seen], cues=[c for _, c in seen])
+    assert len(tracker.finish()) == 7
+    assert tracker.still_pictures() == []

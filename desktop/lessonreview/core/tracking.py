@@ -21,7 +21,8 @@ still looked for at their place in the room for ``relink_gap_s``, and gets their
 back when someone is found right there in clothes of the same colours
 (appearance.py: the torso below the head, never the face; held for this recording
 only). And a track that never moves on its own (own_motion.py) while most people do
-is a picture on the wall, not a person: it is left out of the people.
+while most people around it in time do is a picture on the wall, not a person: it is
+left out of the people.
 
 Known limits: someone walking fully hidden behind another person of the same size
 for a second or more comes back as a new id (the hidden person's last boxes are
@@ -92,10 +93,11 @@ class TrackerConfig:
     relink_max_appearance: float = 0.6  # Hellinger distance of torso colours (appearance.py)
     appearance_memory: int = 8  # recent torso histograms kept per track
     # Pictures: a track measured this many times (own_motion.py) without ever moving on
-    # its own is a picture on the wall, not a person, provided that at least this share
-    # of the tracks measured as often, and this many, did move (otherwise nobody moves:
-    # a video made from a still, or a camera pointed at a frozen screen, and the
-    # measurement tells nothing).
+    # its own is a picture on the wall, not a person, provided that, in the samples it
+    # was measured in, at least this share of the other tracks measured there, and this
+    # many, were seen to move. Otherwise nobody moved while it was there (a video made
+    # from a still, a camera on a frozen screen, a quiet stretch of a lesson) and the
+    # measurement tells nothing about it.
     picture_min_measured: int = 12
     picture_min_moving_share: float = 0.5
     picture_min_moving_tracks: int = 3
@@ -139,6 +141,9 @@ class _Track:
     looks: list[Appearance] = field(default_factory=list)
     measured: int = 0  # samples where own motion was measured
     moved: int = 0  # ... and found
+    # Other tracks measured in the same samples as this one, and those of them that moved.
+    others_measured: set[int] = field(default_factory=set)
+    others_moved: set[int] = field(default_factory=set)
 
     @property
     def t_last(self) -> float:
@@ -291,6 +296,14 @@ class Tracker:
                 owner[i] = track
             else:
                 owner[i].add(observations[i], cues[i], cfg)
+        measured = [
+            (owner[i], cues[i].own_motion.moved) for i in order if cues[i].own_motion is not None
+        ]
+        moved_now = {track.key for track, moved in measured if moved}
+        measured_now = {track.key for track, _ in measured}
+        for track, _ in measured:
+            track.others_measured |= measured_now - {track.key}
+            track.others_moved |= moved_now - {track.key}
         for i in order:  # canonical order: confirmation numbers do not depend on input order
             track = owner[i]
             if track.number is None and len(track.observations) >= cfg.min_observations:
@@ -336,19 +349,17 @@ class Tracker:
         return distance / cfg.relink_max_distance + looks / cfg.relink_max_appearance
 
     def _pictures(self) -> set[int]:
-        """Keys of the tracks that never moved on their own while most people did."""
+        """Keys of the tracks that never moved on their own while most others around
+        them in time did."""
         cfg = self.config
-        judged = [
-            tr
+        return {
+            tr.key
             for tr in self._ended + self._lost + self._active
             if tr.measured >= cfg.picture_min_measured
-        ]
-        moving = sum(tr.moved > 0 for tr in judged)
-        if moving < cfg.picture_min_moving_tracks or moving < cfg.picture_min_moving_share * len(
-            judged
-        ):
-            return set()
-        return {tr.key for tr in judged if tr.moved == 0}
+            and tr.moved == 0
+            and len(tr.others_moved) >= cfg.picture_min_moving_tracks
+            and len(tr.others_moved) >= cfg.picture_min_moving_share * len(tr.others_measured)
+        }
 
     def _cost(self, track: _Track, box: Box, t: float) -> float:
         cfg = self.config

@@ -86,13 +86,19 @@ def main() -> int:
     print(f"analysis / plain decode: {wall / decode_s:.1f}x")
     print(
         "stage seconds (summed over workers): "
-        f"decode {times.decode:.1f}, detect {times.detect:.1f}, pose {times.pose:.1f} "
+        f"decode {times.decode:.1f}, camera motion {times.camera_motion:.1f}, "
+        f"detect {times.detect:.1f}, pose {times.pose:.1f} "
         f"({times.crops} crops, {1000 * times.pose / max(1, times.crops):.1f} ms each), "
-        f"track {times.track:.2f}, behaviours {times.behaviours:.2f}"
+        f"tracker cues {times.cues:.1f}, track {times.track:.2f}, "
+        f"behaviours {times.behaviours:.2f}"
     )
     print(
-        f"per sample: detect {1000 * times.detect / len(frames):.0f} ms, "
-        f"pose {1000 * times.pose / len(frames):.0f} ms, people per sample {times.crops / len(frames):.1f}"
+        f"per sample: camera motion {1000 * times.camera_motion / len(frames):.1f} ms, "
+        f"detect {1000 * times.detect / len(frames):.0f} ms, "
+        f"pose {1000 * times.pose / len(frames):.0f} ms, "
+        f"tracker cues {1000 * times.cues / len(frames):.1f} ms, "
+        f"track {1000 * times.track / len(frames):.1f} ms, "
+        f"people per sample {times.crops / len(frames):.1f}"
     )
     print(
         f"people (tracks): {len(doc.people)}, observations {n_obs}, proposals {len(doc.proposals)}"

@@ -1,7 +1,10 @@
 """People keep their pseudonymous ids over time.
 
 The real-frame sequences are built from single classroom frames: a slow camera pan
-and zoom, a person walking across another, and a person hidden for two seconds.
+and zoom, a person walking across another, a person hidden for two and for five
+seconds; and handheld-camera videos (tests/handheld_video.py: pan, tilt, roll, zoom,
+shake) over real frames of one session, with a picture of a person on the wall.
+Poster photograph: see tests/handheld_video.py (CC BY 4.0).
 
 Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
 (workspace pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
@@ -18,8 +21,14 @@ import numpy as np
 import pytest
 
 from classroom import MODELS, frame_and_heads, match_heads
-from lessonreview.core.analysis.tracking import Tracker, TrackerConfig, assign
+from handheld_video import CLIPS, covers, score, write_handheld_clip
+from lessonreview.core.analysis.appearance import appearance_of
+from lessonreview.core.analysis.camera_motion import CameraMotionEstimator
+from lessonreview.core.analysis.own_motion import OwnMotion
+from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
+from lessonreview.core.analysis.tracking import Cues, Tracker, TrackerConfig, assign
 from lessonreview.core.domain import Box, Observation
+from lessonreview.core.media.video import Recording
 from lessonreview.core.vision.detection import PersonDetector
 
 DT = 0.5  # the analysis samples about two frames a second
@@ -133,6 +142,128 @@ def test_a_hidden_student_comes_back_with_the_same_id(detector: PersonDetector) 
     assert len({p.id for p in tracker.finish()}) == len(tracker.finish())
 
 
+def test_a_student_hidden_for_five_seconds_gets_their_id_back_while_the_camera_pans(
+    detector: PersonDetector,
+) -> None:
+    """Longer than the tracker follows a lost person by motion alone: they are found
+    again at their place in the room (camera motion followed) in the same clothes.
+    Someone else in other clothes sitting down there does not get that id."""
+    frame, _ = frame_and_heads("13")
+    target = next(d.box for d in detector.detect(frame) if d.box.height > 150 and d.box.y0 > 200)
+    x0, y0, x1, y1 = (
+        int(target.x0) - 10,
+        int(target.y0) - 20,
+        int(target.x1) + 10,
+        int(target.y1) + 10,
+    )
+    torso = appearance_of(frame, target)
+    assert torso is not None
+
+    def run(*, returns_in_other_clothes: bool) -> tuple[str, str]:
+        tracker, motion = Tracker(), CameraMotionEstimator()
+        before = after = None
+        for k in range(22):
+            image = frame.copy()
+            if 5 <= k < 15:  # five seconds, e.g. someone standing in front of them
+                image[y0:y1, x0:x1] = (90, 110, 130)
+            elif k >= 15 and returns_in_other_clothes:
+                region = image[int(target.y0) : int(target.y1), int(target.x0) : int(target.x1)]
+                hsv = cv2.cvtColor(region, cv2.COLOR_BGR2HSV)
+                hsv[..., 0] = (hsv[..., 0].astype(int) + 60) % 180
+                hsv[..., 1] = np.maximum(hsv[..., 1], 160)
+                region[:] = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+            # The camera drifts right and down by a few pixels per sample.
+            dx, dy = 3 * k, 2 * k
+            view = np.ascontiguousarray(image[40 + dy : 840 + dy, 60 + dx : 1300 + dx])
+            camera = motion.step(cv2.cvtColor(view, cv2.COLOR_BGR2GRAY))
+            found = observe(detector, view, k)
+            cues = [Cues(appearance=appearance_of(view, o.box)) for o in found]
+            ids = tracker.update(k, k * DT, found, camera=camera, cues=cues)
+            here = Box(
+                target.x0 - 60 - dx, target.y0 - 40 - dy, target.x1 - 60 - dx, target.y1 - 40 - dy
+            )
+            match = [pid for pid, o in ids if o.box.iou(here) > 0.5]
+            if k == 4:
+                before = match[0]
+            if k == 21:
+                after = match[0]
+        return before, after
+
+    before, after = run(returns_in_other_clothes=False)
+    assert after == before
+    before, after = run(returns_in_other_clothes=True)
+    assert after != before
+
+
+# --- a handheld camera over real frames (analysis end to end) -------------------------
+
+
+@pytest.fixture(scope="module")
+def handheld(tmp_path_factory, models_dir):
+    """Clip name -> (ground truth, analysis) for the handheld clips of the benchmark."""
+    folder = tmp_path_factory.mktemp("handheld")
+    out = {}
+    for name in ("A", "A-still"):
+        clip = write_handheld_clip(folder / f"{name}.mp4", **CLIPS[name], seconds=12, fps=10)
+        out[name] = (clip, analyze(AnalysisRequest(path=clip.path, models_dir=models_dir)))
+    return out
+
+
+def test_one_person_one_track_while_a_handheld_camera_pans_and_shakes(handheld) -> None:
+    clip, doc = handheld["A"]
+    samples = Recording.open(clip.path).timebase.sample_frames(2.0)
+    # The camera really moves: between samples the picture jumps by tens of pixels.
+    centre = np.array([[[640.0, 360.0]]])
+    jumps = [
+        np.linalg.norm(
+            cv2.perspectiveTransform(
+                centre, clip.homographies[b] @ np.linalg.inv(clip.homographies[a])
+            )
+            - centre
+        )
+        for a, b in zip(samples, samples[1:], strict=False)
+    ]
+    assert np.median(jumps) > 10 and max(jumps) > 30
+    s = score(clip, list(doc.people))
+    assert s.people_found >= 0.9 * s.people_in_view, "nobody is lost or left out"
+    assert s.tracks_per_person <= 1.5
+
+
+def test_a_picture_of_a_person_on_the_wall_is_not_a_person(handheld, detector) -> None:
+    clip, doc = handheld["A"]
+    # The detector alone takes the poster for a person, in most samples it is in view.
+    samples = Recording.open(clip.path).timebase.sample_frames(2.0)
+    with Recording.open(clip.path).reader() as reader:
+        seen = [
+            any(
+                covers(d.box, poster)
+                for d in detector.detect(image)
+                for poster in clip.posters_at(n)
+            )
+            for n, image in reader.frames(samples[::4])
+            if any(p.x1 < 1280 and p.y1 < 720 for p in clip.posters_at(n))
+        ]
+    assert sum(seen) >= 0.5 * len(seen) > 0
+    # The analysis does not: no person and no proposal is on it.
+    assert score(clip, list(doc.people)).poster_tracks == 0
+    on_poster = {
+        p.id
+        for p in doc.people
+        for o in p.observations
+        if any(covers(o.box, poster) for poster in clip.posters_at(o.frame))
+    }
+    assert not [p for p in doc.proposals if p.person in on_poster]
+
+
+def test_when_nobody_moves_nobody_is_left_out(handheld) -> None:
+    """One still frame under a moving camera: nobody moves on their own, so a person
+    cannot be told from a picture, and everyone is kept (the picture too)."""
+    clip, doc = handheld["A-still"]
+    s = score(clip, list(doc.people))
+    assert s.people_found >= 0.9 * s.people_in_view
+    assert s.poster_tracks == 1
+
+
 # --- plain observations ------------------------------------------------------------
 
 
@@ -212,3 +343,53 @@ def test_assignment_is_optimal_where_greedy_is_not() -> None:
     assert assign([[5.0, 1.0, 3.0]]) == [(0, 1)]
     assert assign([[5.0], [1.0], [3.0]]) == [(1, 0)]
     assert assign([]) == []
+
+
+def moving(k: int, x: float, moved: bool, *, y: float = 100) -> tuple[Observation, Cues]:
+    return obs(k, x, y), Cues(
+        own_motion=OwnMotion(spread=2.0 if moved else 0.2, shift=0.0, lost=0.0)
+    )
+
+
+def test_a_track_that_never_moves_while_the_others_do_is_left_out_as_a_picture() -> None:
+    tracker = Tracker(TrackerConfig(min_observations=3))
+    for k in range(16):
+        # Six people who each move now and then, and a picture that never does.
+        seen = [moving(k, 100 * i, moved=(k + i) % 5 == 0) for i in range(1, 7)]
+        seen.append(moving(k, 900, moved=False, y=20))
+        tracker.update(k, k * DT, [o for o, _ in seen], cues=[c for _, c in seen])
+    people = tracker.finish()
+    assert [p.observations[0].box.x0 for p in people] == [100 * i for i in range(1, 7)]
+    assert [p.observations[0].box.x0 for p in tracker.still_pictures()] == [900]
+
+
+def test_when_nobody_moves_no_track_is_taken_for_a_picture() -> None:
+    tracker = Tracker(TrackerConfig(min_observations=3))
+    for k in range(16):
+        seen = [moving(k, 100 * i, moved=False) for i in range(1, 8)]
+        tracker.update(k, k * DT, [o for o, _ in seen], cues=[c for _, c in seen])
+    assert len(tracker.finish()) == 7
+    assert tracker.still_pictures() == []
+
+
+def test_a_picture_is_only_judged_after_enough_samples() -> None:
+    config = TrackerConfig(min_observations=3)
+    tracker = Tracker(config)
+    for k in range(config.picture_min_measured - 1):
+        seen = [moving(k, 100 * i, moved=i != 7) for i in range(1, 8)]
+        tracker.update(k, k * DT, [o for o, _ in seen], cues=[c for _, c in seen])
+    assert len(tracker.snapshot()) == 7, "too early to tell"
+
+
+def test_someone_still_after_everyone_else_stopped_moving_is_not_a_picture() -> None:
+    """People move at one moment (a cut between shots, a stir in the room); someone who
+    appears after it and sits still while nobody else moves either is kept: nothing
+    moved around them, so nothing tells them from a picture."""
+    tracker = Tracker(TrackerConfig(min_observations=3))
+    for k in range(30):
+        seen = [moving(k, 100 * i, moved=k == 4) for i in range(1, 7)]
+        if k >= 8:
+            seen.append(moving(k, 900, moved=False))
+        tracker.update(k, k * DT, [o for o, _ in seen], cues=[c for _, c in seen])
+    assert len(tracker.finish()) == 7
+    assert tracker.still_pictures() == []

@@ -19,11 +19,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
+from lessonreview.core.analysis.appearance import appearance_of
 from lessonreview.core.analysis.behaviours import config_for, propose
+from lessonreview.core.analysis.camera_motion import CameraMotion, CameraMotionEstimator
 from lessonreview.core.analysis.live_proposals import LiveProposals, LiveSettings
-from lessonreview.core.analysis.tracking import Tracker, TrackerConfig
+from lessonreview.core.analysis.own_motion import own_motion
+from lessonreview.core.analysis.tracking import Cues, Tracker, TrackerConfig
 from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
@@ -76,11 +80,24 @@ class SampleResult:
 
 
 @dataclass(frozen=True)
+class _Sample:
+    """A decoded sample as the decode thread hands it on (arrays never written to)."""
+
+    frame: int
+    image: np.ndarray
+    grey: np.ndarray
+    camera: CameraMotion | None  # from the previous sample, when it could be told
+    previous_grey: np.ndarray | None
+
+
+@dataclass(frozen=True)
 class _Processed:
     observations: list[Observation]
+    cues: list[Cues]
     faint: tuple[Box, ...]
     detect_s: float
     pose_s: float
+    cues_s: float
 
 
 @dataclass
@@ -88,8 +105,10 @@ class StageTimes:
     """Seconds spent per stage, summed over workers (so they can exceed wall time)."""
 
     decode: float = 0.0
+    camera_motion: float = 0.0
     detect: float = 0.0
     pose: float = 0.0
+    cues: float = 0.0  # clothing colours and own motion, for the tracker
     track: float = 0.0
     behaviours: float = 0.0
     crops: int = 0
@@ -150,7 +169,8 @@ class _Worker:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
 
-    def process(self, frame: int, t: float, image: np.ndarray) -> _Processed:
+    def process(self, sample: _Sample, t: float) -> _Processed:
+        frame, image = sample.frame, sample.image
         t0 = time.perf_counter()
         detections, faint = self.detector.detect_with_faint(image)
         t1 = time.perf_counter()
@@ -167,7 +187,17 @@ class _Worker:
             for d in detections
         ]
         t2 = time.perf_counter()
-        return _Processed(observations, tuple(faint), t1 - t0, t2 - t1)
+        cues = [
+            Cues(
+                appearance=appearance_of(image, d.box),
+                own_motion=None
+                if sample.camera is None or sample.previous_grey is None
+                else own_motion(sample.previous_grey, sample.grey, d.box, sample.camera),
+            )
+            for d in detections
+        ]
+        t3 = time.perf_counter()
+        return _Processed(observations, cues, tuple(faint), t1 - t0, t2 - t1, t3 - t2)
 
     def close(self) -> None:
         self.pose.close()
@@ -210,13 +240,21 @@ def analyze(
 
     def decode() -> None:
         # The decode thread alone owns this reader (one thread per VideoCapture-like object).
+        # It also has the samples in order, so it tells how the camera moved between them.
+        motion = CameraMotionEstimator()
+        previous_grey = None
         with recording.reader() as reader:
             t0 = time.perf_counter()
             for n, image in reader.frames(samples):
-                times.decode += time.perf_counter() - t0
+                t1 = time.perf_counter()
+                times.decode += t1 - t0
+                grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+                sample = _Sample(n, image, grey, motion.step(grey), previous_grey)
+                previous_grey = grey
+                times.camera_motion += time.perf_counter() - t1
                 while not cancel.cancelled:
                     try:
-                        frames_q.put((n, image), timeout=0.1)
+                        frames_q.put(sample, timeout=0.1)
                         break
                     except queue.Full:
                         continue
@@ -230,14 +268,14 @@ def analyze(
     all_workers: list[_Worker] = []
     workers_lock = threading.Lock()
 
-    def run_one(n: int, image: np.ndarray):
+    def run_one(sample: _Sample) -> _Processed:
         worker = getattr(workers_local, "worker", None)
         if worker is None:
             worker = _Worker(models)
             workers_local.worker = worker
             with workers_lock:
                 all_workers.append(worker)
-        return worker.process(n, timebase.frame_to_seconds(n), image)
+        return worker.process(sample, timebase.frame_to_seconds(sample.frame))
 
     # A short recording (a still has one sample) keeps every person it saw.
     default_min = TrackerConfig().min_observations
@@ -247,6 +285,7 @@ def analyze(
     decoder = threading.Thread(target=decode, name="analysis-decode", daemon=True)
     decoder.start()
     pending: dict[int, Future] = {}
+    cameras: dict[int, CameraMotion | None] = {}
     order: list[int] = []
     done = 0
     last_t = 0.0
@@ -257,10 +296,13 @@ def analyze(
         observations = processed.observations
         times.detect += processed.detect_s
         times.pose += processed.pose_s
+        times.cues += processed.cues_s
         times.crops += len(observations)
         t0 = time.perf_counter()
         t = timebase.frame_to_seconds(fut_frame)
-        assigned = tracker.update(fut_frame, t, observations)
+        assigned = tracker.update(
+            fut_frame, t, observations, camera=cameras.pop(fut_frame), cues=processed.cues
+        )
         times.track += time.perf_counter() - t0
         done += 1
         last_t = t
@@ -285,8 +327,9 @@ def analyze(
                 item = frames_q.get()
                 if item is _END:
                     break
-                n, image = item
-                pending[n] = pool.submit(run_one, n, image)
+                n = item.frame
+                cameras[n] = item.camera
+                pending[n] = pool.submit(run_one, item)
                 order.append(n)
                 # Keep frame order for the tracker while the pool runs ahead by a few frames.
                 while order and (pending[order[0]].done() or len(order) > request.workers * 2):

@@ -53,13 +53,13 @@ import argparse
 import json
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lessonreview.core import proposals_file
 from lessonreview.core.analysis import AnalysisRequest, StageTimes, analyze
 from lessonreview.core.behaviours import config_for, propose
-from lessonreview.core.domain import Behaviour, Box, Keypoint, Observation, PersonTrack
+from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack
 from lessonreview.core.model_files import ModelName
 from lessonreview.core.posture import RuleConfig, features
 from lessonreview.core.posture_cues import best_raised_hand
@@ -115,11 +115,8 @@ def owners_of(hand: Hand, people: list[PersonTrack]) -> set[str]:
 
 def hand_point(obs: Observation, config: RuleConfig) -> tuple[float, float] | None:
     """Where the rule saw the raised hand, in frame pixels."""
-    raised = best_raised_hand(features(obs, config))
-    if raised is None or obs.keypoints is None:
-        return None
-    wrist = Keypoint.LEFT_WRIST if raised[0] == "left" else Keypoint.RIGHT_WRIST
-    return float(obs.keypoints[wrist, 0]), float(obs.keypoints[wrist, 1])
+    raised = best_raised_hand(features(obs, config), config)
+    return None if raised is None else raised.point
 
 
 def grown(box: Box, share: float) -> Box:
@@ -134,10 +131,13 @@ def inside(point: tuple[float, float], box: Box) -> bool:
 class Stills:
     """The analysis of each still, run once and kept in ``cache`` if given."""
 
-    def __init__(self, *, cache: Path | None, pose: ModelName, models: Path | None) -> None:
+    def __init__(
+        self, *, cache: Path | None, pose: ModelName, models: Path | None, hands: bool
+    ) -> None:
         self.cache = cache
         self.pose = pose
         self.models = models
+        self.hands = hands
         self.times = StageTimes()
         self.samples = 0
         if cache is not None:
@@ -147,7 +147,13 @@ class Stills:
         cached = None if self.cache is None else self.cache / f"{image.parent.parent.name}-{image.stem}.json"
         if cached is not None and cached.is_file():
             return list(proposals_file.read(cached).people)
-        request = AnalysisRequest(path=image, models_dir=self.models, workers=1, pose_model=self.pose)
+        request = AnalysisRequest(
+            path=image,
+            models_dir=self.models,
+            workers=1,
+            pose_model=self.pose,
+            find_hands=self.hands,
+        )
         doc = analyze(request, times=self.times)
         self.samples += 1
         if cached is not None:
@@ -213,9 +219,43 @@ def report_costs(stills: Stills) -> None:
     print(f"costs over {n} stills, {t.crops} people (1 thread per model):")
     print(f"  person detection: {1000 * t.detect / n:.1f} ms per sample")
     print(f"  pose: {1000 * t.pose / max(t.crops, 1):.1f} ms per person")
-    hands = getattr(t, "hands", None)
-    if hands is not None:
-        print(f"  hand finding: {1000 * hands / n:.1f} ms per sample")
+    if stills.hands:
+        print(f"  hand finding (palm detector, hand landmarks): {1000 * t.hands / n:.1f} ms per sample, "
+              f"{1000 * t.hands / max(t.crops, 1):.1f} ms per person")
+    total = t.detect + t.pose + t.hands
+    print(f"  detection + pose + hands: {1000 * total / n:.1f} ms per sample")
+
+
+def f1(found: Counter) -> float:
+    right, labelled, proposed = found["right"], found["labelled"], found["proposed"]
+    recall = right / labelled if labelled else 0.0
+    precision = right / proposed if proposed else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def fit(stills: Stills, config: RuleConfig) -> None:
+    """``hand_found`` chosen for the best F1 on one half, F1 reported on the other."""
+    images = sorted((HANDS / "images").glob("*.jpg"))
+    people = {im: stills.people(im) for im in images}
+    thresholds = [x / 4 for x in range(-8, 17)]
+
+    def run(fold: str, threshold: float) -> Counter:
+        cfg = replace(config, hand_found=threshold, hand_found_exit=threshold - 0.5)
+        total: Counter = Counter()
+        for im in fold_of(images, fold):
+            total += judge(im, people[im], cfg, False)
+        return total
+
+    held_out: Counter = Counter()
+    for train, test in (("A", "B"), ("B", "A")):
+        best = max(thresholds, key=lambda t: (f1(run(train, t)), t))
+        found = run(test, best)
+        held_out += found
+        print(f"chosen on {train}: hand_found {best:+.2f} (F1 {f1(run(train, best)):.3f} there); "
+              f"on {test}:")
+        report(found)
+    print("held out, both halves together:")
+    report(held_out)
 
 
 def main() -> int:
@@ -226,10 +266,20 @@ def main() -> int:
     parser.add_argument("--pose", choices=("lite", "full"), default="lite")
     parser.add_argument("--cctv", action="store_true")
     parser.add_argument("--why", action="store_true")
+    parser.add_argument("--no-hands", action="store_true", help="without the hand detector")
+    parser.add_argument(
+        "--fit", action="store_true", help="choose hand_found on each half, report on the other"
+    )
     args = parser.parse_args()
     pose = ModelName.POSE_FULL if args.pose == "full" else ModelName.POSE_LITE
-    stills = Stills(cache=args.cache, pose=pose, models=args.models)
+    cache = args.cache
+    if cache is not None:
+        cache = cache / f"{args.pose}-{'pose-only' if args.no_hands else 'hands'}"
+    stills = Stills(cache=cache, pose=pose, models=args.models, hands=not args.no_hands)
     config = config_for(STILL)
+    if args.fit:
+        fit(stills, config)
+        return 0
     if args.cctv:
         images = sorted((CCTV / "images").glob("*.jpg"))
         per_frame = [

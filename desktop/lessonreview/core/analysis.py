@@ -24,6 +24,7 @@ import numpy as np
 from lessonreview.core.behaviours import config_for, propose
 from lessonreview.core.detection import PersonDetector
 from lessonreview.core.domain import Box, Observation, Proposal
+from lessonreview.core.hands import HandFinder
 from lessonreview.core.head_cue import default_model
 from lessonreview.core.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.model_files import ModelName, resolve, sha256_of
@@ -47,12 +48,16 @@ class AnalysisRequest:
     # Lite: on the classroom frames a pose for more boxes than full (0.97 vs 0.88), the nose on
     # the labelled head as often (0.89 vs 0.88), 7.8 vs 9.6 ms per person (bench/eval_recall.py).
     pose_model: ModelName = ModelName.POSE_LITE
+    # Look for raised hands with the hand detector (core/hands.py); without it only the
+    # pose shows a raised hand.
+    find_hands: bool = True
     allow_download: bool = False
     live: LiveSettings = LiveSettings()
 
     @property
     def model_names(self) -> tuple[ModelName, ...]:
-        return (ModelName.PERSON_DETECTOR, self.pose_model)
+        hands = (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS) if self.find_hands else ()
+        return (ModelName.PERSON_DETECTOR, self.pose_model, *hands)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class _Processed:
     faint: tuple[Box, ...]
     detect_s: float
     pose_s: float
+    hands_s: float
 
 
 @dataclass
@@ -89,6 +95,7 @@ class StageTimes:
     decode: float = 0.0
     detect: float = 0.0
     pose: float = 0.0
+    hands: float = 0.0
     track: float = 0.0
     behaviours: float = 0.0
     crops: int = 0
@@ -114,27 +121,30 @@ class AnalysisCancelled(Exception):
 class ResolvedModels:
     detector: Path
     pose: Path
+    # The palm detector and hand landmark model; None when hands are not looked for.
+    hands: tuple[Path, Path] | None = None
 
     def hashes(self) -> dict[str, str]:
-        return {p.name: sha256_of(p) for p in (self.detector, self.pose)}
+        paths = (self.detector, self.pose, *(self.hands or ()))
+        return {p.name: sha256_of(p) for p in paths}
 
 
 def resolve_models(
     request: AnalysisRequest, *, progress: Callable[[int, int], None] | None = None
 ) -> ResolvedModels:
+    def one(name: ModelName) -> Path:
+        return resolve(
+            name,
+            explicit_dir=request.models_dir,
+            allow_download=request.allow_download,
+            progress=progress,
+        )
+
+    hands = None
+    if request.find_hands:
+        hands = (one(ModelName.PALM_DETECTOR), one(ModelName.HAND_LANDMARKS))
     return ResolvedModels(
-        detector=resolve(
-            ModelName.PERSON_DETECTOR,
-            explicit_dir=request.models_dir,
-            allow_download=request.allow_download,
-            progress=progress,
-        ),
-        pose=resolve(
-            request.pose_model,
-            explicit_dir=request.models_dir,
-            allow_download=request.allow_download,
-            progress=progress,
-        ),
+        detector=one(ModelName.PERSON_DETECTOR), pose=one(request.pose_model), hands=hands
     )
 
 
@@ -144,28 +154,39 @@ class _Worker:
     def __init__(self, models: ResolvedModels) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
+        self.hands = None if models.hands is None else HandFinder(*models.hands)
 
     def process(self, frame: int, t: float, image: np.ndarray) -> _Processed:
         t0 = time.perf_counter()
         detections, faint = self.detector.detect_with_faint(image)
         t1 = time.perf_counter()
         head_cue = default_model()
+        boxes = [d.box for d in detections]
+        poses = [self.pose.estimate(image, b) for b in boxes]
+        crops = [None if head_cue is None else head_cue.score(image, b) for b in boxes]
+        t2 = time.perf_counter()
+        # The hand detector needs everyone's head and pose at once: a hand is given to
+        # one person of the frame, and a face the pose found is not a hand.
+        hands = [None] * len(boxes) if self.hands is None else self.hands.find(image, boxes, poses)
+        t3 = time.perf_counter()
         observations = [
             Observation(
                 frame=frame,
                 t=t,
                 box=d.box,
                 score=d.score,
-                keypoints=self.pose.estimate(image, d.box),
-                head_down_score=None if head_cue is None else head_cue.score(image, d.box),
+                keypoints=kp,
+                head_down_score=crop,
+                raised_hand=hand,
             )
-            for d in detections
+            for d, kp, crop, hand in zip(detections, poses, crops, hands, strict=True)
         ]
-        t2 = time.perf_counter()
-        return _Processed(observations, tuple(faint), t1 - t0, t2 - t1)
+        return _Processed(observations, tuple(faint), t1 - t0, t2 - t1, t3 - t2)
 
     def close(self) -> None:
         self.pose.close()
+        if self.hands is not None:
+            self.hands.close()
 
 
 _END = object()
@@ -252,6 +273,7 @@ def analyze(
         observations = processed.observations
         times.detect += processed.detect_s
         times.pose += processed.pose_s
+        times.hands += processed.hands_s
         times.crops += len(observations)
         t0 = time.perf_counter()
         t = timebase.frame_to_seconds(fut_frame)

@@ -3,7 +3,9 @@
 Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoulder widths):
 
 - ``hand_raised``: a wrist well above the face, elbow up, forearm pointing up, the arm in
-  plain view and inside the person's box, held ``hand_raised_min_s``.
+  plain view and inside the person's box; or a hand the hand detector found raised above
+  the person's head and gave to them (``core/hands.py``) with a score of at least
+  ``hand_found``; held ``hand_raised_min_s``.
 - ``standing``: the shoulder line well above where it usually is for this person, with a
   taller box than their usual one; or a whole visible, straight, upright body. "Usual" is
   the person's median over the recording, so it assumes they sit most of the time.
@@ -43,8 +45,8 @@ Confidence = agreement x (0.5 + 0.5 x margin) x visibility, where agreement is t
 of the segment's samples that met the rule on their own (before smoothing and bridging),
 margin is how far past the threshold those samples were (0 at the threshold, 1 at a full
 margin, e.g. 0.5 shoulder widths), and visibility is the mean visibility of their face and
-shoulder keypoints. So a reviewer sees low confidence on bridged, borderline or poorly
-seen segments.
+shoulder keypoints (for a hand the hand detector found: its probability that it is a
+hand). So a reviewer sees low confidence on bridged, borderline or poorly seen segments.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ import numpy as np
 from lessonreview.core.domain import Behaviour, PersonTrack, Proposal
 from lessonreview.core.posture import PostureFeatures, RuleConfig, features
 from lessonreview.core.posture_cues import (
+    HandSource,
     HeadCue,
     best_raised_hand,
     head_lowered,
@@ -124,6 +127,9 @@ class _Sample:
     measured: tuple[float, ...] = ()  # e.g. standing's rise and box growth
     cues: tuple[HeadCue, ...] = ()  # what showed a lowered head
     wrist: bool = False  # a wrist near the desk was in view
+    source: HandSource | None = None  # what showed a raised hand
+    height: float = 0.0  # how high that hand was (see RaisedHandCue.height)
+    trust: float | None = None  # how much to trust the sample, when not the pose's visibility
 
 
 def propose(
@@ -138,7 +144,10 @@ def propose(
         # One observation per frame: a duplicate would make a zero-length sample.
         by_frame = {o.frame: o for o in reversed(track.observations)}
         observations = [by_frame[f] for f in sorted(by_frame)]
-        if not any(o.keypoints is not None or o.head_down_score is not None for o in observations):
+        if not any(
+            o.keypoints is not None or o.head_down_score is not None or o.raised_hand is not None
+            for o in observations
+        ):
             continue
         feats = [features(o, config) for o in observations]
         line = timeline([f.frame for f in feats], timebase)
@@ -173,9 +182,9 @@ def _rules(feats: list[PostureFeatures], line: Timeline, config: RuleConfig):
     """Per behaviour: its segments as (first, last) sample indices, each sample's own
     verdict, and how to describe a segment."""
     hand_on = hysteresis(
-        [best_raised_hand(f) for f in feats],
-        enter=lambda r: r[1] >= config.hand_above_head,
-        stay=lambda r: r[1] >= config.hand_above_head_exit,
+        [best_raised_hand(f, config) for f in feats],
+        enter=lambda r: r.enters,
+        stay=lambda r: r.stays,
     )
     hand = [_hand_sample(f, config) for f in feats]
     chains = segments(hand_on, line, {True: config.hand_raised_min_s}, max_gap_s=config.max_gap_s)
@@ -216,11 +225,17 @@ def _rules(feats: list[PostureFeatures], line: Timeline, config: RuleConfig):
 
 
 def _hand_sample(f: PostureFeatures, config: RuleConfig) -> _Sample:
-    raised = best_raised_hand(f)
-    if raised is None or raised[1] < config.hand_above_head:
+    raised = best_raised_hand(f, config)
+    if raised is None or not raised.enters:
         return _Sample(False)
-    side, margin = raised
-    return _Sample(True, _unit((margin - config.hand_above_head) / 0.5), side)
+    return _Sample(
+        True,
+        raised.margin,
+        raised.side or "",
+        source=raised.source,
+        height=raised.height,
+        trust=raised.trust,
+    )
 
 
 def _standing_samples(feats: list[PostureFeatures], config: RuleConfig) -> list[_Sample | None]:
@@ -330,15 +345,32 @@ def _confidence(verdicts: Sequence[_Sample], feats: Sequence[PostureFeatures]) -
         return 0.0
     agreement = len(met) / len(verdicts)
     margin = sum(v.margin for v, _ in met) / len(met)
-    visibility = sum(f.visibility for _, f in met) / len(met)
+    visibility = sum(f.visibility if v.trust is None else v.trust for v, f in met) / len(met)
     return round(_unit(agreement * (0.5 + 0.5 * margin) * visibility), 3)
 
 
 def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
     met = [v for v in verdicts if v.met]
-    sides = Counter(v.note for v in met).most_common(1)
+    counts = _in(len(met), len(verdicts), seconds)
+    found = [v for v in met if v.source is HandSource.HAND_DETECTOR]
+    posed = [v for v in met if v.source is HandSource.POSE]
+    sides = Counter(v.note for v in posed).most_common(1)
     side = sides[0][0] if sides else "a"
-    return f"{side} wrist above the head, elbow up, {_in(len(met), len(verdicts), seconds)}"
+    pose_words = f"{side} wrist above the head with the elbow up in {HandSource.POSE}"
+    if found:
+        height = median(v.height for v in found)
+        detector_words = (
+            f"hand found by {HandSource.HAND_DETECTOR}, "
+            f"its wrist {height:.1f} head widths above the head centre"
+        )
+    if not posed:
+        return f"a hand raised above the head {counts}; {detector_words}"
+    if not found:
+        return f"{side} hand raised above the head {counts}; {pose_words}"
+    return (
+        f"a hand raised above the head {counts}; {detector_words} in {len(found)}, "
+        f"{pose_words} in {len(posed)}"
+    )
 
 
 def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:

@@ -43,6 +43,8 @@ class ModelName(Enum):
     PERSON_DETECTOR = "yolox_nano.onnx"
     POSE_FULL = "pose_landmarker_full.task"
     POSE_LITE = "pose_landmarker_lite.task"
+    PALM_DETECTOR = "palm_detection_lite.tflite"
+    HAND_LANDMARKS = "hand_landmark_full.tflite"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class ModelSpec:
 
 
 _POSE_BASE = "https://storage.googleapis.com/mediapipe-models/pose_landmarker"
+# MediaPipe's own model files, the ones its hand landmarker graph and Model Maker load.
+_MEDIAPIPE_ASSETS = "https://storage.googleapis.com/mediapipe-assets"
 
 SPECS: dict[ModelName, ModelSpec] = {
     ModelName.PERSON_DETECTOR: ModelSpec(
@@ -78,6 +82,20 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_POSE_BASE}/pose_landmarker_lite/float16/latest/pose_landmarker_lite.task",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=4_500_000,
+    ),
+    ModelName.PALM_DETECTOR: ModelSpec(
+        name=ModelName.PALM_DETECTOR,
+        filename="palm_detection_lite.tflite",
+        url=f"{_MEDIAPIPE_ASSETS}/palm_detection_lite.tflite",
+        licence="Apache-2.0 (Google MediaPipe)",
+        min_size=1_500_000,
+    ),
+    ModelName.HAND_LANDMARKS: ModelSpec(
+        name=ModelName.HAND_LANDMARKS,
+        filename="hand_landmark_full.tflite",
+        url=f"{_MEDIAPIPE_ASSETS}/hand_landmark_full.tflite",
+        licence="Apache-2.0 (Google MediaPipe)",
+        min_size=4_000_000,
     ),
 }
 
@@ -209,6 +227,8 @@ def check_loads(spec: ModelSpec, path: Path) -> None:
         raise ModelCheckError(f"{path.name} is {size} bytes, expected at least {spec.min_size}")
     if spec.filename.endswith(".onnx"):
         _check_onnx(path)
+    elif spec.filename.endswith(".tflite"):
+        _check_hand_model(spec, path)
     else:
         _check_task(path)
 
@@ -232,6 +252,17 @@ def _check_task(path: Path) -> None:
         PoseEstimator(path).close()
     except ModelFileError as exc:
         raise ModelCheckError(f"{path.name} does not load as a pose model: {exc}") from exc
+
+
+def _check_hand_model(spec: ModelSpec, path: Path) -> None:
+    from lessonreview.core.detection import ModelFileError
+    from lessonreview.core.hands import HandLandmarker, PalmDetector  # lazy: TFLite runtime
+
+    kind = PalmDetector if spec.name is ModelName.PALM_DETECTOR else HandLandmarker
+    try:
+        kind(path).close()
+    except ModelFileError as exc:
+        raise ModelCheckError(f"{path.name} does not load as a hand model: {exc}") from exc
 
 
 def source_url(spec: ModelSpec) -> str:

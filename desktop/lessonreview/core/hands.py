@@ -15,8 +15,8 @@ LiteRT like the pose model:
    wrist and the base of the middle finger. A raised hand points up: the wrist-to-finger
    direction within ``HandSearch.pointing_up_deg`` of vertical.
 3. **Not a face.** At this size the palm detector also fires on faces. A palm lying on
-   the face of a person whose pose shows one (``HandSearch.face_radius`` head widths)
-   is dropped.
+   the face of a person whose pose shows a head with its shoulders under it
+   (``HandSearch.face_radius`` head widths) is dropped.
 4. **Whose hand.** The owner is the person whose head is nearest below the wrist,
    within an arm's reach of it (``HandSearch``: the wrist above the head centre, not
    too far to the side, a palm not too small for that person's head), never a person
@@ -46,7 +46,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.detection import ModelFileError
-from lessonreview.core.domain import Box, RaisedHand
+from lessonreview.core.domain import Box, Keypoint, RaisedHand
 
 PALM_INPUT = 192
 LANDMARK_INPUT = 224
@@ -278,7 +278,7 @@ class HandFinder:
         for window in windows:
             palms += self.palms.detect(image_bgr, window, min_score=s.min_palm_score)
         palms = merge_palms(sorted(palms, key=lambda p: -p.score))
-        faces = [_face(kp, head) for kp, head in zip(poses, heads, strict=True)]
+        faces = [_face(kp, b, h) for kp, b, h in zip(poses, boxes, heads, strict=True)]
         found: list[RaisedHand | None] = [None] * len(boxes)
         for palm in palms:
             if abs(palm.pointing_deg - 90.0) > s.pointing_up_deg:
@@ -360,8 +360,11 @@ def merge_palms(palms: Sequence[Palm], *, iou: float = 0.3) -> list[Palm]:
     return kept
 
 
-def _face(keypoints: np.ndarray | None, head: Box) -> tuple[float, float] | None:
-    """Where the pose put this person's face, when it is in their head spot."""
+def _face(keypoints: np.ndarray | None, box: Box, head: Box) -> tuple[float, float] | None:
+    """Where the pose put this person's face, when it shows a whole head and shoulders
+    there: the face in the person's head spot, both shoulders seen below it and at
+    least half the box wide. A box that holds only a raised arm gets a "face" on the
+    hand from the pose, but no such shoulders."""
     if keypoints is None:
         return None
     seen = keypoints[:11, 2] >= 0.5
@@ -369,9 +372,16 @@ def _face(keypoints: np.ndarray | None, head: Box) -> tuple[float, float] | None
         return None
     fx, fy = (float(v) for v in keypoints[:11][seen, :2].mean(axis=0))
     margin = 0.2 * head.width
-    if head.x0 - margin <= fx <= head.x1 + margin and head.y0 - margin <= fy <= head.y1 + margin:
-        return fx, fy
-    return None
+    if not (
+        head.x0 - margin <= fx <= head.x1 + margin and head.y0 - margin <= fy <= head.y1 + margin
+    ):
+        return None
+    left, right = keypoints[int(Keypoint.LEFT_SHOULDER)], keypoints[int(Keypoint.RIGHT_SHOULDER)]
+    if min(left[2], right[2]) < 0.5 or (left[1] + right[1]) / 2 < fy:
+        return None
+    if abs(left[0] - right[0]) < 0.5 * box.width:
+        return None
+    return fx, fy
 
 
 def _on_a_face(

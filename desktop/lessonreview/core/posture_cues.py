@@ -138,7 +138,9 @@ def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | 
     cues = []
     sides = [
         (margin if up else -1.0, side, at)
-        for side, margin, up, at in zip(SIDES, f.wrist_above_face, f.arm_up, f.wrist_at, strict=True)
+        for side, margin, up, at in zip(
+            SIDES, f.wrist_above_face, f.arm_up, f.wrist_at, strict=True
+        )
         if margin is not None and at is not None
     ]
     if sides:

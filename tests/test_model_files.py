@@ -143,6 +143,8 @@ def test_resolve_all_reports_every_missing_file_at_once(tmp_path):
     assert {spec.name for spec in caught.value.missing} == {
         ModelName.PERSON_DETECTOR,
         ModelName.POSE_FULL,
+        ModelName.PALM_DETECTOR,
+        ModelName.HAND_LANDMARKS,
     }
 
 

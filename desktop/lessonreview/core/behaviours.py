@@ -356,20 +356,18 @@ def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
     posed = [v for v in met if v.source is HandSource.POSE]
     sides = Counter(v.note for v in posed).most_common(1)
     side = sides[0][0] if sides else "a"
-    pose_words = f"{side} wrist above the head with the elbow up in {HandSource.POSE}"
-    if found:
-        height = median(v.height for v in found)
-        detector_words = (
-            f"hand found by {HandSource.HAND_DETECTOR}, "
-            f"its wrist {height:.1f} head widths above the head centre"
-        )
-    if not posed:
-        return f"a hand raised above the head {counts}; {detector_words}"
     if not found:
-        return f"{side} hand raised above the head {counts}; {pose_words}"
+        return f"{side} wrist above the head, elbow up, {counts}"
+    height = median(v.height for v in found)
+    detector = (
+        f"hand found by {HandSource.HAND_DETECTOR}, "
+        f"its wrist {height:.1f} head widths above the head centre"
+    )
+    if not posed:
+        return f"a hand raised above the head {counts}; {detector}"
     return (
-        f"a hand raised above the head {counts}; {detector_words} in {len(found)}, "
-        f"{pose_words} in {len(posed)}"
+        f"a hand raised above the head {counts}; {detector} in {len(found)}, "
+        f"{side} wrist above the head with the elbow up in {HandSource.POSE} in {len(posed)}"
     )
 
 

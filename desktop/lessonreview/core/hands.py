@@ -232,8 +232,9 @@ class HandSearch:
     window_heads: float = 6.0
     window_below: float = 1.0
     # Windows of neighbours are searched once when one window at most this much
-    # larger holds both.
-    merge_growth: float = 1.5
+    # larger holds both: far fewer windows in a full room, each hand seen smaller in a
+    # merged window (bench/eval_hands.py measures both).
+    merge_growth: float = 2.5
     # Palms scoring below this are not looked at (the rule has its own threshold).
     min_palm_score: float = 0.2
     # Fingers pointing up: within this many degrees of vertical.

@@ -5,7 +5,7 @@ time, both as ratios to the recording's duration (measured in the same run, so a
 busy machine slows both), time per stage, people found, and resident memory at
 each quarter of the run (flat memory means it does not grow with video length).
 
-    python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--seconds N]
+    python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--no-hands]
 
 Make a 10-minute 720p classroom-like video from the real CC BY 4.0 frames with
 ``python bench/classroom_video.py /tmp/class10.mp4 --seconds 600 --size 1280x720 --fps 25``.
@@ -47,6 +47,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pose", choices=("lite", "full"), default="lite")
+    parser.add_argument(
+        "--no-hands", action="store_true", help="without the hand detector (core/vision/hands.py)"
+    )
     args = parser.parse_args()
 
     recording = Recording.open(args.video)
@@ -75,6 +78,7 @@ def main() -> int:
         rate_hz=args.rate,
         workers=args.workers,
         pose_model=ModelName.POSE_LITE if args.pose == "lite" else ModelName.POSE_FULL,
+        find_hands=not args.no_hands,
     )
     t0 = time.perf_counter()
     doc = analyze(request, progress=progress, times=times, recording=recording)
@@ -89,13 +93,14 @@ def main() -> int:
         f"decode {times.decode:.1f}, camera motion {times.camera_motion:.1f}, "
         f"detect {times.detect:.1f}, pose {times.pose:.1f} "
         f"({times.crops} crops, {1000 * times.pose / max(1, times.crops):.1f} ms each), "
-        f"tracker cues {times.cues:.1f}, track {times.track:.2f}, "
+        f"hands {times.hands:.1f}, tracker cues {times.cues:.1f}, track {times.track:.2f}, "
         f"behaviours {times.behaviours:.2f}"
     )
     print(
         f"per sample: camera motion {1000 * times.camera_motion / len(frames):.1f} ms, "
         f"detect {1000 * times.detect / len(frames):.0f} ms, "
         f"pose {1000 * times.pose / len(frames):.0f} ms, "
+        f"hands {1000 * times.hands / len(frames):.0f} ms, "
         f"tracker cues {1000 * times.cues / len(frames):.1f} ms, "
         f"track {1000 * times.track / len(frames):.1f} ms, "
         f"people per sample {times.crops / len(frames):.1f}"

@@ -79,7 +79,12 @@ def test_output_follows_the_documented_schema(analysed, tmp_path):
     proposals_file.validate(d)
     assert d["schema"] == "lessonreview.proposals/1"
     assert d["reviewed"] is False
-    assert set(d["analysis"]["models"]) == {"yolox_nano.onnx", "pose_landmarker_lite.task"}
+    assert set(d["analysis"]["models"]) == {
+        "yolox_nano.onnx",
+        "pose_landmarker_lite.task",
+        "palm_detection_lite.tflite",
+        "hand_landmark_full.tflite",
+    }
     for p in d["proposals"]:
         assert p["behaviour"] in {b.value for b in Behaviour}
         assert 0 <= p["start_frame"] < p["end_frame"] <= d["recording"]["frame_count"]
@@ -223,7 +228,8 @@ def test_cli_explains_a_damaged_pose_model_without_a_traceback(
 
     bad_models = tmp_path / "models"
     bad_models.mkdir()
-    (bad_models / "yolox_nano.onnx").symlink_to(Path(models_dir, "yolox_nano.onnx").resolve())
+    for name in ("yolox_nano.onnx", "palm_detection_lite.tflite", "hand_landmark_full.tflite"):
+        (bad_models / name).symlink_to(Path(models_dir, name).resolve())
     with (
         zipfile.ZipFile(Path(models_dir, "pose_landmarker_lite.task")) as good,
         zipfile.ZipFile(bad_models / "pose_landmarker_lite.task", "w") as bad,

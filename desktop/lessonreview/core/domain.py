@@ -197,6 +197,22 @@ class Detection:
     score: float
 
 
+@dataclass(frozen=True)
+class RaisedHand:
+    """A hand the hand detector found raised above a person's head and gave to them
+    (``core/vision/hands.py``), in frame pixels.
+
+    ``score`` is the detector's log-odds that this is a hand (the palm detector's plus
+    half the hand landmark model's); ``above_head`` is how far the wrist is above the
+    centre of the person's head, in head widths.
+    """
+
+    box: Box
+    wrist: tuple[float, float]
+    score: float
+    above_head: float
+
+
 @dataclass(frozen=True, eq=False)
 class Observation:
     """One person in one sampled frame: where, how sure, and their pose.
@@ -205,7 +221,8 @@ class Observation:
     pixels, and visibility in 0..1. It is None when pose estimation found no body in
     the person's box. ``head_down_score`` (0..1) is the head-crop cue's judgement of
     whether the top of the head faces the camera (``head_cue.py``); None when it was
-    not computed.
+    not computed. ``raised_hand`` is the hand the hand detector gave this person, None
+    when it found none or did not look.
     """
 
     frame: int
@@ -214,6 +231,7 @@ class Observation:
     score: float
     keypoints: np.ndarray | None = None
     head_down_score: float | None = None
+    raised_hand: RaisedHand | None = None
 
     def __post_init__(self) -> None:
         if self.keypoints is not None:

@@ -3,7 +3,9 @@
 Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoulder widths):
 
 - ``hand_raised``: a wrist well above the face, elbow up, forearm pointing up, the arm in
-  plain view and inside the person's box, held ``hand_raised_min_s``.
+  plain view and inside the person's box; or a hand the hand detector found raised above
+  the person's head and gave to them (``vision/hands.py``) with a score of at least
+  ``hand_found``; held ``hand_raised_min_s``.
 - ``standing``: any of three cues. The room: the shoulder line well above where seated
   people of the same size in the picture have theirs (``room_height``), which sees
   people who stand the whole recording or when it starts. The body: upright, with hips
@@ -49,8 +51,8 @@ Confidence = agreement x (0.5 + 0.5 x margin) x visibility, where agreement is t
 of the segment's samples that met the rule on their own (before smoothing and bridging),
 margin is how far past the threshold those samples were (0 at the threshold, 1 at a full
 margin, e.g. 0.5 shoulder widths), and visibility is the mean visibility of their face and
-shoulder keypoints. So a reviewer sees low confidence on bridged, borderline or poorly
-seen segments.
+shoulder keypoints (for a hand the hand detector found: its probability that it is a
+hand). So a reviewer sees low confidence on bridged, borderline or poorly seen segments.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ import numpy as np
 
 from lessonreview.core.analysis.posture import PostureFeatures, RuleConfig, features
 from lessonreview.core.analysis.posture_cues import (
+    HandSource,
     HeadCue,
     best_raised_hand,
     head_lowered,
@@ -134,6 +137,9 @@ class _Sample:
     legs: float | None = None  # standing: how extended the legs were (degrees)
     cues: tuple[HeadCue, ...] = ()  # what showed a lowered head
     wrist: bool = False  # a wrist near the desk was in view
+    source: HandSource | None = None  # what showed a raised hand
+    height: float = 0.0  # how high that hand was (see RaisedHandCue.height)
+    trust: float | None = None  # how much to trust the sample, when not the pose's visibility
 
 
 def propose(
@@ -149,7 +155,10 @@ def propose(
         # One observation per frame: a duplicate would make a zero-length sample.
         by_frame = {o.frame: o for o in reversed(track.observations)}
         observations = [by_frame[f] for f in sorted(by_frame)]
-        if not any(o.keypoints is not None or o.head_down_score is not None for o in observations):
+        if not any(
+            o.keypoints is not None or o.head_down_score is not None or o.raised_hand is not None
+            for o in observations
+        ):
             continue
         people[track.id] = [features(o, config) for o in observations]
     room = room_rises(people, config=config)
@@ -195,9 +204,9 @@ def _rules(
     verdict, and how to describe a segment. ``rises``: each sample against the room's
     seated line, None where the room has none."""
     hand_on = hysteresis(
-        [best_raised_hand(f) for f in feats],
-        enter=lambda r: r[1] >= config.hand_above_head,
-        stay=lambda r: r[1] >= config.hand_above_head_exit,
+        [best_raised_hand(f, config) for f in feats],
+        enter=lambda r: r.enters,
+        stay=lambda r: r.stays,
     )
     hand = [_hand_sample(f, config) for f in feats]
     chains = segments(hand_on, line, {True: config.hand_raised_min_s}, max_gap_s=config.max_gap_s)
@@ -240,11 +249,17 @@ def _rules(
 
 
 def _hand_sample(f: PostureFeatures, config: RuleConfig) -> _Sample:
-    raised = best_raised_hand(f)
-    if raised is None or raised[1] < config.hand_above_head:
+    raised = best_raised_hand(f, config)
+    if raised is None or not raised.enters:
         return _Sample(False)
-    side, margin = raised
-    return _Sample(True, _unit((margin - config.hand_above_head) / 0.5), side)
+    return _Sample(
+        True,
+        raised.margin,
+        raised.side or "",
+        source=raised.source,
+        height=raised.height,
+        trust=raised.trust,
+    )
 
 
 def _standing_samples(
@@ -376,15 +391,30 @@ def _confidence(verdicts: Sequence[_Sample], feats: Sequence[PostureFeatures]) -
         return 0.0
     agreement = len(met) / len(verdicts)
     margin = sum(v.margin for v, _ in met) / len(met)
-    visibility = sum(f.visibility for _, f in met) / len(met)
+    visibility = sum(f.visibility if v.trust is None else v.trust for v, f in met) / len(met)
     return round(_unit(agreement * (0.5 + 0.5 * margin) * visibility), 3)
 
 
 def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
     met = [v for v in verdicts if v.met]
-    sides = Counter(v.note for v in met).most_common(1)
+    counts = _in(len(met), len(verdicts), seconds)
+    found = [v for v in met if v.source is HandSource.HAND_DETECTOR]
+    posed = [v for v in met if v.source is HandSource.POSE]
+    sides = Counter(v.note for v in posed).most_common(1)
     side = sides[0][0] if sides else "a"
-    return f"{side} wrist above the head, elbow up, {_in(len(met), len(verdicts), seconds)}"
+    if not found:
+        return f"{side} wrist above the head, elbow up, {counts}"
+    height = median(v.height for v in found)
+    detector = (
+        f"hand found by {HandSource.HAND_DETECTOR}, "
+        f"its wrist {height:.1f} head widths above the head centre"
+    )
+    if not posed:
+        return f"a hand raised above the head {counts}; {detector}"
+    return (
+        f"a hand raised above the head {counts}; {detector} in {len(found)}, "
+        f"{side} wrist above the head with the elbow up in {HandSource.POSE} in {len(posed)}"
+    )
 
 
 def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:

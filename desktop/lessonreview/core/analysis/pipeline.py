@@ -32,9 +32,10 @@ from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.hands import HandFinder
 from lessonreview.core.vision.head_cue import default_model
 from lessonreview.core.vision.model_check import check_works
-from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve
+from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve_all
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.core.vision.pose import PoseEstimator
 
@@ -52,12 +53,16 @@ class AnalysisRequest:
     # Lite: on the classroom frames it finds a pose for more boxes than full, puts the nose
     # on the labelled head as often, and is faster per person (bench/eval_recall.py).
     pose_model: ModelName = ModelName.POSE_LITE
+    # Look for raised hands with the hand detector (core/vision/hands.py); without it only the
+    # pose shows a raised hand.
+    find_hands: bool = True
     allow_download: bool = False
     live: LiveSettings = LiveSettings()
 
     @property
     def model_names(self) -> tuple[ModelName, ...]:
-        return (ModelName.PERSON_DETECTOR, self.pose_model)
+        hands = (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS) if self.find_hands else ()
+        return (ModelName.PERSON_DETECTOR, self.pose_model, *hands)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class _Processed:
     faint: tuple[Box, ...]
     detect_s: float
     pose_s: float
+    hands_s: float
     cues_s: float
 
 
@@ -108,6 +114,7 @@ class StageTimes:
     camera_motion: float = 0.0
     detect: float = 0.0
     pose: float = 0.0
+    hands: float = 0.0
     cues: float = 0.0  # clothing colours and own motion, for the tracker
     track: float = 0.0
     behaviours: float = 0.0
@@ -134,28 +141,30 @@ class AnalysisCancelled(Exception):
 class ResolvedModels:
     detector: Path
     pose: Path
+    # The palm detector and hand landmark model; None when hands are not looked for.
+    hands: tuple[Path, Path] | None = None
 
     def hashes(self) -> dict[str, str]:
-        return {p.name: file_sha256(p) for p in (self.detector, self.pose)}
+        paths = (self.detector, self.pose, *(self.hands or ()))
+        return {p.name: file_sha256(p) for p in paths}
 
 
 def resolve_models(
     request: AnalysisRequest, *, progress: Callable[[int, int], None] | None = None
 ) -> ResolvedModels:
-    """The model files, found (or downloaded if allowed) and checked to work."""
+    """The model files, found (or downloaded if allowed) and checked to work. Every
+    missing file is named in one error."""
+    hand_names = (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS) if request.find_hands else ()
+    found = resolve_all(
+        (ModelName.PERSON_DETECTOR, request.pose_model, *hand_names),
+        explicit_dir=request.models_dir,
+        allow_download=request.allow_download,
+        progress=progress,
+    )
     models = ResolvedModels(
-        detector=resolve(
-            ModelName.PERSON_DETECTOR,
-            explicit_dir=request.models_dir,
-            allow_download=request.allow_download,
-            progress=progress,
-        ),
-        pose=resolve(
-            request.pose_model,
-            explicit_dir=request.models_dir,
-            allow_download=request.allow_download,
-            progress=progress,
-        ),
+        detector=found[ModelName.PERSON_DETECTOR],
+        pose=found[request.pose_model],
+        hands=tuple(found[n] for n in hand_names) or None,
     )
     check_works(ModelName.PERSON_DETECTOR, models.detector)
     check_works(request.pose_model, models.pose, person_detector=models.detector)
@@ -168,6 +177,7 @@ class _Worker:
     def __init__(self, models: ResolvedModels) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
+        self.hands = None if models.hands is None else HandFinder(*models.hands)
 
     def process(self, sample: _Sample, t: float) -> _Processed:
         frame, image = sample.frame, sample.image
@@ -175,18 +185,26 @@ class _Worker:
         detections, faint = self.detector.detect_with_faint(image)
         t1 = time.perf_counter()
         head_cue = default_model()
+        boxes = [d.box for d in detections]
+        poses = [self.pose.estimate(image, b) for b in boxes]
+        crops = [None if head_cue is None else head_cue.score(image, b) for b in boxes]
+        t2 = time.perf_counter()
+        # The hand detector needs everyone's head and pose at once: a hand is given to
+        # one person of the frame, and a face the pose found is not a hand.
+        hands = [None] * len(boxes) if self.hands is None else self.hands.find(image, boxes, poses)
+        t3 = time.perf_counter()
         observations = [
             Observation(
                 frame=frame,
                 t=t,
                 box=d.box,
                 score=d.score,
-                keypoints=self.pose.estimate(image, d.box),
-                head_down_score=None if head_cue is None else head_cue.score(image, d.box),
+                keypoints=kp,
+                head_down_score=crop,
+                raised_hand=hand,
             )
-            for d in detections
+            for d, kp, crop, hand in zip(detections, poses, crops, hands, strict=True)
         ]
-        t2 = time.perf_counter()
         cues = [
             Cues(
                 appearance=appearance_of(image, d.box),
@@ -196,11 +214,13 @@ class _Worker:
             )
             for d in detections
         ]
-        t3 = time.perf_counter()
-        return _Processed(observations, cues, tuple(faint), t1 - t0, t2 - t1, t3 - t2)
+        t4 = time.perf_counter()
+        return _Processed(observations, cues, tuple(faint), t1 - t0, t2 - t1, t3 - t2, t4 - t3)
 
     def close(self) -> None:
         self.pose.close()
+        if self.hands is not None:
+            self.hands.close()
 
 
 _END = object()
@@ -297,6 +317,7 @@ def analyze(
         times.detect += processed.detect_s
         times.pose += processed.pose_s
         times.cues += processed.cues_s
+        times.hands += processed.hands_s
         times.crops += len(observations)
         t0 = time.perf_counter()
         t = timebase.frame_to_seconds(fut_frame)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lessonreview.core.domain import Box, Keypoint, Observation
+from lessonreview.core.domain import Box, Keypoint, Observation, RaisedHand
 
 SIDES = ("left", "right")
 _SHOULDER = {"left": Keypoint.LEFT_SHOULDER, "right": Keypoint.RIGHT_SHOULDER}
@@ -84,6 +84,14 @@ class RuleConfig:
     # visibility: a raised arm is in plain view.
     raised_wrist_box_margin: float = 0.1
     raised_arm_visibility: float = 0.7
+    # Or the hand detector found a raised hand for the person (``core/vision/hands.py``) with a
+    # score (log-odds that it is a hand) at least this, and it stays raised while the
+    # score is at least ``hand_found_exit``. Chosen on each half of the hand-raise-office
+    # screenshots in turn (the best F1 there that adds few proposals on the classroom
+    # frames, where nobody raises a hand) and tested on the other (``bench/eval_hands.py
+    # --fit``); the halves chose this and a quarter below it.
+    hand_found: float = 0.0
+    hand_found_exit: float = -0.5
     hand_raised_min_s: float = 1.0
     # Standing: the shoulder line this far above where the person's usually is...
     stand_rise: float = 1.0
@@ -241,12 +249,22 @@ class PostureFeatures:
     visibility: float = 0.0
     # The head-crop cue's score (0..1, high: the top of the head faces the camera).
     head_down_score: float | None = None
+    # A raised hand the hand detector gave this person; it needs no pose.
+    hand_found: RaisedHand | None = None
+    # Per side: the wrist in frame pixels, when ``wrist_above_face`` is measured.
+    wrist_at: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None)
 
 
 def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
     """The posture features of one observation (empty ones when it has no keypoints)."""
     crop = obs.head_down_score
-    base = PostureFeatures(frame=obs.frame, t=obs.t, box=obs.box, head_down_score=crop)
+    base = PostureFeatures(
+        frame=obs.frame,
+        t=obs.t,
+        box=obs.box,
+        head_down_score=crop,
+        hand_found=obs.raised_hand,
+    )
     kp = obs.keypoints
     if kp is None or not _head_in_box(kp, obs.box, config):
         return base
@@ -287,6 +305,7 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
             nose_below_ears = (nose_y - float(kp[ears, 1].mean())) / scale
 
     above_face: list[float | None] = []
+    wrist_at: list[tuple[float, float] | None] = []
     arm_up: list[bool] = []
     desk_wrist: list[DeskWrist | None] = []
     for side in SIDES:
@@ -294,6 +313,7 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
         arm_seen = min(kp[e, 2], kp[w, 2]) >= config.raised_arm_visibility
         if face_top_y is not None and seen[e] and seen[w] and arm_seen:
             above_face.append(float((face_top_y - kp[w, 1]) / scale))
+            wrist_at.append((float(kp[w, 0]), float(kp[w, 1])))
             elbow_ok = (kp[e, 1] - kp[s, 1]) / scale <= config.elbow_below_shoulder_max
             forearm_ok = (kp[e, 1] - kp[w, 1]) / scale >= config.forearm_up
             # The detector's box holds a raised hand; a wrist above it was guessed.
@@ -301,6 +321,7 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
             arm_up.append(bool(elbow_ok and forearm_ok and in_box))
         else:
             above_face.append(None)
+            wrist_at.append(None)
             arm_up.append(False)
         wrist_low = (kp[w, 1] - shoulder_y) / scale >= config.wrist_below_shoulder
         if seen[w] and wrist_low:
@@ -328,6 +349,8 @@ def features(obs: Observation, config: RuleConfig) -> PostureFeatures:
         leg_extension_deg=legs,
         visibility=vis,
         head_down_score=crop,
+        hand_found=obs.raised_hand,
+        wrist_at=(wrist_at[0], wrist_at[1]),
     )
 
 

@@ -9,6 +9,8 @@ rules over time live in ``behaviours``.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from enum import StrEnum
 
 from lessonreview.core.analysis.posture import SIDES, PostureFeatures, RuleConfig
@@ -96,16 +98,84 @@ def head_resting(f: PostureFeatures, config: RuleConfig, *, already: bool = Fals
     return f.head_height <= ears and f.nose_height <= limit
 
 
-def best_raised_hand(f: PostureFeatures) -> tuple[str, float] | None:
-    """The side whose wrist is highest above the face with its arm up, and by how many
-    shoulder widths; a side whose arm is down counts as not raised (margin -1). None
-    when no arm is visible at all."""
+class HandSource(StrEnum):
+    """What showed a raised hand; the value is the reviewer's wording."""
+
+    POSE = "the body pose"
+    HAND_DETECTOR = "the hand detector"
+
+
+@dataclass(frozen=True)
+class RaisedHandCue:
+    """The raised hand of one sample, from the pose or the hand detector.
+
+    ``enters`` / ``stays``: past the threshold to start a raised hand / to keep one.
+    ``margin``: how far past the threshold to start, 0..1. ``point``: the hand (the
+    wrist) in frame pixels. ``side``: the pose's "left" or "right"; None from the hand
+    detector, which cannot tell. ``height``: the wrist above the face (shoulder widths)
+    for the pose, above the head centre (head widths) for the hand detector. ``trust``:
+    how much to trust the sample (the pose's face and shoulder visibility, or the hand
+    detector's probability).
+    """
+
+    source: HandSource
+    enters: bool
+    stays: bool
+    margin: float
+    point: tuple[float, float]
+    side: str | None
+    height: float
+    trust: float
+
+
+def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | None:
+    """The surer of the two raised-hand cues of a sample, or None when neither the pose
+    shows an arm nor the hand detector found a hand.
+
+    Pose: the side whose wrist is highest above the face with its arm up (a side whose
+    arm is down counts as not raised). Hand detector: its hand, by its score.
+    """
+    cues = []
     sides = [
-        (margin if up else -1.0, side)
-        for side, margin, up in zip(SIDES, f.wrist_above_face, f.arm_up, strict=True)
-        if margin is not None
+        (margin if up else -1.0, side, at)
+        for side, margin, up, at in zip(
+            SIDES, f.wrist_above_face, f.arm_up, f.wrist_at, strict=True
+        )
+        if margin is not None and at is not None
     ]
-    if not sides:
+    if sides:
+        height, side, at = max(sides, key=lambda s: s[0])
+        cues.append(
+            RaisedHandCue(
+                source=HandSource.POSE,
+                enters=height >= config.hand_above_head,
+                stays=height >= config.hand_above_head_exit,
+                margin=_unit((height - config.hand_above_head) / 0.5),
+                point=at,
+                side=side,
+                height=height,
+                trust=f.visibility,
+            )
+        )
+    hand = f.hand_found
+    if hand is not None:
+        cues.append(
+            RaisedHandCue(
+                source=HandSource.HAND_DETECTOR,
+                enters=hand.score >= config.hand_found,
+                stays=hand.score >= config.hand_found_exit,
+                # Two more log-odds than the threshold (e.g. 0.5 to 0.88) is a full margin.
+                margin=_unit((hand.score - config.hand_found) / 2.0),
+                point=hand.wrist,
+                side=None,
+                height=hand.above_head,
+                trust=1.0 / (1.0 + math.exp(-hand.score)),
+            )
+        )
+    if not cues:
         return None
-    margin, side = max(sides)
-    return side, margin
+    return max(cues, key=lambda c: (c.enters, c.stays, c.margin))
+
+
+def _unit(x: float) -> float:
+    return min(1.0, max(0.0, float(x)))

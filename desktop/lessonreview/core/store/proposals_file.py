@@ -25,6 +25,7 @@ from lessonreview.core.domain import (
     Observation,
     PersonTrack,
     Proposal,
+    RaisedHand,
     RecordingInfo,
 )
 from lessonreview.core.store.atomic_file import write_text_atomically
@@ -128,6 +129,14 @@ def _observation(o: Observation) -> dict:
     if o.head_down_score is not None:
         # Optional (absent when not computed), so files without it stay valid.
         out["head_down_score"] = round(float(o.head_down_score), 3)
+    if o.raised_hand is not None:
+        h = o.raised_hand
+        out["raised_hand"] = {
+            "box": [float(v) for v in h.box.as_list()],
+            "wrist": [round(float(v), 1) for v in h.wrist],
+            "score": round(float(h.score), 3),
+            "above_head": round(float(h.above_head), 3),
+        }
     return out
 
 
@@ -158,6 +167,17 @@ def read(path: str | os.PathLike) -> ProposalsDocument:
         raise ProposalsFileError(f"{path}: {e}") from None
 
 
+def _raised_hand(h: dict | None) -> RaisedHand | None:
+    if h is None:
+        return None
+    return RaisedHand(
+        box=Box(*(float(v) for v in h["box"])),
+        wrist=(float(h["wrist"][0]), float(h["wrist"][1])),
+        score=float(h["score"]),
+        above_head=float(h["above_head"]),
+    )
+
+
 def from_json_dict(d: dict) -> ProposalsDocument:
     """Validate, then build the document. Raises :class:`ProposalsFileError`."""
     validate(d)
@@ -178,6 +198,7 @@ def from_json_dict(d: dict) -> ProposalsDocument:
                     head_down_score=None
                     if o.get("head_down_score") is None
                     else float(o["head_down_score"]),
+                    raised_hand=_raised_hand(o.get("raised_hand")),
                 )
                 for o in p["observations"]
             ),

@@ -88,8 +88,28 @@ def validate(d: dict) -> None:
         seen.add(p["id"])
 
 
+def _raised_hand_ok(h: Any, where: str) -> None:
+    _keys(h, where, {"box", "wrist", "score", "above_head"})
+    box = _list(h["box"], f"{where}.box")
+    wrist = _list(h["wrist"], f"{where}.wrist")
+    if len(box) != 4 or len(wrist) != 2:
+        raise ProposalsFileError(f"{where}: box must be [x0, y0, x1, y1] and wrist [x, y]")
+    x0, y0, x1, y1 = (_num(v, f"{where}.box[{k}]") for k, v in enumerate(box))
+    if not (x0 < x1 and y0 < y1):
+        raise ProposalsFileError(f"{where}.box: needs x0 < x1 and y0 < y1, got {box}")
+    for k, v in enumerate(wrist):
+        _num(v, f"{where}.wrist[{k}]")
+    _num(h["score"], f"{where}.score")
+    _num(h["above_head"], f"{where}.above_head")
+
+
 def _observation_ok(o: Any, where: str, frame_count: int, duration: float) -> int:
-    _keys(o, where, {"frame", "t", "box", "score", "keypoints"}, optional={"head_down_score"})
+    _keys(
+        o,
+        where,
+        {"frame", "t", "box", "score", "keypoints"},
+        optional={"head_down_score", "raised_hand"},
+    )
     frame = _int(o["frame"], f"{where}.frame", low=0, high=frame_count - 1)
     _num(o["t"], f"{where}.t", low=0.0, high=duration + _TIME_SLACK_S)
     box = _list(o["box"], f"{where}.box")
@@ -101,6 +121,8 @@ def _observation_ok(o: Any, where: str, frame_count: int, duration: float) -> in
     _num(o["score"], f"{where}.score", low=0.0, high=1.0)
     if o.get("head_down_score") is not None:
         _num(o["head_down_score"], f"{where}.head_down_score", low=0.0, high=1.0)
+    if o.get("raised_hand") is not None:
+        _raised_hand_ok(o["raised_hand"], f"{where}.raised_hand")
     if o["keypoints"] is not None:
         kps = _list(o["keypoints"], f"{where}.keypoints")
         # Fast path for the common case (a long recording has hundreds of thousands of

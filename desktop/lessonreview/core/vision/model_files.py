@@ -50,6 +50,8 @@ class ModelName(Enum):
     POSE_FULL = "pose_landmarker_full.task"
     POSE_LITE = "pose_landmarker_lite.task"
     FACE_DETECTOR = "face_detection_full_range.tflite"
+    PALM_DETECTOR = "palm_detection_lite.tflite"
+    HAND_LANDMARKS = "hand_landmark_full.tflite"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class ModelSpec:
 
 
 _POSE_BASE = "https://storage.googleapis.com/mediapipe-models/pose_landmarker"
+# MediaPipe's own model files, the ones its hand landmarker graph and Model Maker load.
+_MEDIAPIPE_ASSETS = "https://storage.googleapis.com/mediapipe-assets"
 
 SPECS: dict[ModelName, ModelSpec] = {
     ModelName.PERSON_DETECTOR: ModelSpec(
@@ -94,6 +98,20 @@ SPECS: dict[ModelName, ModelSpec] = {
         url="https://storage.googleapis.com/mediapipe-assets/face_detection_full_range.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=1_000_000,
+    ),
+    ModelName.PALM_DETECTOR: ModelSpec(
+        name=ModelName.PALM_DETECTOR,
+        filename="palm_detection_lite.tflite",
+        url=f"{_MEDIAPIPE_ASSETS}/palm_detection_lite.tflite",
+        licence="Apache-2.0 (Google MediaPipe)",
+        min_size=1_500_000,
+    ),
+    ModelName.HAND_LANDMARKS: ModelSpec(
+        name=ModelName.HAND_LANDMARKS,
+        filename="hand_landmark_full.tflite",
+        url=f"{_MEDIAPIPE_ASSETS}/hand_landmark_full.tflite",
+        licence="Apache-2.0 (Google MediaPipe)",
+        min_size=4_000_000,
     ),
 }
 
@@ -194,6 +212,8 @@ def check_loads(spec: ModelSpec, path: Path) -> None:
         _check_face_detector(path)
     elif spec.filename.endswith(".onnx"):
         _check_onnx(path)
+    elif spec.filename.endswith(".tflite"):
+        _check_hand_model(spec, path)
     else:
         _check_task(path)
 
@@ -226,6 +246,17 @@ def _check_face_detector(path: Path) -> None:
         FaceDetector(path).close()
     except ModelFileError as exc:
         raise ModelCheckError(f"{path.name} does not load as a face detector: {exc}") from exc
+
+
+def _check_hand_model(spec: ModelSpec, path: Path) -> None:
+    from lessonreview.core.vision.hands import HandLandmarker, PalmDetector  # lazy: LiteRT
+    from lessonreview.core.vision.model_errors import ModelFileError
+
+    kind = PalmDetector if spec.name is ModelName.PALM_DETECTOR else HandLandmarker
+    try:
+        kind(path).close()
+    except ModelFileError as exc:
+        raise ModelCheckError(f"{path.name} does not load as a hand model: {exc}") from exc
 
 
 def source_url(spec: ModelSpec) -> str:

@@ -1,0 +1,416 @@
+"""Raised hands found directly, and given to the person whose hand they are.
+
+At classroom distances a raised hand is 10-20 px and the body pose model rarely places
+the wrist on it, so hands are looked for with MediaPipe's own hand models, run through
+LiteRT like the pose model:
+
+1. **Where to look.** A raised hand is above its owner's head and at most a couple of
+   head widths to either side. Per person, a square window ``HandSearch.window_heads``
+   head widths wide, its bottom just below the head, is searched; neighbours' windows
+   that mostly overlap are searched once, as one window a little larger
+   (``HandSearch.merge_growth``). The head is the usual head spot of the person's box
+   (``Box.head``).
+2. **Palms.** MediaPipe's palm detector (``palm_detection_lite.tflite``, SSD anchors
+   and decoding as in MediaPipe's palm detection graph) gives palm boxes with the
+   wrist and the base of the middle finger. A raised hand points up: the wrist-to-finger
+   direction within ``HandSearch.pointing_up_deg`` of vertical.
+3. **Not a face.** At this size the palm detector also fires on faces. A palm lying on
+   the face of a person whose pose shows a head with its shoulders under it
+   (``HandSearch.face_radius`` head widths) is dropped.
+4. **Whose hand.** The owner is the person whose head is nearest below the wrist,
+   within an arm's reach of it (``HandSearch``: the wrist above the head centre, not
+   too far to the side, a palm not too small for that person's head), never a person
+   whose head spot the palm itself lies in (a box that holds only the raised arm, or
+   the face it was mistaken for). One hand per person: the surest.
+5. **How sure.** The hand landmark model (``hand_landmark_full.tflite``) is run on the
+   palm, framed as MediaPipe frames it (rotated upright, 2.6 palm sizes); its presence
+   score and the palm score are combined into ``RaisedHand.score`` (log-odds of the
+   palm plus half those of the presence). The behaviour rule decides what score counts
+   (``RuleConfig.hand_found``), so the finder keeps weak hands too.
+
+Weak, measured (``bench/eval_hands.py``): the palm detector at 10-px hands confuses
+faces, a student's head resting on a hand and chair backs with palms, and a hand raised
+by a student near the camera in front of someone further back is given to the one
+further back. The reviewer sees in the evidence that a hand was found by the hand
+detector, and how sure it was.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lessonreview.core.domain import Box, Keypoint, RaisedHand
+from lessonreview.core.vision.detection import ModelFileError
+
+PALM_INPUT = 192
+LANDMARK_INPUT = 224
+# MediaPipe's palm detection graph: 4 SSD layers at strides 8, 16, 16, 16, two anchors
+# per cell and layer, fixed anchor size, 18 values per anchor (box centre offset and
+# size, then 7 keypoints), all in input pixels.
+_PALM_STRIDES = ((8, 2), (16, 6))
+_PALM_VALUES = 18
+_WRIST, _MIDDLE_BASE = 0, 2
+# MediaPipe frames a hand for the landmark model from its palm: a square 2.6 times the
+# palm box, moved half a palm towards the fingers, turned so the fingers point up.
+_HAND_SCALE = 2.6
+_HAND_SHIFT = 0.5
+_HAND_LANDMARK_VALUES = 63
+
+
+def _anchors() -> np.ndarray:
+    centres = []
+    for stride, per_cell in _PALM_STRIDES:
+        cells = PALM_INPUT // stride
+        for y in range(cells):
+            for x in range(cells):
+                centres += [((x + 0.5) / cells, (y + 0.5) / cells)] * per_cell
+    return np.array(centres, dtype=np.float32)
+
+
+_ANCHORS = _anchors()
+
+
+@dataclass(frozen=True)
+class Palm:
+    """A palm found by the palm detector, in frame pixels."""
+
+    score: float
+    box: Box
+    wrist: tuple[float, float]
+    middle_base: tuple[float, float]  # where the middle finger starts
+
+    @property
+    def pointing_deg(self) -> float:
+        """Direction from the wrist to the fingers: 90 is straight up, 0 to the right."""
+        dx = self.middle_base[0] - self.wrist[0]
+        dy = self.middle_base[1] - self.wrist[1]
+        return math.degrees(math.atan2(-dy, dx))
+
+
+def _load(model_path: Path):
+    model_path = Path(model_path)
+    if not model_path.is_file():
+        raise ModelFileError.missing(model_path)
+    # Imported here: the desktop app shows its window before anyone asks for a hand.
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        net = Interpreter(model_path=str(model_path), num_threads=1)
+        net.allocate_tensors()
+    except (RuntimeError, ValueError) as exc:
+        raise ModelFileError.damaged(model_path, str(exc).splitlines()[0][:200]) from exc
+    return net
+
+
+class PalmDetector:
+    """MediaPipe's palm detector on square windows of a frame. One instance per thread."""
+
+    def __init__(self, model_path: Path) -> None:
+        net = _load(model_path)
+        (inp,) = net.get_input_details()
+        outputs = {tuple(d["shape"][1:]): d["index"] for d in net.get_output_details()}
+        boxes, scores = (len(_ANCHORS), _PALM_VALUES), (len(_ANCHORS), 1)
+        if list(inp["shape"]) != [1, PALM_INPUT, PALM_INPUT, 3] or not {boxes, scores} <= set(
+            outputs
+        ):
+            raise ModelFileError.damaged(Path(model_path), "not a MediaPipe palm detection model")
+        self._net = net
+        self._input = inp["index"]
+        self._boxes = outputs[boxes]
+        self._scores = outputs[scores]
+
+    def detect(self, image_bgr: np.ndarray, window: Box, *, min_score: float) -> list[Palm]:
+        """Palms in a square window of the frame (parts off the frame are black, as
+        MediaPipe pads), best first, overlapping ones merged."""
+        side = window.width
+        pixels = _crop(image_bgr, window, PALM_INPUT)
+        rgb = pixels[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
+        self._net.set_tensor(self._input, rgb[None])
+        self._net.invoke()
+        raw = self._net.get_tensor(self._boxes)[0]
+        logits = np.clip(self._net.get_tensor(self._scores)[0, :, 0], -100.0, 100.0)
+        scores = 1.0 / (1.0 + np.exp(-logits))
+        keep = np.flatnonzero(scores >= min_score)
+        palms = []
+        for i in keep[np.argsort(-scores[keep])]:
+            ax, ay = _ANCHORS[i]
+            cx, cy = raw[i, 0] / PALM_INPUT + ax, raw[i, 1] / PALM_INPUT + ay
+            w, h = raw[i, 2] / PALM_INPUT, raw[i, 3] / PALM_INPUT
+            points = raw[i, 4:].reshape(-1, 2) / PALM_INPUT + (ax, ay)
+
+            def frame(u: float, v: float) -> tuple[float, float]:
+                return float(window.x0 + u * side), float(window.y0 + v * side)
+
+            x0, y0 = frame(cx - w / 2, cy - h / 2)
+            x1, y1 = frame(cx + w / 2, cy + h / 2)
+            if x1 - x0 <= 0 or y1 - y0 <= 0:
+                continue
+            palms.append(
+                Palm(
+                    score=float(scores[i]),
+                    box=Box(x0, y0, x1, y1),
+                    wrist=frame(*points[_WRIST]),
+                    middle_base=frame(*points[_MIDDLE_BASE]),
+                )
+            )
+        return merge_palms(palms)
+
+    def close(self) -> None:
+        self._net = None
+
+
+class HandLandmarker:
+    """MediaPipe's hand landmark model, used for its presence score: is this a hand?"""
+
+    def __init__(self, model_path: Path) -> None:
+        net = _load(model_path)
+        (inp,) = net.get_input_details()
+        by_size = {int(np.prod(d["shape"])): d["index"] for d in net.get_output_details()}
+        ones = [
+            d["index"]
+            for d in sorted(net.get_output_details(), key=lambda d: d["name"])
+            if int(np.prod(d["shape"])) == 1
+        ]
+        if (
+            list(inp["shape"]) != [1, LANDMARK_INPUT, LANDMARK_INPUT, 3]
+            or _HAND_LANDMARK_VALUES not in by_size
+            or len(ones) != 2
+        ):
+            raise ModelFileError.damaged(Path(model_path), "not a MediaPipe hand landmark model")
+        self._net = net
+        self._input = inp["index"]
+        # The first single-value output is the presence, the second handedness.
+        self._presence = ones[0]
+
+    def presence(self, image_bgr: np.ndarray, palm: Palm) -> float:
+        """0..1: how sure the model is that the palm's window holds a hand."""
+        rotation = math.radians(90.0 - palm.pointing_deg)
+        size = max(palm.box.width, palm.box.height)
+        cx, cy = palm.box.centre
+        # Half a palm towards the fingers, in the turned frame.
+        cx += _HAND_SHIFT * size * math.sin(rotation)
+        cy -= _HAND_SHIFT * size * math.cos(rotation)
+        side = _HAND_SCALE * size
+        c, s = math.cos(rotation), math.sin(rotation)
+
+        def corner(u: float, v: float) -> tuple[float, float]:
+            return cx + u * c - v * s, cy + u * s + v * c
+
+        half = side / 2
+        src = np.float32([corner(-half, -half), corner(half, -half), corner(-half, half)])
+        dst = np.float32([[0, 0], [LANDMARK_INPUT, 0], [0, LANDMARK_INPUT]])
+        pixels = cv2.warpAffine(
+            image_bgr,
+            cv2.getAffineTransform(src, dst),
+            (LANDMARK_INPUT, LANDMARK_INPUT),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+        )
+        rgb = pixels[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
+        self._net.set_tensor(self._input, rgb[None])
+        self._net.invoke()
+        return float(np.clip(self._net.get_tensor(self._presence).ravel()[0], 0.0, 1.0))
+
+    def close(self) -> None:
+        self._net = None
+
+
+@dataclass(frozen=True)
+class HandSearch:
+    """Where raised hands are looked for and who they are given to; lengths in head
+    widths of the person (the width of their box's usual head spot)."""
+
+    # The search window: this many head widths square, its bottom this far below the
+    # head centre. A seated student's raised hand reaches about three head widths
+    # above the head and two to the side.
+    window_heads: float = 6.0
+    window_below: float = 1.0
+    # Windows of neighbours are searched once when one window at most this much
+    # larger holds both: far fewer windows in a full room, each hand seen smaller in a
+    # merged window (bench/eval_hands.py measures both).
+    merge_growth: float = 2.5
+    # Palms scoring below this are not looked at (the rule has its own threshold).
+    min_palm_score: float = 0.2
+    # Fingers pointing up: within this many degrees of vertical.
+    pointing_up_deg: float = 60.0
+    # A palm within this many head widths of a face the pose found is that face.
+    face_radius: float = 0.3
+    # The owner: the wrist at least ``min_above`` and at most ``max_above`` above the
+    # head centre, at most ``max_aside`` to either side, and a palm at least
+    # ``min_palm`` head widths wide (a person much nearer the camera has a bigger head
+    # than the hand's own scale allows).
+    min_above: float = 0.3
+    max_above: float = 4.0
+    max_aside: float = 2.0
+    min_palm: float = 0.2
+    # Hands scoring below this (log-odds, see ``RaisedHand.score``) are dropped.
+    min_score: float = -2.0
+
+
+DEFAULT_SEARCH = HandSearch()
+
+
+class HandFinder:
+    """Raised hands of the people in one frame. Not thread-safe: one per thread."""
+
+    def __init__(
+        self, palm_model: Path, landmark_model: Path, *, search: HandSearch = DEFAULT_SEARCH
+    ) -> None:
+        self.palms = PalmDetector(palm_model)
+        self.landmarks = HandLandmarker(landmark_model)
+        self.search = search
+        self.windows_searched = 0
+
+    def find(
+        self, image_bgr: np.ndarray, boxes: Sequence[Box], poses: Sequence[np.ndarray | None]
+    ) -> list[RaisedHand | None]:
+        """Per person (in the order given), the raised hand given to them, or None."""
+        s = self.search
+        heads = [b.head() for b in boxes]
+        windows = search_windows(heads, s, image_bgr.shape[1], image_bgr.shape[0])
+        self.windows_searched += len(windows)
+        palms: list[Palm] = []
+        for window in windows:
+            palms += self.palms.detect(image_bgr, window, min_score=s.min_palm_score)
+        palms = merge_palms(sorted(palms, key=lambda p: -p.score))
+        faces = [_face(kp, b, h) for kp, b, h in zip(poses, boxes, heads, strict=True)]
+        found: list[RaisedHand | None] = [None] * len(boxes)
+        for palm in palms:
+            if abs(palm.pointing_deg - 90.0) > s.pointing_up_deg:
+                continue
+            if _on_a_face(palm, faces, heads, s):
+                continue
+            owner = owner_of(palm, heads, s)
+            if owner is None:
+                continue
+            head = heads[owner]
+            held = found[owner]
+            score = _log_odds(palm.score) + 0.5 * _log_odds(
+                self.landmarks.presence(image_bgr, palm)
+            )
+            if score < s.min_score or (held is not None and held.score >= score):
+                continue
+            found[owner] = RaisedHand(
+                box=palm.box,
+                wrist=palm.wrist,
+                score=round(float(score), 3),
+                above_head=round((head.centre[1] - palm.wrist[1]) / head.width, 3),
+            )
+        return found
+
+    def close(self) -> None:
+        self.palms.close()
+        self.landmarks.close()
+
+
+def search_windows(heads: Sequence[Box], search: HandSearch, width: int, height: int) -> list[Box]:
+    """Square windows above the heads, neighbours' merged; those wholly off the frame
+    dropped."""
+    own = []
+    for head in heads:
+        cx, cy = head.centre
+        side = search.window_heads * head.width
+        bottom = cy + search.window_below * head.width
+        own.append(Box(cx - side / 2, bottom - side, cx + side / 2, bottom))
+    windows: list[Box] = []
+    for w in sorted(own, key=lambda b: -b.width):
+        for i, c in enumerate(windows):
+            x0, y0 = min(c.x0, w.x0), min(c.y0, w.y0)
+            side = max(max(c.x1, w.x1) - x0, max(c.y1, w.y1) - y0)
+            if side <= search.merge_growth * min(w.width, c.width):
+                windows[i] = Box(x0, y0, x0 + side, y0 + side)
+                break
+        else:
+            windows.append(w)
+    return [w for w in windows if w.x1 > 0 and w.y1 > 0 and w.x0 < width and w.y0 < height]
+
+
+def owner_of(palm: Palm, heads: Sequence[Box], search: HandSearch) -> int | None:
+    """Index of the head the palm's arm most plausibly reaches up from, or None."""
+    wx, wy = palm.wrist
+    cx, cy = palm.box.centre
+    best, best_d = None, None
+    for i, head in enumerate(heads):
+        hw = head.width
+        if hw <= 0 or (head.x0 <= cx <= head.x1 and head.y0 <= cy <= head.y1):
+            continue
+        hx, hy = head.centre
+        above, aside = (hy - wy) / hw, abs(wx - hx) / hw
+        if not search.min_above <= above <= search.max_above or aside > search.max_aside:
+            continue
+        if palm.box.width / hw < search.min_palm:
+            continue
+        d = math.hypot(wx - hx, wy - hy)
+        if best_d is None or d < best_d:
+            best, best_d = i, d
+    return best
+
+
+def merge_palms(palms: Sequence[Palm], *, iou: float = 0.3) -> list[Palm]:
+    """Greedy suppression of overlapping palms, the surest kept (input best first)."""
+    kept: list[Palm] = []
+    for p in palms:
+        if all(p.box.iou(k.box) <= iou for k in kept):
+            kept.append(p)
+    return kept
+
+
+def _face(keypoints: np.ndarray | None, box: Box, head: Box) -> tuple[float, float] | None:
+    """Where the pose put this person's face, when it shows a whole head and shoulders
+    there: the face in the person's head spot, both shoulders seen below it and at
+    least half the box wide. A box that holds only a raised arm gets a "face" on the
+    hand from the pose, but no such shoulders."""
+    if keypoints is None:
+        return None
+    seen = keypoints[:11, 2] >= 0.5
+    if not seen.any():
+        return None
+    fx, fy = (float(v) for v in keypoints[:11][seen, :2].mean(axis=0))
+    margin = 0.2 * head.width
+    if not (
+        head.x0 - margin <= fx <= head.x1 + margin and head.y0 - margin <= fy <= head.y1 + margin
+    ):
+        return None
+    left, right = keypoints[int(Keypoint.LEFT_SHOULDER)], keypoints[int(Keypoint.RIGHT_SHOULDER)]
+    if min(left[2], right[2]) < 0.5 or (left[1] + right[1]) / 2 < fy:
+        return None
+    if abs(left[0] - right[0]) < 0.5 * box.width:
+        return None
+    return fx, fy
+
+
+def _on_a_face(
+    palm: Palm,
+    faces: Sequence[tuple[float, float] | None],
+    heads: Sequence[Box],
+    search: HandSearch,
+) -> bool:
+    cx, cy = palm.box.centre
+    return any(
+        f is not None and math.hypot(cx - f[0], cy - f[1]) < search.face_radius * h.width
+        for f, h in zip(faces, heads, strict=True)
+    )
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-3), 1 - 1e-3)
+    return math.log(p / (1 - p))
+
+
+def _crop(image_bgr: np.ndarray, window: Box, size: int) -> np.ndarray:
+    """The square window resampled to size x size; parts off the frame black."""
+    h, w = image_bgr.shape[:2]
+    x0, y0 = int(round(window.x0)), int(round(window.y0))
+    side = max(1, int(round(window.width)))
+    fx0, fy0, fx1, fy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
+    square = np.zeros((side, side, 3), dtype=np.uint8)
+    if fx1 > fx0 and fy1 > fy0:
+        square[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0] = image_bgr[fy0:fy1, fx0:fx1]
+    interp = cv2.INTER_LINEAR if side <= size else cv2.INTER_AREA
+    return cv2.resize(square, (size, size), interpolation=interp)

@@ -1,0 +1,175 @@
+"""Raised hands on real screenshots of a room of seated people, 5-10 m from the camera.
+
+Screenshots and raised-hand labels: "Hand Raise" dataset v1, by a Roboflow Universe user
+(workspace test-qu52t), exported 2025-07-06, licensed CC BY 4.0.
+https://universe.roboflow.com/test-qu52t/hand-raise-ww4ow
+Changes: one of the augmented copies of each screenshot kept, renamed; here, short videos
+are made by showing some of them for a few seconds each.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from lessonreview.core.analysis.behaviours import config_for
+from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
+from lessonreview.core.analysis.posture import features
+from lessonreview.core.analysis.posture_cues import best_raised_hand
+from lessonreview.core.domain import Behaviour, Box, PersonTrack
+from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.media.video import Recording
+from lessonreview.core.store import proposals_file
+from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.hands import HandLandmarker, PalmDetector
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hand-raise-office"
+# The student in the middle of the room raising a hand in these screenshots: the centre
+# of their head in pixels (bench/hand_owners.json: placed by eye, following the arm).
+MIDDLE_STUDENT = {
+    "shot_2024-12-15-002229.jpg": (523, 317),
+    "shot_2024-12-15-002252.jpg": (519, 317),
+    "shot_2024-12-15-002316.jpg": (510, 321),
+}
+# A screenshot where only a student on the right has a hand up; the one in the middle has
+# both hands down.
+MIDDLE_HANDS_DOWN = "shot_2024-12-15-002819.jpg"
+
+
+def labelled_hand(name: str) -> Box:
+    """The labelled raised hand (forearm and hand) of a screenshot with one label."""
+    image = cv2.imread(str(DATA / "images" / name))
+    h, w = image.shape[:2]
+    (line,) = [
+        ln for ln in (DATA / "labels" / f"{Path(name).stem}.txt").read_text().splitlines() if ln
+    ]
+    _, cx, cy, bw, bh = (float(v) for v in line.split())
+    return Box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
+
+
+def whose_head(person: PersonTrack, head: tuple[float, float]) -> bool:
+    """Whether the head lies in the usual head spot of any of the person's boxes."""
+    return any(
+        (spot := o.box.head()).x0 <= head[0] <= spot.x1 and spot.y0 <= head[1] <= spot.y1
+        for o in person.observations
+    )
+
+
+def grown(box: Box, share: float) -> Box:
+    dx, dy = share * box.width, share * box.height
+    return Box(box.x0 - dx, box.y0 - dy, box.x1 + dx, box.y1 + dy)
+
+
+@pytest.fixture(scope="module")
+def still(models_dir):
+    name = "shot_2024-12-15-002252.jpg"
+    return name, analyze(AnalysisRequest(path=DATA / "images" / name, models_dir=models_dir))
+
+
+def test_a_raised_hand_in_a_real_frame_is_proposed_for_the_student_whose_arm_it_is(still):
+    name, doc = still
+    raised = [p for p in doc.proposals if p.behaviour is Behaviour.HAND_RAISED]
+    people = {p.id: p for p in doc.people}
+    owners = [p for p in raised if whose_head(people[p.person], MIDDLE_STUDENT[name])]
+    assert len(owners) == 1, [(p.person, p.evidence) for p in raised]
+    proposal = owners[0]
+    assert "hand detector" in proposal.evidence
+    assert 0.0 < proposal.confidence <= 1.0
+    hand = people[proposal.person].observations[0].raised_hand
+    assert hand is not None
+    x, y = hand.wrist
+    label = grown(labelled_hand(name), 0.25)
+    assert label.x0 <= x <= label.x1 and label.y0 <= y <= label.y1
+    assert hand.above_head > 0
+
+
+def test_people_with_their_hands_down_are_not_proposed(still):
+    """Everyone else in the room (a dozen people at desks) has both hands down: every
+    hand_raised proposal there is about the one raised hand."""
+    name, doc = still
+    people = {p.id: p for p in doc.people}
+    config = config_for(Timebase.constant(1.0, 1))
+    label = grown(labelled_hand(name), 0.25)
+    assert len(doc.people) >= 8
+    for proposal in doc.proposals:
+        if proposal.behaviour is not Behaviour.HAND_RAISED:
+            continue
+        cue = best_raised_hand(features(people[proposal.person].observations[0], config), config)
+        x, y = cue.point
+        assert label.x0 <= x <= label.x1 and label.y0 <= y <= label.y1, proposal.evidence
+
+
+def test_the_hand_is_kept_in_the_proposals_file(still, tmp_path):
+    _, doc = still
+    path = tmp_path / "proposals.json"
+    proposals_file.write(doc, path)
+    again = proposals_file.read(path)
+    before = [o.raised_hand for p in doc.people for o in p.observations]
+    after = [o.raised_hand for p in again.people for o in p.observations]
+    assert any(h is not None for h in before)
+    assert [h is None for h in after] == [h is None for h in before]
+    for a, b in zip(after, before, strict=True):
+        if b is not None:
+            assert np.allclose(a.box.as_list(), b.box.as_list(), atol=0.06)
+            assert np.allclose(a.wrist, b.wrist, atol=0.06)
+            assert a.score == pytest.approx(b.score, abs=1e-3)
+            assert a.above_head == pytest.approx(b.above_head, abs=1e-3)
+
+
+def write_video(path: Path, shots: list[tuple[str, float]], *, fps: int = 10) -> Path:
+    """A video showing each screenshot for the given seconds, in order."""
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps, 1))
+        first = cv2.imread(str(DATA / "images" / shots[0][0]))
+        # Even sizes for yuv420p.
+        height, width = (first.shape[0] // 2) * 2, (first.shape[1] // 2) * 2
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "18", "threads": "1"}
+        for name, seconds in shots:
+            image = np.ascontiguousarray(cv2.imread(str(DATA / "images" / name))[:height, :width])
+            for _ in range(round(seconds * fps)):
+                frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+                container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_hand_held_up_for_seconds_is_one_hand_raised_segment(models_dir, tmp_path):
+    """Three real screenshots of the same student with a hand up (1.5 s each), then the
+    same room with that student's hands down for 3 s."""
+    shots = [(name, 1.5) for name in MIDDLE_STUDENT] + [(MIDDLE_HANDS_DOWN, 3.0)]
+    video = write_video(tmp_path / "hand_up.mp4", shots)
+    doc = analyze(AnalysisRequest(path=video, models_dir=models_dir))
+    head = MIDDLE_STUDENT["shot_2024-12-15-002252.jpg"]
+    people = {p.id: p for p in doc.people}
+    theirs = [
+        p
+        for p in doc.proposals
+        if p.behaviour is Behaviour.HAND_RAISED and whose_head(people[p.person], head)
+    ]
+    assert len(theirs) == 1, [(p.person, p.start_frame, p.end_frame, p.evidence) for p in theirs]
+    segment = theirs[0]
+    seconds = Recording.open(video).timebase.frame_to_seconds
+    # Up from the start for about 4.5 s; down once the last screenshot is shown.
+    assert seconds(segment.start_frame) <= 1.0
+    assert 3.0 <= seconds(segment.end_frame) <= 5.5
+    assert "hand detector" in segment.evidence
+    assert "samples" in segment.evidence
+
+
+def test_a_damaged_hand_model_is_a_clear_error(tmp_path, models_dir):
+    bad = tmp_path / "palm_detection_lite.tflite"
+    bad.write_bytes(bytes(range(256)) * 8_000)
+    with pytest.raises(ModelFileError, match="download it again"):
+        PalmDetector(bad)
+    with pytest.raises(ModelFileError, match="not found"):
+        HandLandmarker(tmp_path / "hand_landmark_full.tflite")
+    # The real ones load.
+    PalmDetector(Path(models_dir) / "palm_detection_lite.tflite").close()
+    HandLandmarker(Path(models_dir) / "hand_landmark_full.tflite").close()

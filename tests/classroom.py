@@ -22,10 +22,11 @@ MODELS = Path(os.environ.get("LESSONREVIEW_MODELS", REPO.parent / "shared" / "mo
 DATA = REPO.parent / "shared" / "data" / "classroom-cctv"
 
 
-def labelled_heads(name: str, width: int, height: int) -> list[tuple[int, Box]]:
-    """(class, head box in pixels) of each label: 0 down, 1 lookaround, 2 phone, 3 up."""
-    heads = []
-    for line in (DATA / "labels" / f"{name}.txt").read_text().splitlines():
+def yolo_labels(path: Path, width: int, height: int) -> list[tuple[int, Box]]:
+    """(class, box in pixels) of each line of a YOLO label file (``class cx cy w h``,
+    normalised to the image size), as every data set in shared/data writes them."""
+    out = []
+    for line in path.read_text().splitlines():
         if line.strip():
             cls, cx, cy, bw, bh = (float(v) for v in line.split())
             box = Box(
@@ -34,8 +35,13 @@ def labelled_heads(name: str, width: int, height: int) -> list[tuple[int, Box]]:
                 (cx + bw / 2) * width,
                 (cy + bh / 2) * height,
             )
-            heads.append((int(cls), box))
-    return heads
+            out.append((int(cls), box))
+    return out
+
+
+def labelled_heads(name: str, width: int, height: int) -> list[tuple[int, Box]]:
+    """(class, head box in pixels) of each label: 0 down, 1 lookaround, 2 phone, 3 up."""
+    return yolo_labels(DATA / "labels" / f"{name}.txt", width, height)
 
 
 def frame_and_heads(name: str) -> tuple[np.ndarray, list[Box]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from classroom import MODELS, REPO, frame_and_heads, match_heads
+from classroom import MODELS, REPO, frame_and_heads, match_heads, yolo_labels
 from lessonreview.core.domain import Box
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.model_errors import ModelFileError
@@ -117,15 +117,8 @@ TALL_AT_A_SEAM = ("frame_1039_", "frame_131_", "frame_318_", "frame_405_", "rgb_
 
 
 def labelled_standing(path: Path, width: int, height: int) -> list[Box]:
-    out = []
-    for line in (STANDING_SITTING / "labels" / f"{path.stem}.txt").read_text().splitlines():
-        cls, cx, cy, bw, bh = (float(v) for v in line.split())
-        if int(cls) == 2:
-            out.append(
-                Box((cx - bw / 2) * width, (cy - bh / 2) * height, (cx + bw / 2) * width,
-                    (cy + bh / 2) * height)
-            )  # fmt: skip
-    return out
+    labels = yolo_labels(STANDING_SITTING / "labels" / f"{path.stem}.txt", width, height)
+    return [box for cls, box in labels if cls == 2]
 
 
 @pytest.mark.parametrize("prefix", TALL_AT_A_SEAM)

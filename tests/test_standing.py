@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from classroom import REPO, drifting_video, frame_and_heads
+from classroom import REPO, drifting_video, frame_and_heads, yolo_labels
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Box, PersonTrack, Proposal
 from lessonreview.core.store.proposals_file import ProposalsDocument
@@ -120,18 +120,7 @@ def test_a_seated_class_gets_no_standing_proposal(tmp_path, models_dir):
 
 
 def labelled(name: str, width: int, height: int) -> list[tuple[int, Box]]:
-    out = []
-    for line in (STANDING_SITTING / "labels" / f"{name}.txt").read_text().splitlines():
-        if line.strip():
-            cls, cx, cy, bw, bh = (float(v) for v in line.split())
-            box = Box(
-                (cx - bw / 2) * width,
-                (cy - bh / 2) * height,
-                (cx + bw / 2) * width,
-                (cy + bh / 2) * height,
-            )
-            out.append((int(cls), box))
-    return out
+    return yolo_labels(STANDING_SITTING / "labels" / f"{name}.txt", width, height)
 
 
 # One photo each from three of the data set's sources, of one whole person.

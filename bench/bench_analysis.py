@@ -5,7 +5,7 @@ time, both as ratios to the recording's duration (measured in the same run, so a
 busy machine slows both), time per stage, people found, and resident memory at
 each quarter of the run (flat memory means it does not grow with video length).
 
-    python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--no-hands]
+    python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--no-hands] [--no-carry]
 
 Make a 10-minute 720p classroom-like video from the real CC BY 4.0 frames with
 ``python bench/classroom_video.py /tmp/class10.mp4 --seconds 600 --size 1280x720 --fps 25``.
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from lessonreview.core.analysis.pipeline import AnalysisRequest, StageTimes, analyze
+from lessonreview.core.analysis.still_poses import StillnessTest
 from lessonreview.core.media.video import Recording
 from lessonreview.core.vision.model_files import ModelName
 
@@ -49,6 +50,11 @@ def main() -> int:
     parser.add_argument("--pose", choices=("lite", "full"), default="lite")
     parser.add_argument(
         "--no-hands", action="store_true", help="without the hand detector (core/vision/hands.py)"
+    )
+    parser.add_argument(
+        "--no-carry",
+        action="store_true",
+        help="pose every person in every sample (no carrying over of still people's poses)",
     )
     args = parser.parse_args()
 
@@ -79,6 +85,7 @@ def main() -> int:
         workers=args.workers,
         pose_model=ModelName.POSE_LITE if args.pose == "lite" else ModelName.POSE_FULL,
         find_hands=not args.no_hands,
+        still=StillnessTest(max_age=0) if args.no_carry else StillnessTest(),
     )
     t0 = time.perf_counter()
     doc = analyze(request, progress=progress, times=times, recording=recording)
@@ -92,7 +99,8 @@ def main() -> int:
         "stage seconds (summed over workers): "
         f"decode {times.decode:.1f}, camera motion {times.camera_motion:.1f}, "
         f"detect {times.detect:.1f}, pose {times.pose:.1f} "
-        f"({times.crops} crops, {1000 * times.pose / max(1, times.crops):.1f} ms each), "
+        f"({times.crops} people, {times.poses_carried} poses carried over, "
+        f"{1000 * times.pose / max(1, times.crops - times.poses_carried):.1f} ms per pose run), "
         f"hands {times.hands:.1f}, tracker cues {times.cues:.1f}, track {times.track:.2f}, "
         f"behaviours {times.behaviours:.2f}"
     )

@@ -47,7 +47,7 @@ def make_segments(n: int, *, people: int, frame_count: int, seed: int) -> list[R
                 source=Source.MACHINE,
                 confidence=rng.random(),
                 evidence="wrist above shoulder in 80% of frames",
-                proposal_id=str(i),
+                proposal_key=str(i),
                 label_id=None,
             )
         )
@@ -95,7 +95,7 @@ def main() -> None:
         old = segments[rng.randrange(len(segments))]
         if old.key not in view.segment_keys():
             continue
-        new = replace(old, key=f"l:{i}", status=Status.ACCEPTED, proposal_id=None, label_id=i)
+        new = replace(old, key=f"l:{i}", status=Status.ACCEPTED, proposal_key=None, label_id=i)
         change = Change(removed=(old.key,), added=(new,), people_changed=False, label="Accept")
         t = timed(lambda change=change: view.apply_change(change))
         apply_times.append(t)

@@ -55,9 +55,9 @@ def test_the_pipeline_hands_every_proposal_to_on_proposals_exactly_once(analysed
     """Which segments are handed out mid-run is tested on recorded observations
     (test_live_proposals.py); here, that the pipeline delivers them all."""
     doc, batches = analysed_live
-    handed = [p.id for batch in batches for p in batch]
+    handed = [p.key for batch in batches for p in batch]
     assert doc.proposals, "the clip gives proposals"
-    assert sorted(handed) == sorted(p.id for p in doc.proposals)
+    assert sorted(handed) == sorted(p.key for p in doc.proposals)
 
 
 def test_finds_people_in_a_real_classroom_and_tracks_them(analysed):

@@ -422,7 +422,9 @@ def test_ids_follow_start_then_person_then_behaviour(students):
         ],
         tb,
     )
-    assert [p.id for p in found] == [f"p{n}" for n in range(1, len(found) + 1)]
+    assert [p.key for p in found] == [
+        f"{p.person}:{p.behaviour.value}:{p.start_frame}:{p.end_frame}" for p in found
+    ]
     order = [(p.start_frame, p.person, p.behaviour) for p in found]
     assert [o[0] for o in order] == sorted(o[0] for o in order)
     assert "P3" not in {p.person for p in found}  # a track without keypoints proposes nothing

@@ -44,19 +44,20 @@ CHILD = textwrap.dedent(
     rid = store.add_recording(RecordingInfo(path="lesson.mp4", sha256="c" * 64, width=640,
         height=480, fps=25.0, frame_count=100_000, duration_s=4000.0))
     session = ReviewSession(store, rid, timebase=Clock(), reviewer="Crash test")
-    session.add_proposals(
-        Proposal(id=f"q{i}", person=f"P{i % 7 + 1}", behaviour=Behaviour.HAND_RAISED,
-                 start_frame=i * 100, end_frame=i * 100 + 50, confidence=0.5,
-                 evidence="wrist above shoulder")
+    proposals = {
+        f"q{i}": Proposal(person=f"P{i % 7 + 1}", behaviour=Behaviour.HAND_RAISED,
+                          start_frame=i * 100, end_frame=i * 100 + 50, confidence=0.5,
+                          evidence="wrist above shoulder")
         for i in range(n)
-    )
+    }
+    session.add_proposals(proposals.values())
     for step, (action, pid) in enumerate(plan, 1):
         if action == "accept":
-            session.accept(pid)
+            session.accept(proposals[pid].key)
         elif action == "reject":
-            session.reject(pid)
+            session.reject(proposals[pid].key)
         elif action == "correct":
-            session.correct(pid, behaviour=Behaviour.STANDING)
+            session.correct(proposals[pid].key, behaviour=Behaviour.STANDING)
         elif action == "undo":
             session.undo()
         else:

@@ -31,9 +31,13 @@ class FakeTimebase:
         return int(t * FPS)
 
 
+KEY: dict[str, str] = {}
+NAME: dict[str, str] = {}
+
+
 def proposal(pid, person, behaviour, start, end):
-    return Proposal(
-        id=pid,
+    """A proposal; ``KEY[pid]`` is its key, ``NAME[key]`` the short name."""
+    p = Proposal(
         person=person,
         behaviour=behaviour,
         start_frame=start,
@@ -41,6 +45,8 @@ def proposal(pid, person, behaviour, start, end):
         confidence=0.7,
         evidence=f"ev-{pid}",
     )
+    KEY[pid], NAME[p.key] = p.key, pid
+    return p
 
 
 @pytest.fixture
@@ -67,9 +73,9 @@ def reviewed(tmp_path):
             proposal("e", "P4", Behaviour.HEAD_DOWN, 2000, 2500),
         ]
     )
-    session.accept("a")
-    session.correct("b", behaviour=Behaviour.HAND_RAISED, end_frame=500)
-    session.reject("c")
+    session.accept(KEY["a"])
+    session.correct(KEY["b"], behaviour=Behaviour.HAND_RAISED, end_frame=500)
+    session.reject(KEY["c"])
     session.add_label(person="P4", behaviour=Behaviour.STANDING, start_frame=2600, end_frame=2700)
     session.rename_person("P2", "Teacher")
     yield store, rid, session

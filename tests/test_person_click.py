@@ -40,6 +40,7 @@ class Lesson:
     """A workspace on a clip with four people side by side."""
 
     def __init__(self, qtbot, tmp_path) -> None:
+        self.keys: dict[str, str] = {}  # a proposal's short name in this test: its key
         clip = tmp_path / "lesson.mp4"
         write_numbered_video(clip, n_frames=N_FRAMES, fps=FPS, codec="libx264", size=SIZE)
         recording = Recording.open(clip)
@@ -64,9 +65,8 @@ class Lesson:
         qtbot.waitUntil(lambda: self.ws.video.has_image and self.ws.player.position == 0)
         self.qtbot = qtbot
 
-    def proposal(self, pid, person, behaviour, start, end) -> Proposal:
-        return Proposal(
-            id=pid,
+    def proposal(self, name, person, behaviour, start, end) -> Proposal:
+        p = Proposal(
             person=person,
             behaviour=behaviour,
             start_frame=start,
@@ -74,6 +74,8 @@ class Lesson:
             confidence=0.6,
             evidence="made by hand",
         )
+        self.keys[name] = p.key
+        return p
 
     def seek(self, frame: int) -> None:
         self.ws.player.seek(frame)
@@ -86,8 +88,8 @@ class Lesson:
         with self.qtbot.waitSignal(video.person_clicked):
             self.qtbot.mouseClick(video, Qt.MouseButton.LeftButton, pos=point.toPoint())
 
-    def key_of(self, proposal_id: str) -> str:
-        return next(s.key for s in self.session.segments() if s.proposal_id == proposal_id)
+    def key_of(self, name: str) -> str:
+        return next(s.key for s in self.session.segments() if s.proposal_key == self.keys[name])
 
     def selected_on_video(self) -> list[str]:
         return [p.person_id for p in self.ws.video.overlay if p.selected]
@@ -116,7 +118,7 @@ def test_clicking_a_person_goes_to_their_next_proposal(qtbot, lesson):
 
 
 def test_clicking_a_person_shows_their_segment_under_the_playhead_without_moving(qtbot, lesson):
-    lesson.session.accept("c")  # decided: still theirs to look at
+    lesson.session.accept(lesson.keys["c"])  # decided: still theirs to look at
     lesson.seek(40)
     lesson.click("P3")
     current = lesson.ws.panel.current

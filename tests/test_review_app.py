@@ -651,7 +651,7 @@ def test_a_crowded_timeline_scrolls_rather_than_squashing_rows(qtbot):
             source=Source.MACHINE,
             confidence=0.5,
             evidence=None,
-            proposal_id=str(i),
+            proposal_key=str(i),
             label_id=None,
         )
         for i in range(60)

@@ -27,9 +27,13 @@ FRAMES = 400  # 20 s
 TIMEBASE = Timebase.constant(FPS, FRAMES)
 
 
+KEY: dict[str, str] = {}
+NAME: dict[str, str] = {}
+
+
 def proposal(pid: str, person: str, behaviour: Behaviour, start: int, end: int, conf: float):
-    return Proposal(
-        id=pid,
+    """A proposal; ``KEY[pid]`` is its key, ``NAME[key]`` the short name."""
+    p = Proposal(
         person=person,
         behaviour=behaviour,
         start_frame=start,
@@ -37,6 +41,8 @@ def proposal(pid: str, person: str, behaviour: Behaviour, start: int, end: int, 
         confidence=conf,
         evidence=f"because {pid}",
     )
+    KEY[pid], NAME[p.key] = p.key, pid
+    return p
 
 
 PROPOSALS = [
@@ -117,20 +123,20 @@ def no_message_boxes(monkeypatch):
 
 def test_the_queue_starts_on_the_first_proposal_and_counts_what_is_left(review):
     panel = review.panel
-    assert panel.current.proposal_id == "a"
+    assert panel.current.proposal_key == KEY["a"]
     assert panel.counts.text() == "4 pending · 0 labels"
     review.press(Qt.Key.Key_A)
     review.press(Qt.Key.Key_R)
     assert panel.counts.text() == "2 pending · 1 label"  # a rejected proposal is no label
-    assert panel.current.proposal_id == "c"
+    assert panel.current.proposal_key == KEY["c"]
 
 
 def test_lowest_confidence_first_puts_the_doubtful_ones_on_top(review):
     panel = review.panel
     panel.order.setCurrentIndex(panel.order.findData("confidence"))
-    order = [panel.model.segment(i).proposal_id for i in range(panel.model.rowCount())]
+    order = [NAME[panel.model.segment(i).proposal_key] for i in range(panel.model.rowCount())]
     assert order == ["b", "d", "c", "a"]
-    assert panel.current.proposal_id == "a"  # the order changes, the one under review stays
+    assert panel.current.proposal_key == KEY["a"]  # the order changes, the one under review stays
 
 
 def test_backspace_throws_away_the_unsaved_corrections(review):
@@ -167,7 +173,7 @@ def test_nudges_never_leave_the_recording_nor_an_empty_segment(review):
     review.press(Qt.Key.Key_Backspace)
     for _ in range(3):
         review.press(Qt.Key.Key_J)
-    assert panel.current.proposal_id == "d"  # 390..400, the last frames
+    assert panel.current.proposal_key == KEY["d"]  # 390..400, the last frames
     review.press(Qt.Key.Key_V, Qt.KeyboardModifier.ShiftModifier)
     assert panel.draft.end_frame == FRAMES
 
@@ -246,16 +252,16 @@ def test_an_unrelated_change_keeps_the_draft(review):
     review.press(Qt.Key.Key_V)
     session.rename_person("P3", "Window seat")  # e.g. from the People menu
     session.add_proposals([proposal("e", "P4", Behaviour.STANDING, 0, 10, 0.5)])
-    assert panel.current.proposal_id == "b"
+    assert panel.current.proposal_key == KEY["b"]
     assert (panel.draft.behaviour, panel.draft.end_frame) == (Behaviour.HEAD_DOWN, 101)
 
 
 def test_undo_brings_a_decided_proposal_back_to_the_queue(review):
     panel, session = review.panel, review.session
     review.press(Qt.Key.Key_R)
-    assert panel.model.row_of("p:a") == -1
+    assert panel.model.row_of(f"p:{KEY['a']}") == -1
     session.undo()
-    assert panel.model.row_of("p:a") == 0
+    assert panel.model.row_of(f"p:{KEY['a']}") == 0
     assert review.rows("SELECT count(*) FROM labels") == [(0,)]
     assert panel.counts.text() == "4 pending · 0 labels"
 

@@ -35,9 +35,13 @@ class FakeTimebase:
         return min(int(t * self.fps), self._n - 1)
 
 
+KEY: dict[str, str] = {}
+NAME: dict[str, str] = {}
+
+
 def proposal(pid: str, person: str, behaviour: Behaviour, start: int, end: int, conf=0.8):
-    return Proposal(
-        id=pid,
+    """A proposal; ``KEY[pid]`` is its key, ``NAME[key]`` the short name."""
+    p = Proposal(
         person=person,
         behaviour=behaviour,
         start_frame=start,
@@ -45,6 +49,8 @@ def proposal(pid: str, person: str, behaviour: Behaviour, start: int, end: int, 
         confidence=conf,
         evidence=f"evidence-of-{pid}",
     )
+    KEY[pid], NAME[p.key] = p.key, pid
+    return p
 
 
 PROPOSALS = [
@@ -114,9 +120,9 @@ def by_key(session):
 
 def test_a_full_review_saves_exactly_the_decisions(project, session):
     path, _, _ = project
-    session.accept("a")
-    session.correct("b", behaviour=Behaviour.HAND_RAISED, start_frame=320)
-    session.reject("e")
+    session.accept(KEY["a"])
+    session.correct(KEY["b"], behaviour=Behaviour.HAND_RAISED, start_frame=320)
+    session.reject(KEY["e"])
     session.add_label(person="P2", behaviour=Behaviour.STANDING, start_frame=2600, end_frame=2900)
     session.merge_people("P1", "P3")  # P3 was P1, lost and re-found by the tracker
     session.split_person("P1", at_frame=1200)  # from 1200 on, P1's track is someone else
@@ -161,7 +167,7 @@ def test_a_full_review_saves_exactly_the_decisions(project, session):
 
 def test_pending_proposals_never_reach_the_file(project, session):
     path, store, rid = project
-    session.accept("a")
+    session.accept(KEY["a"])
     session.merge_people("P1", "P3")
     session.split_person("P1", at_frame=1200)
     store.close()
@@ -175,9 +181,9 @@ def test_pending_proposals_never_reach_the_file(project, session):
 
 def test_every_decision_records_its_reviewer(project, session):
     path, _, _ = project
-    session.accept("a")
+    session.accept(KEY["a"])
     session.set_reviewer("Bob")
-    session.reject("b")
+    session.reject(KEY["b"])
     session.undo()
     assert [r["reviewer"] for r in db_rows(path, "SELECT reviewer FROM decisions")] == [
         "Ann",
@@ -193,14 +199,14 @@ def test_every_decision_records_its_reviewer(project, session):
 
 def test_undo_accept_returns_the_proposal_and_the_log_keeps_both(project, session):
     path, _, _ = project
-    change = session.accept("a")
-    assert change.removed == ("p:a",)
+    change = session.accept(KEY["a"])
+    assert change.removed == (f"p:{KEY['a']}",)
     assert [s.key for s in change.added] == ["l:1"]
     assert session.undo_text() == "Accept hand raised P1 0:04"
 
     change = session.undo()
 
-    assert change.removed == ("l:1",) and [s.key for s in change.added] == ["p:a"]
+    assert change.removed == ("l:1",) and [s.key for s in change.added] == [f"p:{KEY['a']}"]
     assert session.pending_count() == len(PROPOSALS)
     assert saved_labels(path) == []
     log = db_rows(path, "SELECT id, action, label_id, undoes FROM decisions ORDER BY id")
@@ -218,9 +224,9 @@ def test_every_kind_of_decision_undoes_and_redoes_exactly(project, session):
     path, _, _ = project
     start = by_key(session)
     steps = [
-        lambda: session.accept("a"),
-        lambda: session.correct("b", person="P4", end_frame=500),
-        lambda: session.reject("e"),
+        lambda: session.accept(KEY["a"]),
+        lambda: session.correct(KEY["b"], person="P4", end_frame=500),
+        lambda: session.reject(KEY["e"]),
         lambda: session.add_label(
             person="P4", behaviour=Behaviour.WRITING, start_frame=10, end_frame=20
         ),
@@ -255,10 +261,10 @@ def test_every_kind_of_decision_undoes_and_redoes_exactly(project, session):
 
 
 def test_a_new_decision_clears_redo(session):
-    session.accept("a")
+    session.accept(KEY["a"])
     session.undo()
     assert session.can_redo()
-    session.reject("b")
+    session.reject(KEY["b"])
     assert not session.can_redo() and session.redo_text() == ""
     assert session.undo_text().startswith("Reject standing P2")
 
@@ -277,7 +283,7 @@ def test_a_new_decision_clears_redo(session):
 )
 def test_correcting_any_field_saves_a_corrected_label(project, session, field, value, expected):
     path, _, _ = project
-    session.correct("b", **{field: value})
+    session.correct(KEY["b"], **{field: value})
     (row,) = saved_labels(path)
     assert (row["person"], row["behaviour"], row["start_frame"], row["end_frame"]) == expected
     assert row["status"] == "corrected"
@@ -290,19 +296,19 @@ def test_correcting_any_field_saves_a_corrected_label(project, session, field, v
 
 def test_a_correction_that_changes_nothing_is_an_accept(project, session):
     path, _, _ = project
-    session.correct("b", behaviour=Behaviour.STANDING, start_frame=300)
+    session.correct(KEY["b"], behaviour=Behaviour.STANDING, start_frame=300)
     assert [r["status"] for r in saved_labels(path)] == ["accepted"]
     assert actions(path) == ["accept"]
 
 
 def test_deleting_labels(project, session):
     path, _, _ = project
-    session.accept("a")
+    session.accept(KEY["a"])
     session.add_label(person="P2", behaviour=Behaviour.WRITING, start_frame=10, end_frame=20)
     session.delete_label(1)  # a machine label: kept as rejected, never proposed again
     session.delete_label(2)  # a manual one: gone
     assert [(r["id"], r["status"]) for r in saved_labels(path)] == [(1, "rejected")]
-    assert "l:1" not in by_key(session) and "p:a" not in by_key(session)
+    assert "l:1" not in by_key(session) and f"p:{KEY['a']}" not in by_key(session)
     assert actions(path) == ["accept", "add", "delete", "delete"]
     with pytest.raises(KeyError):
         session.edit_label(1, end_frame=300)  # rejected: not a label anymore
@@ -310,7 +316,7 @@ def test_deleting_labels(project, session):
 
 def test_editing_an_accepted_machine_label_makes_it_corrected(project, session):
     path, _, _ = project
-    session.accept("a")
+    session.accept(KEY["a"])
     change = session.edit_label(1, behaviour=Behaviour.STANDING)
     assert change.removed == ("l:1",) and change.added[0].behaviour is Behaviour.STANDING
     assert saved_labels(path)[0]["status"] == "corrected"
@@ -337,7 +343,7 @@ def test_invalid_labels_are_refused_and_nothing_is_written(project, session, bad
     with pytest.raises(ValueError):
         session.add_label(**{**fields, **bad})
     with pytest.raises(ValueError):
-        session.correct("a", **{k: v for k, v in bad.items()})
+        session.correct(KEY["a"], **{k: v for k, v in bad.items()})
     assert by_key(session) == before and not session.can_undo()
     assert actions(path) == []
 
@@ -354,16 +360,16 @@ def test_seconds_come_from_the_recordings_own_timestamps(project):
     timebase = Timebase.from_presentation_times([0.0, 0.04, 0.08, 0.50, 0.54, 0.58])
     s = ReviewSession(store, rid, timebase=timebase, reviewer="Ann")
     s.add_proposals([proposal("v", "P1", Behaviour.STANDING, 1, 4)])
-    s.correct("v", start_frame=3, end_frame=6)  # to the very end of the recording
+    s.correct(KEY["v"], start_frame=3, end_frame=6)  # to the very end of the recording
     (label,) = store.labels(rid)
     seconds = store.saved_seconds(rid)
     assert (seconds[label.start_frame], seconds[label.end_frame]) == pytest.approx((0.50, 0.62))
 
 
 def test_deciding_on_a_proposal_that_is_not_pending_is_an_error(session):
-    session.accept("a")
+    session.accept(KEY["a"])
     with pytest.raises(KeyError):
-        session.accept("a")
+        session.accept(KEY["a"])
     with pytest.raises(KeyError):
         session.reject("no-such-proposal")
 
@@ -372,7 +378,7 @@ def test_deciding_on_a_proposal_that_is_not_pending_is_an_error(session):
 
 
 def test_merge_moves_pending_and_saved_segments_and_overlays(session):
-    session.accept("c")  # P3's writing, saved
+    session.accept(KEY["c"])  # P3's writing, saved
     change = session.merge_people("P1", "P3")
     assert change.people_changed and change.label == "Merge P3 into P1"
     assert {s.person for s in session.segments()} == {"P1", "P2", "P4"}
@@ -391,7 +397,7 @@ def test_merge_moves_pending_and_saved_segments_and_overlays(session):
 
 
 def test_split_gives_the_rest_of_a_track_to_a_new_person(session):
-    session.accept("d")  # P1 reading 1000-1500, saved
+    session.accept(KEY["d"])  # P1 reading 1000-1500, saved
     change = session.split_person("P1", at_frame=1200)
     assert change.people_changed
     segs = sorted((s.person, s.start_frame, s.end_frame, s.status) for s in session.segments()
@@ -437,9 +443,9 @@ def test_names_are_optional_and_the_pseudonym_stays(project, session):
 
 def test_reopening_restores_decisions_and_brings_back_only_undecided_proposals(project, session):
     path, store, rid = project
-    session.accept("a")
-    session.reject("b")
-    session.correct("d", end_frame=1400)
+    session.accept(KEY["a"])
+    session.reject(KEY["b"])
+    session.correct(KEY["d"], end_frame=1400)
     session.merge_people("P1", "P3")
     session.split_person("P1", at_frame=2000)
     session.rename_person("P4", "Teacher")
@@ -462,8 +468,8 @@ def test_reopening_restores_decisions_and_brings_back_only_undecided_proposals(p
 
 
 def test_pending_order(session):
-    assert [s.proposal_id for s in session.pending()] == ["c", "a", "b", "d", "e"]
-    assert [s.proposal_id for s in session.pending(order="confidence")] == list("ebdca")
+    assert [NAME[s.proposal_key] for s in session.pending()] == ["c", "a", "b", "d", "e"]
+    assert [NAME[s.proposal_key] for s in session.pending(order="confidence")] == list("ebdca")
     with pytest.raises(ValueError):
         session.pending(order="loudness")
 
@@ -473,12 +479,12 @@ def test_pending_order(session):
 
 def test_a_write_that_fails_leaves_the_session_as_it_was(project, session):
     path, store, _ = project
-    session.accept("a")
+    session.accept(KEY["a"])
     before, pending, undo = by_key(session), session.pending_count(), session.undo_text()
     # The file becomes unwritable under the app (a drive remounted read-only, say).
     store._db.execute("PRAGMA query_only = ON")  # test hook: no public way to break a disk
     with pytest.raises(StoreError, match="read-only"):
-        session.accept("b")
+        session.accept(KEY["b"])
     with pytest.raises(StoreError):
         session.undo()
     with pytest.raises(StoreError):
@@ -510,10 +516,10 @@ def test_subscribers_hear_every_change_until_they_unsubscribe(session):
     heard: list[Change] = []
     unsubscribe = session.subscribe(heard.append)
     session.subscribe(lambda change: 1 / 0)  # a broken view must not undo a saved decision
-    session.accept("a")
+    session.accept(KEY["a"])
     session.undo()
     unsubscribe()
-    session.accept("b")
+    session.accept(KEY["b"])
     assert [c.label for c in heard] == [
         "Accept hand raised P1 0:04",
         "Undo Accept hand raised P1 0:04",
@@ -522,8 +528,8 @@ def test_subscribers_hear_every_change_until_they_unsubscribe(session):
 
 def test_label_count_counts_reviewed_labels_not_rejections(session):
     assert session.label_count() == 0
-    session.accept("a")
-    session.reject("b")
+    session.accept(KEY["a"])
+    session.reject(KEY["b"])
     assert session.label_count() == 1
     assert session.pending_count() == len(PROPOSALS) - 2
 

@@ -31,7 +31,6 @@ from lessonreview.core.store.segment_fields import SEGMENT_COLUMNS, segment_args
 # A phone recording with a stall: frame 3 is shown late, so seconds are not frame / fps.
 TIMEBASE = Timebase.from_presentation_times([0.0, 0.04, 0.08, 0.50, 0.54, 0.58, 0.62, 0.66])
 PROPOSAL = Proposal(
-    id="p1",
     person="P2",
     behaviour=Behaviour.READING,
     start_frame=2,
@@ -57,7 +56,7 @@ def accepted(tmp_path):
     )
     session = ReviewSession(store, rid, timebase=TIMEBASE, reviewer="Ann")
     session.add_proposals([PROPOSAL])
-    session.accept("p1")
+    session.accept(PROPOSAL.key)
     yield tmp_path, store, rid
     store.close()
 

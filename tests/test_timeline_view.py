@@ -50,7 +50,7 @@ def seg(
         source=Source.MACHINE,
         confidence=confidence,
         evidence=evidence,
-        proposal_id=key[2:] if key.startswith("p:") else None,
+        proposal_key=key[2:] if key.startswith("p:") else None,
         label_id=int(key[2:]) if key.startswith("l:") else None,
     )
 
@@ -273,7 +273,7 @@ def test_ten_thousand_segments_load_and_take_a_decision(qtbot):
                 source=Source.MACHINE,
                 confidence=0.5,
                 evidence=None,
-                proposal_id=str(i),
+                proposal_key=str(i),
                 label_id=None,
             )
         )

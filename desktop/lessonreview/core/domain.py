@@ -278,12 +278,12 @@ class Segment:
 class Proposal(Segment):
     """A machine-suggested label, pending until a reviewer decides on it.
 
-    ``key`` identifies the machine's suggestion independent of later corrections,
-    so that a re-analysis of the same recording does not propose again what a
-    reviewer already decided.
+    ``key`` is its id, made from what it proposes (person, behaviour, frames) and
+    never rewritten: the same suggestion has the same key in every analysis run, so
+    a re-analysis does not propose again what a reviewer already decided, and a
+    piece cut off by a person split is a new proposal with its own key.
     """
 
-    id: str
     confidence: float
     evidence: str
 

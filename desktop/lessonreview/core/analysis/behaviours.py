@@ -189,8 +189,8 @@ def propose(
         )
     )
     return [
-        Proposal(**segment.parts(), id=f"p{n}", confidence=conf, evidence=evidence)
-        for n, (segment, conf, evidence) in enumerate(found, start=1)
+        Proposal(**segment.parts(), confidence=conf, evidence=evidence)
+        for segment, conf, evidence in found
     ]
 
 

@@ -13,7 +13,7 @@ a reopened recording never shows a decided segment again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from lessonreview.core.analysis.behaviours import propose
 from lessonreview.core.analysis.posture import RuleConfig
@@ -81,8 +81,6 @@ class LiveProposals:
             same = self._by_person.setdefault((p.person, p.behaviour.value), [])
             if any(q.start_frame < p.end_frame and p.start_frame < q.end_frame for q in same):
                 continue
-            # Ids in order of hand-out: stable for the GUI that already shows them.
-            p = replace(p, id=f"p{len(self._emitted) + 1}")
             same.append(p)
             self._emitted.append(p)
             new.append(p)

@@ -1,8 +1,9 @@
 """From a recording to per-person behaviour proposals, in memory.
 
-The pipeline: one thread decodes the sampled frames (it owns the reader), a pool
-of workers each owning its own detector and pose estimator turns a frame into
-observations, and the calling thread puts the results back in frame order, tracks
+The pipeline: one thread decodes the sampled frames (it owns the reader), worker
+threads each owning its own detector and pose estimator turn a frame into
+observations (each worker takes runs of consecutive samples, so that people who did
+not move keep their pose: still_poses.py), and the calling thread puts the results back in frame order, tracks
 people and finally derives proposals. Nothing here writes a file: the caller
 decides what happens to the result (the CLI writes it only when asked to; the
 desktop app keeps it in memory until a reviewer decides).
@@ -15,7 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from lessonreview.core.analysis.behaviours import config_for, propose
 from lessonreview.core.analysis.camera_motion import CameraMotion, CameraMotionEstimator
 from lessonreview.core.analysis.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.analysis.own_motion import own_motion
+from lessonreview.core.analysis.still_poses import DEFAULT_TEST, StillnessTest, StillPoses
 from lessonreview.core.analysis.tracking import Cues, Tracker, TrackerConfig
 from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.media.video import Recording, file_sha256
@@ -58,6 +60,8 @@ class AnalysisRequest:
     find_hands: bool = True
     allow_download: bool = False
     live: LiveSettings = LiveSettings()
+    # When a person's pose is carried over from the sample before (``max_age=0``: never).
+    still: StillnessTest = DEFAULT_TEST
 
     @property
     def model_names(self) -> tuple[ModelName, ...]:
@@ -88,6 +92,7 @@ class SampleResult:
 class _Sample:
     """A decoded sample as the decode thread hands it on (arrays never written to)."""
 
+    index: int  # in the list of samples
     frame: int
     image: np.ndarray
     grey: np.ndarray
@@ -104,6 +109,7 @@ class _Processed:
     pose_s: float
     hands_s: float
     cues_s: float
+    carried: int = 0  # people whose pose was carried over from the sample before
 
 
 @dataclass
@@ -119,6 +125,7 @@ class StageTimes:
     track: float = 0.0
     behaviours: float = 0.0
     crops: int = 0
+    poses_carried: int = 0  # of ``crops``: pose kept from the sample before (still_poses.py)
 
 
 class CancelToken:
@@ -172,12 +179,13 @@ def resolve_models(
 
 
 class _Worker:
-    """Detector and pose estimator owned by one pool thread (neither is shareable)."""
+    """Detector and pose estimator owned by one worker thread (neither is shareable)."""
 
-    def __init__(self, models: ResolvedModels) -> None:
+    def __init__(self, models: ResolvedModels, still: StillnessTest) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
         self.hands = None if models.hands is None else HandFinder(*models.hands)
+        self.still = StillPoses(still)
 
     def process(self, sample: _Sample, t: float) -> _Processed:
         frame, image = sample.frame, sample.image
@@ -185,12 +193,25 @@ class _Worker:
         detections, faint = self.detector.detect_with_faint(image)
         t1 = time.perf_counter()
         head_cue = default_model()
-        boxes = [d.box for d in detections]
-        poses = [self.pose.estimate(image, b) for b in boxes]
-        crops = [None if head_cue is None else head_cue.score(image, b) for b in boxes]
+
+        def estimate(box: Box) -> tuple[np.ndarray | None, float | None]:
+            score = None if head_cue is None else head_cue.score(image, box)
+            return self.pose.estimate(image, box), score
+
+        carried_before = self.still.carried
+        posed = self.still.poses(
+            sample.index,
+            [d.box for d in detections],
+            estimate,
+            grey=sample.grey,
+            previous_grey=sample.previous_grey,
+            camera=sample.camera,
+        )
+        poses = [p.keypoints for p in posed]
         t2 = time.perf_counter()
         # The hand detector needs everyone's head and pose at once: a hand is given to
         # one person of the frame, and a face the pose found is not a hand.
+        boxes = [d.box for d in detections]
         hands = [None] * len(boxes) if self.hands is None else self.hands.find(image, boxes, poses)
         t3 = time.perf_counter()
         observations = [
@@ -199,11 +220,11 @@ class _Worker:
                 t=t,
                 box=d.box,
                 score=d.score,
-                keypoints=kp,
-                head_down_score=crop,
+                keypoints=p.keypoints,
+                head_down_score=p.head_down_score,
                 raised_hand=hand,
             )
-            for d, kp, crop, hand in zip(detections, poses, crops, hands, strict=True)
+            for d, p, hand in zip(detections, posed, hands, strict=True)
         ]
         cues = [
             Cues(
@@ -215,12 +236,79 @@ class _Worker:
             for d in detections
         ]
         t4 = time.perf_counter()
-        return _Processed(observations, cues, tuple(faint), t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+        return _Processed(
+            observations,
+            cues,
+            tuple(faint),
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            t4 - t3,
+            carried=self.still.carried - carried_before,
+        )
 
     def close(self) -> None:
         self.pose.close()
         if self.hands is not None:
             self.hands.close()
+
+
+class _Lanes:
+    """The worker threads. Each takes runs of ``RUN`` consecutive samples, so that most
+    of its samples follow one it analysed itself and still people keep their pose
+    (still_poses.py). Results come back as futures, in any order."""
+
+    RUN = 4
+
+    def __init__(
+        self,
+        n: int,
+        models: ResolvedModels,
+        still: StillnessTest,
+        seconds: Callable[[int], float],
+    ) -> None:
+        self._models, self._still, self._seconds = models, still, seconds
+        self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(n)]
+        self._threads = [
+            threading.Thread(target=self._run, args=(q,), name=f"analysis-{i}", daemon=True)
+            for i, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def lookahead(self) -> int:
+        """Samples to hand out before waiting for the oldest: enough to keep all busy."""
+        return self.RUN * len(self._queues) + len(self._queues)
+
+    def submit(self, sample: _Sample) -> Future:
+        future: Future = Future()
+        self._queues[(sample.index // self.RUN) % len(self._queues)].put((sample, future))
+        return future
+
+    def close(self) -> None:
+        """Finish what was handed out (cancelled futures are skipped), then stop."""
+        for q in self._queues:
+            q.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self, q: queue.SimpleQueue) -> None:
+        worker = None
+        try:
+            while (item := q.get()) is not None:
+                sample, future = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    if worker is None:
+                        worker = _Worker(self._models, self._still)
+                    future.set_result(worker.process(sample, self._seconds(sample.frame)))
+                except BaseException as exc:  # handed to the consumer, which raises it
+                    future.set_exception(exc)
+        finally:
+            if worker is not None:
+                worker.close()
 
 
 _END = object()
@@ -265,11 +353,11 @@ def analyze(
         previous_grey = None
         with recording.reader() as reader:
             t0 = time.perf_counter()
-            for n, image in reader.frames(samples):
+            for index, (n, image) in enumerate(reader.frames(samples)):
                 t1 = time.perf_counter()
                 times.decode += t1 - t0
                 grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-                sample = _Sample(n, image, grey, motion.step(grey), previous_grey)
+                sample = _Sample(index, n, image, grey, motion.step(grey), previous_grey)
                 previous_grey = grey
                 times.camera_motion += time.perf_counter() - t1
                 while not cancel.cancelled:
@@ -283,19 +371,6 @@ def analyze(
                 t0 = time.perf_counter()
             reader_state["stopped_at"] = reader.stopped_at_frame
         frames_q.put(_END)
-
-    workers_local = threading.local()
-    all_workers: list[_Worker] = []
-    workers_lock = threading.Lock()
-
-    def run_one(sample: _Sample) -> _Processed:
-        worker = getattr(workers_local, "worker", None)
-        if worker is None:
-            worker = _Worker(models)
-            workers_local.worker = worker
-            with workers_lock:
-                all_workers.append(worker)
-        return worker.process(sample, timebase.frame_to_seconds(sample.frame))
 
     # A short recording (a still has one sample) keeps every person it saw.
     default_min = TrackerConfig().min_observations
@@ -319,6 +394,7 @@ def analyze(
         times.cues += processed.cues_s
         times.hands += processed.hands_s
         times.crops += len(observations)
+        times.poses_carried += processed.carried
         t0 = time.perf_counter()
         t = timebase.frame_to_seconds(fut_frame)
         assigned = tracker.update(
@@ -342,38 +418,37 @@ def analyze(
                 Progress(done=done, total=len(samples), t_s=t, people=len({p for p, _ in assigned}))
             )
 
+    lanes = _Lanes(request.workers, models, request.still, timebase.frame_to_seconds)
     try:
-        with ThreadPoolExecutor(max_workers=request.workers, thread_name_prefix="analysis") as pool:
-            while True:
-                item = frames_q.get()
-                if item is _END:
-                    break
-                n = item.frame
-                cameras[n] = item.camera
-                pending[n] = pool.submit(run_one, item)
-                order.append(n)
-                # Keep frame order for the tracker while the pool runs ahead by a few frames.
-                while order and (pending[order[0]].done() or len(order) > request.workers * 2):
-                    consume(order.pop(0))
-                if cancel.cancelled:
-                    break
-            if cancel.cancelled:
-                for fut in pending.values():
-                    fut.cancel()
-                raise AnalysisCancelled()
-            while order:
+        while True:
+            item = frames_q.get()
+            if item is _END:
+                break
+            n = item.frame
+            cameras[n] = item.camera
+            pending[n] = lanes.submit(item)
+            order.append(n)
+            # Keep frame order for the tracker while the workers run ahead.
+            while order and (pending[order[0]].done() or len(order) > lanes.lookahead):
                 consume(order.pop(0))
+            if cancel.cancelled:
+                break
+        while order and not cancel.cancelled:
+            consume(order.pop(0))
+        if cancel.cancelled:
+            raise AnalysisCancelled()
     finally:
         cancel_decoder(cancel, decoder, frames_q)
-        for w in all_workers:
-            w.close()
+        for fut in pending.values():
+            fut.cancel()
+        lanes.close()
 
     t0 = time.perf_counter()
-    handed_out = {p.id for p in live.emitted}
+    handed_out = {p.key for p in live.emitted}
     people = tuple(tracker.finish())
     final = live.finish(propose(people, timebase, config=rules))
     if on_proposals is not None:
-        last = [p for p in final if p.id not in handed_out]
+        last = [p for p in final if p.key not in handed_out]
         if last:
             on_proposals(tuple(last))
     proposals = final

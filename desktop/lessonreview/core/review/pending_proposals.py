@@ -14,7 +14,7 @@ half-changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from lessonreview.core.domain import Proposal, Segment, Source, Status, person_sort_key
 from lessonreview.core.review.review_commands import IdentityChange, cut, identity_changes
@@ -23,7 +23,7 @@ from lessonreview.core.store.store_rows import Label, PersonRow
 
 @dataclass(frozen=True, kw_only=True)
 class ReviewItem(Segment):
-    """A segment as the review shows it: a pending proposal (key ``"p:<proposal id>"``)
+    """A segment as the review shows it: a pending proposal (key ``"p:<proposal key>"``)
     or a saved label (key ``"l:<label id>"``). Rejected proposals are not shown.
     ``start_s`` and ``end_s`` are where the GUI draws it, from the session's timebase."""
 
@@ -34,13 +34,13 @@ class ReviewItem(Segment):
     source: Source
     confidence: float | None
     evidence: str | None
-    proposal_id: str | None
+    proposal_key: str | None
     label_id: int | None
 
 
 class PendingProposals:
     """The analysis' proposals as given, and what :meth:`refresh` last derived from
-    them and the saved state: ``pending`` (by proposal id) and ``segments`` (by key).
+    them and the saved state: ``pending`` (by proposal key) and ``segments`` (by key).
 
     Each refresh replaces those two dicts rather than changing them, so a caller may
     keep the previous ones to compare against.
@@ -64,21 +64,13 @@ class PendingProposals:
         return self._cut_people
 
     def add(self, proposals: Iterable[Proposal]) -> list[Proposal]:
-        """Keep the proposals whose key is new; returns those. An id already taken
-        (the same id from another analysis run) gets a ``~2``, ``~3``... suffix.
-        Takes effect at the next :meth:`refresh`."""
-        known_keys = {p.key for p in self._proposals.values()}
+        """Keep the proposals whose key is new; returns those. Takes effect at the
+        next :meth:`refresh`."""
         added = []
         for proposal in proposals:
-            if proposal.key in known_keys:
-                continue
-            known_keys.add(proposal.key)
-            pid, n = proposal.id, 1
-            while pid in self._proposals:
-                n += 1
-                pid = f"{proposal.id}~{n}"
-            self._proposals[pid] = replace(proposal, id=pid)
-            added.append(proposal)
+            if proposal.key not in self._proposals:
+                self._proposals[proposal.key] = proposal
+                added.append(proposal)
         self._cut = None
         return added
 
@@ -123,7 +115,7 @@ class PendingProposals:
             if raw_key in decided or key in decided or key in keys:
                 continue
             keys.add(key)
-            pending[piece.id] = piece
+            pending[piece.key] = piece
             segments[segment.key] = segment
         cached = self._label_segments
         self._label_segments = {}
@@ -141,14 +133,14 @@ class PendingProposals:
 def _proposal_item(p: Proposal, seconds: Callable[[int], float]) -> ReviewItem:
     return ReviewItem(
         **p.parts(),
-        key=f"p:{p.id}",
+        key=f"p:{p.key}",
         start_s=seconds(p.start_frame),
         end_s=seconds(p.end_frame),
         status=Status.PENDING,
         source=Source.MACHINE,
         confidence=p.confidence,
         evidence=p.evidence,
-        proposal_id=p.id,
+        proposal_key=p.key,
         label_id=None,
     )
 
@@ -163,6 +155,6 @@ def _label_item(lab: Label, seconds: Callable[[int], float]) -> ReviewItem:
         source=lab.source,
         confidence=lab.confidence,
         evidence=lab.evidence,
-        proposal_id=None,
+        proposal_key=None,
         label_id=lab.id,
     )

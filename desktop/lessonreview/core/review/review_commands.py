@@ -61,7 +61,6 @@ def label_payload(ctx: Context, label: Label) -> dict[str, Any]:
 def proposal_payload(ctx: Context, proposal: Proposal) -> dict[str, Any]:
     """A proposal as it goes into the decision log (JSON)."""
     return {
-        "id": proposal.id,
         **segment_fields(proposal, seconds=ctx.seconds),
         "confidence": proposal.confidence,
         "evidence": proposal.evidence,
@@ -362,7 +361,7 @@ def person_of_track(track_id: str, frame: int, changes: list[IdentityChange]) ->
 
 def cut(proposal: Proposal, changes: list[IdentityChange]) -> list[Proposal]:
     """A proposal as the identity changes leave it: the same cut SplitPerson makes to
-    saved labels. A piece after a split point gets the id ``"<id>@<frame>"``."""
+    saved labels. A piece is a proposal of its own, with its own key."""
     pieces = [proposal]
     for change in changes:
         out = []
@@ -372,7 +371,7 @@ def cut(proposal: Proposal, changes: list[IdentityChange]) -> list[Proposal]:
             elif p.person == change.person and p.end_frame > change.at:
                 if p.start_frame < change.at:
                     out.append(replace(p, end_frame=change.at))
-                    p = replace(p, id=f"{p.id}@{change.at}", start_frame=change.at)
+                    p = replace(p, start_frame=change.at)
                 p = replace(p, person=change.into)
             out.append(p)
         pieces = out

@@ -192,21 +192,21 @@ class ReviewSession:
 
     # -- decisions -----------------------------------------------------------------
 
-    def accept(self, proposal_id: str) -> Change:
-        p = self._pending_proposal(proposal_id)
+    def accept(self, proposal_key: str) -> Change:
+        p = self._pending_proposal(proposal_key)
         label = label_from_proposal(self._ctx, p, status=Status.ACCEPTED)
         title = describe("Accept", p, start_s=self._ctx.seconds(p.start_frame))
         return self._run(DecideProposal(p, label, action=DecisionAction.ACCEPT, title=title))
 
-    def reject(self, proposal_id: str) -> Change:
-        p = self._pending_proposal(proposal_id)
+    def reject(self, proposal_key: str) -> Change:
+        p = self._pending_proposal(proposal_key)
         label = label_from_proposal(self._ctx, p, status=Status.REJECTED)
         title = describe("Reject", p, start_s=self._ctx.seconds(p.start_frame))
         return self._run(DecideProposal(p, label, action=DecisionAction.REJECT, title=title))
 
     def correct(
         self,
-        proposal_id: str,
+        proposal_key: str,
         *,
         behaviour: Behaviour | None = None,
         person: str | None = None,
@@ -214,7 +214,7 @@ class ReviewSession:
         end_frame: int | None = None,
     ) -> Change:
         """Save the proposal with the given fields changed. Changing nothing is an accept."""
-        p = self._pending_proposal(proposal_id)
+        p = self._pending_proposal(proposal_key)
         label = label_from_proposal(self._ctx, p, status=Status.CORRECTED)
         changed = changed_label(
             self._ctx,
@@ -225,7 +225,7 @@ class ReviewSession:
             end_frame=end_frame,
         )
         if changed == label:
-            return self.accept(proposal_id)
+            return self.accept(proposal_key)
         title = describe("Correct", p, start_s=self._ctx.seconds(p.start_frame))
         return self._run(DecideProposal(p, changed, action=DecisionAction.CORRECT, title=title))
 
@@ -406,11 +406,11 @@ class ReviewSession:
             raise ValueError(f"there is no {person} in this recording")
         return person
 
-    def _pending_proposal(self, proposal_id: str) -> Proposal:
+    def _pending_proposal(self, proposal_key: str) -> Proposal:
         try:
-            return self._proposals.pending[proposal_id]
+            return self._proposals.pending[proposal_key]
         except KeyError:
-            raise KeyError(f"no pending proposal {proposal_id!r}") from None
+            raise KeyError(f"no pending proposal {proposal_key!r}") from None
 
     def _saved_label(self, label_id: int) -> Label:
         label = self._ctx.labels.get(label_id)

@@ -104,7 +104,7 @@ def to_json_dict(doc: ProposalsDocument) -> dict:
         ],
         "proposals": [
             {
-                "id": p.id,
+                "id": p.key,
                 **segment_fields(p, seconds=doc.seconds.__getitem__),
                 "confidence": round(float(p.confidence), 3),
                 "evidence": p.evidence,
@@ -208,7 +208,6 @@ def from_json_dict(d: dict) -> ProposalsDocument:
     proposals = tuple(
         Proposal(
             **segment_args(p),
-            id=p["id"],
             confidence=float(p["confidence"]),
             evidence=p["evidence"],
         )

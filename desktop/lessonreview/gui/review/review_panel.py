@@ -284,7 +284,7 @@ class ReviewPanel(QWidget):
         changed = self._changes()
         self.title.setText(
             (f"{focus}<br>The keys still act on this segment:<br>" if focus else "")
-            + f"<b>{'Proposal' if seg.proposal_id and seg.status == Status.PENDING else 'Label'}</b>"
+            + f"<b>{'Proposal' if seg.proposal_key and seg.status == Status.PENDING else 'Label'}</b>"
             + (" <i>(corrected, not yet saved: press A)</i>" if changed else "")
         )
 
@@ -304,9 +304,9 @@ class ReviewPanel(QWidget):
         changes = self._changes()
         if seg.status == Status.PENDING:
             if changes:
-                decide(self, lambda: self._session.correct(seg.proposal_id, **changes))
+                decide(self, lambda: self._session.correct(seg.proposal_key, **changes))
             else:
-                decide(self, lambda: self._session.accept(seg.proposal_id))
+                decide(self, lambda: self._session.accept(seg.proposal_key))
         elif changes:
             decide(self, lambda: self._session.edit_label(seg.label_id, **changes))
         else:
@@ -317,7 +317,7 @@ class ReviewPanel(QWidget):
         if seg is None:
             return
         if seg.status == Status.PENDING:
-            decide(self, lambda: self._session.reject(seg.proposal_id))
+            decide(self, lambda: self._session.reject(seg.proposal_key))
         elif seg.label_id is not None:
             decide(self, lambda: self._session.delete_label(seg.label_id))
 

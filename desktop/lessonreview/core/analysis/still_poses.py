@@ -1,0 +1,162 @@
+"""Poses carried over for people who did not move: the pose model runs where the picture changed.
+
+For most of a lesson most students sit still between two samples half a second
+apart, and the pose model (the largest cost of an analysis: one run per person per
+sample) would find the same keypoints again. A person whose box is where a box was in
+the sample before (after the camera's own motion), and whose pixels did not change,
+keeps that sample's keypoints and head-down score, moved with the camera.
+
+"Did not change" is judged on the pixels the pose model itself sees (the person box
+with the room above the head a raised arm goes into, ``CropMargins``): this sample's
+and the previous sample's, warped by the camera motion, are both shrunk to a coarse
+grid of cells, which averages away compression noise, and a change of more than a few
+grey levels in any one cell is a change. A hand going up, a wrist writing, a head
+turning or someone sitting down all change cells; the person is then posed afresh. A
+pose is carried over at most ``max_age`` samples in a row, so everyone is posed anew
+at least that often whatever the test says.
+
+One instance per worker; it only carries over from the sample just before (the
+pipeline gives each worker runs of consecutive samples).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lessonreview.core.analysis.camera_motion import CameraMotion
+from lessonreview.core.domain import Box
+from lessonreview.core.vision.pose import DEFAULT_MARGINS, CropMargins
+
+
+@dataclass(frozen=True)
+class StillnessTest:
+    """When a person counts as not having moved since the previous sample."""
+
+    # The box, moved with the camera, overlaps the previous one at least this much.
+    min_iou: float = 0.85
+    # The compared region, shrunk to this many cells across and down.
+    cells: tuple[int, int] = (12, 24)
+    # Largest change of one cell's mean grey level (0..255) that is still "no change":
+    # compression noise averages out in a cell; a moving hand does not.
+    max_cell_change: float = 6.0
+    # A pose carried over this many samples in a row is estimated afresh.
+    max_age: int = 3
+    margins: CropMargins = DEFAULT_MARGINS
+
+
+DEFAULT_TEST = StillnessTest()
+
+
+@dataclass(frozen=True)
+class PersonPose:
+    """What the pose step gives one person box: keypoints (33, 3) or None, the head-down
+    score or None, and how many samples ago it was estimated (0: in this sample)."""
+
+    box: Box
+    keypoints: np.ndarray | None
+    head_down_score: float | None
+    age: int = 0
+
+
+Estimate = Callable[[Box], tuple[np.ndarray | None, float | None]]
+
+
+class StillPoses:
+    """Poses for the boxes of consecutive samples, estimated only for people who moved."""
+
+    def __init__(self, test: StillnessTest = DEFAULT_TEST) -> None:
+        self.test = test
+        self._last_index: int | None = None
+        self._last: list[PersonPose] = []
+        self.estimated = 0
+        self.carried = 0
+
+    def poses(
+        self,
+        index: int,
+        boxes: Sequence[Box],
+        estimate: Estimate,
+        *,
+        grey: np.ndarray,
+        previous_grey: np.ndarray | None,
+        camera: CameraMotion | None,
+    ) -> list[PersonPose]:
+        """Each box's pose in sample ``index``; ``estimate`` runs the models on one box.
+        ``previous_grey`` and ``camera`` relate this sample to sample ``index - 1``."""
+        before = []
+        if self._last_index == index - 1 and previous_grey is not None and camera is not None:
+            before = [(p, camera.map_box(p.box)) for p in self._last]
+        out = []
+        for box in boxes:
+            pose = None
+            if before:
+                pose = self._carry(box, before, grey, previous_grey, camera)
+            if pose is None:
+                keypoints, head_down = estimate(box)
+                pose = PersonPose(box, keypoints, head_down)
+                self.estimated += 1
+            else:
+                self.carried += 1
+            out.append(pose)
+        self._last_index, self._last = index, out
+        return out
+
+    def _carry(
+        self,
+        box: Box,
+        before: list[tuple[PersonPose, Box]],
+        grey: np.ndarray,
+        previous_grey: np.ndarray,
+        camera: CameraMotion,
+    ) -> PersonPose | None:
+        t = self.test
+        overlap, pose = max(((box.iou(moved), p) for p, moved in before), key=lambda x: x[0])
+        if overlap < t.min_iou or pose.age >= t.max_age:
+            return None
+        if changed(box, grey, previous_grey, camera, t):
+            return None
+        keypoints = pose.keypoints
+        if keypoints is not None:
+            keypoints = keypoints.copy()
+            keypoints[:, :2] = camera.map_points(keypoints[:, :2])
+        return PersonPose(box, keypoints, pose.head_down_score, pose.age + 1)
+
+
+def changed(
+    box: Box,
+    grey: np.ndarray,
+    previous_grey: np.ndarray,
+    camera: CameraMotion,
+    test: StillnessTest = DEFAULT_TEST,
+) -> bool:
+    """Whether the region the pose model sees around ``box`` changed since the previous
+    sample, beyond the camera's own motion."""
+    h, w = grey.shape[:2]
+    x0, y0, x1, y1 = test.margins.around(box)
+    fx0, fy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
+    fx1, fy1 = min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
+    across, down = test.cells
+    if fx1 - fx0 < across or fy1 - fy0 < down:
+        return True
+    corners = np.array([[fx0, fy0], [fx1, fy0], [fx0, fy1], [fx1, fy1]], dtype=np.float64)
+    back = cv2.perspectiveTransform(corners[:, None], np.linalg.inv(camera.matrix))[:, 0]
+    ph, pw = previous_grey.shape[:2]
+    if back.min() < 0 or (back[:, 0] > pw).any() or (back[:, 1] > ph).any():
+        return True  # part of it was off the previous picture
+    here = grey[fy0:fy1, fx0:fx1]
+    # Previous-sample pixels at this sample's places: dst(q) = previous(H^-1 (q + origin)).
+    to_region = np.array([[1.0, 0.0, -fx0], [0.0, 1.0, -fy0], [0.0, 0.0, 1.0]])
+    there = cv2.warpPerspective(
+        previous_grey,
+        to_region @ camera.matrix,
+        (fx1 - fx0, fy1 - fy0),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    a = cv2.resize(here, (across, down), interpolation=cv2.INTER_AREA).astype(np.float32)
+    b = cv2.resize(there, (across, down), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return float(np.abs(a - b).max()) > test.max_cell_change

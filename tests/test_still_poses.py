@@ -1,0 +1,123 @@
+"""Poses carried over for people who did not move (core/analysis/still_poses.py), on a
+real classroom frame ("cctv-accurate" dataset v1, CC BY 4.0, see tests/classroom.py).
+
+The estimate given to StillPoses records which boxes it was asked about; the point
+here is which people are posed afresh and what the others keep."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from tests.classroom import frame_and_heads
+
+from lessonreview.core.analysis.camera_motion import CameraMotion
+from lessonreview.core.analysis.still_poses import StillnessTest, StillPoses, changed
+from lessonreview.core.domain import Box
+
+STILL = CameraMotion(np.eye(3), 1.0)
+
+
+def body(head: Box) -> Box:
+    """A seated student's box from the labelled head: shoulders and desk below it."""
+    return Box(
+        head.x0 - 0.6 * head.width, head.y0, head.x1 + 0.6 * head.width, head.y1 + 2.5 * head.height
+    )
+
+
+class Recorder:
+    """Stands in for the pose model: a pose made from the box, and a list of who was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[Box] = []
+
+    def __call__(self, box: Box) -> tuple[np.ndarray, float]:
+        self.asked.append(box)
+        kp = np.zeros((33, 3), dtype=np.float32)
+        kp[:, 0], kp[:, 1], kp[:, 2] = box.centre[0], box.y0, 0.9
+        return kp, 0.25
+
+
+@pytest.fixture(scope="module")
+def room():
+    frame, heads = frame_and_heads("1")
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    boxes = [body(h) for h in heads if h.width >= 12]
+    assert len(boxes) >= 8
+    return grey, boxes
+
+
+def noisy(grey: np.ndarray, seed: int) -> np.ndarray:
+    """The same picture re-encoded: a grey level or two of noise on every pixel."""
+    noise = np.random.default_rng(seed).normal(0, 1.5, grey.shape)
+    return np.clip(grey + noise, 0, 255).astype(np.uint8)
+
+
+def test_a_still_room_keeps_every_pose_and_a_moved_arm_is_posed_again(room):
+    grey, boxes = room
+    still, model = StillPoses(), Recorder()
+    first = still.poses(0, boxes, model, grey=grey, previous_grey=None, camera=None)
+    assert len(model.asked) == len(boxes) and all(p.age == 0 for p in first)
+
+    again = noisy(grey, 1)
+    moved = boxes[3]
+    # Someone raises an arm: the space above their head now holds other real pixels.
+    x0, y0 = int(moved.x0), max(0, int(moved.y0 - 0.3 * moved.height))
+    w, h = int(moved.width / 3), int(0.6 * moved.height)
+    again[y0 : y0 + h, x0 : x0 + w] = grey[-h:, -w:]
+    model.asked.clear()
+    second = still.poses(1, boxes, model, grey=again, previous_grey=grey, camera=STILL)
+    assert moved in model.asked
+    assert len(model.asked) <= 3  # the moved one, and at most the neighbours it overlaps
+    kept = [p for p in second if p.age == 1]
+    assert len(kept) >= len(boxes) - 3
+    for p in kept:
+        assert p.head_down_score == 0.25 and p.keypoints[0, 0] == pytest.approx(p.box.centre[0])
+
+
+def test_a_panning_camera_moves_the_kept_keypoints_with_it(room):
+    grey, boxes = room
+    still, model = StillPoses(), Recorder()
+    still.poses(0, boxes, model, grey=grey, previous_grey=None, camera=None)
+    dx, dy = 9.0, 4.0
+    shift = np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], dtype=np.float64)
+    panned = cv2.warpAffine(grey, shift[:2], (grey.shape[1], grey.shape[0]))
+    moved_boxes = [Box(b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy) for b in boxes]
+    model.asked.clear()
+    out = still.poses(
+        1, moved_boxes, model, grey=panned, previous_grey=grey, camera=CameraMotion(shift, 1.0)
+    )
+    kept = [p for p in out if p.age == 1]
+    assert len(kept) >= len(boxes) - 2  # only people at the picture's edge are posed again
+    for p, before in zip(out, boxes, strict=True):
+        if p.age == 1:
+            assert p.keypoints[0, 0] == pytest.approx(before.centre[0] + dx, abs=1e-3)
+            assert p.keypoints[0, 1] == pytest.approx(before.y0 + dy, abs=1e-3)
+    # Without the camera's motion, the same pixels look like everyone moved.
+    assert all(changed(b, panned, grey, STILL) for b in moved_boxes[:5])
+
+
+def test_everyone_is_posed_afresh_after_max_age_and_after_a_gap(room):
+    grey, boxes = room
+    still, model = StillPoses(StillnessTest(max_age=2)), Recorder()
+    asked = []
+    for index in range(4):
+        model.asked.clear()
+        still.poses(index, boxes, model, grey=noisy(grey, index), previous_grey=grey, camera=STILL)
+        asked.append(len(model.asked))
+    # index 0 has nobody before it; 1 and 2 carry; 3 would be a third carry in a row.
+    assert asked == [len(boxes), 0, 0, len(boxes)]
+    model.asked.clear()
+    still.poses(5, boxes, model, grey=grey, previous_grey=grey, camera=STILL)  # 4 went elsewhere
+    assert len(model.asked) == len(boxes)
+    model.asked.clear()
+    still.poses(6, boxes, model, grey=grey, previous_grey=grey, camera=None)  # after a cut
+    assert len(model.asked) == len(boxes)
+
+
+def test_max_age_zero_poses_everyone_every_sample(room):
+    grey, boxes = room
+    still, model = StillPoses(StillnessTest(max_age=0)), Recorder()
+    for index in range(3):
+        still.poses(index, boxes, model, grey=grey, previous_grey=grey, camera=STILL)
+    assert len(model.asked) == 3 * len(boxes)

@@ -12,7 +12,7 @@ import pytest
 from tests.classroom import frame_and_heads
 
 from lessonreview.core.analysis.camera_motion import CameraMotion
-from lessonreview.core.analysis.still_poses import StillnessTest, StillPoses, changed
+from lessonreview.core.analysis.still_poses import SampleChange, StillnessTest, StillPoses, changed
 from lessonreview.core.domain import Box
 
 STILL = CameraMotion(np.eye(3), 1.0)
@@ -56,7 +56,7 @@ def noisy(grey: np.ndarray, seed: int) -> np.ndarray:
 def test_a_still_room_keeps_every_pose_and_a_moved_arm_is_posed_again(room):
     grey, boxes = room
     still, model = StillPoses(), Recorder()
-    first = still.poses(0, boxes, model, grey=grey, previous_grey=None, camera=None)
+    first = still.poses(boxes, model, None)
     assert len(model.asked) == len(boxes) and all(p.age == 0 for p in first)
 
     again = noisy(grey, 1)
@@ -66,7 +66,7 @@ def test_a_still_room_keeps_every_pose_and_a_moved_arm_is_posed_again(room):
     w, h = int(moved.width / 3), int(0.6 * moved.height)
     again[y0 : y0 + h, x0 : x0 + w] = grey[-h:, -w:]
     model.asked.clear()
-    second = still.poses(1, boxes, model, grey=again, previous_grey=grey, camera=STILL)
+    second = still.poses(boxes, model, SampleChange(again, grey, STILL))
     assert moved in model.asked
     assert len(model.asked) <= 3  # the moved one, and at most the neighbours it overlaps
     kept = [p for p in second if p.age == 1]
@@ -78,15 +78,13 @@ def test_a_still_room_keeps_every_pose_and_a_moved_arm_is_posed_again(room):
 def test_a_panning_camera_moves_the_kept_keypoints_with_it(room):
     grey, boxes = room
     still, model = StillPoses(), Recorder()
-    still.poses(0, boxes, model, grey=grey, previous_grey=None, camera=None)
+    still.poses(boxes, model, None)
     dx, dy = 9.0, 4.0
     shift = np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], dtype=np.float64)
     panned = cv2.warpAffine(grey, shift[:2], (grey.shape[1], grey.shape[0]))
     moved_boxes = [Box(b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy) for b in boxes]
     model.asked.clear()
-    out = still.poses(
-        1, moved_boxes, model, grey=panned, previous_grey=grey, camera=CameraMotion(shift, 1.0)
-    )
+    out = still.poses(moved_boxes, model, SampleChange(panned, grey, CameraMotion(shift, 1.0)))
     kept = [p for p in out if p.age == 1]
     assert len(kept) >= len(boxes) - 2  # only people at the picture's edge are posed again
     for p, before in zip(out, boxes, strict=True):
@@ -97,27 +95,27 @@ def test_a_panning_camera_moves_the_kept_keypoints_with_it(room):
     assert all(changed(b, panned, grey, STILL) for b in moved_boxes[:5])
 
 
-def test_everyone_is_posed_afresh_after_max_age_and_after_a_gap(room):
+def test_everyone_is_posed_afresh_after_max_age_and_when_samples_do_not_follow(room):
     grey, boxes = room
-    still, model = StillPoses(StillnessTest(max_age=2)), Recorder()
+    test = StillnessTest(max_age=2)
+    still, model = StillPoses(), Recorder()
     asked = []
     for index in range(4):
         model.asked.clear()
-        still.poses(index, boxes, model, grey=noisy(grey, index), previous_grey=grey, camera=STILL)
+        since = None if index == 0 else SampleChange(noisy(grey, index), grey, STILL, test)
+        still.poses(boxes, model, since)
         asked.append(len(model.asked))
-    # index 0 has nobody before it; 1 and 2 carry; 3 would be a third carry in a row.
+    # 0 has nobody before it; 1 and 2 carry; 3 would be a third carry in a row.
     assert asked == [len(boxes), 0, 0, len(boxes)]
     model.asked.clear()
-    still.poses(5, boxes, model, grey=grey, previous_grey=grey, camera=STILL)  # 4 went elsewhere
-    assert len(model.asked) == len(boxes)
-    model.asked.clear()
-    still.poses(6, boxes, model, grey=grey, previous_grey=grey, camera=None)  # after a cut
+    still.poses(boxes, model, None)  # not the sample just before, or after a cut
     assert len(model.asked) == len(boxes)
 
 
 def test_max_age_zero_poses_everyone_every_sample(room):
     grey, boxes = room
-    still, model = StillPoses(StillnessTest(max_age=0)), Recorder()
+    still, model = StillPoses(), Recorder()
     for index in range(3):
-        still.poses(index, boxes, model, grey=grey, previous_grey=grey, camera=STILL)
+        since = None if index == 0 else SampleChange(grey, grey, STILL, StillnessTest(max_age=0))
+        still.poses(boxes, model, since)
     assert len(model.asked) == 3 * len(boxes)

@@ -28,7 +28,12 @@ from lessonreview.core.analysis.behaviours import config_for, propose
 from lessonreview.core.analysis.camera_motion import CameraMotion, CameraMotionEstimator
 from lessonreview.core.analysis.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.analysis.own_motion import own_motion
-from lessonreview.core.analysis.still_poses import DEFAULT_TEST, StillnessTest, StillPoses
+from lessonreview.core.analysis.still_poses import (
+    DEFAULT_TEST,
+    SampleChange,
+    StillnessTest,
+    StillPoses,
+)
 from lessonreview.core.analysis.tracking import Cues, Tracker, TrackerConfig
 from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.media.video import Recording, file_sha256
@@ -185,7 +190,9 @@ class _Worker:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
         self.hands = None if models.hands is None else HandFinder(*models.hands)
-        self.still = StillPoses(still)
+        self.still_test = still
+        self.still = StillPoses()
+        self.last_index: int | None = None
 
     def process(self, sample: _Sample, t: float) -> _Processed:
         frame, image = sample.frame, sample.image
@@ -198,21 +205,24 @@ class _Worker:
             score = None if head_cue is None else head_cue.score(image, box)
             return self.pose.estimate(image, box), score
 
+        # What changed since this worker's last sample, when that is the one just before.
+        since = None
+        follows = self.last_index == sample.index - 1
+        if follows and sample.camera is not None and sample.previous_grey is not None:
+            since = SampleChange(sample.grey, sample.previous_grey, sample.camera, self.still_test)
+        self.last_index = sample.index
         carried_before = self.still.carried
-        posed = self.still.poses(
-            sample.index,
-            [d.box for d in detections],
-            estimate,
-            grey=sample.grey,
-            previous_grey=sample.previous_grey,
-            camera=sample.camera,
-        )
+        posed = self.still.poses([d.box for d in detections], estimate, since)
         poses = [p.keypoints for p in posed]
         t2 = time.perf_counter()
         # The hand detector needs everyone's head and pose at once: a hand is given to
         # one person of the frame, and a face the pose found is not a hand.
         boxes = [d.box for d in detections]
-        hands = [None] * len(boxes) if self.hands is None else self.hands.find(image, boxes, poses)
+        hands = (
+            [None] * len(boxes)
+            if self.hands is None
+            else self.hands.find(image, boxes, poses, since=since)
+        )
         t3 = time.perf_counter()
         observations = [
             Observation(

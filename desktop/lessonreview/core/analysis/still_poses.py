@@ -2,7 +2,7 @@
 
 For most of a lesson most students sit still between two samples half a second
 apart, and the pose model (the largest cost of an analysis: one run per person per
-sample) would find the same keypoints again. A person whose box is where a box was in
+sample) would find the same keypoints again. A person whose box is about where a box was in
 the sample before (after the camera's own motion), and whose pixels did not change,
 keeps that sample's keypoints and head-down score, moved with the camera.
 
@@ -36,8 +36,10 @@ from lessonreview.core.vision.pose import DEFAULT_MARGINS, CropMargins
 class StillnessTest:
     """When a person counts as not having moved since the previous sample."""
 
-    # The box, moved with the camera, overlaps the previous one at least this much.
-    min_iou: float = 0.85
+    # The box overlaps the previous one, moved with the camera, at least this much.
+    # Detector boxes of a still person jitter by a few pixels, a lot for a small box;
+    # what decides is the pixel test, over both boxes' regions.
+    min_iou: float = 0.6
     # The compared region, shrunk to this many cells across and down.
     cells: tuple[int, int] = (12, 24)
     # Largest change of one cell's mean grey level (0..255) that is still "no change":
@@ -65,36 +67,50 @@ class PersonPose:
 Estimate = Callable[[Box], tuple[np.ndarray | None, float | None]]
 
 
+class SampleChange:
+    """What changed since the sample just before, beyond the camera's own motion: the
+    hand finder (core/vision/hands.py) and :class:`StillPoses` carry over what they
+    found where nothing changed."""
+
+    def __init__(
+        self,
+        grey: np.ndarray,
+        previous_grey: np.ndarray,
+        camera: CameraMotion,
+        test: StillnessTest = DEFAULT_TEST,
+    ) -> None:
+        self.grey, self.previous_grey, self.camera, self.test = grey, previous_grey, camera, test
+        self.max_age = test.max_age
+
+    def map_box(self, box: Box) -> Box:
+        return self.camera.map_box(box)
+
+    def map_points(self, points: np.ndarray) -> np.ndarray:
+        return self.camera.map_points(points)
+
+    def unchanged(self, region: Box) -> bool:
+        """Whether ``region`` (this sample's pixels) shows what it showed before."""
+        return not changed(region, self.grey, self.previous_grey, self.camera, self.test)
+
+
 class StillPoses:
     """Poses for the boxes of consecutive samples, estimated only for people who moved."""
 
-    def __init__(self, test: StillnessTest = DEFAULT_TEST) -> None:
-        self.test = test
-        self._last_index: int | None = None
+    def __init__(self) -> None:
         self._last: list[PersonPose] = []
         self.estimated = 0
         self.carried = 0
 
     def poses(
-        self,
-        index: int,
-        boxes: Sequence[Box],
-        estimate: Estimate,
-        *,
-        grey: np.ndarray,
-        previous_grey: np.ndarray | None,
-        camera: CameraMotion | None,
+        self, boxes: Sequence[Box], estimate: Estimate, since: SampleChange | None
     ) -> list[PersonPose]:
-        """Each box's pose in sample ``index``; ``estimate`` runs the models on one box.
-        ``previous_grey`` and ``camera`` relate this sample to sample ``index - 1``."""
-        before = []
-        if self._last_index == index - 1 and previous_grey is not None and camera is not None:
-            before = [(p, camera.map_box(p.box)) for p in self._last]
+        """Each box's pose; ``estimate`` runs the models on one box. ``since`` relates
+        this sample to the one these poses were last asked for (None: they are not
+        consecutive, or the camera's motion is not known; everyone is posed)."""
+        before = [] if since is None else [(p, since.map_box(p.box)) for p in self._last]
         out = []
         for box in boxes:
-            pose = None
-            if before:
-                pose = self._carry(box, before, grey, previous_grey, camera)
+            pose = None if not before or since is None else self._carry(box, before, since)
             if pose is None:
                 keypoints, head_down = estimate(box)
                 pose = PersonPose(box, keypoints, head_down)
@@ -102,41 +118,44 @@ class StillPoses:
             else:
                 self.carried += 1
             out.append(pose)
-        self._last_index, self._last = index, out
+        self._last = out
         return out
 
     def _carry(
-        self,
-        box: Box,
-        before: list[tuple[PersonPose, Box]],
-        grey: np.ndarray,
-        previous_grey: np.ndarray,
-        camera: CameraMotion,
+        self, box: Box, before: list[tuple[PersonPose, Box]], since: SampleChange
     ) -> PersonPose | None:
-        t = self.test
-        overlap, pose = max(((box.iou(moved), p) for p, moved in before), key=lambda x: x[0])
+        t = since.test
+        overlap, pose, moved = max(
+            ((box.iou(moved), p, moved) for p, moved in before), key=lambda x: x[0]
+        )
         if overlap < t.min_iou or pose.age >= t.max_age:
             return None
-        if changed(box, grey, previous_grey, camera, t):
+        # What the pose model sees of either box: the box with the room above the head.
+        seen = Box(*t.margins.around(union(box, moved)))
+        if not since.unchanged(seen):
             return None
         keypoints = pose.keypoints
         if keypoints is not None:
             keypoints = keypoints.copy()
-            keypoints[:, :2] = camera.map_points(keypoints[:, :2])
+            keypoints[:, :2] = since.map_points(keypoints[:, :2])
         return PersonPose(box, keypoints, pose.head_down_score, pose.age + 1)
 
 
+def union(a: Box, b: Box) -> Box:
+    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+
+
 def changed(
-    box: Box,
+    region: Box,
     grey: np.ndarray,
     previous_grey: np.ndarray,
     camera: CameraMotion,
     test: StillnessTest = DEFAULT_TEST,
 ) -> bool:
-    """Whether the region the pose model sees around ``box`` changed since the previous
-    sample, beyond the camera's own motion."""
+    """Whether ``region`` of this sample changed since the previous sample, beyond the
+    camera's own motion (also when part of it was off the previous picture)."""
     h, w = grey.shape[:2]
-    x0, y0, x1, y1 = test.margins.around(box)
+    x0, y0, x1, y1 = region.x0, region.y0, region.x1, region.y1
     fx0, fy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
     fx1, fy1 = min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))
     across, down = test.cells

@@ -57,3 +57,20 @@ def record_consent(
         ),
     )
     return rid
+
+
+def consent_args(folder: Path) -> list[str]:
+    """``lessonreview analyze`` arguments recording consent in a project of its own in
+    ``folder`` (the command analyses only recordings with a consent record)."""
+    return [
+        "--project",
+        str(folder / "consent.lessonreview"),
+        "--consent-by",
+        "Test frames of public CC BY 4.0 datasets",
+        "--purpose",
+        "automated test",
+        "--retain-until",
+        (date.today() + timedelta(days=365)).isoformat(),
+        "--recorded-by",
+        REVIEWER,
+    ]

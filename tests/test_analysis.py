@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lessonreview.core.analysis.live_proposals import LiveSettings
+from app_window import consent_args
 from lessonreview.core.analysis.pipeline import (
     AnalysisCancelled,
     AnalysisRequest,
@@ -167,6 +168,7 @@ def test_cli_analyze_out_dir_writes_one_file_per_input(classroom_frames, tmp_pat
         str(tmp_path / "out"),
         "--models",
         str(models_dir),
+        *consent_args(tmp_path),
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -181,17 +183,24 @@ def test_cli_analyze_out_dir_writes_one_file_per_input(classroom_frames, tmp_pat
 
 
 def test_cli_analyze_prints_json_on_stdout_without_out(classroom_frames, tmp_path, models_dir):
-    result = run_cli("analyze", str(classroom_frames[2]), "--models", str(models_dir), cwd=tmp_path)
+    result = run_cli(
+        "analyze",
+        str(classroom_frames[2]),
+        "--models",
+        str(models_dir),
+        *consent_args(tmp_path),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     proposals_file.validate(doc)
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(tmp_path) == ["consent.lessonreview"]  # no proposals file written
 
 
 def test_cli_analyze_explains_a_file_that_is_not_a_video(tmp_path, models_dir):
     bad = tmp_path / "lesson.mp4"
     bad.write_text("this is not a video")
-    result = run_cli("analyze", str(bad), "--models", str(models_dir), cwd=tmp_path)
+    result = run_cli("analyze", str(bad), "--models", str(models_dir), *consent_args(tmp_path), cwd=tmp_path)
     assert result.returncode == 1
     assert "lesson.mp4" in result.stderr
     assert "Traceback" not in result.stderr
@@ -207,7 +216,14 @@ def test_cli_names_missing_models_and_where_to_put_them(classroom_frames, tmp_pa
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "lessonreview", "analyze", str(classroom_frames[0])],
+        [
+            sys.executable,
+            "-m",
+            "lessonreview",
+            "analyze",
+            str(classroom_frames[0]),
+            *consent_args(tmp_path),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -236,7 +252,14 @@ def test_cli_explains_a_damaged_pose_model_without_a_traceback(
     ):
         bad.writestr("pose_detector.tflite", good.read("pose_detector.tflite"))
         bad.writestr("pose_landmarks_detector.tflite", bytes(range(256)) * 12_000)
-    result = run_cli("analyze", str(classroom_frames[0]), "--models", str(bad_models), cwd=tmp_path)
+    result = run_cli(
+        "analyze",
+        str(classroom_frames[0]),
+        "--models",
+        str(bad_models),
+        *consent_args(tmp_path),
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert "pose_landmarker_lite.task" in result.stderr
     assert "download it again" in result.stderr

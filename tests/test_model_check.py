@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app_window import consent_args
 from lessonreview.core.vision import model_check
 from lessonreview.core.vision.model_errors import ModelCheckError, ModelFileError
 from lessonreview.core.vision.model_files import ModelName
@@ -71,7 +72,8 @@ def test_analyze_with_a_damaged_detector_says_so_and_writes_nothing(
         (folder / name).symlink_to(models_dir / name)
     _damaged_copy(models_dir / "yolox_nano.onnx", folder / "yolox_nano.onnx", fill=b"\x00")
     out = tmp_path / "p.json"
-    code = main(["analyze", str(classroom_frames[0]), "--models", str(folder), "--out", str(out)])
+    args = ["analyze", str(classroom_frames[0]), "--models", str(folder), "--out", str(out)]
+    code = main([*args, *consent_args(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1
     assert "does not work as yolox_nano.onnx" in err and "Traceback" not in err

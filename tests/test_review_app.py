@@ -32,6 +32,7 @@ from app_window import REVIEWER, isolated_user, record_consent
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Source, Status
 from lessonreview.core.media.timebase import Timebase
+from lessonreview.core.media.video import file_sha256
 from lessonreview.core.review.pending_proposals import ReviewItem
 from lessonreview.core.store import proposals_file
 from lessonreview.gui.background import Reply, ReplyKind
@@ -133,6 +134,9 @@ def activate(qtbot, widget) -> None:
 
 
 def open_clip(qtbot, w: MainWindow, clip: Path, proposals: Path | None = None) -> None:
+    """Open the clip; with proposals, after recording consent (loading them needs it)."""
+    if proposals is not None and w.store.find_recording(sha256=file_sha256(clip)) is None:
+        record_consent(w.store, clip)
     w.open_recording(clip, proposals=proposals)
     qtbot.waitUntil(
         lambda: w.workspace is not None and w.workspace.player.position >= 0, timeout=WAIT_MS
@@ -177,6 +181,22 @@ class ItemChooser:
         self.asked.append((title, list(items), current))
         answer = self._answers.pop(0)
         return (answer(list(items), current) if callable(answer) else answer), True
+
+
+def test_proposals_are_not_loaded_into_a_recording_without_consent(
+    qtbot, window, analysed, monkeypatch
+):
+    """Loading proposals is using what was derived from the video: consent comes first.
+    The consent dialog is asked for; declined, nothing is loaded and the status says why."""
+    w = window
+    asked = []
+    monkeypatch.setattr(w, "record_consent", lambda prefill=None: asked.append(prefill))
+    w.open_recording(analysed.clip, proposals=analysed.proposals)
+    qtbot.waitUntil(lambda: w.workspace is not None, timeout=WAIT_MS)
+    assert asked == [None]
+    assert w.session.pending_count() == 0
+    assert "no consent is recorded" in w.status_text.text()
+    assert db_rows(w, "SELECT count(*) FROM labels")[0][0] == 0
 
 
 # --- a whole review ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import json
 import math
 import sys
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 from lessonreview import __version__
@@ -30,6 +31,62 @@ def _rate(text: str) -> float:
             f"more than 0 and at most {MAX_RATE_HZ:g} (default 2)"
         )
     return rate
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: give YYYY-MM-DD") from None
+
+
+def _consented(args: argparse.Namespace) -> bool:
+    """Whether every recording to analyse has a consent record (recording the one given
+    on the command line where there is none); says on stderr what to do if not."""
+    from lessonreview.core.privacy.consent_gate import check_consent
+    from lessonreview.core.store import settings as settings_io
+    from lessonreview.core.store.label_store import StoreError
+    from lessonreview.core.store.store_rows import Consent
+
+    project = args.project or settings_io.default_project_path()
+    given = {
+        "--consent-by": args.consent_by,
+        "--purpose": args.purpose,
+        "--retain-until": args.retain_until,
+    }
+    new = None
+    if any(v is not None for v in given.values()):
+        lacking = [k for k, v in given.items() if v is None or not str(v).strip()]
+        if lacking:
+            print(f"error: a consent record also needs {', '.join(lacking)}", file=sys.stderr)
+            return False
+        recorded_by = args.recorded_by or settings_io.load().reviewer
+        if not recorded_by:
+            print("error: say who records this consent: --recorded-by NAME", file=sys.stderr)
+            return False
+        new = Consent(
+            consented_by=args.consent_by,
+            purpose=args.purpose,
+            retention_until=args.retain_until,
+            recorded_by=recorded_by,
+            recorded_at=datetime.now().astimezone(),
+        )
+    try:
+        check = check_consent(project, [Path(p) for p in args.paths], new=new)
+    except (StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    if check.missing:
+        names = ", ".join(p.name for p in check.missing)
+        print(
+            f"error: no consent is recorded for {names} in {project}; nothing was analysed. "
+            f"Record it in the app (lessonreview review RECORDING --project {project}, then "
+            "Analysis > Record consent...), or here: add --consent-by WHO --purpose WHAT "
+            "--retain-until YYYY-MM-DD" + ("" if args.project else " (and --project FILE)"),
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _progress_bar(label: str):
@@ -77,7 +134,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         try:
             make_private_folder(args.out_dir)
         except OSError as exc:
-            print(f"error: cannot create the folder {args.out_dir}: {exc.strerror}", file=sys.stderr)
+            print(
+                f"error: cannot create the folder {args.out_dir}: {exc.strerror}", file=sys.stderr
+            )
             return 2
         names = [Path(p).stem for p in args.paths]
         clashes = {n for n in names if names.count(n) > 1}
@@ -96,6 +155,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         except TargetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+    if not _consented(args):
+        return 2
     pose = ModelName.POSE_FULL if args.pose == "full" else ModelName.POSE_LITE
     failures = 0
     documents = []
@@ -131,7 +192,10 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             proposals_file.write(doc, out)
         except (OSError, TargetError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            print(f"error: the proposals of {path} could not be written to {out}: {why}", file=sys.stderr)
+            print(
+                f"error: the proposals of {path} could not be written to {out}: {why}",
+                file=sys.stderr,
+            )
             failures += 1
     if documents:
         json.dump(documents[0] if len(documents) == 1 else documents, sys.stdout)
@@ -257,6 +321,25 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("lite", "full"),
         default="lite",
         help="pose model (default lite: as good here, faster)",
+    )
+    consent = analyze.add_argument_group(
+        "consent",
+        "A recording is analysed only with a consent record: the one in the project file "
+        "(recorded in the app, Analysis > Record consent...), or one given here for the "
+        "recordings that have none (all of --consent-by, --purpose, --retain-until).",
+    )
+    consent.add_argument(
+        "--project",
+        type=Path,
+        help="the project file holding the consent records (default: the app's default project)",
+    )
+    consent.add_argument(
+        "--consent-by", help="who consented (e.g. 'Parents of class 4B, forms on file')"
+    )
+    consent.add_argument("--purpose", help="what the recording may be used for")
+    consent.add_argument("--retain-until", type=_day, help="keep the data until (YYYY-MM-DD)")
+    consent.add_argument(
+        "--recorded-by", help="who records this consent (default: the reviewer name on file)"
     )
     analyze.set_defaults(func=_cmd_analyze)
 

@@ -256,6 +256,16 @@ class MainWindow(QMainWindow):
         self.recording_opened.emit(rid)
 
     def _load_proposals(self, path: Path, sha256: str) -> None:
+        # Proposals are derived from the video: like an analysis, they need consent first.
+        if self.store.consent(self.recording_id) is None:
+            self.record_consent()
+            if self.store.consent(self.recording_id) is None:
+                self.show_status(
+                    f"The proposals in {path.name} were not loaded: no consent is recorded for "
+                    "this recording. Record consent (Analysis > Record consent…), then open "
+                    "the proposals file again."
+                )
+                return
         doc = proposals_for(self, path, sha256=sha256, recording_name=self.recording.path.name)
         if doc is None:
             return

@@ -228,12 +228,17 @@ class Bench(QObject):
             out += self.latency([start - 1], lambda _: self.player.step_back())
         return out
 
-    def step_forwards(self, *, start: int, n: int) -> list[float]:
+    def step_forwards(self, *, start: int, n: int, pause_s: float = 0.0) -> list[float]:
+        """Steps one frame forward, each as soon as the last arrived, or ``pause_s``
+        after it (a reviewer looking at each frame before the next key press)."""
         self.player.seek(start)
         self.wait_for(lambda: self.player.position == start)
-        return self.latency(
-            list(range(start + 1, start + n + 1)), lambda _: self.player.step_forward()
-        )
+        out = []
+        for target in range(start + 1, start + n + 1):
+            if pause_s:
+                self.run_for(pause_s)
+            out += self.latency([target], lambda _: self.player.step_forward())
+        return out
 
     def scrub(self, *, ticks: int = 120, stride: int = 6) -> dict:
         """A slider dragged at 60 updates/s, ``stride`` frames per update."""
@@ -399,6 +404,8 @@ def main() -> None:
             print(f"random seek:  {summary(bench.seeks(rng, 40))}")
             print(f"step back:    {summary(bench.step_backs(rng, 25))}")
             print(f"step forward: {summary(bench.step_forwards(start=200, n=25))}")
+            paced = summary(bench.step_forwards(start=400, n=25, pause_s=0.3))
+            print(f"step forward, one key press per 0.3 s after each frame arrives: {paced}")
             s = bench.scrub()
             print(
                 f"scrub (60 seeks/s, 120 seeks): {s['shown']} frames shown, latency of shown "

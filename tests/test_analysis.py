@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lessonreview.core.analysis.live_proposals import LiveSettings
 from app_window import consent_args
+from lessonreview.core.analysis.live_proposals import LiveSettings
 from lessonreview.core.analysis.pipeline import (
     AnalysisCancelled,
     AnalysisRequest,

@@ -11,8 +11,10 @@ Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
 from __future__ import annotations
 
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -206,3 +208,42 @@ def test_while_playing_faces_found_nearby_are_widened_and_a_frame_far_from_any_i
         assert finder.wait(far, frame) is not None
     finally:
         finder.close()
+
+
+@pytest.mark.gui
+def test_paused_on_a_frame_the_next_ones_faces_are_found_before_a_step_asks(
+    qtbot, tmp_path, frame, room, face_model
+):
+    """A reviewer stepping frame by frame looks at each frame a moment: meanwhile the
+    player finds the next frame's faces, so the step waits for none."""
+    known, _ = room
+    path = tmp_path / "lesson.mp4"
+    height, width = (frame.shape[0] // 2) * 2, (frame.shape[1] // 2) * 2
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(10, 1))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "18", "threads": "1"}
+        for _ in range(12):
+            picture = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(frame[:height, :width]), format="bgr24"
+            )
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
+    player = Player(Recording.open(path))
+    screen = Screen(player)
+    try:
+        player.set_face_regions(lambda _frame: known)
+        player.set_face_detector(face_model)
+        player.seek(4)
+        qtbot.waitUntil(lambda: player.position == 4 and screen.faces_s > 0, timeout=WAIT_MS)
+        waited = screen.faces_s  # the seek waited for frame 4's faces
+        qtbot.wait(1500)  # the reviewer looks at frame 4
+        player.step_forward()
+        qtbot.waitUntil(lambda: player.position == 5, timeout=WAIT_MS)
+        # Finding faces takes 70-100 ms here; frame 5's were found during the look.
+        assert screen.faces_s - waited < 0.03
+        player.step_forward()  # straight on: frame 6's faces are still being found
+        qtbot.waitUntil(lambda: player.position == 6, timeout=WAIT_MS)
+        assert screen.faces_s > waited
+    finally:
+        player.close()

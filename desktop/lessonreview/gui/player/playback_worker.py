@@ -19,6 +19,7 @@ are dropped by id as in ``Tasks``.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -199,6 +200,11 @@ class Mailbox:
             self._requests.clear()
             return requests
 
+    def pending(self) -> bool:
+        """Whether requests wait that the worker has not taken yet."""
+        with self._wake:
+            return bool(self._requests)
+
     def superseded(self, show_id: int) -> bool:
         with self._wake:
             return show_id < self._latest_show_id
@@ -242,6 +248,9 @@ class _WorkerState:
     anchor_wall_s: float = 0.0
     shown_wall_s: float = 0.0  # when playing last went on to a new frame
     cached: tuple[int, np.ndarray] | None = None
+    # The frame after the one shown while paused, decoded ahead so that its faces are
+    # found before a step forward asks for it.
+    ahead: tuple[int, np.ndarray] | None = None
     stats: PlaybackStats = field(default_factory=PlaybackStats)
 
 
@@ -325,8 +334,31 @@ class Worker:
             self._render(reader, state, show, asked=True)
             if state.playing:
                 self._anchor(state, show)
+            else:
+                self._look_ahead(reader, state)
         elif state.playing:
             self._play_on(reader, state)
+
+    def _look_ahead(self, reader, state: _WorkerState) -> None:
+        """While paused on a frame whose faces are blurred, decode the next one and find
+        its faces meanwhile: a reviewer stepping forward frame by frame then waits only
+        for the decode, not for the face detector (the seek lag its users complain of)."""
+        nxt = state.current + 1
+        if (
+            state.faces is None
+            or not state.privacy
+            or state.lookup is None
+            or nxt > self._last
+            or state.lookup(nxt) is None
+            or state.faces.found(nxt) is not None
+            or self._mailbox.pending()
+        ):
+            return
+        started = time.perf_counter()
+        bgr = reader.frame(nxt)
+        state.stats = _add(state.stats, decode_s=time.perf_counter() - started)
+        state.ahead = (nxt, bgr)
+        state.faces.submit(nxt, bgr)
 
     def _play_on(self, reader, state: _WorkerState) -> None:
         now = time.monotonic()
@@ -358,7 +390,10 @@ class Worker:
             # thread uses it. A copy that loads but finds no faces must not look like a
             # room where nobody's face shows.
             check_works(ModelName.FACE_DETECTOR, path)
-            state.faces = FaceFinder(FaceDetector(path, threads=1))
+            # Two threads: a seek or a step waits for the faces of its frame (about 100 ms
+            # on one core, three quarters of that on two; bench/bench_playback.py).
+            threads = min(2, os.cpu_count() or 1)
+            state.faces = FaceFinder(FaceDetector(path, threads=threads))
         except ModelFileError as exc:
             self._bridge.faces_failed.emit(str(exc))
 
@@ -374,6 +409,9 @@ class Worker:
         for) is skipped, and counted as dropped, while the GUI has not taken the last."""
         if state.cached is not None and state.cached[0] == frame:
             bgr = state.cached[1]
+        elif state.ahead is not None and state.ahead[0] == frame:
+            bgr = state.ahead[1]
+            state.cached = state.ahead
         else:
             started = time.perf_counter()
             bgr = reader.frame(frame)

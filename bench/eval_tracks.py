@@ -6,7 +6,7 @@ stepping through frames of one session so that people change posture as in a les
 (``tests/handheld_video.py``). Every labelled head is mapped through the known camera
 path, so the ground truth says which person is where in every sample.
 
-The app's own analysis (``core.analysis.analyze``) runs on the clip; then, for every
+The app's own analysis (``core.analysis.pipeline.analyze``) runs on the clip; then, for every
 sample, each labelled head is matched to the found person box holding it in its upper
 part (one to one, as in bench/eval_recall.py). Printed per clip:
 
@@ -60,7 +60,7 @@ from handheld_video import (  # noqa: E402
     score,
     write_handheld_clip,
 )
-from lessonreview.core import analysis  # noqa: E402
+from lessonreview.core.analysis import pipeline  # noqa: E402
 from lessonreview.core.analysis.pipeline import AnalysisRequest, StageTimes, analyze  # noqa: E402
 from lessonreview.core.analysis.tracking import Tracker, TrackerConfig  # noqa: E402
 from lessonreview.core.domain import Box, Observation, PersonTrack  # noqa: E402
@@ -148,14 +148,14 @@ def run_analysis(
     """The app's analysis on the clip; the people, the tracks left out as pictures, and
     what the tracker was given."""
     times = StageTimes()
-    original = analysis.Tracker
-    analysis.Tracker = _RecordingTracker
+    original = pipeline.Tracker
+    pipeline.Tracker = _RecordingTracker
     try:
         t0 = time.perf_counter()
         doc = analyze(AnalysisRequest(path=clip.path, workers=workers), times=times)
         wall = time.perf_counter() - t0
     finally:
-        analysis.Tracker = original
+        pipeline.Tracker = original
     n = max(1, len(_RecordingTracker.calls))
     record = {
         "config": _to_json(_RecordingTracker.config_used),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo, Source, Status
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.review.review_session import Change, ReviewSession
-from lessonreview.core.store.label_store import LabelStore, StoreError
+from lessonreview.core.store.label_store import AlreadyDecided, LabelStore, StoreError
 
 FPS = 25.0
 FRAMES = 3000  # two minutes
@@ -536,3 +539,32 @@ def test_label_count_counts_reviewed_labels_not_rejections(session):
 
 def test_people_to_choose_are_those_with_segments_and_those_on_screen_in_order(session):
     assert session.people_to_choose(["P10", "P2"]) == ["P1", "P2", "P3", "P4", "P10"]
+
+
+def test_a_proposal_decided_in_another_program_meanwhile_is_not_saved_twice(project, session):
+    """Two programs have the project open with the same proposal pending; the other one
+    accepts it first. Here, rejecting it is refused with a message, and the file holds
+    one decision on it."""
+    path, _, rid = project
+    other = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_review_session import KEY, PROPOSALS, FPS, FRAMES, FakeTimebase
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store.label_store import LabelStore
+store = LabelStore.open({str(path)!r})
+s = ReviewSession(store, {rid}, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ben")
+s.add_proposals(PROPOSALS)
+s.accept({KEY['a']!r})
+store.close()
+"""
+    done = subprocess.run([sys.executable, "-c", other], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with pytest.raises(AlreadyDecided, match="already decided by Ben"):
+        session.reject(KEY["a"])
+    rows = [r for r in saved_labels(path) if r["proposal_key"] == KEY["a"]]
+    assert [(r["status"], r["reviewer"]) for r in rows] == [("accepted", "Ben")]
+    assert actions(path) == ["accept"]
+    # Nothing else changed here: the other proposals can still be decided.
+    session.accept(KEY["b"])
+    assert actions(path) == ["accept", "accept"]

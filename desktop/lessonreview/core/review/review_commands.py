@@ -137,8 +137,8 @@ class Command(ABC):
 # -- labels --------------------------------------------------------------------------
 
 
-def _save_new(ctx: Context, label: Label) -> Label:
-    saved = ctx.store.insert_label(label, seconds=ctx.seconds)
+def _save_new(ctx: Context, label: Label, *, decides: bool = False) -> Label:
+    saved = ctx.store.insert_label(label, seconds=ctx.seconds, decides=decides)
     ctx.labels[saved.id] = saved
     return saved
 
@@ -166,7 +166,8 @@ class DecideProposal(Command):
         self.template = label  # id None until first saved; redo reuses the id
 
     def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
-        saved = _save_new(ctx, replace(self.template, reviewer=ctx.reviewer, decided_at=now_utc()))
+        decided = replace(self.template, reviewer=ctx.reviewer, decided_at=now_utc())
+        saved = _save_new(ctx, decided, decides=True)
         self.template = replace(self.template, id=saved.id)
         payload = {
             "proposal": proposal_payload(ctx, self.proposal),

@@ -47,9 +47,9 @@ from lessonreview.core.store.store_rows import (
     recording_from_row,
     stored_path,
 )
-from lessonreview.core.store.store_schema import StoreError
+from lessonreview.core.store.store_schema import AlreadyDecided, StoreError
 
-__all__ = ["LabelStore", "StoreError"]
+__all__ = ["AlreadyDecided", "LabelStore", "StoreError"]
 
 
 class LabelStore:
@@ -220,13 +220,31 @@ class LabelStore:
         )
         return recorded_seconds(rows)
 
-    def insert_label(self, label: Label, *, seconds: Seconds) -> Label:
+    def insert_label(self, label: Label, *, seconds: Seconds, decides: bool = False) -> Label:
         """Save a label; a given ``id`` is reused (redo puts back the very same label).
-        ``seconds`` gives its frames' times from the recording's timebase."""
+        ``seconds`` gives its frames' times from the recording's timebase.
+
+        ``decides``: the label is the decision on its proposal, so it is refused with
+        :class:`AlreadyDecided` when a label of that proposal is saved already (another
+        window or program on this file decided it meanwhile). The check and the insert
+        are one transaction: of two programs deciding at once, SQLite lets one write and
+        the other fail."""
         row = label_to_row(label, seconds=seconds)
         if label.id is None:
             del row["id"]
         with self.transaction():
+            if decides and label.proposal_key is not None:
+                taken = self._db.execute(
+                    "SELECT reviewer, decided_at FROM labels "
+                    "WHERE recording_id = ? AND proposal_key = ? LIMIT 1",
+                    [label.recording_id, label.proposal_key],
+                ).fetchone()
+                if taken is not None:
+                    raise AlreadyDecided(
+                        f"This proposal was already decided by {taken[0]} at {taken[1]}, "
+                        "probably in another window or program that has this project open. "
+                        "Close the recording and open it again to see the saved decision."
+                    )
             new_id = self._db["labels"].insert(row).last_pk
             saved = self.label(int(new_id))
         assert saved is not None

@@ -25,6 +25,11 @@ class StoreError(Exception):
     """The project file cannot be opened or written. The message says what to do."""
 
 
+class AlreadyDecided(StoreError):
+    """A proposal already has its decision saved: made meanwhile in another window or
+    program on the same project file."""
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 # A file we made says so in ``meta``; a database without that row is someone else's.

@@ -68,9 +68,7 @@ Estimate = Callable[[Box], tuple[np.ndarray | None, float | None]]
 
 
 class SampleChange:
-    """What changed since the sample just before, beyond the camera's own motion: the
-    hand finder (core/vision/hands.py) and :class:`StillPoses` carry over what they
-    found where nothing changed."""
+    """What changed since the sample just before, beyond the camera's own motion."""
 
     def __init__(
         self,
@@ -80,7 +78,6 @@ class SampleChange:
         test: StillnessTest = DEFAULT_TEST,
     ) -> None:
         self.grey, self.previous_grey, self.camera, self.test = grey, previous_grey, camera, test
-        self.max_age = test.max_age
 
     def map_box(self, box: Box) -> Box:
         return self.camera.map_box(box)

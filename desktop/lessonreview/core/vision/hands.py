@@ -41,7 +41,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
@@ -252,26 +251,9 @@ class HandSearch:
     min_palm: float = 0.2
     # Hands scoring below this (log-odds, see ``RaisedHand.score``) are dropped.
     min_score: float = -2.0
-    # A window overlapping one of the sample before at least this much (after the
-    # camera's motion), over pixels that did not change, keeps that window's palms.
-    carry_iou: float = 0.8
 
 
 DEFAULT_SEARCH = HandSearch()
-
-
-class SinceBefore(Protocol):
-    """What changed since the sample just before, as the analysis measures it
-    (core/analysis/still_poses.py): where last sample's pixels are now, and whether a
-    region shows what it showed then."""
-
-    max_age: int  # samples in a row a finding may be carried over
-
-    def map_box(self, box: Box) -> Box: ...
-
-    def map_points(self, points: np.ndarray) -> np.ndarray: ...
-
-    def unchanged(self, region: Box) -> bool: ...
 
 
 class HandFinder:
@@ -284,27 +266,19 @@ class HandFinder:
         self.landmarks = HandLandmarker(landmark_model)
         self.search = search
         self.windows_searched = 0
-        self.windows_carried = 0
-        self._last: list[tuple[Box, list[Palm], int]] = []  # window, its palms, carried for
-        self._presence: dict[Palm, float] = {}  # hand landmark presence of last sample's palms
 
     def find(
-        self,
-        image_bgr: np.ndarray,
-        boxes: Sequence[Box],
-        poses: Sequence[np.ndarray | None],
-        *,
-        since: SinceBefore | None = None,
+        self, image_bgr: np.ndarray, boxes: Sequence[Box], poses: Sequence[np.ndarray | None]
     ) -> list[RaisedHand | None]:
-        """Per person (in the order given), the raised hand given to them, or None.
-        ``since``: this frame follows the one of the last call; windows over pixels that
-        did not change keep the palms found there, and those palms their presence."""
+        """Per person (in the order given), the raised hand given to them, or None."""
         s = self.search
         heads = [b.head() for b in boxes]
         windows = search_windows(heads, s, image_bgr.shape[1], image_bgr.shape[0])
-        palms = merge_palms(
-            sorted(self._palms_in(image_bgr, windows, since), key=lambda p: -p.score)
-        )
+        self.windows_searched += len(windows)
+        palms: list[Palm] = []
+        for window in windows:
+            palms += self.palms.detect(image_bgr, window, min_score=s.min_palm_score)
+        palms = merge_palms(sorted(palms, key=lambda p: -p.score))
         faces = [_face(kp, b, h) for kp, b, h in zip(poses, boxes, heads, strict=True)]
         found: list[RaisedHand | None] = [None] * len(boxes)
         for palm in palms:
@@ -317,9 +291,9 @@ class HandFinder:
                 continue
             head = heads[owner]
             held = found[owner]
-            if palm not in self._presence:
-                self._presence[palm] = self.landmarks.presence(image_bgr, palm)
-            score = _log_odds(palm.score) + 0.5 * _log_odds(self._presence[palm])
+            score = _log_odds(palm.score) + 0.5 * _log_odds(
+                self.landmarks.presence(image_bgr, palm)
+            )
             if score < s.min_score or (held is not None and held.score >= score):
                 continue
             found[owner] = RaisedHand(
@@ -329,53 +303,6 @@ class HandFinder:
                 above_head=round((head.centre[1] - palm.wrist[1]) / head.width, 3),
             )
         return found
-
-    def _palms_in(
-        self, image_bgr: np.ndarray, windows: list[Box], since: SinceBefore | None
-    ) -> list[Palm]:
-        before = [] if since is None else [(since.map_box(w), p, n) for w, p, n in self._last]
-        presence, last, found = {}, [], []
-        for window in windows:
-            palms, age = None, 0
-            if before and since is not None:
-                overlap, moved, old, age = max(
-                    ((window.iou(m), m, p, n) for m, p, n in before), key=lambda x: x[0]
-                )
-                both = Box(
-                    min(window.x0, moved.x0),
-                    min(window.y0, moved.y0),
-                    max(window.x1, moved.x1),
-                    max(window.y1, moved.y1),
-                )
-                if (
-                    overlap >= self.search.carry_iou
-                    and age < since.max_age
-                    and since.unchanged(both)
-                ):
-                    palms, age = [self._moved(p, since, presence) for p in old], age + 1
-                    self.windows_carried += 1
-            if palms is None:
-                palms, age = (
-                    self.palms.detect(image_bgr, window, min_score=self.search.min_palm_score),
-                    0,
-                )
-                self.windows_searched += 1
-            last.append((window, palms, age))
-            found += palms
-        self._last, self._presence = last, presence
-        return found
-
-    def _moved(self, palm: Palm, since: SinceBefore, presence: dict[Palm, float]) -> Palm:
-        points = since.map_points(np.array([palm.wrist, palm.middle_base], dtype=np.float64))
-        moved = Palm(
-            score=palm.score,
-            box=since.map_box(palm.box),
-            wrist=(float(points[0, 0]), float(points[0, 1])),
-            middle_base=(float(points[1, 0]), float(points[1, 1])),
-        )
-        if palm in self._presence:
-            presence[moved] = self._presence[palm]
-        return moved
 
     def close(self) -> None:
         self.palms.close()

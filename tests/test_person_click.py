@@ -148,6 +148,11 @@ def test_a_person_with_nothing_to_review_says_how_to_add_a_label(qtbot, lesson):
 
 
 def test_a_merged_persons_box_reviews_the_person_they_were_merged_into(qtbot, lesson):
+    # The tracker lost P2 at frame 30 and found the same person again as P4 at frame 40.
+    seen = {pid: _track(pid, box) for pid, box in BOXES.items()}
+    seen["P2"] = PersonTrack("P2", tuple(o for o in seen["P2"].observations if o.frame < 30))
+    seen["P4"] = PersonTrack("P4", tuple(o for o in seen["P4"].observations if o.frame >= 40))
+    lesson.ws.set_people(list(seen.values()))
     lesson.seek(40)
     lesson.session.merge_people("P2", "P4")  # P4's track is P2 after all
     lesson.seek(41)

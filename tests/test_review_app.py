@@ -630,6 +630,20 @@ def test_scrubbing_never_waits_for_the_decoder(qtbot, window, analysed):
     assert f"frame {frames[-1]}" in ws.time_label.text()
 
 
+def test_a_click_on_the_slider_track_seeks_there(qtbot, window, analysed):
+    w = window
+    open_clip(qtbot, w, analysed.clip, analysed.proposals)
+    ws = w.workspace
+    slider = ws.slider
+    assert ws.player.position == 0
+    at = QPoint(round(slider.width() * 0.75), slider.height() // 2)
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=at)
+    last = slider.maximum()
+    qtbot.waitUntil(lambda: ws.player.position > 0.6 * last, timeout=WAIT_MS)
+    assert abs(ws.player.position - 0.75 * last) < 0.1 * last
+    assert slider.value() == ws.player.position
+
+
 def test_help_lists_every_key(qtbot, window, monkeypatch):
     shown: list[tuple[str, str]] = []
 

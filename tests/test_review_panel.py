@@ -131,6 +131,17 @@ def test_the_queue_starts_on_the_first_proposal_and_counts_what_is_left(review):
     assert panel.current.proposal_key == KEY["c"]
 
 
+def test_after_a_or_r_the_video_goes_to_the_next_proposal(review):
+    """The queue moves on after a decision, and so does the playhead: the reviewer sees
+    the next proposal without pressing J."""
+    panel = review.panel
+    review.press(Qt.Key.Key_A)  # a (frames 0-40) accepted
+    assert panel.current.proposal_key == KEY["b"]
+    assert review.seeks[-1] == 60  # b starts at frame 60
+    review.press(Qt.Key.Key_R)  # b rejected
+    assert panel.current.proposal_key == KEY["c"] and review.seeks[-1] == 120
+
+
 def test_lowest_confidence_first_puts_the_doubtful_ones_on_top(review):
     panel = review.panel
     panel.order.setCurrentIndex(panel.order.findData("confidence"))

@@ -568,3 +568,21 @@ store.close()
     # Nothing else changed here: the other proposals can still be decided.
     session.accept(KEY["b"])
     assert actions(path) == ["accept", "accept"]
+
+
+def test_two_people_seen_at_the_same_time_cannot_be_merged(project, session):
+    """Two tracks of one person (lost, then found again) may be merged; two people on
+    screen at once may not, and the message says when they were both there."""
+    path, _, _ = project
+    session.add_people(
+        ["P1", "P2", "P3"],
+        seen={"P1": range(0, 500, 25), "P2": range(300, 700, 25), "P3": range(800, 1200, 25)},
+    )
+    with pytest.raises(ValueError, match=r"both on screen at 0:12.00 \(frame 300\)"):
+        session.merge_people("P1", "P2")
+    assert actions(path) == []
+    session.merge_people("P1", "P3")  # P3 appears after P1 was last seen: one person
+    assert actions(path) == ["merge_people"]
+    # After the merge, P1 includes P3's frames: P2 is still someone else.
+    with pytest.raises(ValueError, match="both on screen"):
+        session.merge_people("P2", "P1")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -26,6 +26,7 @@ from lessonreview.core.domain import (
     Proposal,
     Source,
     Status,
+    format_time,
     person_name,
     person_sort_key,
 )
@@ -115,6 +116,7 @@ class ReviewSession:
         self._ctx.people = {row.person_id: row for row in store.people(recording_id)}
         self._proposals = PendingProposals()
         self._tracks: set[str] = set()
+        self._seen: dict[str, frozenset[int]] = {}  # frames each track was seen in
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._subscribers: list[Callable[[Change], None]] = []
@@ -185,9 +187,14 @@ class ReviewSession:
             self._tracks.add(proposal.person)
         return self._changed(lambda: None, "Add proposals")
 
-    def add_people(self, track_ids: Iterable[str]) -> Change:
+    def add_people(
+        self, track_ids: Iterable[str], *, seen: Mapping[str, Sequence[int]] | None = None
+    ) -> Change:
         """Make the analysis' tracks known even without a proposal, so that a split
-        never names its new person after an existing track."""
+        never names its new person after an existing track. ``seen``: the frames each
+        track was seen in (a merge of two people seen at the same time is refused)."""
+        if seen is not None:
+            self._seen.update({track: frozenset(frames) for track, frames in seen.items()})
         return self._changed(lambda: self._tracks.update(track_ids), "Add people")
 
     # -- decisions -----------------------------------------------------------------
@@ -281,7 +288,31 @@ class ReviewSession:
         keep, absorb = self._known_person(keep), self._known_person(absorb)
         if keep == absorb:
             raise ValueError(f"cannot merge {keep} with itself")
+        together = self._seen_together(keep, absorb)
+        if together is not None:
+            raise ValueError(
+                f"{self.person_label(keep)} and {self.person_label(absorb)} are both on screen "
+                f"at {format_time(self._ctx.seconds(together))} (frame {together}): they are two "
+                "people. Merge only two tracks of one person, which are never seen at the same "
+                "time; to give part of a track to someone else, split it first."
+            )
         return self._run(MergePeople(keep, absorb))
+
+    def _seen_together(self, a: str, b: str) -> int | None:
+        """The first frame where the analysis saw both people, after the merges and
+        splits so far; None if never (or if it did not say where it saw them)."""
+        changes = identity_changes(self._ctx.people.values())
+
+        def frames(person: str) -> set[int]:
+            return {
+                f
+                for track, seen in self._seen.items()
+                for f in seen
+                if person_of_track(track, f, changes) == person
+            }
+
+        both = frames(a) & frames(b)
+        return min(both) if both else None
 
     def split_person(self, person: str, *, at_frame: int) -> Change:
         """From ``at_frame`` on, ``person``'s track is someone else: a new person."""

@@ -304,9 +304,10 @@ class ReviewPanel(QWidget):
         changes = self._changes()
         if seg.status == Status.PENDING:
             if changes:
-                decide(self, lambda: self._session.correct(seg.proposal_key, **changes))
+                done = decide(self, lambda: self._session.correct(seg.proposal_key, **changes))
             else:
-                decide(self, lambda: self._session.accept(seg.proposal_key))
+                done = decide(self, lambda: self._session.accept(seg.proposal_key))
+            self._moved_on(seg, done)
         elif changes:
             decide(self, lambda: self._session.edit_label(seg.label_id, **changes))
         else:
@@ -317,9 +318,14 @@ class ReviewPanel(QWidget):
         if seg is None:
             return
         if seg.status == Status.PENDING:
-            decide(self, lambda: self._session.reject(seg.proposal_key))
+            self._moved_on(seg, decide(self, lambda: self._session.reject(seg.proposal_key)))
         elif seg.label_id is not None:
             decide(self, lambda: self._session.delete_label(seg.label_id))
+
+    def _moved_on(self, decided, done: bool) -> None:
+        """After a decision the queue shows the next proposal: the video goes to it too."""
+        if done and self._current is not None and self._current.key != decided.key:
+            self.seek_requested.emit(self._current.start_frame)
 
     def _edit_draft(self, **changes) -> None:
         if self._draft is None:

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QStyle,
+    QStyleOptionSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -116,7 +118,7 @@ class Workspace(QWidget):
         self.speed.currentIndexChanged.connect(
             lambda _: self.player.set_speed(self.speed.currentData())
         )
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider = PositionSlider(self)
         self.slider.setRange(0, max(0, self.timebase.frame_count - 1))
         self.slider.sliderMoved.connect(self.player.seek)
         for w in (self.play_button, back, fwd, self.speed, self.slider, self.banner_button):
@@ -210,7 +212,10 @@ class Workspace(QWidget):
     def set_people(self, tracks) -> None:
         """The people of a finished analysis (or a proposals file): the whole recording is covered."""
         self._tracks = list(tracks)
-        self.session.add_people(t.id for t in self._tracks)
+        self.session.add_people(
+            (t.id for t in self._tracks),
+            seen={t.id: [o.frame for o in t.observations] for t in self._tracks},
+        )
         self._live.clear()
         self._covered_until = None
         self._rebuild_index()
@@ -426,3 +431,30 @@ class Workspace(QWidget):
         self._unsubscribe()
         self.panel.close_session()
         self.player.close()
+
+
+class PositionSlider(QSlider):
+    """The position slider. A left click on its track moves the handle there and seeks
+    (and the drag goes on from there), as in a video player; a plain QSlider steps a
+    page towards the click and does not seek."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            style = self.style()
+            cc = QStyle.ComplexControl.CC_Slider
+            handle = style.subControlRect(cc, option, QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.position().toPoint()):
+                groove = style.subControlRect(cc, option, QStyle.SubControl.SC_SliderGroove, self)
+                span = max(1, groove.width() - handle.width())
+                x = round(event.position().x() - groove.x() - handle.width() / 2)
+                value = QStyle.sliderValueFromPosition(
+                    self.minimum(), self.maximum(), min(max(x, 0), span), span
+                )
+                self.setValue(value)
+                self.sliderMoved.emit(value)
+        super().mousePressEvent(event)

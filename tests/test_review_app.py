@@ -644,6 +644,19 @@ def test_a_click_on_the_slider_track_seeks_there(qtbot, window, analysed):
     assert slider.value() == ws.player.position
 
 
+def test_hiding_a_behaviour_on_the_timeline_takes_it_out_of_the_queue(qtbot, window, analysed):
+    w = window
+    open_clip(qtbot, w, analysed.clip, analysed.proposals)
+    ws = w.workspace
+    queued = {ws.panel.model.segment(i).behaviour for i in range(ws.panel.model.rowCount())}
+    assert Behaviour.READING in queued
+    ws.timeline.set_behaviour_filter([Behaviour.HAND_RAISED, Behaviour.STANDING])
+    queued = {ws.panel.model.segment(i).behaviour for i in range(ws.panel.model.rowCount())}
+    assert queued <= {Behaviour.HAND_RAISED, Behaviour.STANDING}
+    assert "of behaviours not shown" in ws.panel.counts.text()
+    assert ws.panel.current is None or ws.panel.current.behaviour in queued
+
+
 def test_help_lists_every_key(qtbot, window, monkeypatch):
     shown: list[tuple[str, str]] = []
 

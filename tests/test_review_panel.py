@@ -142,6 +142,22 @@ def test_after_a_or_r_the_video_goes_to_the_next_proposal(review):
     assert panel.current.proposal_key == KEY["c"] and review.seeks[-1] == 120
 
 
+def test_the_queue_holds_only_the_behaviours_chosen(review):
+    """A teacher who wants raised hands and standing only reviews just those; the rest
+    stay pending, and the panel says so."""
+    panel = review.panel
+    panel.set_behaviours(frozenset({Behaviour.HAND_RAISED, Behaviour.STANDING}))
+    queued = [panel.model.segment(i).behaviour for i in range(panel.model.rowCount())]
+    assert queued == [Behaviour.HAND_RAISED, Behaviour.STANDING]
+    assert panel.counts.text() == "4 pending · 0 labels · 2 of behaviours not shown"
+    review.press(Qt.Key.Key_A)
+    review.press(Qt.Key.Key_A)
+    assert "Nothing left to review among the behaviours shown" in panel.title.text()
+    assert review.session.pending_count() == 2  # writing and reading were not decided
+    panel.set_behaviours(frozenset(Behaviour))
+    assert panel.current.proposal_key == KEY["c"]
+
+
 def test_lowest_confidence_first_puts_the_doubtful_ones_on_top(review):
     panel = review.panel
     panel.order.setCurrentIndex(panel.order.findData("confidence"))

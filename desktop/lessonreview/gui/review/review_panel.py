@@ -224,9 +224,22 @@ class ReviewPanel(QWidget):
 
     def _refresh_counts(self) -> None:
         labels = self._session.label_count()
+        hidden = self.model.hidden
         self.counts.setText(
             f"{self._session.pending_count()} pending · {labels} label{'s' if labels != 1 else ''}"
+            + (f" · {hidden} of behaviours not shown" if hidden else "")
         )
+
+    def set_behaviours(self, shown) -> None:
+        """Queue only the behaviours shown (the timeline's choice); the one under review
+        stays if it is still queued."""
+        key = self._current.key if self._current else None
+        self.model.set_behaviours(shown)
+        self._refresh_counts()
+        if key and self.model.row_of(key) >= 0:
+            self._reselect(key, 0)
+        else:
+            self._select_row(0)
 
     def _select_row(self, row: int) -> None:
         seg = self.model.segment(row)
@@ -277,7 +290,15 @@ class ReviewPanel(QWidget):
                 "press I/O/M to add a label"
             )
         if seg is None or draft is None:
-            empty = "Nothing left to review." if self._session.pending_count() == 0 else ""
+            if self._session.pending_count() == 0:
+                empty = "Nothing left to review."
+            elif self.model.rowCount() == 0:
+                empty = (
+                    "Nothing left to review among the behaviours shown; the others are "
+                    "still pending (show them on the timeline)."
+                )
+            else:
+                empty = ""
             self.title.setText(focus or empty)
             self.details.clear()
             return

@@ -61,16 +61,25 @@ class QueueModel(QAbstractListModel):
         self._session = session
         self._timebase = timebase
         self._order = "time"
+        self._shown: frozenset[Behaviour] = frozenset(Behaviour)
         self._rows: list = []
+        self.hidden = 0  # pending segments of behaviours not shown
         self.refresh()
 
     def set_order(self, order: str) -> None:
         self._order = order
         self.refresh()
 
+    def set_behaviours(self, shown: frozenset[Behaviour]) -> None:
+        """Queue only these behaviours (a teacher may want hand raised and standing only)."""
+        self._shown = frozenset(shown)
+        self.refresh()
+
     def refresh(self) -> None:
         self.beginResetModel()
-        self._rows = self._session.pending(order=self._order)
+        pending = self._session.pending(order=self._order)
+        self._rows = [s for s in pending if s.behaviour in self._shown]
+        self.hidden = len(pending) - len(self._rows)
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008

@@ -146,6 +146,7 @@ class Workspace(QWidget):
         self.timeline = TimelineView(self.timebase, person_label=session.person_label, parent=self)
         self.timeline.seek_requested.connect(self.player.seek)
         self.timeline.segment_clicked.connect(self.panel.select_key)
+        self.timeline.behaviours_changed.connect(self.panel.set_behaviours)
         self.video.person_clicked.connect(self.panel.focus_person)
 
         video_column = QWidget(self)

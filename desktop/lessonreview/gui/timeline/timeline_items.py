@@ -362,7 +362,9 @@ class TimelineHeader(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setCheckable(True)
             button.setChecked(True)
-            button.setToolTip(f"Show or hide {behaviour.title.lower()} on the timeline")
+            button.setToolTip(
+                f"Show or hide {behaviour.title.lower()} on the timeline and in the review queue"
+            )
             button.toggled.connect(self._filter_toggled)
             self._buttons[behaviour] = button
             row.addWidget(button)

@@ -55,6 +55,8 @@ class TimelineView(QWidget):
 
     seek_requested = Signal(int)
     segment_clicked = Signal(str)
+    # The behaviours shown (a frozenset of Behaviour): the review queue follows them.
+    behaviours_changed = Signal(object)
 
     def __init__(
         self,
@@ -191,9 +193,13 @@ class TimelineView(QWidget):
 
     def set_behaviour_filter(self, behaviours: Iterable[Behaviour] | None) -> None:
         """Show only these behaviours; None shows all."""
-        self._shown = frozenset(BEHAVIOURS if behaviours is None else behaviours)
+        shown = frozenset(BEHAVIOURS if behaviours is None else behaviours)
+        changed = shown != self._shown
+        self._shown = shown
         self._header.show_filter(self._shown)
         self._relayout()
+        if changed:
+            self.behaviours_changed.emit(shown)
 
     def row_labels(self) -> list[str]:
         """The row titles, top to bottom."""

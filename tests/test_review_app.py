@@ -650,11 +650,15 @@ def test_hiding_a_behaviour_on_the_timeline_takes_it_out_of_the_queue(qtbot, win
     ws = w.workspace
     queued = {ws.panel.model.segment(i).behaviour for i in range(ws.panel.model.rowCount())}
     assert Behaviour.READING in queued
+    assert Behaviour.READING in {b for p in ws.video.overlay for b, _ in p.tags}
     ws.timeline.set_behaviour_filter([Behaviour.HAND_RAISED, Behaviour.STANDING])
     queued = {ws.panel.model.segment(i).behaviour for i in range(ws.panel.model.rowCount())}
     assert queued <= {Behaviour.HAND_RAISED, Behaviour.STANDING}
     assert "of behaviours not shown" in ws.panel.counts.text()
     assert ws.panel.current is None or ws.panel.current.behaviour in queued
+    # The video's tags follow the same choice.
+    tags = {b for p in ws.video.overlay for b, _ in p.tags}
+    assert tags <= {Behaviour.HAND_RAISED, Behaviour.STANDING}
 
 
 def test_help_lists_every_key(qtbot, window, monkeypatch):

@@ -147,6 +147,7 @@ class Workspace(QWidget):
         self.timeline.seek_requested.connect(self.player.seek)
         self.timeline.segment_clicked.connect(self.panel.select_key)
         self.timeline.behaviours_changed.connect(self.panel.set_behaviours)
+        self.timeline.behaviours_changed.connect(lambda _: self._refresh_overlay())
         self.video.person_clicked.connect(self.panel.focus_person)
 
         video_column = QWidget(self)
@@ -332,7 +333,9 @@ class Workspace(QWidget):
             tags = [
                 (s.behaviour, s.status)
                 for s in self._by_person.get(person, ())
-                if s.start_frame <= frame < s.end_frame and s.status != Status.REJECTED
+                if s.start_frame <= frame < s.end_frame
+                and s.status != Status.REJECTED
+                and s.behaviour in self.timeline.shown_behaviours
             ]
             people.append(
                 OverlayPerson(

@@ -36,6 +36,7 @@ def db_counts(project: Path, rid: int | None = None) -> dict[str, int]:
             ("people", "recording_id"),
             ("labels", "recording_id"),
             ("decisions", "recording_id"),
+            ("kept_analyses", "recording_id"),
         ):
             where = f" WHERE {column} = {int(rid)}" if rid is not None else ""
             out[table] = conn.execute(f"SELECT count(*) FROM {table}{where}").fetchone()[0]
@@ -101,7 +102,13 @@ def test_the_sheet_counts_what_the_file_holds_after_some_decisions(
 
     sheet = data_sheet(w.store)
     assert sheet.counts == db_counts(w.project_path)
-    assert sheet.counts == {"recordings": 2, "people": 1, "labels": 3, "decisions": 6}
+    assert sheet.counts == {
+        "recordings": 2,
+        "people": 1,
+        "labels": 3,
+        "decisions": 6,
+        "kept_analyses": 0,
+    }
     per_recording = {r.file_name: (r.labels, r.decisions, r.people) for r in sheet.recordings}
     for rid, name in ((first, "lesson0.jpg"), (second, "lesson1.jpg")):
         c = db_counts(w.project_path, rid)

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -148,13 +149,19 @@ def test_an_empty_database_made_elsewhere_becomes_a_project(tmp_path):
     assert path.stat().st_size > 0
     with LabelStore.open(path) as store:
         assert store.schema_version == store_schema.current_version()
-        assert store.counts() == {"recordings": 0, "people": 0, "labels": 0, "decisions": 0}
+        assert store.counts() == {
+            "recordings": 0,
+            "people": 0,
+            "labels": 0,
+            "decisions": 0,
+            "kept_analyses": 0,
+        }
     assert not list(tmp_path.glob("*.bak-*"))  # nothing to lose, nothing backed up
 
 
-def _v1_to_v2(conn: sqlite3.Connection) -> None:
+def _a_next_version(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE labels ADD COLUMN note TEXT")
-    conn.execute("UPDATE labels SET note = 'from v1'")
+    conn.execute("UPDATE labels SET note = 'from the version before'")
 
 
 def test_an_older_project_is_backed_up_then_migrated(tmp_path, monkeypatch):
@@ -163,19 +170,20 @@ def test_an_older_project_is_backed_up_then_migrated(tmp_path, monkeypatch):
         rid = store.add_recording(info("a.mp4"))
         store.insert_label(a_label(rid), seconds=SECONDS)
         store.log_decision(rid, "accept", payload={}, reviewer="Ann", label_id=1)
-    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, _v1_to_v2])
+    now = store_schema.current_version()
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, _a_next_version])
 
     with LabelStore.open(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == now + 1
         assert len(store.labels(rid)) == 1
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT note FROM labels").fetchall() == [("from v1",)]
+    assert conn.execute("SELECT note FROM labels").fetchall() == [("from the version before",)]
     conn.close()
 
-    backup = tmp_path / "p.lessonreview.bak-v1"
+    backup = tmp_path / f"p.lessonreview.bak-v{now}"
     conn = sqlite3.connect(backup)
     version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert version == ("1",)
+    assert version == (str(now),)
     assert conn.execute("SELECT count(*) FROM labels").fetchone() == (1,)
     assert conn.execute("SELECT count(*) FROM decisions").fetchone() == (1,)
     conn.close()
@@ -197,14 +205,14 @@ def test_a_failed_migration_leaves_the_project_as_it_was(tmp_path, monkeypatch):
     with pytest.raises(StoreError):
         LabelStore.open(path)
     monkeypatch.undo()
-    with LabelStore.open(path) as store:  # still a good schema-1 project
-        assert store.schema_version == 1
+    with LabelStore.open(path) as store:  # still a good project of the current schema
+        assert store.schema_version == store_schema.current_version()
         assert len(store.labels(rid)) == 1
     conn = sqlite3.connect(path)
     columns = [r[1] for r in conn.execute("PRAGMA table_info(labels)")]
     conn.close()
     assert "note" not in columns
-    assert (tmp_path / "p.lessonreview.bak-v1").exists()
+    assert (tmp_path / f"p.lessonreview.bak-v{store_schema.current_version()}").exists()
 
 
 def test_a_project_from_a_newer_app_is_refused_and_not_touched(tmp_path):
@@ -327,6 +335,28 @@ def test_an_existing_project_in_a_read_only_folder_is_a_clear_error(tmp_path):
 # -- what is stored, and removing it --------------------------------------------------
 
 
+CONSENT = Consent("Parents of 4B", "lesson study", date(2099, 1, 1), "Ann", now_utc())
+
+
+def test_undecided_proposals_are_kept_only_when_the_consent_record_says_so(tmp_path):
+    path = tmp_path / "p.lessonreview"
+    with LabelStore.open(path) as store:
+        rid = store.add_recording(info("a.mp4"))
+        with pytest.raises(ValueError, match="does not ask"):
+            store.keep_analysis(rid, b"doc")  # no consent at all
+        store.set_consent(rid, CONSENT)
+        with pytest.raises(ValueError, match="does not ask"):
+            store.keep_analysis(rid, b"doc")  # consent, but not to keep proposals
+        store.set_consent(rid, replace(CONSENT, keep_proposals=True))
+        store.keep_analysis(rid, b"first")
+        store.keep_analysis(rid, b"second")  # a new analysis replaces the kept one
+    with LabelStore.open(path) as store:
+        assert store.consent(rid).keep_proposals
+        assert store.kept_analysis(rid) == b"second"
+        assert store.drop_kept_analysis(rid) and store.kept_analysis(rid) is None
+        assert not store.drop_kept_analysis(rid)
+
+
 def test_removing_a_recordings_data_leaves_no_trace_of_it_in_the_file(tmp_path):
     path = tmp_path / "p.lessonreview"
     with LabelStore.open(path) as store:
@@ -335,14 +365,25 @@ def test_removing_a_recordings_data_leaves_no_trace_of_it_in_the_file(tmp_path):
         for rid, word in ((gone, "ZebraCrossing"), (kept, "KeptEvidence")):
             lab = store.insert_label(a_label(rid, evidence=word), seconds=SECONDS)
             store.log_decision(rid, "accept", payload={"e": word}, reviewer="Ann", label_id=lab.id)
-        assert store.counts() == {"recordings": 2, "people": 0, "labels": 2, "decisions": 2}
-        assert store.counts(gone) == {"recordings": 1, "people": 0, "labels": 1, "decisions": 1}
+        # The gone recording's undecided proposals were kept, as its consent allowed.
+        store.set_consent(gone, replace(CONSENT, keep_proposals=True))
+        store.keep_analysis(gone, b"UndecidedProposalText")
+        counts = {"recordings": 2, "people": 0, "labels": 2, "decisions": 2, "kept_analyses": 1}
+        assert store.counts() == counts
+        assert store.counts(gone) == {
+            "recordings": 1, "people": 0, "labels": 1, "decisions": 1, "kept_analyses": 1
+        }  # fmt: skip
 
         removed = store.delete_recording_data(gone)
 
-        assert removed == {"recordings": 1, "people": 0, "labels": 1, "decisions": 1}
-        assert store.counts() == {"recordings": 1, "people": 0, "labels": 1, "decisions": 1}
+        assert removed == {
+            "recordings": 1, "people": 0, "labels": 1, "decisions": 1, "kept_analyses": 1
+        }  # fmt: skip
+        assert store.counts() == {
+            "recordings": 1, "people": 0, "labels": 1, "decisions": 1, "kept_analyses": 0
+        }  # fmt: skip
         assert [r.id for r in store.recordings()] == [kept]
         on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("p.lessonreview*"))
         assert b"ZebraCrossing" not in on_disk and b"gone.mp4" not in on_disk
+        assert b"UndecidedProposalText" not in on_disk
         assert b"KeptEvidence" in on_disk

@@ -212,6 +212,7 @@ def test_start_offers_to_delete_expired_recordings(
             "people": 0,
             "labels": 0,
             "decisions": 0,
+            "kept_analyses": 0,
         }
         [(title, text)] = messages
         assert title == "Recording data deleted"

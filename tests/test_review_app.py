@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +38,7 @@ from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.media.video import file_sha256
 from lessonreview.core.review.pending_proposals import ReviewItem
 from lessonreview.core.store import proposals_file
+from lessonreview.core.store.export import export_labels
 from lessonreview.gui.background import Reply, ReplyKind
 from lessonreview.gui.export.export_dialog import ExportDialog
 from lessonreview.gui.review.review_queue import KEYS
@@ -835,3 +839,57 @@ def test_analyse_can_be_chosen_again_once_a_run_is_cancelled(qtbot, window, shor
         assert not w.menus.cancel.isEnabled()
     finally:
         release.set()
+
+
+# --- kept proposals ---------------------------------------------------------------------
+
+
+def test_kept_proposals_survive_kill_9_reopen_without_analysis_and_go_once_decided(
+    qtbot, window, analysed, tmp_path
+):
+    """With the consent record's "keep undecided proposals", an analysis kept by a
+    program that was then killed (kill -9) is back in the queue at the next opening,
+    without analysing again; exports hold only decisions; deciding the last proposal
+    deletes the kept analysis from the file."""
+    w = window
+    project = w.project_path
+    keeper = f"""
+import os, signal
+from datetime import UTC, date, datetime
+from lessonreview.core.media.video import Recording, file_sha256
+from lessonreview.core.store import proposals_file
+from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import Consent
+clip = {str(analysed.clip)!r}
+store = LabelStore.open({str(project)!r})
+rid = store.add_recording(Recording.open(clip).info(sha256=file_sha256(clip)))
+store.set_consent(rid, Consent("Test clip of CC BY 4.0 frames", "automated test",
+                               date(2099, 1, 1), "Ms Tester", datetime.now(UTC),
+                               keep_proposals=True))
+store.keep_analysis(rid, proposals_file.to_bytes(proposals_file.read({str(analysed.proposals)!r})))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    done = subprocess.run([sys.executable, "-c", keeper], capture_output=True, text=True)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+    w.open_recording(analysed.clip)
+    qtbot.waitUntil(lambda: w.session is not None, timeout=WAIT_MS)
+    assert not w.analysis.runner.running  # nothing analysed again
+    assert w.session.pending_count() == analysed.n_proposals
+    assert "kept from the last analysis" in w.status_text.text()
+    assert len(w.workspace.timeline.segment_keys()) == analysed.n_proposals  # drawn too
+    rid = w.recording_id
+
+    first = w.session.pending()[0]
+    w.session.accept(first.proposal_key)
+    out = tmp_path / "labels.csv"
+    export_labels(w.store, rid, out, fmt="csv", pending_count=w.session.pending_count())
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 1  # the decided one; undecided proposals never leave the project
+    assert w.store.kept_analysis(rid) is not None
+
+    for item in w.session.pending():
+        w.session.reject(item.proposal_key)
+    assert w.session.pending_count() == 0
+    assert w.store.kept_analysis(rid) is None
+    assert db_rows(w, "SELECT count(*) FROM kept_analyses")[0][0] == 0

@@ -302,6 +302,32 @@ class LabelStore:
         rows = self._db["decisions"].rows_where(where, args, order_by="id")
         return [decision_from_row(r) for r in rows]
 
+    # -- kept analyses ----------------------------------------------------------------
+
+    def keep_analysis(self, rid: int, document: bytes) -> None:
+        """Keep a recording's analysis (people and undecided proposals) until every
+        proposal is decided; only when its consent record says so (ValueError if not)."""
+        consent = self.consent(rid)
+        if consent is None or not consent.keep_proposals:
+            raise ValueError("the consent record does not ask to keep undecided proposals")
+        with self.transaction():
+            self._db["kept_analyses"].upsert(
+                {"recording_id": rid, "document": document, "saved_at": iso(now_utc())},
+                pk="recording_id",
+            )
+
+    def kept_analysis(self, rid: int) -> bytes | None:
+        row = self._db.execute(
+            "SELECT document FROM kept_analyses WHERE recording_id = ?", [rid]
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def drop_kept_analysis(self, rid: int) -> bool:
+        """Remove a recording's kept analysis; whether there was one."""
+        with self.transaction():
+            cursor = self._db.execute("DELETE FROM kept_analyses WHERE recording_id = ?", [rid])
+        return cursor.rowcount > 0
+
     # -- what is stored, and removing it ------------------------------------------
 
     def counts(self, rid: int | None = None) -> dict[str, int]:
@@ -312,6 +338,7 @@ class LabelStore:
             ("people", "recording_id"),
             ("labels", "recording_id"),
             ("decisions", "recording_id"),
+            ("kept_analyses", "recording_id"),
         ):
             if rid is None:
                 sql, args = f"SELECT count(*) FROM {table}", []
@@ -331,6 +358,7 @@ class LabelStore:
                 ("labels", "recording_id"),
                 ("people", "recording_id"),
                 ("decisions", "recording_id"),
+                ("kept_analyses", "recording_id"),
                 ("recordings", "id"),
             ):
                 self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", [rid])

@@ -28,6 +28,9 @@ class Consent:
     retention_until: date
     recorded_by: str
     recorded_at: datetime
+    # Keep the machine's undecided proposals (and the people they are about) with the
+    # project until each is reviewed: marked unreviewed, never exported.
+    keep_proposals: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +130,7 @@ def recording_from_row(r: dict[str, Any], *, folder: Path) -> RecordingRow:
             retention_until=date.fromisoformat(r["retention_until"]),
             recorded_by=r["consent_recorded_by"],
             recorded_at=datetime.fromisoformat(r["consent_recorded_at"]),
+            keep_proposals=bool(r.get("keep_proposals")),
         )
     return RecordingRow(
         id=r["id"],
@@ -143,7 +147,7 @@ def recording_from_row(r: dict[str, Any], *, folder: Path) -> RecordingRow:
     )
 
 
-def consent_columns(consent: Consent) -> dict[str, str]:
+def consent_columns(consent: Consent) -> dict[str, str | int]:
     """The recording's consent columns; ValueError if a name or the purpose is blank."""
     for field in ("consented_by", "purpose", "recorded_by"):
         if not str(getattr(consent, field)).strip():
@@ -153,6 +157,7 @@ def consent_columns(consent: Consent) -> dict[str, str]:
         "purpose": consent.purpose.strip(),
         "retention_until": consent.retention_until.isoformat(),
         "consent_recorded_by": consent.recorded_by.strip(),
+        "keep_proposals": int(bool(consent.keep_proposals)),
         "consent_recorded_at": iso(consent.recorded_at),
     }
 

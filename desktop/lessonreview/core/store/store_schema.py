@@ -132,9 +132,25 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
 
 
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    # The reviewer's choice to keep undecided proposals, part of the consent record, and
+    # the kept analysis itself: one compressed proposals document per recording.
+    _run_script(
+        conn,
+        """
+        ALTER TABLE recordings ADD COLUMN keep_proposals INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE kept_analyses (
+            recording_id INTEGER PRIMARY KEY REFERENCES recordings(id),
+            document BLOB NOT NULL,
+            saved_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[Migration] = [_v0_to_v1]
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2]
 
 
 def current_version() -> int:

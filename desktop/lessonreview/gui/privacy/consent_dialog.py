@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -48,7 +49,18 @@ class ConsentDialog(QDialog):
         self.retention.setDisplayFormat("yyyy-MM-dd")
         self.retention.setMinimumDate(QDate.currentDate())
         self.retention.setDate(QDate.currentDate().addMonths(6))
+        self.keep_proposals = QCheckBox(
+            "Keep the machine's undecided proposals with the project until they are reviewed",
+            self,
+        )
+        self.keep_proposals.setToolTip(
+            "Without this, undecided proposals live only while the recording is open, and "
+            "reopening it analyses it again. With it, they are stored marked unreviewed, never "
+            "exported, and deleted when every proposal is decided, when this recording's data "
+            "is deleted, or at the keep-until date."
+        )
         if existing is not None:
+            self.keep_proposals.setChecked(existing.keep_proposals)
             self.consented_by.setPlainText(existing.consented_by)
             self.purpose.setText(existing.purpose)
             d = existing.retention_until
@@ -57,6 +69,16 @@ class ConsentDialog(QDialog):
         form.addRow("Who consented:", self.consented_by)
         form.addRow("Purpose:", self.purpose)
         form.addRow("Keep data until:", self.retention)
+        form.addRow("", self.keep_proposals)
+        keep_note = QLabel(
+            "Then reopening the recording needs no new analysis. They are stored marked "
+            "unreviewed, never exported, and deleted once all are decided, with this "
+            "recording's data, or at the keep-until date.",
+            self,
+        )
+        keep_note.setWordWrap(True)
+        keep_note.setStyleSheet("color: #555555;")
+        form.addRow("", keep_note)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -82,4 +104,5 @@ class ConsentDialog(QDialog):
             retention_until=date(q.year(), q.month(), q.day()),
             recorded_by=self._reviewer,
             recorded_at=datetime.now().astimezone(),
+            keep_proposals=self.keep_proposals.isChecked(),
         )

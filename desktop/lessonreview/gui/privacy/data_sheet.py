@@ -118,6 +118,11 @@ when. Rejected proposals are kept as labels marked "rejected" so they are not pr
 <li>{_n(c.get("decisions", 0), "entry", "entries")} in the decision log: every accept, correction,
 rejection, added or edited label, change to a person, undo and redo, and every snapshot saved
 without face blur, with the reviewer's name and time. Undo never erases an entry.</li>
+<li>{_n(c.get("kept_analyses", 0), "kept analysis", "kept analyses")}: only for recordings
+whose consent record asks to keep the machine's undecided proposals until they are reviewed.
+Each holds those proposals, marked unreviewed, and the body poses of the people they are about.
+They are never exported, and are deleted when every proposal is decided, when the consent record
+stops asking for it, or with the recording's data.</li>
 <li>Which program made the file and its format version{reviewer}.</li>
 </ul>
 {table}
@@ -126,8 +131,9 @@ without face blur, with the reviewer's name and time. Undo never erases an entry
 <li>No video frames, pictures or clips. A snapshot is written only where you save it.</li>
 <li>No face data: faces are not recognised, measured or compared. The privacy view blurs them on
 screen.</li>
-<li>No body poses and no machine proposals: they are kept in memory while you review and are gone
-when you close the recording, unless a reviewer decided on them.</li>
+<li>No body poses and no machine proposals, except in a kept analysis (above): they are kept in
+memory while you review and are gone when you close the recording, unless a reviewer decided on
+them.</li>
 <li>No emotion, attention or engagement scores, no rankings of students.</li>
 </ul>
 <h3>Other files</h3>

@@ -30,6 +30,7 @@ from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.review_queue import KEYS
 from lessonreview.gui.shell.analysis_controls import AnalysisControls
 from lessonreview.gui.shell.help_dialog import HelpDialog, about_html, keys_html
+from lessonreview.gui.shell.kept_proposals import KeptProposals
 from lessonreview.gui.shell.menus import build_menus, fill_recent_menu
 from lessonreview.gui.shell.privacy_actions import PrivacyActions
 from lessonreview.gui.shell.recording_files import (
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self.status_text = QLabel(self)
         self.statusBar().addWidget(self.status_text, 1)
         self.analysis = AnalysisControls(self, self, self.statusBar())
+        self.kept = KeptProposals(self, self)
+        self.analysis.finished.connect(self.kept.keep)
 
         self.menus = build_menus(self)
         self.menus.recent_menu.aboutToShow.connect(
@@ -233,7 +236,7 @@ class MainWindow(QMainWindow):
         self._attach_face_detector()
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
-        self._session_unsubscribe = session.subscribe(lambda _change: self.update_actions())
+        self._session_unsubscribe = session.subscribe(self._session_changed)
         self.setWindowTitle(f"{recording.path.name} — Lesson Review")
         self.settings = self.settings.with_recent(recording.path)
         self._save_settings()
@@ -248,12 +251,18 @@ class MainWindow(QMainWindow):
             self.record_consent(prefill=DEMO_CONSENT)
         if proposals is not None:
             self._load_proposals(proposals, sha256)
+        elif self.kept.restore(sha256):
+            pass  # the kept analysis is in the review: no need to analyse again
         elif self.store.consent(rid) is not None:
             self.start_analysis()
         self.privacy.refresh_consent_banner()
         self.update_actions()
         self.workspace.setFocus()
         self.recording_opened.emit(rid)
+
+    def _session_changed(self, _change) -> None:
+        self.kept.drop_if_done()
+        self.update_actions()
 
     def _load_proposals(self, path: Path, sha256: str) -> None:
         # Proposals are derived from the video: like an analysis, they need consent first.

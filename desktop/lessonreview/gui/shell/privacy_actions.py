@@ -26,6 +26,7 @@ from lessonreview.gui.privacy.consent_dialog import ConsentDialog
 from lessonreview.gui.privacy.data_sheet import data_sheet, data_sheet_html
 from lessonreview.gui.privacy.snapshot import SnapshotSaver
 from lessonreview.gui.shell.help_dialog import HelpDialog
+from lessonreview.gui.shell.kept_proposals import KeptProposals
 from lessonreview.gui.shell.workspace import Workspace
 
 
@@ -39,6 +40,7 @@ class Host(Protocol):
     workspace: Workspace | None
     settings: settings_io.Settings
     models_dir: Path | None
+    kept: KeptProposals
 
     def close_recording(self) -> None: ...
 
@@ -79,6 +81,7 @@ class PrivacyActions(QObject):
             except StoreError as exc:
                 QMessageBox.critical(self._parent, "Consent not saved", str(exc))
                 return
+            h.kept.drop_if_done()  # no longer asked to keep them: they go
         self.refresh_consent_banner()
 
     def refresh_consent_banner(self) -> None:

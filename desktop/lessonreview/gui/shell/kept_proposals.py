@@ -1,0 +1,100 @@
+"""The main window's kept proposals: a recording's undecided proposals kept with the
+project, only when its consent record asks for it (Consent.keep_proposals).
+
+Kept after an analysis; restored when the recording is opened again, instead of
+analysing it again; deleted when every proposal is decided, when the reviewer stops
+asking for it, and (by the store) with the recording's data. Never exported: exports
+read reviewed labels only.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from lessonreview.core.review.review_session import ReviewSession
+from lessonreview.core.store import proposals_file
+from lessonreview.core.store.label_store import LabelStore, StoreError
+from lessonreview.core.store.proposals_schema import ProposalsFileError
+from lessonreview.gui.shell.workspace import Workspace
+
+
+class Host(Protocol):
+    store: LabelStore | None
+    session: ReviewSession | None
+    recording_id: int | None
+    workspace: Workspace | None
+
+    def show_status(self, text: str | None) -> None: ...
+
+
+class KeptProposals:
+    def __init__(self, host: Host, parent: QWidget) -> None:
+        self._host = host
+        self._parent = parent
+        self.kept = False  # the open recording has a kept analysis in the project
+
+    def _wanted(self) -> bool:
+        h = self._host
+        consent = None if h.store is None else h.store.consent(h.recording_id)
+        return consent is not None and consent.keep_proposals
+
+    def restore(self, sha256: str) -> bool:
+        """Load the open recording's kept analysis into the review; whether there was
+        one (a damaged one, or one of another file's content, is dropped and said so)."""
+        h = self._host
+        self.kept = False
+        if h.store is None or h.session is None or h.workspace is None:
+            return False
+        blob = h.store.kept_analysis(h.recording_id)
+        if blob is None:
+            return False
+        try:
+            doc = proposals_file.from_bytes(blob)
+            if doc.recording.sha256 != sha256:
+                raise ProposalsFileError("they belong to another version of the recording")
+        except ProposalsFileError as exc:
+            h.store.drop_kept_analysis(h.recording_id)
+            h.show_status(f"The kept proposals were not used ({exc}): analyse the recording again.")
+            return False
+        h.workspace.set_people(doc.people)
+        change = h.session.add_proposals(doc.proposals)
+        self.kept = True
+        h.show_status(
+            f"{len(change.added)} undecided proposals kept from the last analysis (unreviewed). "
+            "Analysis > Analyse recording runs the analysis again."
+        )
+        self.drop_if_done()
+        return True
+
+    def keep(self, doc) -> None:
+        """After an analysis: keep it, if the consent record asks for that."""
+        h = self._host
+        if h.store is None or not self._wanted():
+            return
+        try:
+            h.store.keep_analysis(h.recording_id, proposals_file.to_bytes(doc))
+        except StoreError as exc:
+            QMessageBox.warning(
+                self._parent,
+                "Proposals not kept",
+                f"The undecided proposals could not be kept with the project: {exc}\n\n"
+                "They stay in the review while the recording is open.",
+            )
+            return
+        self.kept = True
+        self.drop_if_done()
+
+    def drop_if_done(self) -> None:
+        """Delete the kept analysis once nothing is left undecided, or once the consent
+        record no longer asks to keep it."""
+        h = self._host
+        if not self.kept or h.store is None or h.session is None:
+            return
+        if h.session.pending_count() == 0 or not self._wanted():
+            try:
+                h.store.drop_kept_analysis(h.recording_id)
+            except StoreError:
+                return  # tried again at the next change
+            self.kept = False

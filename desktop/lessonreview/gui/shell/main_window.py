@@ -266,7 +266,13 @@ class MainWindow(QMainWindow):
                     "the proposals file again."
                 )
                 return
-        doc = proposals_for(self, path, sha256=sha256, recording_name=self.recording.path.name)
+        doc = proposals_for(
+            self,
+            path,
+            sha256=sha256,
+            recording_name=self.recording.path.name,
+            frame_count=self.recording.frame_count,
+        )
         if doc is None:
             return
         self.workspace.add_people(doc.people)

@@ -148,7 +148,7 @@ class LabelStore:
     def transaction(self) -> Iterator[None]:
         """Group writes into one commit (nested use becomes a savepoint). A failed write
         raises StoreError and leaves the file as it was before the block."""
-        with store_schema.translated("save to the project file"), self._db.atomic():
+        with store_schema.translated(f"save to {self.path.name}"), self._db.atomic():
             yield
 
     def get_meta(self, key: str) -> str | None:

@@ -310,7 +310,7 @@ def store_error(exc: sqlite3.Error, doing: str) -> StoreError:
         hint = "another program is using the project file. Close it, then try again"
     elif name.startswith("SQLITE_IOERR"):
         hint = "the disk reported an error (removed drive or network folder?). Check it"
-    elif name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+    elif name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or "decode to UTF-8" in str(exc):
         hint = "the file is damaged or not a Lesson Review project. Open a backup copy"
     else:
         hint = str(exc)

@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         try:
             rid = self.store.add_recording(recording.info(sha256=sha256))
+            # Its row read once here: a damaged one is reported before anything is set up.
+            self.store.recording(rid)
             session = ReviewSession(
                 self.store, rid, timebase=recording.timebase, reviewer=self.settings.reviewer
             )

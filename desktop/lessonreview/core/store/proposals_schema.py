@@ -23,6 +23,9 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Frames per second beyond any classroom camera (high-speed cameras aside): a file that
 # claims more holds a frame count no recording has.
 MAX_FPS = 1000
+# More proposals than one reviewer could ever decide on: a file holding more is not an
+# analysis of one recording, and loading it would make every decision slow.
+MAX_PROPOSALS = 200_000
 # Seconds computed from a timebase may land a hair past duration_s after rounding.
 _TIME_SLACK_S = 1e-3
 
@@ -88,8 +91,14 @@ def validate(d: dict) -> None:
                 )
             last = frame
 
+    proposals = _list(d["proposals"], "proposals")
+    if len(proposals) > MAX_PROPOSALS:
+        raise ProposalsFileError(
+            f"proposals: {len(proposals)} of them, more than the {MAX_PROPOSALS} a review "
+            "can hold; no analysis of one recording makes that many"
+        )
     seen: set[str] = set()
-    for i, p in enumerate(_list(d["proposals"], "proposals")):
+    for i, p in enumerate(proposals):
         _proposal_ok(p, f"proposals[{i}]", ids, frame_count, duration)
         if p["id"] in seen:
             raise ProposalsFileError(f"proposals[{i}].id: {p['id']!r} appears twice")

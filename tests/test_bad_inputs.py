@@ -51,7 +51,7 @@ from lessonreview.core.media.video import Recording, RecordingError
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store import settings as settings_io
 from lessonreview.core.store.label_store import LabelStore, StoreError
-from lessonreview.core.store.proposals_schema import ProposalsFileError
+from lessonreview.core.store.proposals_schema import MAX_PROPOSALS, ProposalsFileError
 from lessonreview.core.store.store_rows import Consent, Label, PersonRow, now_utc
 from lessonreview.core.vision import model_check
 from lessonreview.core.vision.model_errors import ModelFileError
@@ -562,45 +562,122 @@ def test_project_given_to_export(case, log, sources, tmp_path, user, capsys):
     assert_unchanged(before)
 
 
+class App:
+    """The real main window of a user of the test's own, its message boxes recorded (and
+    answered No to any question, such as downloading the models: there are none here)."""
+
+    def __init__(
+        self,
+        qtbot,
+        monkeypatch,
+        tmp_path: Path,
+        *,
+        project: Path | None = None,
+        settings: Path | None = None,
+    ) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from app_window import isolated_user
+        from lessonreview.gui.shell.main_window import MainWindow
+
+        self.shown: list[str] = []
+
+        def record(parent, title, text, *args, **kwargs):
+            self.shown.append(f"{title}: {text}")
+            return QMessageBox.StandardButton.Ok
+
+        for kind in ("information", "warning", "critical"):
+            monkeypatch.setattr(QMessageBox, kind, record)
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+        settings_path = isolated_user(monkeypatch, tmp_path)
+        if settings is not None:
+            settings_path = settings
+        empty = tmp_path / "no-models"
+        empty.mkdir(exist_ok=True)
+        self.qtbot = qtbot
+        self.window = MainWindow(
+            project_path=project or tmp_path / "app.lessonreview",
+            settings_path=settings_path,
+            models_dir=empty,
+        )
+        qtbot.addWidget(self.window)
+        self.window.show()
+        qtbot.wait(50)  # the check of keep-until dates runs once the window shows
+
+    def open(self, video: Path, *, proposals: Path | None = None) -> None:
+        """Open a recording; back when it is shown or a message box said why not."""
+        w = self.window
+        w.open_recording(video, proposals=proposals)
+        self.qtbot.waitUntil(lambda: bool(self.shown) or w.workspace is not None, timeout=15_000)
+
+    def close(self) -> None:
+        self.window.close_recording()
+        self.window.close()
+
+    def said(self, *names: str) -> bool:
+        return any(n in m for m in self.shown for n in names)
+
+
 @pytest.mark.parametrize("case", list(PROJECTS))
 def test_project_at_app_start(case, sources, tmp_path, monkeypatch, qtbot):
     """The window on a damaged project, then its recording opened: a message box that
     names the project file, never an exception escaping into Qt."""
-    from PySide6.QtWidgets import QMessageBox
-
-    from app_window import isolated_user
-    from lessonreview.gui.shell.main_window import MainWindow
-
     path = _project(case, sources, tmp_path)
     video = tmp_path / "lesson.mp4"
     video.write_bytes(sources.video)
     before = snapshot([path, video])
-    shown: list[str] = []
-
-    def record(parent, title, text, *args, **kwargs):
-        shown.append(f"{title}: {text}")
-        return QMessageBox.StandardButton.Ok
-
-    for kind in ("information", "warning", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, record)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
-    settings_path = isolated_user(monkeypatch, tmp_path)
-    empty = tmp_path / "no-models"
-    empty.mkdir()
     with time_limit(60):
-        w = MainWindow(project_path=path, settings_path=settings_path, models_dir=empty)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.wait(50)  # the check of keep-until dates runs once the window shows
-        w.open_recording(video)
-        qtbot.waitUntil(lambda: bool(shown) or w.workspace is not None, timeout=15_000)
-        w.close_recording()
-        w.close()
-    if case == "zero-bytes" or LABELS not in PROJECTS[case][1]:
-        # A new, empty project; or damage in the decision log, which the window reads
-        # only when asked to show it: nothing to complain about at start.
-        return
-    assert any(path.name in m or str(path) in m for m in shown), shown
+        app = App(qtbot, monkeypatch, tmp_path, project=path)
+        app.open(video)
+        app.close()
+    if case == "zero-bytes":
+        return  # a new, empty project: nothing to complain about
+    assert_unchanged(before)
+    if LABELS in PROJECTS[case][1]:
+        # (Damage in the decision log is met only when the log is shown.)
+        assert app.said(path.name, str(path)), app.shown
+
+
+@pytest.mark.parametrize("case", list(VIDEOS))
+def test_video_opened_in_the_window(case, sources, tmp_path, monkeypatch, qtbot):
+    """File > Open on a bad recording: shown, or a message box naming it."""
+    _skip_if_root(case)
+    path = VIDEOS[case](sources, tmp_path)
+    before = snapshot([path])
+    with time_limit(60):
+        app = App(qtbot, monkeypatch, tmp_path)
+        app.open(path)
+        opened = app.window.workspace is not None
+        app.close()
+    assert opened or app.said(path.name, str(path)), app.shown
+    assert_unchanged(before)
+
+
+SETTINGS_AT_START = [
+    "a-list",
+    "null",
+    "privacy-as-text",
+    "models-dir-a-number",
+    "reviewer-a-number",
+    "deeply-nested",
+    "huge-number",
+    "not-utf8",
+    "random-bytes",
+    "a-folder",
+]
+
+
+@pytest.mark.parametrize("case", SETTINGS_AT_START)
+def test_settings_file_at_app_start(case, tmp_path, monkeypatch, qtbot):
+    """The window starts on a damaged settings file, and leaves it as it was until the
+    user changes a setting."""
+    path = _settings_file(case, tmp_path / "damaged")
+    before = snapshot([path])
+    with time_limit(60):
+        app = App(qtbot, monkeypatch, tmp_path, settings=path)
+        assert app.window.isVisible()
+        app.close()
+    assert not [m for m in app.shown if "Traceback" in m]
     assert_unchanged(before)
 
 
@@ -727,6 +804,9 @@ PROPOSALS: dict[str, Callable[[dict], str | bytes]] = {
     "marked-reviewed": _set("reviewed", True),
     "models-a-list": _set("analysis.models", ["yolox"]),
     "100k-proposals": _many(100_000),
+    "too-many-proposals": _edit(
+        lambda doc: doc.update(proposals=doc["proposals"] * (MAX_PROPOSALS // 2 + 1))
+    ),
 }
 # Files that are valid, only unusual: they load, within the time limit.
 PROPOSALS_VALID = {"100k-proposals"}
@@ -793,6 +873,74 @@ def test_proposals_naming_frames_the_recording_lacks(case, sources, tmp_path):
     loaded = proposals_file.read(path)
     with time_limit(), pytest.raises(ProposalsFileError, match="Run the analysis again"):
         proposals_file.check_fits(loaded, frame_count=frames)
+
+
+PROPOSALS_IN_THE_WINDOW = [
+    "cut-at-0.5",
+    "not-utf8",
+    "deeply-nested",
+    "deeply-nested-in-proposals",
+    "huge-int-frame",
+    "huge-int-seconds",
+    "huge-float-confidence",
+    "nan-start-s",
+    "end-frame-past-end",
+    "start-after-end",
+    "unknown-behaviour",
+    "duplicate-proposal-ids",
+    "too-many-proposals",
+]
+
+
+def _window_cases() -> dict[str, Callable[[dict], str | bytes]]:
+    cases = {f"file-{c}": PROPOSALS[c] for c in PROPOSALS_IN_THE_WINDOW}
+    for name, change in FRAMES_PAST_THE_RECORDING.items():
+
+        def text(doc: dict, change=change) -> str:
+            doc = json.loads(json.dumps(doc))
+            doc["recording"].update(frame_count=10**6, duration_s=1e5)
+            change(doc)
+            return json.dumps(doc)
+
+        cases[f"recording-lacks-{name}"] = text
+    return cases
+
+
+WINDOW_PROPOSALS = _window_cases()
+
+
+@pytest.mark.parametrize("given", ["with-the-recording", "alone"])
+@pytest.mark.parametrize("case", list(WINDOW_PROPOSALS))
+def test_proposals_file_opened_in_the_window(case, given, sources, tmp_path, monkeypatch, qtbot):
+    """A bad proposals file, opened alone (File > Open proposals) or with its recording
+    (``lessonreview review V --proposals P``): a message box naming it, and not one
+    proposal in the review; opened alone, no recording is opened either."""
+    from app_window import record_consent
+
+    content = WINDOW_PROPOSALS[case](sources.proposals)
+    path = tmp_path / "lesson.json"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    video = tmp_path / "lesson.mp4"
+    video.write_bytes(sources.video)
+    before = snapshot([path, video])
+    with time_limit(60):
+        app = App(qtbot, monkeypatch, tmp_path)
+        w = app.window
+        record_consent(w.store, video)
+        if given == "alone":
+            w.open_proposals_file(path)
+            if case.startswith("recording-lacks"):
+                # It reads; it is refused once its recording is open.
+                qtbot.waitUntil(lambda: bool(app.shown) or w.session is not None, timeout=15_000)
+                qtbot.waitUntil(lambda: bool(app.shown), timeout=15_000)
+            else:
+                assert w.workspace is None
+        else:
+            app.open(video, proposals=path)
+        assert app.said(path.name), app.shown
+        assert w.session is None or w.session.pending_count() == 0
+        app.close()
+    assert_unchanged(before)
 
 
 @pytest.mark.parametrize("case", ["a-folder", "fifo", "unreadable", "missing"])
@@ -1139,14 +1287,73 @@ def test_command_line(case, sources, tmp_path, user, capsys):
         assert made == listing, f"export left files behind: {set(made) - set(listing)}"
 
 
+SUBPROCESS = {
+    "export-project-not-utf8": lambda f, p, v: ["export", p, "--out", f / "x.csv"],
+    "export-missing-project": lambda f, p, v: [
+        "export",
+        f / "none.lessonreview",
+        "--out",
+        f / "x.csv",
+    ],
+    "analyze-a-pipe": lambda f, p, v: [
+        "analyze",
+        f / "pipe.mp4",
+        "--out",
+        f / "o.json",
+        *consent_args(f),
+    ],
+    "analyze-rate-nan": lambda f, p, v: ["analyze", v, "--rate", "nan"],
+    "analyze-onto-the-project": lambda f, p, v: ["analyze", v, "--out", p, "--project", p],
+    "models-folder-is-a-file": lambda f, p, v: ["models", "--models", v],
+}
+
+
+@pytest.mark.parametrize("case", list(SUBPROCESS))
+def test_command_line_as_its_own_process(case, sources, tmp_path):
+    """What a user's shell sees: the exit code, stderr without a traceback, the process
+    ended within the time limit."""
+    import subprocess
+
+    project = tmp_path / "class.lessonreview"
+    PROJECTS["label-person-not-utf8"][0](sources.project, project)
+    os.mkfifo(tmp_path / "pipe.mp4")
+    video = tmp_path / "lesson.mp4"
+    video.write_bytes(sources.video[:300_000])
+    before = snapshot([project, video])
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT / "desktop"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "LESSONREVIEW_MODELS": str(tmp_path / "no-models"),
+    }
+    argv = [str(a) for a in SUBPROCESS[case](tmp_path, project, video)]
+    done = subprocess.run(
+        [sys.executable, "-m", "lessonreview", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "error" in done.stderr, done.stderr
+    assert_unchanged(before)
+    assert not (tmp_path / "none.lessonreview").exists()
+
+
 def test_every_category_has_enough_cases():
     counts = {
-        "videos": 2 * len(VIDEOS),
+        "videos": 3 * len(VIDEOS),
         "projects": 4 * len(PROJECTS),
-        "proposals": 2 * len(PROPOSALS) + len(FRAMES_PAST_THE_RECORDING) + 4,
+        "proposals": 2 * len(PROPOSALS)
+        + len(FRAMES_PAST_THE_RECORDING)
+        + 2 * len(WINDOW_PROPOSALS)
+        + 4,
         "models": 2 * len(MODEL_CASES),
-        "settings": 2 * len(SETTINGS_CASES),
-        "cli": len(CLI),
+        "settings": 2 * len(SETTINGS_CASES) + len(SETTINGS_AT_START),
+        "cli": len(CLI) + len(SUBPROCESS),
     }
     assert sum(counts.values()) >= 150, counts
     print(counts, file=sys.stderr)

@@ -562,6 +562,22 @@ def test_project_given_to_export(case, log, sources, tmp_path, user, capsys):
     assert_unchanged(before)
 
 
+@pytest.mark.parametrize("case", list(PROJECTS))
+def test_project_holding_the_consent_for_analyze(case, sources, tmp_path, user, capsys):
+    """``analyze --project P`` looks up the recording's consent in a damaged project: a
+    message naming it (or, where the damage is only in labels or the log, the consent is
+    found and the run stops at the models, none here). The project is only read."""
+    path = _project(case, sources, tmp_path)
+    video = tmp_path / "lesson.mp4"
+    video.write_bytes(sources.video)
+    before = snapshot([path, video])
+    out = tmp_path / "lesson.json"
+    code, err = run_cli(capsys, "analyze", video, "--project", path, "--out", out)
+    assert_refused(code, err, names=(path.name, "yolox_nano.onnx"))
+    assert not out.exists()
+    assert_unchanged(before)
+
+
 class App:
     """The real main window of a user of the test's own, its message boxes recorded (and
     answered No to any question, such as downloading the models: there are none here)."""
@@ -1346,7 +1362,7 @@ def test_command_line_as_its_own_process(case, sources, tmp_path):
 def test_every_category_has_enough_cases():
     counts = {
         "videos": 3 * len(VIDEOS),
-        "projects": 4 * len(PROJECTS),
+        "projects": 5 * len(PROJECTS),
         "proposals": 2 * len(PROPOSALS)
         + len(FRAMES_PAST_THE_RECORDING)
         + 2 * len(WINDOW_PROPOSALS)

@@ -51,7 +51,8 @@ def check_consent(
     consented, missing = [], []
     if new is None and not project.is_file():
         return ConsentCheck((), tuple(readable), tuple(unreadable))
-    store = LabelStore.open(project)
+    # Only a new record is a reason to write: looking one up never creates a project.
+    store = LabelStore.open(project, create=new is not None)
     try:
         for path, sha256 in readable.items():
             rid = store.find_recording(sha256=sha256)

@@ -194,7 +194,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             continue
         try:
             proposals_file.write(doc, out)
-        except (OSError, TargetError) as exc:
+        except (OSError, TargetError, proposals_file.ProposalsFileError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             print(
                 f"error: the proposals of {path} could not be written to {out}: {why}",

@@ -12,8 +12,12 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lessonreview import __version__
+
+if TYPE_CHECKING:
+    from lessonreview.core.store.label_store import LabelStore
 
 SUBCOMMANDS = ("review", "analyze", "export", "models")
 # More samples per second than a classroom video has frames buys nothing and costs memory.
@@ -190,7 +194,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             continue
         try:
             proposals_file.write(doc, out)
-        except (OSError, TargetError) as exc:
+        except (OSError, TargetError, proposals_file.ProposalsFileError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             print(
                 f"error: the proposals of {path} could not be written to {out}: {why}",
@@ -207,6 +211,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from lessonreview.core.vision.model_errors import ModelMissingError
     from lessonreview.core.vision.model_files import ModelName, resolve
 
+    if args.models is not None and not args.models.is_dir():
+        what = "does not exist" if not args.models.exists() else "is not a folder"
+        print(
+            f"error: --models {args.models} {what}; give the folder that holds the model "
+            "files (or leave --models out to use the usual places)",
+            file=sys.stderr,
+        )
+        return 2
     status = 0
     for name in ModelName:
         try:
@@ -224,54 +236,69 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from lessonreview.core.store.atomic_file import TargetError, check_target
-    from lessonreview.core.store.export import export_decision_log, export_labels
     from lessonreview.core.store.label_store import LabelStore, StoreError
 
     if not args.out.name:
         print(f"error: --out {args.out} names a folder; give a file name", file=sys.stderr)
         return 2
     try:
-        store = LabelStore.open(args.project)
+        store = LabelStore.open(args.project, create=False)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     try:
-        rows = store.recordings()
-        if args.recording is not None:
-            rows = [
-                r for r in rows if r.id == args.recording or Path(r.path).name == args.recording
-            ]
-        if not rows:
-            print("error: no such recording in this project", file=sys.stderr)
-            return 1
-        targets = []
-        for row in rows:
-            suffix = f"-{Path(row.path).stem}" if len(rows) > 1 else ""
-            out = args.out.with_name(args.out.stem + suffix + args.out.suffix)
-            try:
-                targets.append((row, check_target(out, reads=[args.project, row.path], text=True)))
-            except TargetError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-        for row, out in targets:
-            try:
-                if args.decision_log:
-                    export_decision_log(store, row.id, out, fmt=args.format)
-                    print(f"decision log of {row.path} -> {out}", file=sys.stderr)
-                else:
-                    # The command line has no analysis in memory: nothing is pending here.
-                    summary = export_labels(store, row.id, out, fmt=args.format, pending_count=0)
-                    print(
-                        f"{summary.n_labels} reviewed labels of {row.path} -> {out}",
-                        file=sys.stderr,
-                    )
-            except (OSError, TargetError) as exc:
-                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                print(f"error: {out} could not be written: {why}", file=sys.stderr)
-                return 1
+        return _export(store, args)
+    except StoreError as exc:
+        # A damaged row found while reading: each export is written whole once read, so
+        # none is left half-written.
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         store.close()
+
+
+def _export(store: LabelStore, args: argparse.Namespace) -> int:
+    from lessonreview.core.store.atomic_file import TargetError, check_target
+    from lessonreview.core.store.export import export_decision_log, export_labels
+
+    rows = store.recordings()
+    if args.recording is not None:
+        rows = [
+            r for r in rows if r.id == args.recording or Path(r.path).name == args.recording
+        ]
+    if not rows:
+        which = f" named {args.recording}" if args.recording is not None else ""
+        print(
+            f"error: {args.project} holds no recording{which}; nothing was exported. "
+            "Check the project file (and --recording: its id or file name)",
+            file=sys.stderr,
+        )
+        return 1
+    targets = []
+    for row in rows:
+        suffix = f"-{Path(row.path).stem}" if len(rows) > 1 else ""
+        out = args.out.with_name(args.out.stem + suffix + args.out.suffix)
+        try:
+            targets.append((row, check_target(out, reads=[args.project, row.path], text=True)))
+        except TargetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    for row, out in targets:
+        try:
+            if args.decision_log:
+                export_decision_log(store, row.id, out, fmt=args.format)
+                print(f"decision log of {row.path} -> {out}", file=sys.stderr)
+            else:
+                # The command line has no analysis in memory: nothing is pending here.
+                summary = export_labels(store, row.id, out, fmt=args.format, pending_count=0)
+                print(
+                    f"{summary.n_labels} reviewed labels of {row.path} -> {out}",
+                    file=sys.stderr,
+                )
+        except (OSError, TargetError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"error: {out} could not be written: {why}", file=sys.stderr)
+            return 1
     return 0
 
 

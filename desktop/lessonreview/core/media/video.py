@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -107,7 +108,7 @@ class Recording:
     def open(cls, path: str | os.PathLike) -> Recording:
         """Open and index a recording; RecordingError says why one cannot be used."""
         path = Path(path)
-        _check_file(path)
+        check_file(path)
         if path.suffix.lower() in STILL_SUFFIXES:
             image = read_still(path)
             height, width = image.shape[:2]
@@ -154,14 +155,23 @@ class Recording:
         return FrameReader(self)
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path) -> None:
+    """RecordingError unless ``path`` is a non-empty regular file this user may read."""
     if not path.exists():
         raise RecordingError(
             path, "the file does not exist", "Check the path, or that the drive is connected."
         )
     if path.is_dir():
         raise RecordingError(path, "it is a folder, not a file", "Choose a video file inside it.")
-    if path.stat().st_size == 0:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a pipe or a device would block, or never end.
+        raise RecordingError(
+            path,
+            "it is not a regular file (a pipe or a device)",
+            "Choose the video file itself, or copy the recording to a file first.",
+        )
+    if info.st_size == 0:
         raise RecordingError(
             path,
             "the file is empty (0 bytes)",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lessonreview.core.media.video import Recording, RecordingError, file_sha256
+from lessonreview.core.media.video import Recording, RecordingError, check_file, file_sha256
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import Consent
 
@@ -44,13 +44,15 @@ def check_consent(
     readable, unreadable = {}, []
     for path in paths:
         try:
+            check_file(path)
             readable[path] = file_sha256(path)
-        except OSError:
+        except (OSError, RecordingError):
             unreadable.append(path)
     consented, missing = [], []
     if new is None and not project.is_file():
         return ConsentCheck((), tuple(readable), tuple(unreadable))
-    store = LabelStore.open(project)
+    # Only a new record is a reason to write: looking one up never creates a project.
+    store = LabelStore.open(project, create=new is not None)
     try:
         for path, sha256 in readable.items():
             rid = store.find_recording(sha256=sha256)

@@ -63,9 +63,13 @@ class LabelStore:
     # -- opening -------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> LabelStore:
-        """Open a project file, creating it (owner-only, 0600) or migrating it as needed."""
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> LabelStore:
+        """Open a project file, creating it (owner-only, 0600) or migrating it as needed.
+        ``create=False`` (a command that only reads the project, such as an export) refuses
+        a missing or empty file instead of making a new project there."""
         path = Path(path).expanduser().absolute()
+        if not create:
+            store_schema.check_exists(path)
         created = False
         if not path.exists():
             store_schema.create_private_file(path)
@@ -100,6 +104,7 @@ class LabelStore:
                         store_schema.backup(conn, path, version)
                     store_schema.migrate(db, version)
                 store_schema.enable_wal(conn, path)
+                store_schema.check_tables(conn, path)
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
                 # Overwrite deleted content (a removed recording's labels) on disk too.
@@ -121,6 +126,18 @@ class LabelStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """A row the file holds that this release cannot read (text that is not UTF-8,
+        an unknown behaviour, a date or frame number that is not one, a damaged page)
+        becomes a StoreError that names the file, never a traceback."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise store_schema.damaged(self.path, what, exc) from exc
+        except (ValueError, TypeError) as exc:
+            raise store_schema.damaged(self.path, what, exc) from exc
+
     @property
     def schema_version(self) -> int:
         return int(self.get_meta("schema_version") or 0)
@@ -131,11 +148,12 @@ class LabelStore:
     def transaction(self) -> Iterator[None]:
         """Group writes into one commit (nested use becomes a savepoint). A failed write
         raises StoreError and leaves the file as it was before the block."""
-        with store_schema.translated("save to the project file"), self._db.atomic():
+        with store_schema.translated(f"save to {self.path.name}"), self._db.atomic():
             yield
 
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        with self._reading(f"its setting {key}"):
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str | None) -> None:
@@ -177,18 +195,23 @@ class LabelStore:
             )
 
     def find_recording(self, *, sha256: str) -> int | None:
-        row = self._db.execute("SELECT id FROM recordings WHERE sha256 = ?", [sha256]).fetchone()
-        return int(row[0]) if row else None
+        with self._reading("its list of recordings"):
+            row = self._db.execute(
+                "SELECT id FROM recordings WHERE sha256 = ?", [sha256]
+            ).fetchone()
+            return int(row[0]) if row else None
 
     def recording(self, rid: int) -> RecordingRow:
-        rows = list(self._db["recordings"].rows_where("id = ?", [rid]))
-        if not rows:
-            raise KeyError(f"no recording {rid} in {self.path.name}")
-        return recording_from_row(rows[0], folder=self.folder)
+        with self._reading(f"recording {rid}"):
+            rows = list(self._db["recordings"].rows_where("id = ?", [rid]))
+            if rows:
+                return recording_from_row(rows[0], folder=self.folder)
+        raise KeyError(f"no recording {rid} in {self.path.name}")
 
     def recordings(self) -> list[RecordingRow]:
-        rows = self._db["recordings"].rows_where(order_by="id")
-        return [recording_from_row(r, folder=self.folder) for r in rows]
+        with self._reading("its list of recordings"):
+            rows = self._db["recordings"].rows_where(order_by="id")
+            return [recording_from_row(r, folder=self.folder) for r in rows]
 
     def set_consent(self, rid: int, consent: Consent) -> None:
         columns = consent_columns(consent)
@@ -203,22 +226,25 @@ class LabelStore:
 
     def labels(self, rid: int) -> list[Label]:
         """Every saved label of a recording, rejected ones included, in time order."""
-        rows = self._db["labels"].rows_where(
-            "recording_id = ?", [rid], order_by="start_frame, person, id"
-        )
-        return [label_from_row(r) for r in rows]
+        with self._reading(f"the labels of recording {rid}"):
+            rows = self._db["labels"].rows_where(
+                "recording_id = ?", [rid], order_by="start_frame, person, id"
+            )
+            return [label_from_row(r) for r in rows]
 
     def label(self, label_id: int) -> Label | None:
-        rows = list(self._db["labels"].rows_where("id = ?", [label_id]))
-        return label_from_row(rows[0]) if rows else None
+        with self._reading(f"label {label_id}"):
+            rows = list(self._db["labels"].rows_where("id = ?", [label_id]))
+            return label_from_row(rows[0]) if rows else None
 
     def saved_seconds(self, rid: int) -> dict[int, float]:
         """The seconds a recording's saved labels start and end at, as its timebase
         gave them when each was saved: for exports, which run without the video."""
-        rows = self._db["labels"].rows_where(
-            "recording_id = ?", [rid], select="start_frame, end_frame, start_s, end_s"
-        )
-        return recorded_seconds(rows)
+        with self._reading(f"the label times of recording {rid}"):
+            rows = self._db["labels"].rows_where(
+                "recording_id = ?", [rid], select="start_frame, end_frame, start_s, end_s"
+            )
+            return recorded_seconds(rows)
 
     def insert_label(self, label: Label, *, seconds: Seconds, decides: bool = False) -> Label:
         """Save a label; a given ``id`` is reused (redo puts back the very same label).
@@ -260,8 +286,9 @@ class LabelStore:
             self._db.execute("DELETE FROM labels WHERE id = ?", [label_id])
 
     def people(self, rid: int) -> list[PersonRow]:
-        rows = self._db["people"].rows_where("recording_id = ?", [rid], order_by="person_id")
-        return [person_from_row(r) for r in rows]
+        with self._reading(f"the people of recording {rid}"):
+            rows = self._db["people"].rows_where("recording_id = ?", [rid], order_by="person_id")
+            return [person_from_row(r) for r in rows]
 
     def save_person(self, person: PersonRow) -> None:
         with self.transaction():
@@ -299,8 +326,9 @@ class LabelStore:
 
     def decisions(self, rid: int | None = None) -> list[DecisionRow]:
         where, args = ("recording_id = ?", [rid]) if rid is not None else (None, None)
-        rows = self._db["decisions"].rows_where(where, args, order_by="id")
-        return [decision_from_row(r) for r in rows]
+        with self._reading("its decision log"):
+            rows = self._db["decisions"].rows_where(where, args, order_by="id")
+            return [decision_from_row(r) for r in rows]
 
     # -- kept analyses ----------------------------------------------------------------
 
@@ -344,7 +372,8 @@ class LabelStore:
                 sql, args = f"SELECT count(*) FROM {table}", []
             else:
                 sql, args = f"SELECT count(*) FROM {table} WHERE {column} = ?", [rid]
-            out[table] = int(self._db.execute(sql, args).fetchone()[0])
+            with self._reading(f"its {table}"):
+                out[table] = int(self._db.execute(sql, args).fetchone()[0])
         return out
 
     def delete_recording_data(self, rid: int) -> dict[str, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,19 +170,59 @@ def from_bytes(blob: bytes) -> ProposalsDocument:
 
 
 def read(path: str | os.PathLike) -> ProposalsDocument:
+    """The document in ``path``; :class:`ProposalsFileError` (naming the file, and the
+    field where there is one) for anything that is not a proposals file, before anything
+    is built from it."""
     path = Path(path)
     try:
+        # A pipe or a device would block or never end: only a regular file is read.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ProposalsFileError(
+                f"{path}: not a file (a folder, a pipe or a device). Choose the proposals "
+                "file (.json) that 'lessonreview analyze' wrote."
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise ProposalsFileError(f"{path}: cannot read the proposals file ({e})") from e
+        raise ProposalsFileError(
+            f"{path}: cannot read the proposals file ({e}). Choose the .json file that "
+            "'lessonreview analyze' wrote, or run the analysis again."
+        ) from e
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ProposalsFileError(f"{path}: not a JSON file ({e})") from e
+    except RecursionError:
+        raise ProposalsFileError(
+            f"{path}: nested far deeper than a proposals file is: not one, or damaged. "
+            "Run the analysis again to get a good one."
+        ) from None
+    except ValueError as e:
+        # JSONDecodeError, and the ValueError of an integer too long to convert.
+        raise ProposalsFileError(
+            f"{path}: not a JSON file ({str(e)[:200]}). It may be cut off or damaged: run "
+            "the analysis again."
+        ) from e
     try:
         return from_json_dict(data)
     except ProposalsFileError as e:
-        raise ProposalsFileError(f"{path}: {e}") from None
+        raise ProposalsFileError(
+            f"{path}: {e}. The file is damaged or was edited: run the analysis again."
+        ) from None
+
+
+def check_fits(doc: ProposalsDocument, *, frame_count: int) -> None:
+    """ProposalsFileError unless every frame ``doc`` names is a frame of the recording it
+    is loaded into (``frame_count`` frames, as its own index counts them). The file's
+    content hash matched, but its frame numbers are its own word, and a hand-edited or
+    damaged file can name frames the recording does not have."""
+    last_end = max((p.end_frame for p in doc.proposals), default=0)
+    last_seen = max(
+        (o.frame for person in doc.people for o in person.observations), default=-1
+    )
+    if last_end > frame_count or last_seen >= frame_count:
+        frame = max(last_end, last_seen + 1)
+        raise ProposalsFileError(
+            f"it names frame {frame}, but the recording has {frame_count} frames: the file "
+            "was edited or damaged. Run the analysis again on this recording."
+        )
 
 
 def _raised_hand(h: dict | None) -> RaisedHand | None:

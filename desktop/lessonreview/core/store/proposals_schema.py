@@ -20,6 +20,12 @@ from lessonreview.core.domain import N_KEYPOINTS, Behaviour
 
 SCHEMA = "lessonreview.proposals/1"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Frames per second beyond any classroom camera (high-speed cameras aside): a file that
+# claims more holds a frame count no recording has.
+MAX_FPS = 1000
+# More proposals than one reviewer could ever decide on: a file holding more is not an
+# analysis of one recording, and loading it would make every decision slow.
+MAX_PROPOSALS = 200_000
 # Seconds computed from a timebase may land a hair past duration_s after rounding.
 _TIME_SLACK_S = 1e-3
 
@@ -50,6 +56,11 @@ def validate(d: dict) -> None:
     _num(rec["fps"], "recording.fps", positive=True)
     frame_count = _int(rec["frame_count"], "recording.frame_count", low=1)
     duration = _num(rec["duration_s"], "recording.duration_s", positive=True)
+    if frame_count > duration * MAX_FPS + 1:
+        raise ProposalsFileError(
+            f"recording.frame_count: {frame_count} frames in {duration:g} s is more than "
+            f"{MAX_FPS} a second, which no camera records"
+        )
 
     an = d["analysis"]
     _keys(an, "analysis", {"rate_hz", "models", "elapsed_s"}, optional={"stopped_at_s"})
@@ -80,8 +91,14 @@ def validate(d: dict) -> None:
                 )
             last = frame
 
+    proposals = _list(d["proposals"], "proposals")
+    if len(proposals) > MAX_PROPOSALS:
+        raise ProposalsFileError(
+            f"proposals: {len(proposals)} of them, more than the {MAX_PROPOSALS} a review "
+            "can hold; no analysis of one recording makes that many"
+        )
     seen: set[str] = set()
-    for i, p in enumerate(_list(d["proposals"], "proposals")):
+    for i, p in enumerate(proposals):
         _proposal_ok(p, f"proposals[{i}]", ids, frame_count, duration)
         if p["id"] in seen:
             raise ProposalsFileError(f"proposals[{i}].id: {p['id']!r} appears twice")
@@ -232,13 +249,21 @@ def _num(
     high: float | None = None,
     positive: bool = False,
 ) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+    if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v):
         raise ProposalsFileError(f"{where}: must be a finite number, got {_kind(v)}")
     if positive and not v > 0:
         raise ProposalsFileError(f"{where}: must be above 0, got {v}")
     if (low is not None and v < low) or (high is not None and v > high):
         raise ProposalsFileError(f"{where}: must be {_range(low, high)}, got {v}")
     return float(v)
+
+
+def _finite(v: int | float) -> bool:
+    # JSON integers have no size limit; one past what a float holds is no measurement.
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def _range(low, high) -> str:
@@ -253,7 +278,8 @@ def _kind(v: Any) -> str:
     if isinstance(v, bool):
         return f"{str(v).lower()} (a boolean)"
     if isinstance(v, int | float):
-        return repr(v)
+        text = repr(v)
+        return text if len(text) < 40 else f"a number of {len(text)} digits"
     if isinstance(v, str):
         return repr(v) if len(v) < 40 else "text"
     return {dict: "an object", list: "a list"}.get(type(v), type(v).__name__)

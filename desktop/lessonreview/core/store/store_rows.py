@@ -122,6 +122,12 @@ def stored_path(path: str, *, folder: Path) -> str:
 
 
 def recording_from_row(r: dict[str, Any], *, folder: Path) -> RecordingRow:
+    where = f"recording {r.get('id')}"
+    for column in ("width", "height", "frame_count"):
+        _frame(r[column], f"{where}: {column}", kind="a whole number")
+    for column in ("fps", "duration_s"):
+        if isinstance(r[column], bool) or not isinstance(r[column], int | float):
+            raise ValueError(f"{where}: {column} is {r[column]!r}, not a number")
     consent = None
     if r["consented_by"] is not None:
         consent = Consent(
@@ -166,6 +172,20 @@ def consent_columns(consent: Consent) -> dict[str, str | int]:
 
 
 def label_from_row(r: dict[str, Any]) -> Label:
+    """The label a row holds; ValueError naming the column for a value that is not of its
+    kind (SQLite keeps whatever was written, so a hand-edited file can hold text where a
+    frame number belongs, and such a value must not reach a timeline or an export)."""
+    where = f"label {r.get('id')}"
+    start = _frame(r["start_frame"], f"{where}: start_frame")
+    end = _frame(r["end_frame"], f"{where}: end_frame")
+    if not start < end:
+        raise ValueError(f"{where}: start_frame {start} is not before end_frame {end}")
+    for column in ("start_s", "end_s"):
+        value = r[column]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{where}: {column} is {value!r}, not a number of seconds")
+    if not isinstance(r["person"], str) or not r["person"]:
+        raise ValueError(f"{where}: person is {r['person']!r}, not a person's id")
     return Label(
         **{
             **_only(Label, r),
@@ -204,6 +224,12 @@ def decision_from_row(r: dict[str, Any]) -> DecisionRow:
             "decided_at": datetime.fromisoformat(r["decided_at"]),
         }
     )
+
+
+def _frame(value: Any, where: str, *, kind: str = "a frame number") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where} is {value!r}, not {kind}")
+    return value
 
 
 def _action(value: str) -> DecisionAction | str:

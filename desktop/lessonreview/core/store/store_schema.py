@@ -171,7 +171,7 @@ def read_version(conn: sqlite3.Connection, path: Path) -> int:
     if app != APP_ID:
         raise StoreError(
             f"{path.name} is an SQLite database but not a Lesson Review project. "
-            "It was not changed."
+            "It was not changed. Choose the project file (.lessonreview) instead."
         )
     try:
         return int(rows.get("schema_version") or 0)
@@ -232,7 +232,51 @@ def create_private_file(path: Path) -> None:
         os.chmod(path, 0o600)  # in case the umask stripped even the owner's bits
 
 
+def check_exists(path: Path) -> None:
+    """For a command that only reads a project: refuse what is not one yet."""
+    if not path.exists():
+        raise StoreError(
+            f"{path.name} does not exist (looked in {path.parent}). Give the path of an "
+            "existing project file (.lessonreview); nothing was created."
+        )
+    if path.is_file() and path.stat().st_size == 0:
+        raise StoreError(
+            f"{path.name} is empty (0 bytes), not a project yet. Give the project file "
+            "(.lessonreview) that holds the labels, or open a backup copy."
+        )
+
+
+# The tables every project of the current schema has; a file without one of them was
+# damaged (or edited by hand), and reading it would quietly show nothing.
+TABLES = ("meta", "recordings", "people", "labels", "decisions")
+
+
+def check_tables(conn: sqlite3.Connection, path: Path) -> None:
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [t for t in TABLES if t not in present]
+    if missing:
+        raise StoreError(
+            f"{path.name} is damaged: its table{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} {'are' if len(missing) > 1 else 'is'} missing. Open a "
+            "backup copy of the project; the file was not changed."
+        )
+
+
+def damaged(path: Path, what: str, exc: BaseException) -> StoreError:
+    """The error for a row this release cannot read."""
+    detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return StoreError(
+        f"{path.name} is damaged: {what} cannot be read ({detail}). Open a backup copy of "
+        "the project, or a copy saved before the file was edited; the file was not changed."
+    )
+
+
 def check_header(path: Path) -> None:
+    if path.is_dir():
+        raise StoreError(
+            f"{path.name} is a folder, not a project file. Choose the project file "
+            "(.lessonreview) itself."
+        )
     try:
         with open(path, "rb") as f:
             head = f.read(len(SQLITE_HEADER))
@@ -282,7 +326,7 @@ def store_error(exc: sqlite3.Error, doing: str) -> StoreError:
         hint = "another program is using the project file. Close it, then try again"
     elif name.startswith("SQLITE_IOERR"):
         hint = "the disk reported an error (removed drive or network folder?). Check it"
-    elif name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+    elif name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or "decode to UTF-8" in str(exc):
         hint = "the file is damaged or not a Lesson Review project. Open a backup copy"
     else:
         hint = str(exc)

@@ -45,6 +45,11 @@ def check_works(name: ModelName, path: Path, *, person_detector: Path | None = N
     """Raise :class:`ModelCheckError` unless the model at ``path`` sees on the reference
     picture what a working copy sees. Remembers a file that passed. A pose model is tried
     on the people that ``person_detector`` finds there (no detector: not checked)."""
+    if not path.is_file():
+        raise ModelCheckError(
+            f"{path} is not a model file ({'a folder' if path.is_dir() else 'missing'}). "
+            f"Put a good copy of {path.name} there, or remove it and download it again."
+        )
     digest = file_sha256(path)
     if _verified().get(digest) == name.value:
         return

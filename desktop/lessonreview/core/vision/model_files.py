@@ -207,7 +207,10 @@ def check_loads(spec: ModelSpec, path: Path) -> None:
     """Raise ModelCheckError unless the file loads with the library that will run it."""
     size = path.stat().st_size
     if size < spec.min_size:
-        raise ModelCheckError(f"{path.name} is {size} bytes, expected at least {spec.min_size}")
+        raise ModelCheckError(
+            f"{path} is {size} bytes, expected at least {spec.min_size}: it is cut off or "
+            f"not the model. Delete it and download it again, or copy a good {path.name} there."
+        )
     if spec.name is ModelName.FACE_DETECTOR:
         _check_face_detector(path)
     elif spec.filename.endswith(".onnx"):
@@ -224,7 +227,11 @@ def _check_onnx(path: Path) -> None:
     try:
         onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own pybind classes, not a common base
-        raise ModelCheckError(f"{path.name} does not load with onnxruntime: {exc}") from exc
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ModelCheckError(
+            f"{path} does not load with onnxruntime ({reason}). The file is probably "
+            f"damaged or incomplete: delete {path.name} and download it again."
+        ) from exc
 
 
 def _check_task(path: Path) -> None:

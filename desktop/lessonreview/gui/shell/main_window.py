@@ -217,6 +217,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         try:
             rid = self.store.add_recording(recording.info(sha256=sha256))
+            # Its row read once here: a damaged one is reported before anything is set up.
+            self.store.recording(rid)
             session = ReviewSession(
                 self.store, rid, timebase=recording.timebase, reviewer=self.settings.reviewer
             )
@@ -275,7 +277,13 @@ class MainWindow(QMainWindow):
                     "the proposals file again."
                 )
                 return
-        doc = proposals_for(self, path, sha256=sha256, recording_name=self.recording.path.name)
+        doc = proposals_for(
+            self,
+            path,
+            sha256=sha256,
+            recording_name=self.recording.path.name,
+            frame_count=self.recording.frame_count,
+        )
         if doc is None:
             return
         self.workspace.add_people(doc.people)

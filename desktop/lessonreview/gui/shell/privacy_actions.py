@@ -150,13 +150,17 @@ class PrivacyActions(QObject):
         if h.store is None:
             return
         title = h.recording.path.name if h.recording is not None else "whole project"
-        dialog = AuditDialog(
-            h.store,
-            h.recording_id,
-            title=title,
-            default_export=self.decision_log_default(),
-            parent=self._parent,
-        )
+        try:
+            dialog = AuditDialog(
+                h.store,
+                h.recording_id,
+                title=title,
+                default_export=self.decision_log_default(),
+                parent=self._parent,
+            )
+        except StoreError as exc:
+            QMessageBox.critical(self._parent, "Decision log not shown", str(exc))
+            return
         dialog.exec()
         if dialog.last_status:
             h.show_status(dialog.last_status)
@@ -164,18 +168,29 @@ class PrivacyActions(QObject):
     # --- keep-until dates and deleting -----------------------------------------------------
     def check_retention_at_start(self) -> None:
         """Say nothing unless some recording is past its keep-until date."""
-        h = self._host
-        if h.store is not None and expired_recordings(h.store.recordings(), today=date.today()):
+        recordings = self._recordings()
+        if recordings and expired_recordings(recordings, today=date.today()):
             self.check_retention()
         else:
             self.retention_checked.emit([])
+
+    def _recordings(self) -> list:
+        """The project's recordings; none (after saying why) if the file is damaged."""
+        h = self._host
+        if h.store is None:
+            return []
+        try:
+            return h.store.recordings()
+        except StoreError as exc:
+            QMessageBox.critical(self._parent, "Project damaged", str(exc))
+            return []
 
     def check_retention(self) -> None:
         """Offer to delete the data of recordings past their keep-until date."""
         h = self._host
         if h.store is None:
             return
-        expired = expired_recordings(h.store.recordings(), today=date.today())
+        expired = expired_recordings(self._recordings(), today=date.today())
         if not expired:
             QMessageBox.information(
                 self._parent,
@@ -209,5 +224,9 @@ class PrivacyActions(QObject):
     def show_data_sheet(self) -> None:
         h = self._host
         if h.store is not None:
-            html = data_sheet_html(data_sheet(h.store))
+            try:
+                html = data_sheet_html(data_sheet(h.store))
+            except StoreError as exc:
+                QMessageBox.critical(self._parent, "Project damaged", str(exc))
+                return
             HelpDialog("What this project stores", html, self._parent).exec()

@@ -59,11 +59,17 @@ def recording_of(doc: proposals_file.ProposalsDocument, path: Path) -> Path:
 
 
 def proposals_for(
-    parent: QWidget, path: Path, *, sha256: str, recording_name: str
+    parent: QWidget, path: Path, *, sha256: str, recording_name: str, frame_count: int
 ) -> proposals_file.ProposalsDocument | None:
-    """The proposals in ``path`` if they were made for the recording with ``sha256``."""
+    """The proposals in ``path`` if they were made for the recording with ``sha256`` (and
+    name only frames it has)."""
     doc = read_proposals(parent, path)
     if doc is None:
+        return None
+    try:
+        proposals_file.check_fits(doc, frame_count=frame_count)
+    except proposals_file.ProposalsFileError as exc:
+        QMessageBox.critical(parent, "Proposals not loaded", f"{path}:\n\n{exc}")
         return None
     if doc.recording.sha256 != sha256:
         QMessageBox.warning(

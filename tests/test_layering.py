@@ -92,7 +92,7 @@ ALLOWED = {
     "gui.analysis": {"core.*", "gui.common"},
     "gui.export": {"core.*", "gui.common"},
     "gui.privacy": {"core.*", "gui.common", "gui.export"},
-    "gui.reflection": {"core.*", "gui.common"},
+    "gui.reflection": {"core.*", "gui.common", "gui.timeline"},
     "gui.shell": {"core.*", "gui.*"},
     "cli": {"core.*", "gui.shell"},
 }

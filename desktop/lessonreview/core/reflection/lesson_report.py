@@ -25,14 +25,16 @@ from lessonreview.core.reflection.lesson_summary import (
     Zone,
 )
 from lessonreview.core.store.atomic_file import write_text_atomically
+from lessonreview.core.store.store_rows import RecordingRow
 
-# One colour per behaviour, the same as the app's plots (gui/colours.py keeps the app's).
+# The app's colours for these behaviours (gui/colours.py, Okabe-Ito), so a teacher who
+# knows the app reads the page the same way; the core cannot import the GUI's module.
 COLOURS = {
-    Behaviour.HAND_RAISED: "#d9822b",
-    Behaviour.STANDING: "#2b7bb9",
-    Behaviour.HEAD_DOWN: "#7a5aa6",
+    Behaviour.HAND_RAISED: "#D55E00",
+    Behaviour.STANDING: "#0072B2",
+    Behaviour.HEAD_DOWN: "#CC79A7",
 }
-DOT_COLOUR = "#ffcc33"
+DOT_COLOUR = "#F0E442"
 
 WHAT_IT_MEANS = (
     "Every figure here counts reviewed labels only: proposals the reviewer accepted or "
@@ -60,6 +62,22 @@ class ReportContext:
     made_at: datetime
     still_png: bytes | None = None
     still_size: tuple[int, int] | None = None  # width, height of the still
+
+
+def context_for(
+    recording: RecordingRow, *, still_png: bytes | None, still_size: tuple[int, int] | None
+) -> ReportContext:
+    """The report's context for a recording of the project file, made now. The file's
+    name, not its folder; the consent's purpose and date, not who consented."""
+    consent = recording.consent
+    return ReportContext(
+        recording_name=Path(recording.path).name,
+        consent_purpose=consent.purpose if consent else None,
+        retention_until=consent.retention_until.isoformat() if consent else None,
+        made_at=datetime.now().astimezone(),
+        still_png=still_png,
+        still_size=still_size,
+    )
 
 
 def report_html(summary: LessonSummary, context: ReportContext) -> str:
@@ -204,7 +222,7 @@ def _room_section(summary: LessonSummary, context: ReportContext) -> str:
 # -- drawing --------------------------------------------------------------------------------
 
 _CHART_W, _CHART_H = 680, 150
-_LEFT, _BOTTOM, _TOP = 40, 22, 8
+_LEFT, _RIGHT, _BOTTOM, _TOP = 40, 24, 22, 8
 
 
 def _chart(
@@ -216,14 +234,14 @@ def _chart(
     integer: bool,
 ) -> str:
     colour = COLOURS[series.behaviour]
-    plot_w, plot_h = _CHART_W - _LEFT - 10, _CHART_H - _BOTTOM - _TOP
+    plot_w, plot_h = _CHART_W - _LEFT - _RIGHT, _CHART_H - _BOTTOM - _TOP
     top = max(max(values, default=0), 1 if integer else 0.5)
     if integer:
         top = max(1, int(top))
     n = len(values)
     bar_w = plot_w / max(1, n)
     out = [
-        f"<figure><figcaption>{html.escape(title)}</figcaption>"
+        f'<div class="chart"><p class="caption">{html.escape(title)}</p>'
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_CHART_W}" height="{_CHART_H}" '
         f'viewBox="0 0 {_CHART_W} {_CHART_H}" role="img" aria-label="{html.escape(title)}">'
     ]
@@ -257,7 +275,7 @@ def _chart(
             f'<text x="{x:.1f}" y="{_CHART_H - 3}" text-anchor="middle" font-size="10" '
             f'fill="#555">{format_time(t, hundredths=False)}</text>'
         )
-    out.append("</svg></figure>")
+    out.append("</svg></div>")
     return "".join(out)
 
 
@@ -317,8 +335,8 @@ h2 { font-size: 16px; margin: 18px 0 6px; border-bottom: 1px solid #ccc; }
 table.kv { border-collapse: collapse; font-size: 13px; }
 table.kv th { text-align: left; font-weight: normal; padding: 2px 12px 2px 0; color: #444; }
 table.kv td { padding: 2px 0; }
-figure { margin: 8px 0; }
-figcaption { font-size: 13px; margin-bottom: 2px; }
+.chart { margin: 8px 0; }
+.caption { font-size: 13px; margin: 0 0 2px; }
 .room { display: flex; gap: 16px; align-items: flex-start; }
 .foot { margin-top: 20px; }
 """

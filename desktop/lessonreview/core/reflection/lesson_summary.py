@@ -29,9 +29,21 @@ from lessonreview.core.review.review_commands import identity_changes, person_of
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import Label
 
-# The bin widths a teacher can choose, in seconds; a minute by default.
-BIN_CHOICES_S = (30.0, 60.0, 120.0, 300.0)
+# The bin widths a teacher can choose, in seconds.
+BIN_CHOICES_S = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DEFAULT_BIN_S = 60.0
+# More bars than this across a plot are too thin to read or to click.
+MAX_BINS = 60
+
+
+def auto_bin(duration_s: float) -> float:
+    """The shortest bin choice that cuts the lesson into at most MAX_BINS bins: a minute
+    for a 45-minute lesson, five seconds for a short clip."""
+    for bin_s in BIN_CHOICES_S:
+        if duration_s / bin_s <= MAX_BINS:
+            return bin_s
+    return BIN_CHOICES_S[-1]
+
 
 # The behaviours plotted over time, in the order they are shown.
 OVER_TIME = (Behaviour.HAND_RAISED, Behaviour.STANDING, Behaviour.HEAD_DOWN)

@@ -238,6 +238,23 @@ def test_a_merged_track_places_its_hands_as_the_person_it_became():
     assert x == pytest.approx(0.16, abs=0.02) and y < 0.5
 
 
+def test_a_split_track_places_each_piece_as_its_own_person():
+    def split_at_750(tid: str, frame: int) -> str:
+        return "P4" if frame >= 750 else tid
+
+    for breaks in ([750], None):
+        places = PersonPlaces(
+            [track("P1", 200, 150, range(0, 1500, 10))],
+            width=WIDTH,
+            height=HEIGHT,
+            resolve=split_at_750,
+            breaks=breaks,
+        )
+        assert places("P1", 0, 100) is not None
+        assert places("P1", 1100, 1200) is None  # far from any sample of P1's piece
+        assert places("P4", 1100, 1200) == places("P1", 0, 100)
+
+
 def test_the_report_names_nobody_and_says_what_it_is_not(project):
     path, rid = project
     tracks = [

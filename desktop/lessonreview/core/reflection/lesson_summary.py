@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lessonreview.core.domain import (
+    HEAD_IN_BOX,
     REVIEWED,
     Behaviour,
     PersonTrack,
@@ -302,6 +303,9 @@ class PersonPlaces:
 
     ``resolve`` maps a track and a frame to the person the reviewer's merges and splits
     made of it (:meth:`ReviewSession.resolve_person`); the tracks alone by default.
+    ``breaks``: the frames at which ``resolve`` may change its answer for a track (the
+    splits' frames), so that it is asked once per piece of a track rather than once per
+    observation; None asks it for every observation.
     """
 
     def __init__(
@@ -311,19 +315,41 @@ class PersonPlaces:
         width: int,
         height: int,
         resolve: Callable[[str, int], str] | None = None,
+        breaks: Sequence[int] | None = None,
     ) -> None:
-        by_person: dict[str, list[tuple[int, float, float]]] = {}
+        cx_in, cy_in = HEAD_IN_BOX[0], HEAD_IN_BOX[1]
+        pieces: dict[str, list[np.ndarray]] = {}
+        cuts = None if breaks is None else np.array(sorted(set(breaks)), dtype=np.int64)
         for track in tracks:
-            for obs in track.observations:
-                person = resolve(track.id, obs.frame) if resolve else track.id
-                cx, cy = obs.box.head().centre
-                by_person.setdefault(person, []).append(
-                    (obs.frame, min(1.0, max(0.0, cx / width)), min(1.0, max(0.0, cy / height)))
+            if not track.observations:
+                continue
+            rows = np.array(
+                [(o.frame, o.box.x0, o.box.y0, o.box.x1) for o in track.observations],
+                dtype=np.float64,
+            )
+            box_w = rows[:, 3] - rows[:, 1]
+            table = np.column_stack(
+                (
+                    rows[:, 0],
+                    np.clip((rows[:, 1] + cx_in * box_w) / width, 0.0, 1.0),
+                    np.clip((rows[:, 2] + cy_in * box_w) / height, 0.0, 1.0),
                 )
-        self._people = {}
-        for person, rows in by_person.items():
-            rows.sort()
-            self._people[person] = np.array(rows, dtype=np.float64)
+            )
+            if resolve is None:
+                pieces.setdefault(track.id, []).append(table)
+                continue
+            if cuts is None:
+                piece_of = np.arange(len(table))
+            else:
+                piece_of = np.searchsorted(cuts, table[:, 0], side="right")
+            for piece in np.unique(piece_of):
+                part = table[piece_of == piece]
+                person = resolve(track.id, int(part[0, 0]))
+                pieces.setdefault(person, []).append(part)
+        self._people: dict[str, np.ndarray] = {}
+        for person, parts in pieces.items():
+            joined = np.concatenate(parts)
+            self._people[person] = joined[np.argsort(joined[:, 0], kind="stable")]
 
     def __call__(self, person: str, start_frame: int, end_frame: int) -> tuple[float, float] | None:
         rows = self._people.get(person)
@@ -352,6 +378,7 @@ def places_in_file(store: LabelStore, rid: int, tracks: Iterable[PersonTrack]) -
         width=recording.width,
         height=recording.height,
         resolve=lambda track_id, frame: person_of_track(track_id, frame, changes),
+        breaks=[c.at for c in changes if c.at is not None],
     )
 
 

@@ -76,6 +76,8 @@ class LessonSummaryView(QWidget):
         self._tracks = tracks
         self._summary: LessonSummary | None = None
         self._still_size: tuple[int, int] | None = None
+        self._places_key: tuple | None = None
+        self._places_cache = None
 
         self.bin_choice = QComboBox(self)
         duration = timebase.duration_s
@@ -227,18 +229,32 @@ class LessonSummaryView(QWidget):
     def redraw(self) -> None:
         """Summarise the project file's reviewed labels again and draw them."""
         self._timer.stop()
-        tracks = self._tracks()
-        rid = self._session.recording_id
         summary = summarise_recording(
             self._store,
-            rid,
+            self._session.recording_id,
             bin_s=self.bin_s,
-            place_of=places_in_file(self._store, rid, tracks) if tracks else None,
+            place_of=self._places(),
             pending=self._session.pending(),
             seconds=self._timebase.frame_to_seconds,
         )
         self._summary = summary
         self._draw(summary)
+
+    def _places(self):
+        """Where each person was, rebuilt only when the tracks or the saved merges and
+        splits changed: a lesson's tracks hold many observations, the labels few."""
+        tracks = self._tracks()
+        if not tracks:
+            return None
+        rid = self._session.recording_id
+        key = (
+            tuple((t.id, len(t.observations)) for t in tracks),
+            tuple(self._store.people(rid)),
+        )
+        if key != self._places_key:
+            self._places_key = key
+            self._places_cache = places_in_file(self._store, rid, tracks)
+        return self._places_cache
 
     def set_still(self, image_bgr: np.ndarray | None) -> None:
         """The blurred still of the room behind the map (None: an empty frame)."""

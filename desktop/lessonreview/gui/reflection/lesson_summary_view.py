@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -42,14 +42,15 @@ from lessonreview.gui.timeline.timeline_items import TimeAxisItem
 REDRAW_DELAY_MS = 250
 
 PLOTS = (
-    (Behaviour.HAND_RAISED, "Raised hands (how many went up per bin; ticks: each one)"),
-    (Behaviour.STANDING, "Standing (people, on average over the bin)"),
-    (Behaviour.HEAD_DOWN, "Head down on desk (people, on average over the bin)"),
+    (Behaviour.HAND_RAISED, "Raised hands per bar (ticks: each hand)"),
+    (Behaviour.STANDING, "Standing (people, mean over the bar)"),
+    (Behaviour.HEAD_DOWN, "Head down on desk (people, mean over the bar)"),
 )
 
 NOT_A_SCORE = (
     "Counts of reviewed labels for the whole room: no ranking, no score, nobody named. "
-    "People are unnamed dots on the room map."
+    "People are unnamed dots on the room map; higher in the picture is farther from the "
+    "camera."
 )
 
 
@@ -144,7 +145,7 @@ class LessonSummaryView(QWidget):
         self.room.setMinimumHeight(220)
         self._room_plot = self.room.addPlot()
         self._room_plot.setTitle(
-            "Where raised hands came from (unnamed dots; higher = farther from the camera)",
+            "Where raised hands came from (unnamed dots)",
             size="9pt",
             color="#222222",
         )
@@ -156,6 +157,7 @@ class LessonSummaryView(QWidget):
         self._room_plot.setAspectLocked(True)
         self._room_vb = self._room_plot.getViewBox()
         self._room_vb.invertY(True)
+        self._room_vb.sigResized.connect(lambda _vb: self._fit_room())
         self._still = pg.ImageItem(axisOrder="row-major")
         self._room_plot.addItem(self._still)
         self._frame_rect = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
@@ -323,8 +325,7 @@ class LessonSummaryView(QWidget):
         self._still_size = size
         width, height = size or (16.0, 9.0)
         self._frame_rect.setRect(0, 0, width, height)
-        self._room_plot.setXRange(0, width, padding=0.02)
-        self._room_plot.setYRange(0, height, padding=0.02)
+        self._fit_room()
         self._zone_lines[0].setValue(width / 2)
         self._zone_lines[1].setValue(height / 2)
         for zone, (x, y) in {
@@ -334,6 +335,12 @@ class LessonSummaryView(QWidget):
             Zone.NEAR_RIGHT: (width, height),
         }.items():
             self._zone_texts[zone].setPos(x, y)
+
+    def _fit_room(self) -> None:
+        # Both sides at once: with the aspect locked, setting one range after the other
+        # lets the second crop the first.
+        width, height = self._still_size or (16.0, 9.0)
+        self._room_vb.setRange(QRectF(0, 0, width, height), padding=0.02)
 
     def _draw_room(self, summary: LessonSummary) -> None:
         width, height = self._still_size or (16.0, 9.0)

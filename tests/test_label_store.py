@@ -152,7 +152,7 @@ def test_an_empty_database_made_elsewhere_becomes_a_project(tmp_path):
     assert not list(tmp_path.glob("*.bak-*"))  # nothing to lose, nothing backed up
 
 
-def _v1_to_v2(conn: sqlite3.Connection) -> None:
+def _add_a_note(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE labels ADD COLUMN note TEXT")
     conn.execute("UPDATE labels SET note = 'from v1'")
 
@@ -163,19 +163,20 @@ def test_an_older_project_is_backed_up_then_migrated(tmp_path, monkeypatch):
         rid = store.add_recording(info("a.mp4"))
         store.insert_label(a_label(rid), seconds=SECONDS)
         store.log_decision(rid, "accept", payload={}, reviewer="Ann", label_id=1)
-    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, _v1_to_v2])
+    now = store_schema.current_version()
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, _add_a_note])
 
     with LabelStore.open(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == now + 1
         assert len(store.labels(rid)) == 1
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT note FROM labels").fetchall() == [("from v1",)]
     conn.close()
 
-    backup = tmp_path / "p.lessonreview.bak-v1"
+    backup = tmp_path / f"p.lessonreview.bak-v{now}"
     conn = sqlite3.connect(backup)
     version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    assert version == ("1",)
+    assert version == (str(now),)
     assert conn.execute("SELECT count(*) FROM labels").fetchone() == (1,)
     assert conn.execute("SELECT count(*) FROM decisions").fetchone() == (1,)
     conn.close()
@@ -193,18 +194,19 @@ def test_a_failed_migration_leaves_the_project_as_it_was(tmp_path, monkeypatch):
         conn.execute("ALTER TABLE labels ADD COLUMN note TEXT")
         conn.execute("SELECT no_such_function()")
 
+    now = store_schema.current_version()
     monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, broken])
     with pytest.raises(StoreError):
         LabelStore.open(path)
     monkeypatch.undo()
-    with LabelStore.open(path) as store:  # still a good schema-1 project
-        assert store.schema_version == 1
+    with LabelStore.open(path) as store:  # still a good project of the current schema
+        assert store.schema_version == now
         assert len(store.labels(rid)) == 1
     conn = sqlite3.connect(path)
     columns = [r[1] for r in conn.execute("PRAGMA table_info(labels)")]
     conn.close()
     assert "note" not in columns
-    assert (tmp_path / "p.lessonreview.bak-v1").exists()
+    assert (tmp_path / f"p.lessonreview.bak-v{now}").exists()
 
 
 def test_a_project_from_a_newer_app_is_refused_and_not_touched(tmp_path):

@@ -76,6 +76,10 @@ def a_proposal(person: str, behaviour: Behaviour, start_s: float, end_s: float) 
 
 @pytest.fixture
 def project(tmp_path):
+    return make_project(tmp_path)
+
+
+def make_project(tmp_path):
     """A project with one recording: reviewed, rejected and hand-added labels, a person
     renamed by the reviewer. Returns (path, recording id)."""
     path = tmp_path / "lesson.lessonreview"

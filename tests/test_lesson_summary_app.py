@@ -193,3 +193,33 @@ def test_report_from_the_window_names_nobody_and_spares_the_project(
         assert who not in text
     assert re.search(r"<th>Hand raised</th><td>1</td>", text)
     assert Path(out).stat().st_mode & 0o077 == 0  # owner-only, like every file the app writes
+
+
+def test_the_teacher_marks_a_phase_at_the_playhead_and_the_summary_splits(
+    qtbot, window, monkeypatch
+):
+    window.reflection.set_shown(True)
+    view = window.reflection.view
+    window.session.accept(HAND_1.key)
+    window.session.accept(HAND_2.key)
+    player = window.workspace.player
+    player.seek(200)
+    qtbot.waitUntil(lambda: player.position == 200, timeout=WAIT_MS)
+    monkeypatch.setattr(
+        "lessonreview.gui.reflection.lesson_summary_view.QInputDialog.getText",
+        lambda *a, **k: ("group work", True),
+    )
+    qtbot.mouseClick(view.phase_button, Qt.MouseButton.LeftButton)
+    phases = window.store.phases(window.recording_id)
+    assert [(p.name, p.start_frame) for p in phases] == [("group work", 200)]
+    by_phase = {p.name: p.counts[Behaviour.HAND_RAISED] for p in view.summary.phases}
+    assert by_phase == {"(before the first phase)": 1, "group work": 1}
+    assert view._phase_marks  # drawn on the plots
+
+    monkeypatch.setattr(
+        "lessonreview.gui.reflection.lesson_summary_view.QInputDialog.getItem",
+        lambda _parent, _title, _label, items, *a: (items[0], True),
+    )
+    qtbot.mouseClick(view.unphase_button, Qt.MouseButton.LeftButton)
+    assert window.store.phases(window.recording_id) == []
+    assert view.summary.phases == ()

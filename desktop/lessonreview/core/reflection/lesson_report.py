@@ -108,6 +108,7 @@ def report_html(summary: LessonSummary, context: ReportContext) -> str:
         + "</ul></div>",
         _review_section(summary),
         _counts_section(summary),
+        _phase_section(summary),
         "<h2>Over the lesson</h2>",
         f'<p class="small">In bins of {e(_bin_words(summary.bin_s))} from the start of the '
         "recording.</p>",
@@ -193,6 +194,35 @@ def _counts_section(summary: LessonSummary) -> str:
     )
 
 
+def _phase_section(summary: LessonSummary) -> str:
+    if not summary.phases:
+        return (
+            "<h2>By lesson phase</h2><p class='small'>No phases were marked for this lesson "
+            "(in the app: Lesson summary, Mark phase at playhead).</p>"
+        )
+    shown = (Behaviour.HAND_RAISED, Behaviour.STANDING, Behaviour.HEAD_DOWN)
+    head = "".join(f"<td><b>{html.escape(b.title)}</b></td>" for b in shown)
+    rows = []
+    for phase in summary.phases:
+        span = (
+            f"{format_time(phase.start_s, hundredths=False)}–"
+            f"{format_time(phase.end_s, hundredths=False)}"
+        )
+        hands = phase.counts[Behaviour.HAND_RAISED]
+        rate = f" ({hands / phase.minutes:.1f} a minute)" if phase.minutes >= 1 else ""
+        cells = f"<td>{hands}{rate}</td>" + "".join(
+            f"<td>{phase.counts[b]}</td>" for b in shown[1:]
+        )
+        rows.append(f"<tr><th>{html.escape(phase.name)}</th><td>{span}</td>{cells}</tr>")
+    return (
+        "<h2>By lesson phase</h2>"
+        "<p class='small'>Reviewed labels that began in each phase the teacher marked, for "
+        "the whole room.</p>"
+        f'<table class="kv phases"><tr><th>Phase</th><td><b>time</b></td>{head}</tr>'
+        f"{''.join(rows)}</table>"
+    )
+
+
 def _room_section(summary: LessonSummary, context: ReportContext) -> str:
     counts = summary.zone_counts()
     zone_rows = "".join(f"<tr><th>{z}</th><td>{counts[z]}</td></tr>" for z in Zone.ALL)
@@ -269,6 +299,18 @@ def _chart(
             out.append(
                 f'<line x1="{x:.1f}" y1="{y0 + 2}" x2="{x:.1f}" y2="{y0 + 7}" stroke="#222"/>'
             )
+    for phase in summary.phases[1:] if summary.phases else ():
+        x = x0 + plot_w * min(1.0, phase.start_s / max(summary.duration_s, 1e-9))
+        out.append(
+            f'<line x1="{x:.1f}" y1="{_TOP}" x2="{x:.1f}" y2="{y0}" stroke="#444" '
+            f'stroke-dasharray="3 3"/>'
+        )
+    for phase in summary.phases:
+        x = x0 + plot_w * min(1.0, phase.start_s / max(summary.duration_s, 1e-9))
+        out.append(
+            f'<text x="{x + 3:.1f}" y="{_TOP + 9}" font-size="9" fill="#444">'
+            f"{html.escape(phase.name[:24])}</text>"
+        )
     for t in _ticks(summary.duration_s):
         x = x0 + plot_w * t / max(summary.duration_s, 1e-9)
         out.append(
@@ -334,7 +376,7 @@ h2 { font-size: 16px; margin: 18px 0 6px; border-bottom: 1px solid #ccc; }
 .small { font-size: 12px; color: #555; }
 table.kv { border-collapse: collapse; font-size: 13px; }
 table.kv th { text-align: left; font-weight: normal; padding: 2px 12px 2px 0; color: #444; }
-table.kv td { padding: 2px 0; }
+table.kv td { padding: 2px 12px 2px 0; }
 .chart { margin: 8px 0; }
 .caption { font-size: 13px; margin: 0 0 2px; }
 .room { display: flex; gap: 16px; align-items: flex-start; }

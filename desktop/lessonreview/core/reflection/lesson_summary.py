@@ -28,7 +28,7 @@ from lessonreview.core.domain import (
 from lessonreview.core.review.pending_proposals import PendingProposals
 from lessonreview.core.review.review_commands import identity_changes, person_of_track
 from lessonreview.core.store.label_store import LabelStore
-from lessonreview.core.store.store_rows import Label
+from lessonreview.core.store.store_rows import Label, Phase
 
 # The bin widths a teacher can choose, in seconds.
 BIN_CHOICES_S = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -138,6 +138,25 @@ class ReviewProgress:
 
 
 @dataclass(frozen=True)
+class PhaseCounts:
+    """One lesson phase: its name, when it runs, and the reviewed labels of each
+    behaviour that began in it (for the whole room)."""
+
+    name: str
+    start_s: float
+    end_s: float
+    counts: dict[Behaviour, int]
+
+    @property
+    def minutes(self) -> float:
+        return max(0.0, self.end_s - self.start_s) / 60
+
+
+# The name of the part of a lesson before its first marked phase.
+BEFORE_FIRST_PHASE = "(before the first phase)"
+
+
+@dataclass(frozen=True)
 class LessonSummary:
     duration_s: float
     bin_s: float
@@ -146,6 +165,7 @@ class LessonSummary:
     hand_places: tuple[HandPlace, ...]
     hands_without_place: int  # raised hands whose place in the picture is not known
     progress: ReviewProgress
+    phases: tuple[PhaseCounts, ...] = ()
 
     @property
     def bin_count(self) -> int:
@@ -178,6 +198,7 @@ def summarise(
     bin_s: float = DEFAULT_BIN_S,
     place_of: PlaceOf | None = None,
     pending: Sequence[Segment] | None = None,
+    phases: Sequence[Phase] = (),
 ) -> LessonSummary:
     """The summary of a recording's saved labels (rejected ones are read only for the
     review's progress). ``seconds``: the time of a frame. ``place_of``: where a person
@@ -214,6 +235,31 @@ def summarise(
         hand_places=tuple(places),
         hands_without_place=unplaced,
         progress=_progress(labels, pending, seconds=seconds, duration_s=duration_s),
+        phases=_by_phase(reviewed, phases, seconds=seconds, duration_s=duration_s),
+    )
+
+
+def _by_phase(
+    reviewed: list[Label],
+    phases: Sequence[Phase],
+    *,
+    seconds: Callable[[int], float],
+    duration_s: float,
+) -> tuple[PhaseCounts, ...]:
+    if not phases:
+        return ()
+    marks = sorted(((seconds(p.start_frame), p.name) for p in phases), key=lambda m: m[0])
+    if marks[0][0] > 0:
+        marks.insert(0, (0.0, BEFORE_FIRST_PHASE))
+    ends = [t for t, _ in marks[1:]] + [duration_s]
+    starts = np.array([t for t, _ in marks])
+    counts = [dict.fromkeys(Behaviour, 0) for _ in marks]
+    for lab in reviewed:
+        i = int(np.searchsorted(starts, seconds(lab.start_frame), side="right")) - 1
+        counts[max(0, i)][lab.behaviour] += 1
+    return tuple(
+        PhaseCounts(name=name, start_s=t0, end_s=max(t0, t1), counts=c)
+        for (t0, name), t1, c in zip(marks, ends, counts, strict=True)
     )
 
 
@@ -229,6 +275,7 @@ def summarise_recording(
     """The summary of the labels saved in the project file for recording ``rid``.
     ``seconds`` defaults to the times the file recorded with each label."""
     recording = store.recording(rid)
+    phases = store.phases(rid)
     if seconds is None:
         saved = store.saved_seconds(rid)
         fps = recording.fps if recording.fps > 0 else 25.0
@@ -240,6 +287,7 @@ def summarise_recording(
         bin_s=bin_s,
         place_of=place_of,
         pending=pending,
+        phases=phases,
     )
 
 

@@ -19,7 +19,9 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -35,6 +37,8 @@ from lessonreview.core.reflection.lesson_summary import (
     places_in_file,
     summarise_recording,
 )
+from lessonreview.core.store.label_store import StoreError
+from lessonreview.core.store.store_rows import Phase, now_utc
 from lessonreview.gui.colours import BEHAVIOUR_HEX, OKABE_ITO
 from lessonreview.gui.timeline.timeline_items import TimeAxisItem
 
@@ -78,6 +82,8 @@ class LessonSummaryView(QWidget):
         self._summary: LessonSummary | None = None
         self._still_size: tuple[int, int] | None = None
         self._places_key: tuple | None = None
+        self._playhead_frame = 0
+        self._phase_marks: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._places_cache = None
 
         self.bin_choice = QComboBox(self)
@@ -90,11 +96,22 @@ class LessonSummaryView(QWidget):
         self.report_button = QPushButton("Save report…", self)
         self.report_button.setToolTip("Save this summary as a one-page HTML report")
         self.report_button.clicked.connect(self.report_requested)
+        self.phase_button = QPushButton("Mark phase at playhead…", self)
+        self.phase_button.setToolTip(
+            "Name the part of the lesson that starts at the playhead (e.g. group work)"
+        )
+        self.phase_button.clicked.connect(self.ask_phase)
+        self.unphase_button = QPushButton("Remove phase…", self)
+        self.unphase_button.clicked.connect(self.ask_remove_phase)
         top = QHBoxLayout()
         top.addWidget(QLabel("Bars of", self))
         top.addWidget(self.bin_choice)
         top.addStretch(1)
         top.addWidget(self.report_button)
+        phase_row = QHBoxLayout()
+        phase_row.addWidget(self.phase_button)
+        phase_row.addWidget(self.unphase_button)
+        phase_row.addStretch(1)
 
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
@@ -200,6 +217,7 @@ class LessonSummaryView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addLayout(phase_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_text)
         layout.addWidget(self.plots, 3)
@@ -272,9 +290,80 @@ class LessonSummaryView(QWidget):
             self._draw_room(self._summary)
 
     def set_playhead(self, frame: int) -> None:
+        self._playhead_frame = max(0, frame)
         t = self._timebase.frame_to_seconds(max(0, frame))
         for line in self._playheads:
             line.setValue(t)
+
+    # --- lesson phases -------------------------------------------------------------------
+
+    def mark_phase(self, name: str, *, at_frame: int) -> None:
+        """Save a phase named ``name`` starting at ``at_frame`` and redraw."""
+        self._store.mark_phase(
+            Phase(
+                id=None,
+                recording_id=self._session.recording_id,
+                name=name,
+                start_frame=at_frame,
+                marked_by=self._session.reviewer or "",
+                marked_at=now_utc(),
+            )
+        )
+        self.redraw()
+
+    def remove_phase(self, phase_id: int) -> None:
+        self._store.delete_phase(phase_id)
+        self.redraw()
+
+    def ask_phase(self) -> None:
+        at = self._timebase.frame_to_seconds(self._playhead_frame)
+        name, ok = QInputDialog.getText(
+            self,
+            "Mark lesson phase",
+            f"Name of the part of the lesson that starts at {format_time(at, hundredths=False)} "
+            "(e.g. introduction, group work); it runs until the next phase:",
+        )
+        if ok and name.strip():
+            try:
+                self.mark_phase(name.strip(), at_frame=self._playhead_frame)
+            except (StoreError, ValueError) as exc:
+                QMessageBox.warning(self, "Lesson phase not saved", str(exc))
+
+    def ask_remove_phase(self) -> None:
+        phases = self._store.phases(self._session.recording_id)
+        if not phases:
+            QMessageBox.information(self, "Remove phase", "No phases are marked yet.")
+            return
+        names = [
+            f"{format_time(self._timebase.frame_to_seconds(p.start_frame), hundredths=False)} "
+            f"{p.name}"
+            for p in phases
+        ]
+        chosen, ok = QInputDialog.getItem(self, "Remove phase", "Phase:", names, 0, False)
+        if ok:
+            try:
+                self.remove_phase(phases[names.index(chosen)].id)
+            except StoreError as exc:
+                QMessageBox.warning(self, "Lesson phase not removed", str(exc))
+
+    def _draw_phases(self, summary: LessonSummary) -> None:
+        for plot, line in self._phase_marks:
+            plot.removeItem(line)
+        self._phase_marks = []
+        for i, phase in enumerate(summary.phases):
+            for behaviour, plot in self._plot_items.items():
+                line = pg.InfiniteLine(
+                    pos=phase.start_s,
+                    angle=90,
+                    movable=False,
+                    pen=pg.mkPen("#444444", width=1, style=Qt.PenStyle.DashLine),
+                    label=phase.name if behaviour is Behaviour.HAND_RAISED else None,
+                    labelOpts={"position": 0.92, "color": "#222222", "anchors": [(0, 0), (0, 0)]},
+                )
+                if i == 0 and phase.start_s == 0 and behaviour is not Behaviour.HAND_RAISED:
+                    continue
+                plot.addItem(line, ignoreBounds=True)
+                self._phase_marks.append((plot, line))
 
     def close_view(self) -> None:
         self._timer.stop()
@@ -300,6 +389,7 @@ class LessonSummaryView(QWidget):
         self._ticks.setData(
             x=list(hands.moments), y=[0.0] * hands.total, data=list(hands.moment_frames)
         )
+        self._draw_phases(summary)
         self._draw_progress(summary)
         self._draw_room(summary)
 

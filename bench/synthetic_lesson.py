@@ -1,6 +1,7 @@
 """A synthetic reviewed lesson for the lesson summary's benchmark and screenshots.
 
-Given a recording, writes a project file holding it (with a consent record) and a
+Given a recording, writes a project file holding it (with a consent record and lesson
+phases) and a
 number of reviewed labels spread over the lesson the way a lesson goes (hands up in bursts
 of questions, a stand-up moment, heads down late in the lesson), some rejected ones, and a
 proposals file whose people sit where the person detector finds people in the first frame
@@ -27,10 +28,19 @@ from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
-from lessonreview.core.store.store_rows import Consent, Label, now_utc
+from lessonreview.core.store.store_rows import Consent, Label, Phase, now_utc
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.model_files import ModelName, resolve
 
+# The phases a teacher might mark: name, start in minutes.
+PHASES = (
+    ("introduction", 0),
+    ("explanation", 5),
+    ("discussion", 17),
+    ("group work", 23),
+    ("exercise", 28),
+    ("wrap-up", 38),
+)
 # When hands go up, as fractions of the lesson, with how many of them come then.
 HAND_BURSTS = ((0.05, 0.30), (0.20, 0.15), (0.45, 0.25), (0.70, 0.20), (0.90, 0.10))
 
@@ -111,6 +121,18 @@ def make_lesson(
                 recorded_at=datetime.now(UTC),
             ),
         )
+        for name, minute in PHASES:
+            if minute * 60 < timebase.duration_s:
+                store.mark_phase(
+                    Phase(
+                        id=None,
+                        recording_id=rid,
+                        name=name,
+                        start_frame=timebase.seconds_to_frame(minute * 60),
+                        marked_by="Ms Tester",
+                        marked_at=now_utc(),
+                    )
+                )
         with store.transaction():
             made = 0
             while made < reviewed + rejected:

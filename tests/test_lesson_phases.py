@@ -133,3 +133,26 @@ def test_rejected_labels_stay_out_of_every_phase(project):
         store.mark_phase(a_phase(rid, "group work", 240))
         summary = summarise_recording(store, rid, seconds=SECONDS)
     assert summary.phases[-1].counts[Behaviour.HAND_RAISED] == 0
+
+
+def test_a_phase_the_review_has_not_reached_says_so(project):
+    from test_lesson_summary import a_proposal
+
+    path, rid = project
+    with LabelStore.open(path) as store:
+        store.mark_phase(a_phase(rid, "introduction", 0))
+        store.mark_phase(a_phase(rid, "group work", 240))
+        store.mark_phase(a_phase(rid, "wrap-up", 500))
+        pending = [a_proposal("P4", Behaviour.HAND_RAISED, 300, 304)]
+        summary = summarise_recording(store, rid, seconds=SECONDS, pending=pending)
+        unknown = summarise_recording(store, rid, seconds=SECONDS)
+    states = [p.review_state(summary.progress) for p in summary.phases]
+    assert states == ["reviewed", "partly reviewed", "not reviewed yet"]
+    assert {p.review_state(unknown.progress) for p in unknown.phases} == {"not known"}
+    page = report_html(
+        summary,
+        ReportContext(
+            recording_name="l.mp4", consent_purpose=None, retention_until=None, made_at=now_utc()
+        ),
+    )
+    assert "<td>not reviewed yet</td>" in page

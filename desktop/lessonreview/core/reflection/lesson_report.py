@@ -213,12 +213,16 @@ def _phase_section(summary: LessonSummary) -> str:
         cells = f"<td>{hands}{rate}</td>" + "".join(
             f"<td>{phase.counts[b]}</td>" for b in shown[1:]
         )
-        rows.append(f"<tr><th>{html.escape(phase.name)}</th><td>{span}</td>{cells}</tr>")
+        state = phase.review_state(summary.progress)
+        rows.append(
+            f"<tr><th>{html.escape(phase.name)}</th><td>{span}</td>{cells}<td>{state}</td></tr>"
+        )
     return (
         "<h2>By lesson phase</h2>"
         "<p class='small'>Reviewed labels that began in each phase the teacher marked, for "
         "the whole room.</p>"
-        f'<table class="kv phases"><tr><th>Phase</th><td><b>time</b></td>{head}</tr>'
+        f'<table class="kv phases"><tr><th>Phase</th><td><b>time</b></td>{head}'
+        "<td><b>review</b></td></tr>"
         f"{''.join(rows)}</table>"
     )
 

@@ -151,6 +151,16 @@ class PhaseCounts:
     def minutes(self) -> float:
         return max(0.0, self.end_s - self.start_s) / 60
 
+    def review_state(self, progress: ReviewProgress) -> str:
+        """Whether the review has covered this phase: "reviewed", "partly reviewed",
+        "not reviewed yet", or "not known" (the pending proposals are not at hand)."""
+        until = progress.reviewed_until_s
+        if until is None:
+            return "not known"
+        if until >= self.end_s:
+            return "reviewed"
+        return "partly reviewed" if until > self.start_s else "not reviewed yet"
+
 
 # The name of the part of a lesson before its first marked phase.
 BEFORE_FIRST_PHASE = "(before the first phase)"

@@ -118,6 +118,8 @@ class LessonSummaryView(QWidget):
         self.progress.setTextVisible(True)
         self.progress_text = QLabel(self)
         self.progress_text.setWordWrap(True)
+        self.phases_text = QLabel(self)
+        self.phases_text.setWordWrap(True)
 
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.setBackground("w")
@@ -221,6 +223,7 @@ class LessonSummaryView(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_text)
         layout.addWidget(self.plots, 3)
+        layout.addWidget(self.phases_text)
         layout.addWidget(self.room, 2)
         layout.addWidget(self._room_note)
         layout.addWidget(self.note)
@@ -357,13 +360,36 @@ class LessonSummaryView(QWidget):
                     angle=90,
                     movable=False,
                     pen=pg.mkPen("#444444", width=1, style=Qt.PenStyle.DashLine),
-                    label=phase.name if behaviour is Behaviour.HAND_RAISED else None,
-                    labelOpts={"position": 0.92, "color": "#222222", "anchors": [(0, 0), (0, 0)]},
+                    # Numbers on the plot, names below it: names side by side do not fit
+                    # between two phase lines a few minutes apart.
+                    label=str(i + 1) if behaviour is Behaviour.HAND_RAISED else None,
+                    labelOpts={
+                        "position": 0.95,
+                        "color": "#222222",
+                        "anchors": [(-0.2, 0), (-0.2, 0)],
+                    },
                 )
                 if i == 0 and phase.start_s == 0 and behaviour is not Behaviour.HAND_RAISED:
                     continue
                 plot.addItem(line, ignoreBounds=True)
                 self._phase_marks.append((plot, line))
+        self.phases_text.setText(
+            "Phases: "
+            + " · ".join(
+                f"{i + 1} {phase.name} ({format_time(phase.start_s, hundredths=False)}, "
+                f"{phase.counts[Behaviour.HAND_RAISED]} hands"
+                + (
+                    ""
+                    if phase.review_state(summary.progress) == "reviewed"
+                    else ", " + phase.review_state(summary.progress)
+                )
+                + ")"
+                for i, phase in enumerate(summary.phases)
+            )
+            if summary.phases
+            else "No lesson phases marked: put the playhead where one starts, then "
+            "Mark phase at playhead."
+        )
 
     def close_view(self) -> None:
         self._timer.stop()

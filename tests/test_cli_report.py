@@ -163,6 +163,19 @@ def test_report_with_the_proposals_file_places_hands_and_counts_pending(capsys, 
     assert still is not None and still.shape[1] <= room_still.STILL_WIDTH
 
 
+def test_no_still_without_the_person_detector_even_with_tracks(lesson, monkeypatch):
+    # The tracks alone may miss people; a still for a shared page needs the detector.
+    project, video = lesson
+    monkeypatch.setattr(room_still, "_model", lambda name, folder: None)
+    recording = Recording.open(video)
+    track = PersonTrack(
+        id="P1",
+        observations=(Observation(frame=10, t=0.5, box=Box(100, 60, 180, 260), score=0.9),),
+    )
+    assert recording.frame_count > 10
+    assert room_still.room_still(video, tracks=[track]) is None
+
+
 def test_no_still_when_nobody_can_be_located_to_blur(capsys, lesson, tmp_path, monkeypatch):
     project, video = lesson
     monkeypatch.setattr(room_still, "_model", lambda name, folder: None)

@@ -361,7 +361,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if still is None:
             print(
                 "note: no blurred still of the room could be made (the recording is missing, "
-                "or nobody could be located in it to blur); the room map has no picture",
+                "the person detector's model file is not found (--models), or nobody could be "
+                "located in it to blur); the room map has no picture",
                 file=sys.stderr,
             )
         context = context_for(

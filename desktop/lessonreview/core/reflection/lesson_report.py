@@ -239,8 +239,9 @@ def _room_section(summary: LessonSummary, context: ReportContext) -> str:
     still_note = (
         "The still is one frame of the recording with every face blurred."
         if context.still_png
-        else "No still of the room: no blurred frame could be made (nobody located in it), "
-        "so the dots are drawn on an empty frame."
+        else "No still of the room: a frame is only shown here with every face blurred, and "
+        "that needs the person detector's model file and someone it can find; so the dots "
+        "are drawn on an empty frame."
     )
     return (
         "<h2>Where raised hands came from</h2>"

@@ -1,10 +1,12 @@
 """The still of the room behind the room map: one frame of the recording with every face
 blurred (the privacy code of :mod:`lessonreview.core.privacy`), made small.
 
-A still is only made when someone is known to blur: the people the analysis saw at that
-frame, or those the person detector finds when its model file is at hand. Otherwise
-there is no still, and the room map is drawn on an empty picture: a face that nobody
-located must never reach a report.
+A still goes into a page meant to be shared, so it is stricter than a snapshot: it is only
+made when the person detector has looked at the frame itself (its model file at hand), so
+that everyone it finds is blurred, besides the people the analysis saw at that frame and
+the faces the face detector finds. Without the detector, or with nobody to blur, there is
+no still and the room map is drawn on an empty picture: a face that nobody located must
+never reach a report.
 """
 
 from __future__ import annotations
@@ -46,7 +48,11 @@ def room_still(
     models_dir: Path | None = None,
 ) -> np.ndarray | None:
     """A small BGR still of the recording at ``path`` with every face blurred, or None
-    when no face could be located to blur (or the recording cannot be read)."""
+    when the person detector's model file is missing, nobody could be located to blur,
+    or the recording cannot be read."""
+    detector = _model(ModelName.PERSON_DETECTOR, models_dir)
+    if detector is None:
+        return None
     busiest = busiest_frame(tracks)
     try:
         recording = Recording.open(path)
@@ -56,13 +62,12 @@ def room_still(
     except (RecordingError, OSError):
         return None
     known = busiest[1] if busiest else []
-    detector = _model(ModelName.PERSON_DETECTOR, models_dir)
     face_model = _model(ModelName.FACE_DETECTOR, models_dir)
     try:
         people = find_people(image, known, detector_model=detector)
         faces = find_faces(image, face_model=face_model) if face_model is not None else ()
     except ModelFileError:
-        people, faces = list(known), ()
+        return None
     if not people:
         return None
     blurred = blur_faces(image, people, faces=[face_box_ellipse(box) for box in faces])

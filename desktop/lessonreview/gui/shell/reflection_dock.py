@@ -28,7 +28,7 @@ class ReflectionDock:
         self.dock.visibilityChanged.connect(self._on_visibility)
         self.view: LessonSummaryView | None = None
         self.still = None
-        self._still_people = -1  # how many tracks the still's blur knew
+        self._still_people = -1  # how many tracks the last try at a still knew
         self._stills = Tasks(window, name="room-still")
         self._unsubscribe = None
 
@@ -93,12 +93,14 @@ class ReflectionDock:
             self.window.menus.summary.setChecked(visible)
 
     def _refresh_still(self) -> None:
-        # A new still only when the analysis knows more people than the last still's blur.
+        # One still per recording: the person detector blurs everyone it finds whatever
+        # the analysis knows. Tried again only while there is none and the analysis has
+        # located more people since (they may make a frame worth trying).
         w = self.window
-        if w.workspace is None or self.view is None:
+        if w.workspace is None or self.view is None or self.still is not None:
             return
         tracks = tuple(w.workspace.tracks)
-        if len(tracks) <= self._still_people and self.still is not None:
+        if self._stills.busy or len(tracks) <= self._still_people:
             return
         self._still_people = len(tracks)
         path, models = w.recording.path, w.models_dir

@@ -77,6 +77,14 @@ ALLOWED = {
     "core.analysis": {"core.domain", "core.media", "core.vision", "core.store"},
     "core.review": {"core.domain", "core.store"},
     "core.privacy": {"core.domain", "core.media", "core.vision", "core.store"},
+    "core.reflection": {
+        "core.domain",
+        "core.media",
+        "core.vision",
+        "core.store",
+        "core.review",
+        "core.privacy",
+    },
     "gui.common": {"core.*"},
     "gui.player": {"core.*", "gui.common"},
     "gui.timeline": {"core.*", "gui.common"},
@@ -84,6 +92,7 @@ ALLOWED = {
     "gui.analysis": {"core.*", "gui.common"},
     "gui.export": {"core.*", "gui.common"},
     "gui.privacy": {"core.*", "gui.common", "gui.export"},
+    "gui.reflection": {"core.*", "gui.common", "gui.timeline"},
     "gui.shell": {"core.*", "gui.*"},
     "cli": {"core.*", "gui.shell"},
 }

@@ -1,6 +1,6 @@
 """The command line. ``lessonreview`` alone opens the desktop app.
 
-The ``analyze`` and ``export`` commands import no Qt: they prove the core runs headless.
+The ``analyze``, ``export`` and ``report`` commands import no Qt: they prove the core runs headless.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from lessonreview import __version__
 if TYPE_CHECKING:
     from lessonreview.core.store.label_store import LabelStore
 
-SUBCOMMANDS = ("review", "analyze", "export", "models")
+SUBCOMMANDS = ("review", "analyze", "export", "report", "models")
 # More samples per second than a classroom video has frames buys nothing and costs memory.
 MAX_RATE_HZ = 30.0
 
@@ -302,6 +302,117 @@ def _export(store: LabelStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _bin(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and 5 <= seconds <= 3600):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a bin length: give seconds, from 5 to 3600"
+        )
+    return seconds
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from lessonreview.core.reflection.lesson_report import context_for, write_report
+    from lessonreview.core.reflection.lesson_summary import (
+        auto_bin,
+        pending_in_file,
+        places_in_file,
+        summarise_recording,
+    )
+    from lessonreview.core.reflection.room_still import png_bytes, room_still
+    from lessonreview.core.store import proposals_file
+    from lessonreview.core.store.atomic_file import TargetError, check_target
+    from lessonreview.core.store.label_store import LabelStore, StoreError
+
+    if not args.out.name:
+        print(f"error: --out {args.out} names a folder; give a file name", file=sys.stderr)
+        return 2
+    if not Path(args.project).is_file():
+        print(f"error: there is no project file at {args.project}", file=sys.stderr)
+        return 1
+    try:
+        store = LabelStore.open(args.project)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        rows = store.recordings()
+        chosen = [
+            r for r in rows if str(r.id) == args.recording or Path(r.path).name == args.recording
+        ]
+        if len(chosen) != 1:
+            names = ", ".join(Path(r.path).name for r in rows) or "none"
+            why = "several recordings are named" if chosen else "no recording named"
+            print(
+                f"error: {why} {args.recording!r} in {args.project} (its recordings: {names}); "
+                "give the file name or the id",
+                file=sys.stderr,
+            )
+            return 1
+        row = chosen[0]
+        reads = [args.project, row.path] + ([args.proposals] if args.proposals else [])
+        try:
+            out = check_target(args.out, reads=reads, text=True)
+        except TargetError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        tracks, pending = (), None
+        if args.proposals:
+            try:
+                doc = proposals_file.read(args.proposals)
+            except proposals_file.ProposalsFileError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            if doc.recording.sha256 != row.sha256:
+                print(
+                    f"error: {args.proposals} is the analysis of another recording, not of "
+                    f"{Path(row.path).name}",
+                    file=sys.stderr,
+                )
+                return 1
+            tracks = doc.people
+            saved = store.saved_seconds(row.id)
+            seconds = lambda f: doc.seconds.get(f, saved.get(f, f / row.fps))  # noqa: E731
+            pending = pending_in_file(store, row.id, doc.proposals, seconds=seconds)
+        summary = summarise_recording(
+            store,
+            row.id,
+            bin_s=args.bin or auto_bin(row.duration_s),
+            place_of=places_in_file(store, row.id, tracks) if tracks else None,
+            pending=pending,
+        )
+        still = room_still(row.path, tracks=tracks, models_dir=args.models)
+        if still is None:
+            print(
+                "note: no blurred still of the room could be made (the recording is missing, "
+                "the person detector's model file is not found (--models), or nobody could be "
+                "located in it to blur); the room map has no picture",
+                file=sys.stderr,
+            )
+        context = context_for(
+            row,
+            still_png=None if still is None else png_bytes(still),
+            still_size=None if still is None else (still.shape[1], still.shape[0]),
+        )
+        try:
+            write_report(summary, context, out)
+        except OSError as exc:
+            print(f"error: {out} could not be written: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        placed = "" if tracks else " (no --proposals: raised hands are not placed on the room map)"
+        print(
+            f"report of {Path(row.path).name}: {summary.reviewed_labels} reviewed labels -> "
+            f"{out}{placed}",
+            file=sys.stderr,
+        )
+    finally:
+        store.close()
+    return 0
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
     from lessonreview.gui.shell.app import run_app
 
@@ -379,6 +490,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(func=_cmd_export)
+
+    report = sub.add_parser(
+        "report",
+        help="write the one-page lesson report (HTML) of a recording's reviewed labels",
+        description="A one-page HTML report of one recording, from its reviewed labels only: "
+        "raised hands, standing and heads down over the lesson, where raised hands came from "
+        "(unnamed dots over a blurred still), and how far the review has come. No ranking, no "
+        "score, nobody named.",
+    )
+    report.add_argument("project", type=Path, help="the project file")
+    report.add_argument("--recording", required=True, help="recording file name or id")
+    report.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    report.add_argument(
+        "--proposals",
+        type=Path,
+        help="the recording's proposals file: places raised hands on the room map and "
+        "counts what is still pending",
+    )
+    report.add_argument(
+        "--bin",
+        type=_bin,
+        help="seconds per bin of the plots (default: a minute for a lesson, less for a clip)",
+    )
+    report.add_argument("--models", type=Path, help="folder with the model files (for the blur)")
+    report.set_defaults(func=_cmd_report)
 
     models = sub.add_parser("models", help="show where each model file comes from")
     models.add_argument("--models", type=Path, help="folder with the model files")

@@ -36,6 +36,7 @@ from lessonreview.core.store.store_rows import (
     DecisionRow,
     Label,
     PersonRow,
+    Phase,
     RecordingRow,
     consent_columns,
     decision_from_row,
@@ -44,6 +45,8 @@ from lessonreview.core.store.store_rows import (
     label_to_row,
     now_utc,
     person_from_row,
+    phase_from_row,
+    phase_to_row,
     recording_from_row,
     stored_path,
 )
@@ -356,6 +359,31 @@ class LabelStore:
             cursor = self._db.execute("DELETE FROM kept_analyses WHERE recording_id = ?", [rid])
         return cursor.rowcount > 0
 
+    # -- lesson phases ---------------------------------------------------------------
+
+    def phases(self, rid: int) -> list[Phase]:
+        """The recording's lesson phases, in time order."""
+        rows = self._db["phases"].rows_where("recording_id = ?", [rid], order_by="start_frame")
+        return [phase_from_row(r) for r in rows]
+
+    def mark_phase(self, phase: Phase) -> Phase:
+        """Save a phase; one starting where another does replaces it (a new name for
+        that part of the lesson)."""
+        row = phase_to_row(phase)
+        del row["id"]
+        with self.transaction():
+            self._db.execute(
+                "DELETE FROM phases WHERE recording_id = ? AND start_frame = ?",
+                [phase.recording_id, phase.start_frame],
+            )
+            new_id = self._db["phases"].insert(row).last_pk
+        rows = list(self._db["phases"].rows_where("id = ?", [new_id]))
+        return phase_from_row(rows[0])
+
+    def delete_phase(self, phase_id: int) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM phases WHERE id = ?", [phase_id])
+
     # -- what is stored, and removing it ------------------------------------------
 
     def counts(self, rid: int | None = None) -> dict[str, int]:
@@ -388,6 +416,7 @@ class LabelStore:
                 ("people", "recording_id"),
                 ("decisions", "recording_id"),
                 ("kept_analyses", "recording_id"),
+                ("phases", "recording_id"),
                 ("recordings", "id"),
             ):
                 self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", [rid])

@@ -50,6 +50,19 @@ class Label(Segment):
 
 
 @dataclass(frozen=True)
+class Phase:
+    """A part of the lesson the teacher named ("introduction", "group work"), from
+    ``start_frame`` to the next phase's start, or to the end of the recording."""
+
+    id: int | None
+    recording_id: int
+    name: str
+    start_frame: int
+    marked_by: str
+    marked_at: datetime
+
+
+@dataclass(frozen=True)
 class RecordingRow:
     id: int
     path: str  # absolute, resolved against the project file's folder
@@ -209,6 +222,19 @@ def label_to_row(label: Label, *, seconds: Seconds) -> dict[str, Any]:
         "status": label.status.value,
         "decided_at": iso(label.decided_at),
     }
+
+
+def phase_from_row(r: dict[str, Any]) -> Phase:
+    return Phase(**{**_only(Phase, r), "marked_at": datetime.fromisoformat(r["marked_at"])})
+
+
+def phase_to_row(phase: Phase) -> dict[str, Any]:
+    """The phase's row; ValueError for a blank name or a start before the recording."""
+    if not phase.name.strip():
+        raise ValueError("a lesson phase needs a name")
+    if phase.start_frame < 0:
+        raise ValueError("a lesson phase cannot start before the recording")
+    return {**phase.__dict__, "name": phase.name.strip(), "marked_at": iso(phase.marked_at)}
 
 
 def person_from_row(r: dict[str, Any]) -> PersonRow:

@@ -148,9 +148,28 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    # Lesson phases: parts of the lesson the teacher named, each from its start to the
+    # next one's. Said by the teacher, not derived from the video, and about no person.
+    _run_script(
+        conn,
+        """
+        CREATE TABLE phases (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            recording_id INTEGER NOT NULL REFERENCES recordings(id),
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            start_frame INTEGER NOT NULL CHECK (start_frame >= 0),
+            marked_by TEXT NOT NULL,
+            marked_at TEXT NOT NULL,
+            UNIQUE (recording_id, start_frame)
+        );
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2]
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
 
 
 def current_version() -> int:

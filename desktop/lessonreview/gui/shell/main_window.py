@@ -42,6 +42,7 @@ from lessonreview.gui.shell.recording_files import (
     recording_of,
     report_open_failure,
 )
+from lessonreview.gui.shell.reflection_dock import ReflectionDock
 from lessonreview.gui.shell.start_screen import StartScreen
 from lessonreview.gui.shell.workspace import PLAYER_KEYS, Workspace
 
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         # for while another is still opening replaces it.
         self._opening = Tasks(self, name="open-recording")
         self.privacy = PrivacyActions(self, self)
+        self.reflection = ReflectionDock(self)
 
         self.stack = QStackedWidget(self)
         self.start = StartScreen(self)
@@ -258,6 +260,7 @@ class MainWindow(QMainWindow):
         elif self.store.consent(rid) is not None:
             self.start_analysis()
         self.privacy.refresh_consent_banner()
+        self.reflection.attach()
         self.update_actions()
         self.workspace.setFocus()
         self.recording_opened.emit(rid)
@@ -295,6 +298,7 @@ class MainWindow(QMainWindow):
     def close_recording(self) -> None:
         self.analysis.shutdown()
         self.privacy.snapshots.finish()
+        self.reflection.detach()
         if self.workspace is not None:
             self._session_unsubscribe()
             self.workspace.close_workspace()

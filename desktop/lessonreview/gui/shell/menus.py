@@ -18,6 +18,7 @@ class MenuActions:
     recent_menu: QMenu
     people_menu: QMenu
     export: QAction
+    report: QAction
     snapshot: QAction
     close_recording: QAction
     undo: QAction
@@ -28,6 +29,7 @@ class MenuActions:
     privacy: QAction
     skeleton: QAction
     group: QAction
+    summary: QAction
     audit: QAction
     export_log: QAction
     delete_data: QAction
@@ -37,6 +39,7 @@ class MenuActions:
         """Enabled only while a recording is open."""
         return (
             self.export,
+            self.report,
             self.snapshot,
             self.close_recording,
             self.consent,
@@ -77,6 +80,7 @@ def build_menus(w) -> MenuActions:
     recent_menu = m.addMenu("Recent recordings")
     m.addSeparator()
     export = _add(w, m, "&Export reviewed labels…", w.export_labels, "Ctrl+E")
+    report = _add(w, m, "Save lesson &report…", w.reflection.save_report)
     snapshot = _add(w, m, "Save &snapshot of this frame…", w.privacy.save_snapshot, "Ctrl+Shift+S")
     m.addSeparator()
     close = _add(w, m, "&Close recording", w.close_recording, QKeySequence.StandardKey.Close)
@@ -97,6 +101,8 @@ def build_menus(w) -> MenuActions:
     privacy = _add(w, m, "&Privacy view (blur faces)", w.set_privacy, "Ctrl+B", checkable=True)
     skeleton = _add(w, m, "Show &skeletons", w.set_skeleton, "Ctrl+K", checkable=True)
     group = _add(w, m, "&Group timeline by behaviour", w.set_grouping, "Ctrl+G", checkable=True)
+    m.addSeparator()
+    summary = _add(w, m, "&Lesson summary", w.reflection.set_shown, "Ctrl+Shift+L", checkable=True)
 
     people_menu = bar.addMenu("P&eople")
     for text, name in (
@@ -127,6 +133,7 @@ def build_menus(w) -> MenuActions:
         recent_menu=recent_menu,
         people_menu=people_menu,
         export=export,
+        report=report,
         snapshot=snapshot,
         close_recording=close,
         undo=undo,
@@ -137,6 +144,7 @@ def build_menus(w) -> MenuActions:
         privacy=privacy,
         skeleton=skeleton,
         group=group,
+        summary=summary,
         audit=audit,
         export_log=export_log,
         delete_data=delete_data,

@@ -208,6 +208,17 @@ class Workspace(QWidget):
         self.speed.setCurrentIndex(i)
 
     # --- people from the analysis ---------------------------------------------------------
+    @property
+    def tracks(self) -> tuple[PersonTrack, ...]:
+        """The analysis' people: its final tracks, or those of a running analysis so far."""
+        if self._tracks:
+            return tuple(self._tracks)
+        return tuple(
+            PersonTrack(id=pid, observations=tuple(obs))
+            for pid, obs in self._live.items()
+            if not pid.startswith("?")
+        )
+
     def add_people(self, tracks) -> None:
         self.set_people(tuple(self._tracks) + tuple(tracks))
 

@@ -663,6 +663,15 @@ def test_hiding_a_behaviour_on_the_timeline_takes_it_out_of_the_queue(qtbot, win
     # The video's tags follow the same choice.
     tags = {b for p in ws.video.overlay for b, _ in p.tags}
     assert tags <= {Behaviour.HAND_RAISED, Behaviour.STANDING}
+    # The choice is remembered: the next recording opens with it.
+    w.close_recording()
+    open_clip(qtbot, w, analysed.clip, analysed.proposals)
+    assert w.workspace.timeline.shown_behaviours == {Behaviour.HAND_RAISED, Behaviour.STANDING}
+    queued = {
+        w.workspace.panel.model.segment(i).behaviour
+        for i in range(w.workspace.panel.model.rowCount())
+    }
+    assert queued <= {Behaviour.HAND_RAISED, Behaviour.STANDING}
 
 
 def test_help_lists_every_key(qtbot, window, monkeypatch):

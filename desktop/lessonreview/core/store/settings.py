@@ -39,6 +39,9 @@ class Settings:
     privacy_view: bool = True
     show_skeleton: bool = True
     models_dir: str | None = None
+    # Behaviours the reviewer switched off (Behaviour values): not on the timeline, not in
+    # the review queue, in every recording until switched on again.
+    hidden_behaviours: tuple[str, ...] = ()
 
     def with_recent(self, path: str | os.PathLike) -> Settings:
         p = str(Path(path).resolve())
@@ -54,6 +57,7 @@ _KINDS = {
     "privacy_view": bool,
     "show_skeleton": bool,
     "models_dir": str,
+    "hidden_behaviours": tuple,
 }
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from lessonreview.core.domain import Behaviour
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store import settings as settings_io
@@ -237,6 +238,16 @@ class MainWindow(QMainWindow):
         )
         self.workspace.consent_requested.connect(self.record_consent)
         self.workspace.analyse_requested.connect(self.start_analysis)
+        hidden = set(self.settings.hidden_behaviours)
+        if hidden:
+            self.workspace.timeline.set_behaviour_filter(
+                [b for b in Behaviour if b.value not in hidden]
+            )
+        self.workspace.timeline.behaviours_changed.connect(
+            lambda shown: self._remember(
+                hidden_behaviours=tuple(b.value for b in Behaviour if b not in shown)
+            )
+        )
         self._attach_face_detector()
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)

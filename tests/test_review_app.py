@@ -23,7 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -882,9 +882,11 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert done.returncode == -signal.SIGKILL, done.stderr
 
     w.open_recording(analysed.clip)
-    qtbot.waitUntil(lambda: w.session is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: w.session is not None and w.session.pending_count() == analysed.n_proposals,
+        timeout=WAIT_MS,
+    )
     assert not w.analysis.runner.running  # nothing analysed again
-    assert w.session.pending_count() == analysed.n_proposals
     assert "kept from the last analysis" in w.status_text.text()
     assert len(w.workspace.timeline.segment_keys()) == analysed.n_proposals  # drawn too
     rid = w.recording_id
@@ -902,3 +904,21 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert w.session.pending_count() == 0
     assert w.store.kept_analysis(rid) is None
     assert db_rows(w, "SELECT count(*) FROM kept_analyses")[0][0] == 0
+
+
+def test_an_analysis_is_kept_when_the_consent_record_asks_and_only_then(
+    qtbot, window, analysed
+):
+    w = window
+    rid = record_consent(w.store, analysed.clip)
+    w.store.set_consent(rid, replace(w.store.consent(rid), keep_proposals=True))
+    w.open_recording(analysed.clip)  # consent on file: the analysis starts
+    qtbot.waitUntil(lambda: w.store.kept_analysis(rid) is not None, timeout=ANALYSIS_WAIT_MS)
+    doc = proposals_file.from_bytes(w.store.kept_analysis(rid))
+    assert doc.proposals and {p.key for p in doc.proposals} >= {
+        s.proposal_key for s in w.session.pending()
+    }
+    # The reviewer changes their mind: the kept analysis goes at once.
+    w.store.set_consent(rid, replace(w.store.consent(rid), keep_proposals=False))
+    w.kept.drop_if_done()
+    assert w.store.kept_analysis(rid) is None

@@ -4,7 +4,8 @@ project, only when its consent record asks for it (Consent.keep_proposals).
 Kept after an analysis; restored when the recording is opened again, instead of
 analysing it again; deleted when every proposal is decided, when the reviewer stops
 asking for it, and (by the store) with the recording's data. Never exported: exports
-read reviewed labels only.
+read reviewed labels only. Packing and unpacking a long lesson's analysis takes seconds,
+so both run off the GUI thread; only the store's read and write run on it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.proposals_schema import ProposalsFileError
+from lessonreview.gui.background import Tasks
 from lessonreview.gui.shell.workspace import Workspace
 
 
@@ -34,6 +36,8 @@ class KeptProposals:
         self._host = host
         self._parent = parent
         self.kept = False  # the open recording has a kept analysis in the project
+        self._packing = Tasks(parent, name="kept-proposals-pack", daemon=False)
+        self._unpacking = Tasks(parent, name="kept-proposals-unpack")
 
     def _wanted(self) -> bool:
         h = self._host
@@ -41,8 +45,8 @@ class KeptProposals:
         return consent is not None and consent.keep_proposals
 
     def restore(self, sha256: str) -> bool:
-        """Load the open recording's kept analysis into the review; whether there was
-        one (a damaged one, or one of another file's content, is dropped and said so)."""
+        """Start loading the open recording's kept analysis into the review; whether
+        there is one. A damaged one, or one of other content, is dropped and said so."""
         h = self._host
         self.kept = False
         if h.store is None or h.session is None or h.workspace is None:
@@ -50,22 +54,34 @@ class KeptProposals:
         blob = h.store.kept_analysis(h.recording_id)
         if blob is None:
             return False
-        try:
+        rid, session = h.recording_id, h.session
+
+        def unpack(_report):
             doc = proposals_file.from_bytes(blob)
             if doc.recording.sha256 != sha256:
                 raise ProposalsFileError("they belong to another version of the recording")
-        except ProposalsFileError as exc:
-            h.store.drop_kept_analysis(h.recording_id)
+            return doc
+
+        def done(doc) -> None:
+            if h.session is not session or h.workspace is None:
+                return  # the recording was closed meanwhile
+            h.workspace.set_people(doc.people)
+            change = session.add_proposals(doc.proposals)
+            self.kept = True
+            h.show_status(
+                f"{len(change.added)} undecided proposals kept from the last analysis "
+                "(unreviewed). Analysis > Analyse recording runs the analysis again."
+            )
+            self.drop_if_done()
+
+        def failed(exc: Exception) -> None:
+            if h.session is not session or h.store is None:
+                return
+            h.store.drop_kept_analysis(rid)
             h.show_status(f"The kept proposals were not used ({exc}): analyse the recording again.")
-            return False
-        h.workspace.set_people(doc.people)
-        change = h.session.add_proposals(doc.proposals)
-        self.kept = True
-        h.show_status(
-            f"{len(change.added)} undecided proposals kept from the last analysis (unreviewed). "
-            "Analysis > Analyse recording runs the analysis again."
-        )
-        self.drop_if_done()
+
+        h.show_status("Loading the proposals kept from the last analysis…")
+        self._unpacking.start(unpack, done=done, failed=failed)
         return True
 
     def keep(self, doc) -> None:
@@ -73,18 +89,34 @@ class KeptProposals:
         h = self._host
         if h.store is None or not self._wanted():
             return
-        try:
-            h.store.keep_analysis(h.recording_id, proposals_file.to_bytes(doc))
-        except StoreError as exc:
-            QMessageBox.warning(
-                self._parent,
-                "Proposals not kept",
-                f"The undecided proposals could not be kept with the project: {exc}\n\n"
-                "They stay in the review while the recording is open.",
-            )
-            return
-        self.kept = True
-        self.drop_if_done()
+        store, rid, session = h.store, h.recording_id, h.session
+
+        def stored(blob: bytes) -> None:
+            try:
+                store.keep_analysis(rid, blob)
+            except (StoreError, ValueError) as exc:
+                self._not_kept(exc)
+                return
+            if h.session is session:
+                self.kept = True
+                self.drop_if_done()
+
+        self._packing.start(
+            lambda _r: proposals_file.to_bytes(doc), done=stored, failed=self._not_kept
+        )
+
+    def finish(self) -> None:
+        """Before the recording closes: a kept analysis being packed is still written."""
+        self._unpacking.drop()
+        self._packing.finish()
+
+    def _not_kept(self, exc: Exception) -> None:
+        QMessageBox.warning(
+            self._parent,
+            "Proposals not kept",
+            f"The undecided proposals could not be kept with the project: {exc}\n\n"
+            "They stay in the review while the recording is open.",
+        )
 
     def drop_if_done(self) -> None:
         """Delete the kept analysis once nothing is left undecided, or once the consent

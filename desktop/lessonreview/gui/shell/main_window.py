@@ -308,6 +308,7 @@ class MainWindow(QMainWindow):
 
     def close_recording(self) -> None:
         self.analysis.shutdown()
+        self.kept.finish()
         self.privacy.snapshots.finish()
         self.reflection.detach()
         if self.workspace is not None:

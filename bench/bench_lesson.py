@@ -1,0 +1,208 @@
+"""A whole lesson in the real window: analysis, reopening with kept proposals, seeks,
+timeline zoom and memory, on a long 1080p recording made from real frames.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python bench/bench_lesson.py \
+        [--minutes 45] [--size 1920x1080] [--video /tmp/lesson45.mp4] [--proposals P.json]
+
+The video is made once by ``bench/classroom_video.py`` (real classroom-cctv frames, CC BY
+4.0, panned and zoomed, cut between shots) and kept. The analysis runs once too: its
+proposals file is kept beside the video (or given with ``--proposals``), because a
+45-minute analysis takes a long time on 2 cores; its time and ratio to the duration are
+printed when it runs. Then, in the real MainWindow (Xvfb):
+
+- the project gets a consent record that asks to keep undecided proposals, and the
+  analysis is kept: time to pack it (off the GUI thread in the app) and its size;
+- the recording is opened: time until every kept proposal is in the queue (reopening
+  without analysing again), and resident memory then;
+- random seeks, from the request to the frame on screen: p50/p95, with the privacy view
+  on (people's heads from the analysis) and then also with the face detector;
+- the timeline: repaint time at the whole lesson, 10 minutes and 1 minute visible.
+
+Frames: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
+pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
+https://universe.roboflow.com/pranavs-workspace-8k4n7/cctv-accurate
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def wait_until(app: QApplication, condition, timeout_s: float) -> float:
+    """Seconds until ``condition()`` held (the event loop running meanwhile)."""
+    t0 = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - t0 > timeout_s:
+            raise TimeoutError(f"not within {timeout_s} s")
+        loop = QEventLoop()
+        QTimer.singleShot(5, loop.quit)
+        loop.exec()
+    return time.perf_counter() - t0
+
+
+def make_video(path: Path, minutes: float, size: str) -> None:
+    print(f"making {path} ({minutes:g} min, {size}) from the classroom frames…", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "classroom_video.py"), str(path),
+         "--seconds", str(minutes * 60), "--size", size, "--fps", "25"],
+        check=True,
+    )  # fmt: skip
+    print(f"  made in {time.perf_counter() - t0:.0f} s")
+
+
+def analysed(video: Path, proposals: Path):
+    from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
+    from lessonreview.core.store import proposals_file
+
+    if proposals.is_file():
+        print(f"analysis: kept from an earlier run ({proposals})")
+        return proposals_file.read(proposals)
+    t0 = time.perf_counter()
+    doc = analyze(AnalysisRequest(path=video))
+    wall = time.perf_counter() - t0
+    print(
+        f"analysis: {wall:.0f} s for {doc.recording.duration_s:.0f} s of video "
+        f"(ratio {wall / doc.recording.duration_s:.3f}); {len(doc.people)} people, "
+        f"{len(doc.proposals)} proposals"
+    )
+    proposals_file.write(doc, proposals)
+    return doc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=45.0)
+    parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--video", type=Path, default=None)
+    parser.add_argument("--proposals", type=Path, default=None)
+    parser.add_argument("--seeks", type=int, default=40)
+    args = parser.parse_args()
+    video = args.video or Path(f"/tmp/lesson{args.minutes:g}min_{args.size}.mp4")
+    proposals = args.proposals or video.with_suffix(".proposals.json")
+    os.environ.setdefault("LESSONREVIEW_MODELS", str(REPO.parent / "shared" / "models"))
+    if not video.is_file():
+        make_video(video, args.minutes, args.size)
+    doc = analysed(video, proposals)
+
+    from lessonreview.core.media.video import Recording, file_sha256
+    from lessonreview.core.store import proposals_file
+    from lessonreview.core.store import settings as settings_io
+    from lessonreview.core.store.label_store import LabelStore
+    from lessonreview.core.store.store_rows import Consent
+    from lessonreview.core.vision.model_files import ModelName, resolve
+    from lessonreview.gui.shell.app import create_application
+    from lessonreview.gui.shell.main_window import MainWindow
+
+    home = Path(tempfile.mkdtemp(prefix="bench-lesson-"))
+    for variable, folder in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+        os.environ[variable] = str(home / folder)
+    settings_path = home / "config" / "lessonreview" / "settings.json"
+    settings_io.save(settings_io.Settings(reviewer="Bench"), settings_path)
+    project = home / "lesson.lessonreview"
+
+    t0 = time.perf_counter()
+    blob = proposals_file.to_bytes(doc)
+    pack = time.perf_counter() - t0
+    store = LabelStore.open(project)
+    rid = store.add_recording(Recording.open(video).info(sha256=file_sha256(video)))
+    store.set_consent(
+        rid,
+        Consent("Public CC BY 4.0 frames (benchmark)", "benchmark",
+                date.today() + timedelta(days=1), "Bench", datetime.now(UTC),
+                keep_proposals=True),
+    )  # fmt: skip
+    store.keep_analysis(rid, blob)
+    store.close()
+    observations = sum(len(p.observations) for p in doc.people)
+    print(
+        f"kept analysis: {len(doc.people)} people, {observations} observations, "
+        f"{len(doc.proposals)} proposals; packed in {pack:.1f} s to {len(blob) / 1e6:.1f} MB"
+    )
+
+    app = create_application()
+    rss_before = rss_mb()
+    w = MainWindow(project_path=project, settings_path=settings_path, models_dir=None)
+    w.resize(1500, 950)
+    w.show()
+    t0 = time.perf_counter()
+    w.open_recording(video)
+    wait_until(
+        app,
+        lambda: w.session is not None and w.session.pending_count() >= len(doc.proposals) * 0.99,
+        timeout_s=600,
+    )
+    reopen = time.perf_counter() - t0
+    print(
+        f"reopen with kept proposals: {reopen:.1f} s until {w.session.pending_count()} "
+        f"proposals are in the queue; analysis running: {w.analysis.runner.running}"
+    )
+    print(f"resident memory: {rss_before:.0f} MB before the window, {rss_mb():.0f} MB after")
+
+    player = w.workspace.player
+    frame_count = w.recording.timebase.frame_count
+    rng = random.Random(1)
+    frames = [rng.randrange(0, frame_count) for _ in range(args.seeks)]
+    arrived: dict[int, float] = {}
+    player.frame_ready.connect(lambda f, _img: arrived.setdefault(f, time.perf_counter()))
+    for label, face_model in (
+        ("privacy view, heads from the analysis", None),
+        ("privacy view + face detector", resolve(ModelName.FACE_DETECTOR)),
+    ):
+        w.workspace.set_face_detector(face_model)
+        latencies = []
+        for f in frames:
+            arrived.pop(f, None)
+            t0 = time.perf_counter()
+            player.seek(f)
+            wait_until(app, lambda f=f: f in arrived, timeout_s=30)
+            latencies.append(1000 * (arrived[f] - t0))
+        print(
+            f"random seek ({label}), {len(latencies)} seeks: p50 {statistics.median(latencies):.0f} ms,"
+            f" p95 {pct(latencies, 0.95):.0f} ms, max {max(latencies):.0f} ms"
+        )
+
+    view = w.workspace.timeline
+    viewport = view.viewport()
+    duration = w.recording.timebase.duration_s
+    for label, span in (("whole lesson", None), ("10 min", 600.0), ("1 min", 60.0)):
+        paints = []
+        for i in range(10):
+            start = 0.0 if span is None else min(duration - span, 300.0 + i * 0.5)
+            view.zoom_to(start, duration if span is None else start + span)
+            t0 = time.perf_counter()
+            viewport.repaint()
+            paints.append(1000 * (time.perf_counter() - t0))
+        print(f"timeline repaint ({label} visible, {len(view.segment_keys())} segments): "
+              f"median {statistics.median(paints):.1f} ms")  # fmt: skip
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QAction, QBrush, QColor, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QBrush, QColor, QImage, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -38,6 +38,7 @@ from lessonreview.gui.review.decision_errors import decide
 PAGE_SIZE = 24
 PICTURE = QSize(150, 180)
 MARKED_BRUSH = QBrush(QColor("#f4b6b6"))
+MARK_COLOUR = QColor("#d0021b")
 ACCEPT_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 
 
@@ -93,15 +94,31 @@ class PageModel(QAbstractListModel):
             verdict = "✗ REJECT" if marked else "accept"
             return (
                 f"{seg.behaviour.title}\n{self._person_label(seg.person)} · "
-                f"{format_time(seg.start_s, hundredths=False)} · {conf}\n{verdict}"
+                f"{format_time(seg.start_s)} · {conf}\n{verdict}"
             )
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.pictures.get(seg.key, self._waiting)
+            picture = self.pictures.get(seg.key, self._waiting)
+            return crossed(picture) if marked else picture
         if role == Qt.ItemDataRole.BackgroundRole and marked:
             return MARKED_BRUSH
         if role == Qt.ItemDataRole.ToolTipRole:
             return seg.evidence or ""
         return None
+
+
+def crossed(picture: QPixmap) -> QPixmap:
+    """The picture of a proposal marked wrong: framed and crossed in red, so the mark
+    shows on the current item too, whose background is the selection's colour."""
+    out = QPixmap(picture)
+    painter = QPainter(out)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(MARK_COLOUR, 6))
+    painter.drawRect(out.rect().adjusted(3, 3, -3, -3))
+    painter.setPen(QPen(MARK_COLOUR, 2))
+    painter.drawLine(out.rect().topLeft(), out.rect().bottomRight())
+    painter.drawLine(out.rect().topRight(), out.rect().bottomLeft())
+    painter.end()
+    return out
 
 
 class PageView(QListView):
@@ -142,7 +159,7 @@ class BulkReview(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Bulk review")
-        self.resize(1180, 860)
+        self.resize(1480, 900)
         self._session = session
         self._recording = recording
         self._queue = queue
@@ -153,6 +170,7 @@ class BulkReview(QDialog):
 
         self.model = PageModel(session.person_label, self)
         self.view = PageView(self.model, self)
+        self.model.dataChanged.connect(lambda *_: self._update_heading())
         self.heading = QLabel(self)
         self.heading.setWordWrap(True)
         self.status = QLabel(self)
@@ -240,7 +258,6 @@ class BulkReview(QDialog):
     def _picture_ready(self, reply) -> None:
         key, image = reply
         self.model.set_picture(key, QPixmap.fromImage(image))
-        self._update_heading()
 
     def _update_heading(self) -> None:
         queued = len(self._queue())

@@ -70,9 +70,11 @@ def person_thumbnail(
     *,
     size: tuple[int, int],
     faces: Iterable[Box] = (),
+    outline: bool = True,
 ) -> np.ndarray:
     """The RGB picture (``size`` = width, height) of the request's person, every face
-    blurred: those of ``request.people`` and the face boxes in ``faces``."""
+    blurred: those of ``request.people`` and the face boxes in ``faces``; ``outline``
+    draws the person's box."""
     width, height = size
     frame_h, frame_w = image_bgr.shape[:2]
     if request.people is None or request.box is None:
@@ -91,7 +93,7 @@ def person_thumbnail(
     out = np.zeros((height, width, 3), dtype=np.uint8)
     ox, oy = (width - shown_w) // 2, (height - shown_h) // 2
     out[oy : oy + shown_h, ox : ox + shown_w] = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
-    if request.box is not None and request.people is not None:
+    if outline and request.box is not None and request.people is not None:
         b = request.box
         p0 = (ox + int((b.x0 - x0) * scale), oy + int((b.y0 - y0) * scale))
         p1 = (ox + int((b.x1 - x0) * scale), oy + int((b.y1 - y0) * scale))

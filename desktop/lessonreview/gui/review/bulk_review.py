@@ -41,6 +41,16 @@ MARKED_BRUSH = QBrush(QColor("#f4b6b6"))
 MARK_COLOUR = QColor("#d0021b")
 ACCEPT_KEYS = ("Ctrl+Return", "Ctrl+Enter")
 
+# The bulk review's keys, for Help.
+BULK_KEYS = (
+    ("Ctrl+Shift+B", "Open the bulk review (menu Review, Bulk review…)"),
+    ("Click / Space", "Mark the picture as wrong (rejected), or unmark it"),
+    ("Arrows", "Move between the pictures"),
+    ("Ctrl+Enter", "Accept the page: the unmarked accepted, the marked rejected"),
+    ("Ctrl+Z", "Undo the whole page"),
+    ("Esc", "Close the bulk review"),
+)
+
 
 class PageModel(QAbstractListModel):
     """The page's proposals, their pictures (once decoded) and the reviewer's marks."""

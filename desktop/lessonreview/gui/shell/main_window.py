@@ -26,7 +26,7 @@ from lessonreview.core.vision.model_files import ModelMissingError, ModelName, m
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.export.exports import export_reviewed_labels
-from lessonreview.gui.review.bulk_review import BulkReview
+from lessonreview.gui.review.bulk_review import BULK_KEYS, BulkReview
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.review_queue import KEYS
 from lessonreview.gui.shell.analysis_controls import AnalysisControls
@@ -425,7 +425,12 @@ class MainWindow(QMainWindow):
     def show_keys(self) -> None:
         review = [(" / ".join(b.keys), b.text) for b in KEYS]
         edit = [("Ctrl+Z", "Undo"), ("Ctrl+Shift+Z", "Redo")]
-        sections = [("Playback", PLAYER_KEYS), ("Review", review), ("Edit", edit)]
+        sections = [
+            ("Playback", PLAYER_KEYS),
+            ("Review", review),
+            ("Bulk review", list(BULK_KEYS)),
+            ("Edit", edit),
+        ]
         HelpDialog("Keyboard shortcuts", keys_html(sections), self).exec()
 
     def show_about(self) -> None:

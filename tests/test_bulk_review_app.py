@@ -172,3 +172,51 @@ def test_200_proposals_are_reviewed_in_bulk_with_few_keys_and_saved_one_by_one(
     }
     assert shown == accepted - set(last)
     assert not shown & set(last)
+
+
+def test_the_pages_follow_the_timelines_behaviours_the_queues_order_and_a_chosen_person(
+    qtbot, window, crowded
+):
+    w = window
+    clip, proposals = crowded
+    open_clip(qtbot, w, clip, proposals)
+    ws = w.workspace
+    ws.timeline.set_behaviour_filter([Behaviour.HAND_RAISED, Behaviour.STANDING])
+    ws.panel.order.setCurrentIndex(ws.panel.order.findData("confidence"))
+    w.open_bulk_review()
+    bulk = w.bulk
+    qtbot.waitUntil(lambda: bulk.model.all_shown, timeout=WAIT_MS)
+    queue = [ws.panel.model.segment(i).key for i in range(ws.panel.model.rowCount())]
+    assert [s.key for s in bulk.model.segments] == queue[:PAGE_SIZE]
+    assert {s.behaviour for s in bulk.model.segments} <= {
+        Behaviour.HAND_RAISED,
+        Behaviour.STANDING,
+    }
+    confidences = [s.confidence for s in bulk.model.segments]
+    assert confidences == sorted(confidences)
+
+    # One person's proposals only: accepting the page decides theirs and nobody else's.
+    person = bulk.model.segments[0].person
+    bulk.person.setCurrentIndex(bulk.person.findData(person))
+    qtbot.waitUntil(lambda: bulk.model.all_shown, timeout=WAIT_MS)
+    page = [s.proposal_key for s in bulk.model.segments]
+    assert page and all(s.person == person for s in bulk.model.segments)
+    # Proposals arriving meanwhile (a running analysis) do not change the page under
+    # the reviewer's eyes.
+    newcomer = Proposal(
+        person=person,
+        behaviour=Behaviour.HAND_RAISED,
+        start_frame=0,
+        end_frame=w.recording.frame_count,
+        confidence=0.01,
+        evidence="arrived while the page was on screen",
+    )
+    assert w.session.add_proposals([newcomer]).added
+    assert ws.panel.model.segment(0).proposal_key == newcomer.key  # first in the queue
+    assert [s.proposal_key for s in bulk.model.segments] == page
+    before = w.session.pending_count()
+    bulk.accept_page()
+    assert w.session.pending_count() == before - len(page)
+    assert newcomer.key in {s.proposal_key for s in w.session.pending()}
+    saved = {r["proposal_key"] for r in db_rows(w, "SELECT proposal_key FROM labels")}
+    assert saved == set(page)

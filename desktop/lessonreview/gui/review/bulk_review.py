@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QAction, QBrush, QColor, QImage, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lessonreview.core.domain import format_time
+from lessonreview.core.domain import format_time, person_sort_key
 from lessonreview.core.privacy.person_thumbnail import ThumbnailRequest, person_thumbnails
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.review.decision_errors import decide
@@ -182,6 +183,10 @@ class BulkReview(QDialog):
         self.view = PageView(self.model, self)
         self.model.dataChanged.connect(lambda *_: self._update_heading())
         self.heading = QLabel(self)
+        self.person = QComboBox(self)
+        self.person.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._fill_people()
+        self.person.currentIndexChanged.connect(lambda _: self.load_page())
         self.heading.setWordWrap(True)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -217,19 +222,54 @@ class BulkReview(QDialog):
         buttons.addWidget(close)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(QLabel("Person", self))
+        top.addWidget(self.person)
+        layout.addLayout(top)
         layout.addWidget(hint)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
-        self._unsubscribe = session.subscribe(lambda _change: self.load_page())
+        self._unsubscribe = session.subscribe(self._on_change)
         self.load_page()
         self.view.setFocus()
 
     # --- pages ------------------------------------------------------------------------
+    def _queued(self) -> list:
+        """The review queue, of the person chosen (if one is)."""
+        person = self.person.currentData()
+        return [s for s in self._queue() if person is None or s.person == person]
+
+    def _fill_people(self) -> None:
+        chosen = self.person.currentData()
+        people = {s.person for s in self._queue()} | ({chosen} if chosen else set())
+        people = sorted(people, key=person_sort_key)
+        self.person.blockSignals(True)
+        self.person.clear()
+        self.person.addItem("Everyone", None)
+        for p in people:
+            self.person.addItem(self._session.person_label(p), p)
+        self.person.setCurrentIndex(max(0, self.person.findData(chosen)))
+        self.person.blockSignals(False)
+
+    def _on_change(self, change) -> None:
+        # The page stays as the reviewer sees it while proposals arrive (a running
+        # analysis) or elsewhere change: it moves on only when one of its proposals was
+        # decided (this page accepted, or elsewhere) or a step was undone or redone.
+        shown = {s.key for s in self.model.segments}
+        if change.people_changed:
+            self._fill_people()
+        moved_on = shown & set(change.removed) or change.label.startswith(("Undo ", "Redo "))
+        if moved_on or not shown:
+            self.load_page()
+        else:
+            self._update_heading()
+
     def load_page(self) -> None:
         """Show the first proposals of the queue; pictures already decoded are kept."""
-        page = self._queue()[:PAGE_SIZE]
+        self._fill_people()
+        page = self._queued()[:PAGE_SIZE]
         if [s.key for s in page] == [s.key for s in self.model.segments]:
             self._update_heading()
             return
@@ -270,13 +310,13 @@ class BulkReview(QDialog):
         self.model.set_picture(key, QPixmap.fromImage(image))
 
     def _update_heading(self) -> None:
-        queued = len(self._queue())
+        queued = len(self._queued())
         shown = self.model.rowCount()
         pending = self._session.pending_count()
         hidden = pending - queued
         self.heading.setText(
             f"<b>{shown} of {queued} queued proposals on this page</b>"
-            + (f" · {hidden} of behaviours not shown (timeline filter)" if hidden > 0 else "")
+            + (f" · {hidden} not queued (timeline filter or person)" if hidden > 0 else "")
         )
         ready = shown > 0 and self.model.all_shown
         self.accept_action.setEnabled(ready)

@@ -93,6 +93,8 @@ def test_200_proposals_are_reviewed_in_bulk_with_few_keys_and_saved_one_by_one(
     qtbot.waitUntil(lambda: w.bulk is not None and w.bulk.isVisible(), timeout=WAIT_MS)
     activate(qtbot, w.bulk)
     bulk = w.bulk
+    # The whole page is on screen: 24 pictures fit the dialog, none needs scrolling.
+    assert bulk.view.fitting == PAGE_SIZE
 
     rejected: set[str] = set()
     accepted: set[str] = set()
@@ -220,3 +222,11 @@ def test_the_pages_follow_the_timelines_behaviours_the_queues_order_and_a_chosen
     assert newcomer.key in {s.proposal_key for s in w.session.pending()}
     saved = {r["proposal_key"] for r in db_rows(w, "SELECT proposal_key FROM labels")}
     assert saved == set(page)
+
+    # A smaller window holds a smaller page: never a picture out of sight.
+    bulk.person.setCurrentIndex(0)
+    bulk.resize(640, 560)
+    qtbot.waitUntil(lambda: 0 < len(bulk.model.segments) < PAGE_SIZE, timeout=WAIT_MS)
+    room = bulk.view.viewport().rect()
+    for row in range(bulk.model.rowCount()):
+        assert room.contains(bulk.view.visualRect(bulk.model.index(row))), row

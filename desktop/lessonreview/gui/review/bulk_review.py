@@ -18,7 +18,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QBrush, QColor, QImage, QKeySequence, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,6 +43,8 @@ from lessonreview.core.privacy.person_thumbnail import ThumbnailRequest, person_
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.review.decision_errors import decide
 
+# At most this many pictures on a page; fewer when fewer fit the window, since a page
+# is accepted whole and a picture scrolled out of sight would be decided unseen.
 PAGE_SIZE = 24
 PICTURE = QSize(150, 180)
 MARKED_BRUSH = QBrush(QColor("#f4b6b6"))
@@ -133,7 +142,10 @@ def crossed(picture: QPixmap) -> QPixmap:
 
 
 class PageView(QListView):
-    """The page as a grid; Space marks or unmarks the current proposal."""
+    """The page as a grid, never scrolled: it holds what fits. Space marks or unmarks
+    the current proposal."""
+
+    resized = Signal()
 
     def __init__(self, model: PageModel, parent=None) -> None:
         super().__init__(parent)
@@ -145,8 +157,22 @@ class PageView(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)
         self.setUniformItemSizes(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.clicked.connect(lambda index: model.toggle(index.row()))
+
+    @property
+    def fitting(self) -> int:
+        """How many pictures fit without scrolling (at least one)."""
+        grid, room = self.gridSize(), self.viewport().size()
+        across = max(1, room.width() // grid.width())
+        down = max(1, room.height() // grid.height())
+        return min(PAGE_SIZE, across * down)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
         if event.key() == Qt.Key.Key_Space and not event.modifiers():
@@ -182,6 +208,7 @@ class BulkReview(QDialog):
         self.model = PageModel(session.person_label, self)
         self.view = PageView(self.model, self)
         self.model.dataChanged.connect(lambda *_: self._update_heading())
+        self.view.resized.connect(self._resized)
         self.heading = QLabel(self)
         self.person = QComboBox(self)
         self.person.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -253,6 +280,10 @@ class BulkReview(QDialog):
         self.person.setCurrentIndex(max(0, self.person.findData(chosen)))
         self.person.blockSignals(False)
 
+    def _resized(self) -> None:
+        if len(self.model.segments) != min(self.view.fitting, len(self._queued())):
+            self.load_page()
+
     def _on_change(self, change) -> None:
         # The page stays as the reviewer sees it while proposals arrive (a running
         # analysis) or elsewhere change: it moves on only when one of its proposals was
@@ -269,7 +300,7 @@ class BulkReview(QDialog):
     def load_page(self) -> None:
         """Show the first proposals of the queue; pictures already decoded are kept."""
         self._fill_people()
-        page = self._queued()[:PAGE_SIZE]
+        page = self._queued()[: self.view.fitting]
         if [s.key for s in page] == [s.key for s in self.model.segments]:
             self._update_heading()
             return

@@ -21,7 +21,7 @@ from lessonreview.core.domain import Behaviour, Proposal
 from lessonreview.core.media.video import Recording
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store.export import export_labels
-from lessonreview.gui.review.bulk_review import PAGE_SIZE
+from lessonreview.gui.review.bulk_review import PAGE_SIZE, BulkReview
 from lessonreview.gui.shell.resources import demo_recording
 from test_review_app import WAIT_MS, activate, db_rows, open_clip
 from video_samples import cut_clip
@@ -230,3 +230,27 @@ def test_the_pages_follow_the_timelines_behaviours_the_queues_order_and_a_chosen
     room = bulk.view.viewport().rect()
     for row in range(bulk.model.rowCount()):
         assert room.contains(bulk.view.visualRect(bulk.model.index(row))), row
+
+
+def test_a_damaged_face_detector_falls_back_to_the_blur_around_located_people(
+    qtbot, window, crowded, tmp_path
+):
+    w = window
+    clip, proposals = crowded
+    open_clip(qtbot, w, clip, proposals)
+    damaged = tmp_path / "face_detection_full_range.tflite"
+    damaged.write_bytes(b"not a model")
+    queue = w.workspace.panel.model
+    bulk = BulkReview(
+        w.session,
+        w.recording,
+        queue=lambda: [queue.segment(i) for i in range(queue.rowCount())],
+        picture_of=w.workspace.thumbnail_request,
+        face_model=damaged,
+        parent=w,
+    )
+    bulk.show()
+    qtbot.waitUntil(lambda: bulk.model.rowCount() > 0 and bulk.model.all_shown, timeout=WAIT_MS)
+    assert "located only" in bulk.status.text()
+    assert bulk.accept_button.isEnabled()
+    bulk.close()

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.domain import format_time, person_sort_key
 from lessonreview.core.privacy.person_thumbnail import ThumbnailRequest, person_thumbnails
+from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.review.decision_errors import decide
 
@@ -204,6 +205,7 @@ class BulkReview(QDialog):
         self._face_model = face_model
         self._tasks = Tasks(self, name="bulk-pictures")
         self._stop = threading.Event()  # tells the running task its page is gone
+        self.note = ""  # why fewer faces than usual may be found, if so
 
         self.model = PageModel(session.person_label, self)
         self.view = PageView(self.model, self)
@@ -332,9 +334,18 @@ class BulkReview(QDialog):
         self._tasks.start(
             work,
             done=lambda _: self._update_heading(),
-            failed=lambda exc: self.status.setText(f"The pictures could not be made: {exc}"),
+            failed=self._decode_failed,
             update=self._picture_ready,
         )
+
+    def _decode_failed(self, exc: Exception) -> None:
+        if isinstance(exc, ModelFileError) and self._face_model is not None:
+            # As the player does: blur the faces around the people located, and say so.
+            self._face_model = None
+            self.note = f"Faces blurred around the people located only: {exc}"
+            self._decode([s for s in self.model.segments if s.key not in self.model.pictures])
+            return
+        self.status.setText(f"The pictures could not be made: {exc}")
 
     def _picture_ready(self, reply) -> None:
         key, image = reply
@@ -359,7 +370,10 @@ class BulkReview(QDialog):
             self.status.setText(f"Making the pictures ({waiting} to go)…")
         else:
             marked = len(self.model.marked)
-            self.status.setText(f"{shown - marked} to accept, {marked} marked to reject.")
+            self.status.setText(
+                f"{shown - marked} to accept, {marked} marked to reject."
+                + (f" ({self.note})" if self.note else "")
+            )
 
     # --- decisions --------------------------------------------------------------------
     def accept_page(self) -> None:

@@ -209,8 +209,6 @@ class BulkReview(QDialog):
 
         self.model = PageModel(session.person_label, self)
         self.view = PageView(self.model, self)
-        self.model.dataChanged.connect(lambda *_: self._update_heading())
-        self.view.resized.connect(self._resized)
         self.heading = QLabel(self)
         self.person = QComboBox(self)
         self.person.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -260,6 +258,8 @@ class BulkReview(QDialog):
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
+        self.model.dataChanged.connect(lambda *_: self._update_heading())
+        self.view.resized.connect(self._resized)
         self._unsubscribe = session.subscribe(self._on_change)
         self.load_page()
         self.view.setFocus()

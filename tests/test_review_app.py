@@ -41,6 +41,7 @@ from lessonreview.core.store import proposals_file
 from lessonreview.core.store.export import export_labels
 from lessonreview.gui.background import Reply, ReplyKind
 from lessonreview.gui.export.export_dialog import ExportDialog
+from lessonreview.gui.review.bulk_review import BULK_KEYS
 from lessonreview.gui.review.review_queue import KEYS
 from lessonreview.gui.shell import main_window as main_window_module
 from lessonreview.gui.shell.main_window import MainWindow
@@ -693,6 +694,8 @@ def test_help_lists_every_key(qtbot, window, monkeypatch):
         for key in binding.keys:
             assert key in html, binding.name
     for keys, text in PLAYER_KEYS:
+        assert keys in html and text in html
+    for keys, text in BULK_KEYS:
         assert keys in html and text in html
     assert "Ctrl+Z" in html and "Ctrl+Shift+Z" in html
 

@@ -586,3 +586,86 @@ def test_two_people_seen_at_the_same_time_cannot_be_merged(project, session):
     # After the merge, P1 includes P3's frames: P2 is still someone else.
     with pytest.raises(ValueError, match="both on screen"):
         session.merge_people("P2", "P1")
+
+
+# -- bulk decisions ----------------------------------------------------------------------
+
+
+def test_a_bulk_step_logs_one_decision_per_proposal_and_undoes_as_one(project, session):
+    path, _, _ = project
+    session.accept(KEY["e"])  # a single decision before, which the bulk undo must not touch
+    before_bulk = by_key(session), saved_labels(path)
+
+    change = session.decide_many(accept=[KEY["a"], KEY["c"]], reject=[KEY["b"], KEY["d"]])
+
+    assert session.pending_count() == 0
+    assert session.undo_text() == "Accept 2, reject 2 proposals"
+    assert set(change.removed) >= {f"p:{KEY[p]}" for p in "abcd"}
+    labels = {r["proposal_key"]: (r["status"], r["reviewer"]) for r in saved_labels(path)}
+    assert labels == {
+        KEY["e"]: ("accepted", "Ann"),
+        KEY["a"]: ("accepted", "Ann"),
+        KEY["c"]: ("accepted", "Ann"),
+        KEY["b"]: ("rejected", "Ann"),
+        KEY["d"]: ("rejected", "Ann"),
+    }
+    log = db_rows(path, "SELECT id, action, label_id, payload FROM decisions ORDER BY id")
+    assert [r["action"] for r in log] == ["accept", "accept", "accept", "reject", "reject"]
+    # Each entry is what a single decision writes: the proposal and the label it became.
+    for row in log[1:]:
+        payload = json.loads(row["payload"])
+        assert set(payload) == {"proposal", "after"}
+        assert payload["after"]["id"] == row["label_id"]
+        assert payload["after"]["proposal_key"] == payload["proposal"]["key"]
+    assert {json.loads(r["payload"])["proposal"]["key"] for r in log[1:]} == {
+        KEY[p] for p in "acbd"
+    }
+
+    session.undo()  # one undo takes back the whole step, and only it
+    assert (by_key(session), saved_labels(path)) == before_bulk
+    assert session.undo_text().startswith("Accept head down")
+    undo_rows = db_rows(path, "SELECT action, undoes FROM decisions WHERE id > 5 ORDER BY id")
+    assert [r["action"] for r in undo_rows] == ["undo"] * 4
+    assert sorted(r["undoes"] for r in undo_rows) == [2, 3, 4, 5]
+
+    session.redo()
+    assert session.pending_count() == 0
+    assert [r["status"] for r in saved_labels(path)] == [
+        "accepted", "accepted", "accepted", "rejected", "rejected",
+    ]  # fmt: skip
+    redo_rows = db_rows(path, "SELECT action, undoes FROM decisions WHERE id > 9 ORDER BY id")
+    assert [r["action"] for r in redo_rows] == ["redo"] * 4
+    assert sorted(r["undoes"] for r in redo_rows) == [6, 7, 8, 9]
+    session.undo()
+    assert saved_labels(path) == before_bulk[1]
+
+
+def test_a_bulk_step_with_nothing_or_a_bad_key_saves_nothing(project, session):
+    path, _, _ = project
+    assert session.decide_many().empty and not session.can_undo()
+    with pytest.raises(KeyError, match="no pending proposal"):
+        session.decide_many(accept=[KEY["a"], "P9:standing:1:2"])
+    with pytest.raises(ValueError, match="only once"):
+        session.decide_many(accept=[KEY["a"]], reject=[KEY["a"]])
+    assert saved_labels(path) == [] and actions(path) == []
+    assert session.pending_count() == len(PROPOSALS)
+
+
+def test_a_bulk_step_with_a_proposal_decided_elsewhere_saves_nothing_and_says_which(
+    project, session
+):
+    path, store, rid = project
+    other = ReviewSession(store, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ben")
+    other.add_proposals(PROPOSALS)
+    other.reject(KEY["c"])  # another window on the same file decided c meanwhile
+    before = by_key(session)
+
+    with pytest.raises(AlreadyDecided, match=f"1 of these.*{KEY['c']}") as raised:
+        session.decide_many(accept=[KEY["a"], KEY["b"], KEY["c"]], reject=[KEY["d"]])
+
+    assert KEY["a"] not in str(raised.value)
+    assert [(r["proposal_key"], r["reviewer"]) for r in saved_labels(path)] == [(KEY["c"], "Ben")]
+    assert actions(path) == ["reject"]
+    assert by_key(session) == before and not session.can_undo()
+    session.decide_many(accept=[KEY["a"], KEY["b"]], reject=[KEY["d"]])  # the rest still can
+    assert actions(path) == ["reject", "accept", "accept", "reject"]

@@ -23,7 +23,7 @@ from lessonreview.core.domain import (
     Status,
     format_time,
 )
-from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.label_store import AlreadyDecided, LabelStore
 from lessonreview.core.store.segment_fields import segment_fields
 from lessonreview.core.store.store_rows import Label, PersonRow, label_to_row, now_utc
 
@@ -177,6 +177,61 @@ class DecideProposal(Command):
 
     def _revert(self, ctx: Context) -> None:
         _remove(ctx, self.template.id)
+
+
+class DecideMany(Command):
+    """Many accepts and rejects as one step: each proposal gets its own decision-log
+    entry (as if decided alone), all in one transaction, and one undo takes them all
+    back. A proposal decided elsewhere meanwhile fails the whole step, naming each
+    such proposal."""
+
+    action = DecisionAction.ACCEPT  # each decision logs its own action
+
+    def __init__(self, decisions: list[DecideProposal], title: str) -> None:
+        super().__init__(title)
+        self.decisions = decisions
+
+    def do(self, ctx: Context) -> None:
+        self._each(ctx, lambda d: d.do(ctx), self.decisions, check=True)
+
+    def undo(self, ctx: Context) -> None:
+        self._each(ctx, lambda d: d.undo(ctx), list(reversed(self.decisions)))
+
+    def redo(self, ctx: Context) -> None:
+        self._each(ctx, lambda d: d.redo(ctx), self.decisions, check=True)
+
+    @staticmethod
+    def _each(ctx: Context, step, decisions: list[DecideProposal], *, check: bool = False) -> None:
+        # Each decision runs in a savepoint of the one transaction; their entry ids
+        # are put back if the transaction fails, so they point at what the file holds.
+        entries = [(d, d.entry_id) for d in decisions]
+        taken: list[str] = []
+        try:
+            with ctx.store.transaction():
+                for d in decisions:
+                    try:
+                        step(d)
+                    except AlreadyDecided:
+                        if not check:
+                            raise
+                        taken.append(d.proposal.key)
+                if taken:
+                    raise AlreadyDecided(
+                        f"{len(taken)} of these proposals were already decided, probably in "
+                        "another window or program that has this project open: "
+                        f"{', '.join(taken)}. Nothing of this step was saved. Close the "
+                        "recording and open it again to see the saved decisions."
+                    )
+        except BaseException:
+            for d, entry in entries:
+                d.entry_id = entry
+            raise
+
+    def _apply(self, ctx: Context) -> tuple[dict[str, Any], int | None]:
+        raise NotImplementedError  # do/undo/redo are the decisions' own
+
+    def _revert(self, ctx: Context) -> None:
+        raise NotImplementedError
 
 
 class AddLabel(Command):

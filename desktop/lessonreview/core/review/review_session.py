@@ -43,6 +43,7 @@ from lessonreview.core.review.pending_proposals import PendingProposals, ReviewI
 from lessonreview.core.review.review_commands import (
     AddLabel,
     Command,
+    DecideMany,
     DecideProposal,
     EditLabel,
     MergePeople,
@@ -210,6 +211,29 @@ class ReviewSession:
         label = label_from_proposal(self._ctx, p, status=Status.REJECTED)
         title = describe("Reject", p, start_s=self._ctx.seconds(p.start_frame))
         return self._run(DecideProposal(p, label, action=DecisionAction.REJECT, title=title))
+
+    def decide_many(self, *, accept: Iterable[str] = (), reject: Iterable[str] = ()) -> Change:
+        """Accept and reject many pending proposals as one step (the bulk review): one
+        decision-log entry per proposal, saved in one transaction, undone as one. If
+        any of them was decided elsewhere meanwhile, nothing is saved
+        (:class:`~lessonreview.core.store.label_store.AlreadyDecided` names them)."""
+        accept, reject = list(accept), list(reject)
+        keys = accept + reject
+        if len(set(keys)) != len(keys):
+            raise ValueError("a proposal can be decided only once in one step")
+        decisions = []
+        for key, status, action, verb in [
+            *((k, Status.ACCEPTED, DecisionAction.ACCEPT, "Accept") for k in accept),
+            *((k, Status.REJECTED, DecisionAction.REJECT, "Reject") for k in reject),
+        ]:
+            p = self._pending_proposal(key)
+            label = label_from_proposal(self._ctx, p, status=status)
+            title = describe(verb, p, start_s=self._ctx.seconds(p.start_frame))
+            decisions.append(DecideProposal(p, label, action=action, title=title))
+        if not decisions:
+            return Change((), (), False, "")
+        title = f"Accept {len(accept)}, reject {len(reject)} proposals"
+        return self._run(DecideMany(decisions, title))
 
     def correct(
         self,

@@ -27,6 +27,7 @@ from lessonreview.core.vision.model_files import ModelMissingError, ModelName, m
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.export.exports import export_reviewed_labels
+from lessonreview.gui.review.bulk_review import BULK_KEYS, BulkReview
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.review_queue import KEYS
 from lessonreview.gui.shell.analysis_controls import AnalysisControls
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.session: ReviewSession | None = None
         self.recording: Recording | None = None
         self.recording_id: int | None = None
+        self.bulk: BulkReview | None = None
         # Opening reads and hashes the whole file: off the GUI thread. A recording asked
         # for while another is still opening replaces it.
         self._opening = Tasks(self, name="open-recording")
@@ -307,6 +309,11 @@ class MainWindow(QMainWindow):
         )
 
     def close_recording(self) -> None:
+        if self.bulk is not None:
+            self.bulk.finish()
+            self.bulk.close()
+            self.bulk.deleteLater()
+            self.bulk = None
         self.analysis.shutdown()
         self.kept.finish()
         self.privacy.snapshots.finish()
@@ -353,6 +360,30 @@ class MainWindow(QMainWindow):
         self.analysis.cancel()
 
     # --- editing and view ----------------------------------------------------------------------
+    def open_bulk_review(self) -> None:
+        """Review > Bulk review…: the queue (as the timeline filters and the panel orders
+        it) a page of blurred pictures at a time."""
+        if self.workspace is None:
+            return
+        if self.bulk is not None:
+            self.bulk.finish()
+            self.bulk.deleteLater()
+        try:
+            face_model = resolve(ModelName.FACE_DETECTOR, explicit_dir=self.models_dir)
+        except ModelMissingError:
+            face_model = None  # faces blurred around the people located, as in the player
+        queue = self.workspace.panel.model
+        self.bulk = BulkReview(
+            self.session,
+            self.recording,
+            queue=lambda: [queue.segment(i) for i in range(queue.rowCount())],
+            picture_of=self.workspace.thumbnail_request,
+            face_model=face_model,
+            parent=self,
+        )
+        self.bulk.show()
+        self.bulk.activateWindow()
+
     def undo(self) -> None:
         if self.session is not None and self.session.can_undo():
             self._guard(self.session.undo)
@@ -406,7 +437,12 @@ class MainWindow(QMainWindow):
     def show_keys(self) -> None:
         review = [(" / ".join(b.keys), b.text) for b in KEYS]
         edit = [("Ctrl+Z", "Undo"), ("Ctrl+Shift+Z", "Redo")]
-        sections = [("Playback", PLAYER_KEYS), ("Review", review), ("Edit", edit)]
+        sections = [
+            ("Playback", PLAYER_KEYS),
+            ("Review", review),
+            ("Bulk review", list(BULK_KEYS)),
+            ("Edit", edit),
+        ]
         HelpDialog("Keyboard shortcuts", keys_html(sections), self).exec()
 
     def show_about(self) -> None:

@@ -21,6 +21,7 @@ class MenuActions:
     report: QAction
     snapshot: QAction
     close_recording: QAction
+    bulk_review: QAction
     undo: QAction
     redo: QAction
     consent: QAction
@@ -42,6 +43,7 @@ class MenuActions:
             self.report,
             self.snapshot,
             self.close_recording,
+            self.bulk_review,
             self.consent,
             self.delete_data,
         )
@@ -92,6 +94,9 @@ def build_menus(w) -> MenuActions:
     m.addSeparator()
     _add(w, m, "Reviewer &name…", w.ask_reviewer)
 
+    m = bar.addMenu("&Review")
+    bulk_review = _add(w, m, "&Bulk review…", w.open_bulk_review, "Ctrl+Shift+B")
+
     m = bar.addMenu("&Analysis")
     consent = _add(w, m, "Record &consent…", w.record_consent)
     analyse = _add(w, m, "&Analyse recording", w.start_analysis, "Ctrl+R")
@@ -136,6 +141,7 @@ def build_menus(w) -> MenuActions:
         report=report,
         snapshot=snapshot,
         close_recording=close,
+        bulk_review=bulk_review,
         undo=undo,
         redo=redo,
         consent=consent,

@@ -35,6 +35,7 @@ from lessonreview.core.domain import (
     person_sort_key,
 )
 from lessonreview.core.privacy.face_blur import FaceRegionIndex
+from lessonreview.core.privacy.person_thumbnail import ThumbnailRequest
 from lessonreview.gui.player.playback import Player
 from lessonreview.gui.player.video_view import OverlayPerson, VideoView
 from lessonreview.gui.review.decision_errors import decide
@@ -73,6 +74,7 @@ class Workspace(QWidget):
         self._last_live_rebuild = 0.0
         self._faint: list[Observation] = []  # unsure detections, blurred but not shown
         self._by_person: dict[str, list] = {}
+        self._faces = FaceRegionIndex([], max_gap_frames=self._gap_frames, covered_until=-1)
 
         self.player = Player(recording, parent=self)
         self._privacy = privacy
@@ -255,14 +257,13 @@ class Workspace(QWidget):
         # Overlays show confirmed people only; the blur covers every candidate too.
         shown = [t for t in tracks if not t.id.startswith("?")]
         self._index = TrackIndex(shown, max_gap_frames=self._gap_frames)
-        self.player.set_face_regions(
-            FaceRegionIndex(
-                tracks,
-                max_gap_frames=self._gap_frames,
-                covered_until=self._covered_until,
-                faint=self._faint,
-            )
+        self._faces = FaceRegionIndex(
+            tracks,
+            max_gap_frames=self._gap_frames,
+            covered_until=self._covered_until,
+            faint=self._faint,
         )
+        self.player.set_face_regions(self._faces)
         self._refresh_overlay()
         self._update_privacy_note()
 
@@ -290,6 +291,16 @@ class Workspace(QWidget):
         return [
             (self.session.resolve_person(tid, frame), obs) for tid, obs in self._index.at(frame)
         ]
+
+    def thumbnail_request(self, segment) -> ThumbnailRequest:
+        """What the bulk review pictures for ``segment``: its person at the sample
+        nearest the segment's middle, with everyone located there to blur."""
+        middle = (segment.start_frame + segment.end_frame - 1) // 2
+        seen = [obs for person, obs in self._who_is_at(middle) if person == segment.person]
+        if not seen:
+            return ThumbnailRequest(segment.key, middle, None, self._faces.regions_at(middle))
+        frame = min(max(seen[0].frame, 0), self.timebase.frame_count - 1)
+        return ThumbnailRequest(segment.key, frame, seen[0].box, self._faces.regions_at(frame))
 
     def _people_at(self, frame: int) -> list[str]:
         return sorted({person for person, _ in self._who_is_at(frame)}, key=person_sort_key)

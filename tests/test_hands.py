@@ -26,7 +26,7 @@ from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.media.video import Recording
 from lessonreview.core.store import proposals_file
 from lessonreview.core.vision.detection import ModelFileError
-from lessonreview.core.vision.hands import HandLandmarker, PalmDetector
+from lessonreview.core.vision.hands import HandFinder, HandLandmarker, PalmDetector
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hand-raise-office"
 # The student in the middle of the room raising a hand in these screenshots: the centre
@@ -174,3 +174,46 @@ def test_a_damaged_hand_model_is_a_clear_error(tmp_path, models_dir):
     PalmDetector(Path(models_dir) / "palm_detection_lite.tflite").close()
     HandLandmarker(Path(models_dir) / "hand_landmark_full.tflite").close()
 
+
+def test_a_window_empty_in_the_sample_before_is_searched_again_when_a_hand_goes_up(
+    still, models_dir
+):
+    """Windows where the sample before found no palm and whose pixels did not change
+    are not searched again; a hand going up changes the pixels, so its window is."""
+    from lessonreview.core.analysis.camera_motion import CameraMotion
+    from lessonreview.core.analysis.still_poses import SampleChange
+
+    name, doc = still
+    raised = cv2.imread(str(DATA / "images" / name))
+    lowered = raised.copy()  # the same room a moment before, the hand not yet up
+    hand = grown(labelled_hand(name), 0.1)
+    x0, y0, x1, y1 = (int(v) for v in (hand.x0, hand.y0, hand.x1, hand.y1))
+    lowered[y0:y1, x0:x1] = cv2.blur(raised[y0:y1, x0:x1], (61, 61))
+    obs = [p.observations[0] for p in doc.people]
+    boxes, poses = [o.box for o in obs], [o.keypoints for o in obs]
+    grey = {k: cv2.cvtColor(v, cv2.COLOR_BGR2GRAY) for k, v in (("up", raised), ("down", lowered))}
+    still_camera = CameraMotion(np.eye(3), 1.0)
+    label = grown(labelled_hand(name), 0.25)
+
+    def on_label(hands) -> bool:
+        return any(
+            h is not None
+            and label.x0 <= h.wrist[0] <= label.x1
+            and label.y0 <= h.wrist[1] <= label.y1
+            for h in hands
+        )
+
+    finder = HandFinder(
+        models_dir / "palm_detection_lite.tflite", models_dir / "hand_landmark_full.tflite"
+    )
+    try:
+        assert not on_label(finder.find(lowered, boxes, poses))
+        searched = finder.windows_searched
+        same = SampleChange(grey["down"], grey["down"], still_camera)
+        assert not on_label(finder.find(lowered, boxes, poses, since=same))
+        assert finder.windows_carried > 0  # empty windows over unchanged pixels
+        assert finder.windows_searched - searched < searched  # fewer searched than before
+        up = SampleChange(grey["up"], grey["down"], still_camera)
+        assert on_label(finder.find(raised, boxes, poses, since=up))
+    finally:
+        finder.close()

@@ -221,7 +221,7 @@ class _Worker:
         hands = (
             [None] * len(boxes)
             if self.hands is None
-            else self.hands.find(image, boxes, poses)
+            else self.hands.find(image, boxes, poses, since=since)
         )
         t3 = time.perf_counter()
         observations = [

@@ -68,7 +68,9 @@ Estimate = Callable[[Box], tuple[np.ndarray | None, float | None]]
 
 
 class SampleChange:
-    """What changed since the sample just before, beyond the camera's own motion."""
+    """What changed since the sample just before, beyond the camera's own motion: poses
+    (:class:`StillPoses`) and the hand finder's empty search windows (core/vision/hands.py)
+    are carried over where nothing changed."""
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class SampleChange:
         test: StillnessTest = DEFAULT_TEST,
     ) -> None:
         self.grey, self.previous_grey, self.camera, self.test = grey, previous_grey, camera, test
+        self.max_age = test.max_age
 
     def map_box(self, box: Box) -> Box:
         return self.camera.map_box(box)

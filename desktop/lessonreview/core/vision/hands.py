@@ -41,6 +41,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -251,9 +252,26 @@ class HandSearch:
     min_palm: float = 0.2
     # Hands scoring below this (log-odds, see ``RaisedHand.score``) are dropped.
     min_score: float = -2.0
+    # A window where the sample before found no palm is not searched again when it
+    # overlaps that window at least this much (after the camera's motion) over pixels
+    # that did not change. Only empty windows are carried over: carrying a palm over
+    # would repeat a false hand in every sample it is carried to.
+    carry_iou: float = 0.8
 
 
 DEFAULT_SEARCH = HandSearch()
+
+
+class SinceBefore(Protocol):
+    """What changed since the sample just before, as the analysis measures it
+    (core/analysis/still_poses.py): where last sample's pixels are now, and whether a
+    region shows what it showed then."""
+
+    max_age: int  # samples in a row a finding may be carried over
+
+    def map_box(self, box: Box) -> Box: ...
+
+    def unchanged(self, region: Box) -> bool: ...
 
 
 class HandFinder:
@@ -266,18 +284,37 @@ class HandFinder:
         self.landmarks = HandLandmarker(landmark_model)
         self.search = search
         self.windows_searched = 0
+        self.windows_carried = 0
+        self._empty: list[tuple[Box, int]] = []  # last sample's palm-less windows, carried for
 
     def find(
-        self, image_bgr: np.ndarray, boxes: Sequence[Box], poses: Sequence[np.ndarray | None]
+        self,
+        image_bgr: np.ndarray,
+        boxes: Sequence[Box],
+        poses: Sequence[np.ndarray | None],
+        *,
+        since: SinceBefore | None = None,
     ) -> list[RaisedHand | None]:
-        """Per person (in the order given), the raised hand given to them, or None."""
+        """Per person (in the order given), the raised hand given to them, or None.
+        ``since``: this frame follows the one of the last call (see ``carry_iou``)."""
         s = self.search
         heads = [b.head() for b in boxes]
         windows = search_windows(heads, s, image_bgr.shape[1], image_bgr.shape[0])
-        self.windows_searched += len(windows)
         palms: list[Palm] = []
+        before = [] if since is None else [(since.map_box(w), n) for w, n in self._empty]
+        empty = []
         for window in windows:
-            palms += self.palms.detect(image_bgr, window, min_score=s.min_palm_score)
+            age = self._still_empty(window, before, since)
+            if age is not None:
+                self.windows_carried += 1
+                empty.append((window, age + 1))
+                continue
+            found = self.palms.detect(image_bgr, window, min_score=s.min_palm_score)
+            self.windows_searched += 1
+            if not found:
+                empty.append((window, 0))
+            palms += found
+        self._empty = empty
         palms = merge_palms(sorted(palms, key=lambda p: -p.score))
         faces = [_face(kp, b, h) for kp, b, h in zip(poses, boxes, heads, strict=True)]
         found: list[RaisedHand | None] = [None] * len(boxes)
@@ -303,6 +340,24 @@ class HandFinder:
                 above_head=round((head.centre[1] - palm.wrist[1]) / head.width, 3),
             )
         return found
+
+    def _still_empty(
+        self, window: Box, before: list[tuple[Box, int]], since: SinceBefore | None
+    ) -> int | None:
+        """How many samples in a row the window was carried over as empty, if it may be
+        once more; None if it is to be searched."""
+        if not before or since is None:
+            return None
+        overlap, moved, age = max(((window.iou(m), m, n) for m, n in before), key=lambda x: x[0])
+        if overlap < self.search.carry_iou or age >= since.max_age:
+            return None
+        both = Box(
+            min(window.x0, moved.x0),
+            min(window.y0, moved.y0),
+            max(window.x1, moved.x1),
+            max(window.y1, moved.y1),
+        )
+        return age if since.unchanged(both) else None
 
     def close(self) -> None:
         self.palms.close()

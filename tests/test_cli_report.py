@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import html
 import re
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import cv2
@@ -28,7 +30,7 @@ from lessonreview.core.reflection import room_still
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
-from lessonreview.core.store.store_rows import Label, PersonRow, now_utc
+from lessonreview.core.store.store_rows import Consent, Label, PersonRow, now_utc
 
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo" / "classroom_demo.mp4"
 
@@ -106,8 +108,9 @@ def test_report_counts_reviewed_hands_and_names_nobody(capsys, lesson, tmp_path)
     assert "no --proposals" in err
 
 
-def test_report_with_the_proposals_file_places_hands_and_counts_pending(capsys, lesson, tmp_path):
-    project, video = lesson
+def an_analysis(video: Path) -> ProposalsDocument:
+    """Two people tracked over the clip; one raised hand (reviewed in ``lesson``) and one
+    standing (pending) proposed."""
     recording = Recording.open(video)
     box = Box(100, 60, 180, 260)
     people = tuple(
@@ -138,13 +141,18 @@ def test_report_with_the_proposals_file_places_hands_and_counts_pending(capsys, 
             evidence="seen",
         ),
     )
-    doc = ProposalsDocument(
+    return ProposalsDocument(
         recording=recording.info(sha256=file_sha256(video)),
         analysis=AnalysisMeta(rate_hz=2.0, models={}, elapsed_s=1.0),
         people=people,
         proposals=proposals,
         seconds=times_of(proposals, recording.timebase.frame_to_seconds),
     )
+
+
+def test_report_with_the_proposals_file_places_hands_and_counts_pending(capsys, lesson, tmp_path):
+    project, video = lesson
+    doc = an_analysis(video)
     analysis = tmp_path / "4B-maths.proposals.json"
     proposals_file.write(doc, analysis)
     out = tmp_path / "report.html"
@@ -248,3 +256,21 @@ def test_a_proposals_file_of_another_recording_is_refused(capsys, lesson, tmp_pa
     )
     assert code == 1 and "another recording" in err
     assert not out.exists()
+
+
+def test_report_uses_the_analysis_the_project_keeps(capsys, lesson, tmp_path):
+    """With the consent record's "keep undecided proposals", the report needs no
+    --proposals: the kept analysis places the hands and counts what is pending."""
+    project, video = lesson
+    with LabelStore.open(project) as store:
+        (row,) = store.recordings()
+        consent = Consent("Parents of 4B", "lesson study", date(2099, 1, 1), "Ann", now_utc())
+        store.set_consent(row.id, replace(consent, keep_proposals=True))
+        store.keep_analysis(row.id, proposals_file.to_bytes(an_analysis(video)))
+    out = tmp_path / "report.html"
+    code, err = run(capsys, "report", project, "--recording", video.name, "--out", out)
+    assert code == 0, err
+    page = out.read_text(encoding="utf-8")
+    assert re.search(r"<th>Proposals still pending</th><td>1</td>", page)
+    assert page.count("<circle") == 2
+    assert "no --proposals" not in err

@@ -360,16 +360,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         tracks, pending = (), None
+        doc = None
         if args.proposals:
             try:
                 doc = proposals_file.read(args.proposals)
             except proposals_file.ProposalsFileError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
+        elif (kept := store.kept_analysis(row.id)) is not None:
+            # The analysis the project keeps (its consent record asked for it).
+            try:
+                doc = proposals_file.from_bytes(kept)
+            except proposals_file.ProposalsFileError as exc:
+                print(f"note: the kept analysis is not used ({exc})", file=sys.stderr)
+        if doc is not None:
             if doc.recording.sha256 != row.sha256:
                 print(
-                    f"error: {args.proposals} is the analysis of another recording, not of "
-                    f"{Path(row.path).name}",
+                    f"error: {args.proposals or 'the kept analysis'} is the analysis of another "
+                    f"recording, not of {Path(row.path).name}",
                     file=sys.stderr,
                 )
                 return 1
@@ -402,7 +410,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: {out} could not be written: {exc.strerror or exc}", file=sys.stderr)
             return 1
-        placed = "" if tracks else " (no --proposals: raised hands are not placed on the room map)"
+        placed = (
+            ""
+            if tracks
+            else " (no --proposals and no kept analysis: raised hands are not placed on the room map)"
+        )
         print(
             f"report of {Path(row.path).name}: {summary.reviewed_labels} reviewed labels -> "
             f"{out}{placed}",
@@ -506,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--proposals",
         type=Path,
         help="the recording's proposals file: places raised hands on the room map and "
-        "counts what is still pending",
+        "counts what is still pending (default: the analysis the project keeps, if any)",
     )
     report.add_argument(
         "--bin",

@@ -178,6 +178,15 @@ class Box:
         union = self.area + other.area - inter
         return inter / union if union > 0 else 0.0
 
+    def union(self, other: Box) -> Box:
+        """The smallest box holding both."""
+        return Box(
+            min(self.x0, other.x0),
+            min(self.y0, other.y0),
+            max(self.x1, other.x1),
+            max(self.y1, other.y1),
+        )
+
     def head(self) -> Box:
         """Where the head of the person in this box usually is (see HEAD_IN_BOX)."""
         cx, cy, w, h = (v * self.width for v in HEAD_IN_BOX)

@@ -92,6 +92,26 @@ class SampleChange:
         """Whether ``region`` (this sample's pixels) shows what it showed before."""
         return not changed(region, self.grey, self.previous_grey, self.camera, self.test)
 
+    def still(
+        self,
+        box: Box,
+        before: Sequence[tuple[Box, int]],
+        *,
+        min_iou: float,
+        seen: Callable[[Box], Box] = lambda b: b,
+    ) -> int | None:
+        """Which of last sample's findings ``box`` may keep: ``before`` holds their boxes,
+        already moved with the camera (``map_box``), and how many samples in a row each
+        was carried over. The best-overlapping one, if it overlaps at least ``min_iou``,
+        may be carried once more, and ``seen`` of both boxes did not change; else None."""
+        if not before:
+            return None
+        i = max(range(len(before)), key=lambda k: box.iou(before[k][0]))
+        moved, age = before[i]
+        if box.iou(moved) < min_iou or age >= self.max_age:
+            return None
+        return i if self.unchanged(seen(box.union(moved))) else None
+
 
 class StillPoses:
     """Poses for the boxes of consecutive samples, estimated only for people who moved."""
@@ -107,10 +127,10 @@ class StillPoses:
         """Each box's pose; ``estimate`` runs the models on one box. ``since`` relates
         this sample to the one these poses were last asked for (None: they are not
         consecutive, or the camera's motion is not known; everyone is posed)."""
-        before = [] if since is None else [(p, since.map_box(p.box)) for p in self._last]
+        before = [] if since is None else [(since.map_box(p.box), p.age) for p in self._last]
         out = []
         for box in boxes:
-            pose = None if not before or since is None else self._carry(box, before, since)
+            pose = None if since is None else self._carry(box, before, since)
             if pose is None:
                 keypoints, head_down = estimate(box)
                 pose = PersonPose(box, keypoints, head_down)
@@ -122,27 +142,19 @@ class StillPoses:
         return out
 
     def _carry(
-        self, box: Box, before: list[tuple[PersonPose, Box]], since: SampleChange
+        self, box: Box, before: list[tuple[Box, int]], since: SampleChange
     ) -> PersonPose | None:
         t = since.test
-        overlap, pose, moved = max(
-            ((box.iou(moved), p, moved) for p, moved in before), key=lambda x: x[0]
-        )
-        if overlap < t.min_iou or pose.age >= t.max_age:
-            return None
         # What the pose model sees of either box: the box with the room above the head.
-        seen = Box(*t.margins.around(union(box, moved)))
-        if not since.unchanged(seen):
+        i = since.still(box, before, min_iou=t.min_iou, seen=lambda b: Box(*t.margins.around(b)))
+        if i is None:
             return None
+        pose = self._last[i]
         keypoints = pose.keypoints
         if keypoints is not None:
             keypoints = keypoints.copy()
             keypoints[:, :2] = since.map_points(keypoints[:, :2])
         return PersonPose(box, keypoints, pose.head_down_score, pose.age + 1)
-
-
-def union(a: Box, b: Box) -> Box:
-    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
 
 
 def changed(

@@ -264,14 +264,14 @@ DEFAULT_SEARCH = HandSearch()
 
 class SinceBefore(Protocol):
     """What changed since the sample just before, as the analysis measures it
-    (core/analysis/still_poses.py): where last sample's pixels are now, and whether a
-    region shows what it showed then."""
-
-    max_age: int  # samples in a row a finding may be carried over
+    (core/analysis/still_poses.py): where last sample's pixels are now, and which of last
+    sample's findings a box may keep because nothing changed there."""
 
     def map_box(self, box: Box) -> Box: ...
 
-    def unchanged(self, region: Box) -> bool: ...
+    def still(self, box: Box, before: Sequence[tuple[Box, int]], *, min_iou: float) -> int | None:
+        """Which of ``before`` (boxes moved with the camera, and how many samples in a row
+        each was carried over) ``box`` may stand for once more; None if none."""
 
 
 class HandFinder:
@@ -304,10 +304,10 @@ class HandFinder:
         before = [] if since is None else [(since.map_box(w), n) for w, n in self._empty]
         empty = []
         for window in windows:
-            age = self._still_empty(window, before, since)
-            if age is not None:
+            i = None if since is None else since.still(window, before, min_iou=s.carry_iou)
+            if i is not None:
                 self.windows_carried += 1
-                empty.append((window, age + 1))
+                empty.append((window, before[i][1] + 1))
                 continue
             found = self.palms.detect(image_bgr, window, min_score=s.min_palm_score)
             self.windows_searched += 1
@@ -340,24 +340,6 @@ class HandFinder:
                 above_head=round((head.centre[1] - palm.wrist[1]) / head.width, 3),
             )
         return found
-
-    def _still_empty(
-        self, window: Box, before: list[tuple[Box, int]], since: SinceBefore | None
-    ) -> int | None:
-        """How many samples in a row the window was carried over as empty, if it may be
-        once more; None if it is to be searched."""
-        if not before or since is None:
-            return None
-        overlap, moved, age = max(((window.iou(m), m, n) for m, n in before), key=lambda x: x[0])
-        if overlap < self.search.carry_iou or age >= since.max_age:
-            return None
-        both = Box(
-            min(window.x0, moved.x0),
-            min(window.y0, moved.y0),
-            max(window.x1, moved.x1),
-            max(window.y1, moved.y1),
-        )
-        return age if since.unchanged(both) else None
 
     def close(self) -> None:
         self.palms.close()

@@ -36,6 +36,12 @@ MIDDLE_STUDENT = {
     "shot_2024-12-15-002252.jpg": (519, 317),
     "shot_2024-12-15-002316.jpg": (510, 321),
 }
+# Screenshots where a student near the camera, seen from behind, raises a hand that
+# shows above the head of someone further back: the centre of the near student's head.
+NEAR_STUDENT = {
+    "shot_2024-12-15-001912.jpg": (640, 364),
+    "shot_2024-12-15-001936.jpg": (640, 364),
+}
 # A screenshot where only a student on the right has a hand up; the one in the middle has
 # both hands down.
 MIDDLE_HANDS_DOWN = "shot_2024-12-15-002819.jpg"
@@ -86,6 +92,32 @@ def test_a_raised_hand_in_a_real_frame_is_proposed_for_the_student_whose_arm_it_
     label = grown(labelled_hand(name), 0.25)
     assert label.x0 <= x <= label.x1 and label.y0 <= y <= label.y1
     assert hand.above_head > 0
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_STUDENT))
+def test_a_hand_raised_in_front_of_someone_further_back_is_given_by_the_arm(name, models_dir):
+    """The hand is right above the head of a student at the back; the arm that reaches it
+    comes from the student near the camera, and the hand is theirs."""
+    doc = analyze(AnalysisRequest(path=DATA / "images" / name, models_dir=models_dir))
+    people = {p.id: p for p in doc.people}
+    label = grown(labelled_hand(name), 0.25)
+    on_label = {
+        pid: o.raised_hand
+        for pid, p in people.items()
+        for o in p.observations
+        if o.raised_hand is not None
+        and label.x0 <= o.raised_hand.wrist[0] <= label.x1
+        and label.y0 <= o.raised_hand.wrist[1] <= label.y1
+    }
+    assert on_label, "the raised hand was not found"
+    owners = [pid for pid in on_label if whose_head(people[pid], NEAR_STUDENT[name])]
+    assert owners and set(owners) == set(on_label), sorted(on_label)
+    assert all(on_label[pid].arm for pid in owners)
+    raised = {
+        p.person: p.evidence for p in doc.proposals if p.behaviour is Behaviour.HAND_RAISED
+    }
+    assert set(owners) <= set(raised)
+    assert all("arm reaching it" in raised[pid] for pid in owners), raised
 
 
 def test_people_with_their_hands_down_are_not_proposed(still):

@@ -211,15 +211,18 @@ class RaisedHand:
     """A hand the hand detector found raised above a person's head and gave to them
     (``core/vision/hands.py``), in frame pixels.
 
-    ``score`` is the detector's log-odds that this is a hand (the palm detector's plus
-    half the hand landmark model's); ``above_head`` is how far the wrist is above the
-    centre of the person's head, in head widths.
+    ``score`` is the finder's log-odds that this is this person's raised hand (the palm
+    detector's, half the hand landmark model's, and a bonus when ``arm``); ``above_head``
+    is how far the wrist is above the centre of the person's head, in head widths;
+    ``arm`` says that the pose, framed to take in both the person and the hand, put this
+    person's wrist on the hand with the shoulder below it: an arm connects them.
     """
 
     box: Box
     wrist: tuple[float, float]
     score: float
     above_head: float
+    arm: bool = False
 
 
 @dataclass(frozen=True, eq=False)

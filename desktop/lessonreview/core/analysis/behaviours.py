@@ -125,6 +125,10 @@ class _Desk(Enum):
     RESTING = "resting"
 
 
+# The note of a hand-detector sample whose hand an arm connects to the person.
+_ARM = "arm"
+
+
 @dataclass(frozen=True)
 class _Sample:
     """One sample's verdict for one behaviour: did it meet the rule, by what margin."""
@@ -255,7 +259,7 @@ def _hand_sample(f: PostureFeatures, config: RuleConfig) -> _Sample:
     return _Sample(
         True,
         raised.margin,
-        raised.side or "",
+        raised.side or (_ARM if raised.arm else ""),
         source=raised.source,
         height=raised.height,
         trust=raised.trust,
@@ -409,6 +413,11 @@ def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
         f"hand found by {HandSource.HAND_DETECTOR}, "
         f"its wrist {height:.1f} head widths above the head centre"
     )
+    armed = sum(v.note == _ARM for v in found)
+    if armed:
+        detector += (
+            f", the person's arm reaching it in {HandSource.POSE} in {armed} of {len(found)}"
+        )
     if not posed:
         return f"a hand raised above the head {counts}; {detector}"
     return (

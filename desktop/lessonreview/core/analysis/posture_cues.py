@@ -115,7 +115,8 @@ class RaisedHandCue:
     detector, which cannot tell. ``height``: the wrist above the face (shoulder widths)
     for the pose, above the head centre (head widths) for the hand detector. ``trust``:
     how much to trust the sample (the pose's face and shoulder visibility, or the hand
-    detector's probability).
+    detector's probability). ``arm``: the hand detector's hand, with an arm connecting
+    it to the person (``RaisedHand.arm``).
     """
 
     source: HandSource
@@ -126,6 +127,7 @@ class RaisedHandCue:
     side: str | None
     height: float
     trust: float
+    arm: bool = False
 
 
 def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | None:
@@ -170,6 +172,7 @@ def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | 
                 side=None,
                 height=hand.above_head,
                 trust=1.0 / (1.0 + math.exp(-hand.score)),
+                arm=hand.arm,
             )
         )
     if not cues:

@@ -138,6 +138,7 @@ def _observation(o: Observation) -> dict:
             "wrist": [round(float(v), 1) for v in h.wrist],
             "score": round(float(h.score), 3),
             "above_head": round(float(h.above_head), 3),
+            "arm": bool(h.arm),
         }
     return out
 
@@ -233,6 +234,7 @@ def _raised_hand(h: dict | None) -> RaisedHand | None:
         wrist=(float(h["wrist"][0]), float(h["wrist"][1])),
         score=float(h["score"]),
         above_head=float(h["above_head"]),
+        arm=bool(h.get("arm", False)),
     )
 
 

@@ -106,7 +106,8 @@ def validate(d: dict) -> None:
 
 
 def _raised_hand_ok(h: Any, where: str) -> None:
-    _keys(h, where, {"box", "wrist", "score", "above_head"})
+    # "arm" is optional: files written before the finder checked arms have none.
+    _keys(h, where, {"box", "wrist", "score", "above_head"}, optional={"arm"})
     box = _list(h["box"], f"{where}.box")
     wrist = _list(h["wrist"], f"{where}.wrist")
     if len(box) != 4 or len(wrist) != 2:
@@ -118,6 +119,8 @@ def _raised_hand_ok(h: Any, where: str) -> None:
         _num(v, f"{where}.wrist[{k}]")
     _num(h["score"], f"{where}.score")
     _num(h["above_head"], f"{where}.above_head")
+    if not isinstance(h.get("arm", False), bool):
+        raise ProposalsFileError(f"{where}.arm: must be true or false, got {_kind(h['arm'])}")
 
 
 def _observation_ok(o: Any, where: str, frame_count: int, duration: float) -> int:

@@ -17,21 +17,28 @@ LiteRT like the pose model:
 3. **Not a face.** At this size the palm detector also fires on faces. A palm lying on
    the face of a person whose pose shows a head with its shoulders under it
    (``HandSearch.face_radius`` head widths) is dropped.
-4. **Whose hand.** The owner is the person whose head is nearest below the wrist,
-   within an arm's reach of it (``HandSearch``: the wrist above the head centre, not
-   too far to the side, a palm not too small for that person's head), never a person
-   whose head spot the palm itself lies in (a box that holds only the raised arm, or
-   the face it was mistaken for). One hand per person: the surest.
+4. **Whose hand.** An arm connects a raised hand to its owner. For each palm, the
+   people it could belong to (the palm not in their head spot; the wrist at most
+   ``HandSearch.arm_aside`` head widths to the side, from a little below to
+   ``max_above`` above the head centre), nearest first, are posed again
+   (``arm_candidates`` of them) on a window framed to take in their box and the palm.
+   The nearest whose pose puts a wrist or index finger on the palm, with that side's
+   shoulder below it and the nose on their head, is the owner, and an arm counts as
+   evidence (``arm_bonus``). Without such an arm, the owner is the person whose head is
+   nearest below the wrist, within an arm's reach of it (the wrist above the head
+   centre, not too far to the side, a palm not too small for that person's head); a
+   student near the camera who raises a hand in front of someone further back is then
+   often taken for the one further back. One hand per person: the surest.
 5. **How sure.** The hand landmark model (``hand_landmark_full.tflite``) is run on the
    palm, framed as MediaPipe frames it (rotated upright, 2.6 palm sizes); its presence
-   score and the palm score are combined into ``RaisedHand.score`` (log-odds of the
-   palm plus half those of the presence). The behaviour rule decides what score counts
-   (``RuleConfig.hand_found``), so the finder keeps weak hands too.
+   score, the palm score and the arm are combined into ``RaisedHand.score`` (log-odds of
+   the palm, half those of the presence, and ``arm_bonus`` when an arm connects it).
+   The behaviour rule decides what score counts (``RuleConfig.hand_found``), so the
+   finder keeps weak hands too.
 
 Weak, measured (``bench/eval_hands.py``): the palm detector at 10-px hands confuses
-faces, a student's head resting on a hand and chair backs with palms, and a hand raised
-by a student near the camera in front of someone further back is given to the one
-further back. The reviewer sees in the evidence that a hand was found by the hand
+faces, a student's head resting on a hand and chair backs with palms; a hand whose
+arm the pose does not find is given by position alone. The reviewer sees in the evidence that a hand was found by the hand
 detector, and how sure it was.
 """
 
@@ -48,6 +55,7 @@ import numpy as np
 
 from lessonreview.core.domain import Box, Keypoint, RaisedHand
 from lessonreview.core.vision.model_errors import ModelFileError
+from lessonreview.core.vision.pose import CropMargins, PoseEstimator
 
 PALM_INPUT = 192
 LANDMARK_INPUT = 224
@@ -62,6 +70,15 @@ _WRIST, _MIDDLE_BASE = 0, 2
 _HAND_SCALE = 2.6
 _HAND_SHIFT = 0.5
 _HAND_LANDMARK_VALUES = 63
+# The arm check frames the pose on the person's box joined with the palm: that box
+# already holds the raised arm, so little margin is added around it.
+_ARM_MARGINS = CropMargins(up=0.05, side=0.1, down=0.05)
+_ARM_POINTS = (
+    (Keypoint.LEFT_WRIST, Keypoint.LEFT_ELBOW, Keypoint.LEFT_SHOULDER),
+    (Keypoint.LEFT_INDEX, Keypoint.LEFT_ELBOW, Keypoint.LEFT_SHOULDER),
+    (Keypoint.RIGHT_WRIST, Keypoint.RIGHT_ELBOW, Keypoint.RIGHT_SHOULDER),
+    (Keypoint.RIGHT_INDEX, Keypoint.RIGHT_ELBOW, Keypoint.RIGHT_SHOULDER),
+)
 
 
 def _anchors() -> np.ndarray:
@@ -242,16 +259,40 @@ class HandSearch:
     pointing_up_deg: float = 60.0
     # A palm within this many head widths of a face the pose found is that face.
     face_radius: float = 0.3
-    # The owner: the wrist at least ``min_above`` and at most ``max_above`` above the
-    # head centre, at most ``max_aside`` to either side, and a palm at least
+    # The owner by an arm: the people whose wrist could be there (at most ``arm_aside``
+    # head widths to the side, from ``arm_below`` below to ``max_above`` above the head
+    # centre), the nearest ``arm_candidates`` of them posed again. The pose's wrist or
+    # index finger within ``arm_reach`` palm sizes of the palm (at least half a head
+    # width), with the shoulder of that side below it and the elbow of that side at most
+    # ``arm_elbow_below`` shoulder widths below the shoulder (a raised arm), all three
+    # seen at least ``arm_visibility``. An arm adds ``arm_bonus`` to the hand's log-odds: on the
+    # office screenshots and the lecture frames (bench/eval_hands.py), a hand with an
+    # arm was far more often a real raised hand than one without.
+    arm_candidates: int = 3
+    arm_aside: float = 3.5
+    arm_below: float = 0.5
+    arm_reach: float = 1.5
+    arm_visibility: float = 0.3
+    arm_elbow_below: float = 0.25
+    arm_bonus: float = 1.5
+    # People are posed again only for a palm the bonus would lift to where the rule
+    # proposes a raised hand (``RuleConfig.hand_found``). Not their poses from the
+    # analysis: framed on the person alone, they put a neighbour's wrist on a raised
+    # hand more often.
+    arm_worth: float = 0.0
+    # The owner without an arm: the wrist at least ``min_above`` and at most
+    # ``max_above`` above the head centre, at most ``max_aside`` to either side (an arm
+    # raised sideways puts the hand well beside the head), and a palm at least
     # ``min_palm`` head widths wide (a person much nearer the camera has a bigger head
     # than the hand's own scale allows).
     min_above: float = 0.3
     max_above: float = 4.0
-    max_aside: float = 2.0
+    max_aside: float = 3.0
     min_palm: float = 0.2
-    # Hands scoring below this (log-odds, see ``RaisedHand.score``) are dropped.
-    min_score: float = -2.0
+    # Hands scoring below this (log-odds, see ``RaisedHand.score``) are dropped, and no
+    # arm is looked for when even ``arm_bonus`` would not lift a palm to it. A little
+    # below where the rule starts counting (``RuleConfig.hand_found_exit``).
+    min_score: float = -1.0
     # A window where the sample before found no palm is not searched again when it
     # overlaps that window at least this much (after the camera's motion) over pixels
     # that did not change. Only empty windows are carried over: carrying a palm over
@@ -278,11 +319,20 @@ class HandFinder:
     """Raised hands of the people in one frame. Not thread-safe: one per thread."""
 
     def __init__(
-        self, palm_model: Path, landmark_model: Path, *, search: HandSearch = DEFAULT_SEARCH
+        self,
+        palm_model: Path,
+        landmark_model: Path,
+        *,
+        pose: PoseEstimator | None = None,
+        search: HandSearch = DEFAULT_SEARCH,
     ) -> None:
+        """``pose``: the thread's pose estimator, to look for the arm that connects a hand
+        to its owner; without it hands are given by position alone."""
         self.palms = PalmDetector(palm_model)
         self.landmarks = HandLandmarker(landmark_model)
+        self.pose = pose
         self.search = search
+        self.arm_checks = 0
         self.windows_searched = 0
         self.windows_carried = 0
         self._empty: list[tuple[Box, int]] = []  # last sample's palm-less windows, carried for
@@ -323,14 +373,27 @@ class HandFinder:
                 continue
             if _on_a_face(palm, faces, heads, s):
                 continue
-            owner = owner_of(palm, heads, s)
-            if owner is None:
+            near = arm_candidates(palm, heads, s)
+            if not near and owner_of(palm, heads, s) is None:
                 continue
-            head = heads[owner]
-            held = found[owner]
             score = _log_odds(palm.score) + 0.5 * _log_odds(
                 self.landmarks.presence(image_bgr, palm)
             )
+            if score + s.arm_bonus < s.min_score:
+                continue
+            owner, arm = self._owner(
+                image_bgr,
+                palm,
+                near,
+                boxes,
+                heads,
+                look_again=score + s.arm_bonus >= s.arm_worth,
+            )
+            if owner is None:
+                continue
+            score += s.arm_bonus if arm else 0.0
+            head = heads[owner]
+            held = found[owner]
             if score < s.min_score or (held is not None and held.score >= score):
                 continue
             found[owner] = RaisedHand(
@@ -338,8 +401,35 @@ class HandFinder:
                 wrist=palm.wrist,
                 score=round(float(score), 3),
                 above_head=round((head.centre[1] - palm.wrist[1]) / head.width, 3),
+                arm=arm,
             )
         return found
+
+    def _owner(
+        self,
+        image_bgr: np.ndarray,
+        palm: Palm,
+        near: Sequence[int],
+        boxes: Sequence[Box],
+        heads: Sequence[Box],
+        *,
+        look_again: bool,
+    ) -> tuple[int | None, bool]:
+        """Whose palm this is, and whether an arm connects them (see ``HandSearch``).
+        ``look_again``: pose the people near it again, framed to take in the palm."""
+        if self.pose is not None and look_again:
+            size = max(palm.box.width, palm.box.height)
+            around = Box(
+                palm.box.x0 - size, palm.box.y0 - size, palm.box.x1 + size, palm.box.y1 + size
+            )
+            for i in near:
+                self.arm_checks += 1
+                keypoints = self.pose.estimate(
+                    image_bgr, boxes[i].union(around), margins=_ARM_MARGINS
+                )
+                if arm_reaches(keypoints, palm, heads[i], self.search):
+                    return i, True
+        return owner_of(palm, heads, self.search), False
 
     def close(self) -> None:
         self.palms.close()
@@ -366,6 +456,53 @@ def search_windows(heads: Sequence[Box], search: HandSearch, width: int, height:
         else:
             windows.append(w)
     return [w for w in windows if w.x1 > 0 and w.y1 > 0 and w.x0 < width and w.y0 < height]
+
+
+def arm_candidates(palm: Palm, heads: Sequence[Box], search: HandSearch) -> list[int]:
+    """The people whose arm could reach the palm, nearest first, at most
+    ``search.arm_candidates`` of them."""
+    wx, wy = palm.wrist
+    cx, cy = palm.box.centre
+    near = []
+    for i, head in enumerate(heads):
+        hw = head.width
+        if hw <= 0 or (head.x0 <= cx <= head.x1 and head.y0 <= cy <= head.y1):
+            continue
+        hx, hy = head.centre
+        above, aside = (hy - wy) / hw, abs(wx - hx) / hw
+        if -search.arm_below <= above <= search.max_above and aside <= search.arm_aside:
+            near.append((math.hypot(wx - hx, wy - hy), i))
+    return [i for _, i in sorted(near)[: search.arm_candidates]]
+
+
+def arm_reaches(keypoints: np.ndarray | None, palm: Palm, head: Box, search: HandSearch) -> bool:
+    """Whether this pose is of the person whose head this is, with a wrist or index
+    finger on the palm, the shoulder of that side below it and the elbow raised."""
+    if keypoints is None:
+        return False
+    nx, ny = keypoints[int(Keypoint.NOSE), :2]
+    mx, my = head.width / 2, head.height / 2
+    if not (head.x0 - mx <= nx <= head.x1 + mx and head.y0 - my <= ny <= head.y1 + my):
+        return False
+    reach = max(search.arm_reach * max(palm.box.width, palm.box.height), 0.5 * head.width)
+    shoulders = abs(
+        keypoints[int(Keypoint.LEFT_SHOULDER), 0] - keypoints[int(Keypoint.RIGHT_SHOULDER), 0]
+    )
+    for point, elbow, shoulder in _ARM_POINTS:
+        x, y, seen = keypoints[int(point)]
+        _, sy, shoulder_seen = keypoints[int(shoulder)]
+        _, ey, elbow_seen = keypoints[int(elbow)]
+        if min(seen, shoulder_seen, elbow_seen) < search.arm_visibility or sy <= y:
+            continue
+        if ey > sy + search.arm_elbow_below * shoulders:
+            continue
+        d = min(
+            math.hypot(x - palm.wrist[0], y - palm.wrist[1]),
+            math.hypot(x - palm.box.centre[0], y - palm.box.centre[1]),
+        )
+        if d <= reach:
+            return True
+    return False
 
 
 def owner_of(palm: Palm, heads: Sequence[Box], search: HandSearch) -> int | None:

@@ -119,10 +119,13 @@ class PoseEstimator:
         self.min_presence = min_presence
         self.denoise = denoise
 
-    def estimate(self, image_bgr: np.ndarray, box: Box) -> np.ndarray | None:
+    def estimate(
+        self, image_bgr: np.ndarray, box: Box, *, margins: CropMargins | None = None
+    ) -> np.ndarray | None:
         """Keypoints (33, 3) float32: x, y in frame pixels and visibility 0..1, or None
-        when the model sees no person in the window."""
-        win = self.window(image_bgr, box)
+        when the model sees no person in the window. ``margins``: other than this
+        estimator's, for a box that already holds the room around the person."""
+        win = self.window(image_bgr, box, margins=margins)
         if win is None:
             return None
         rgb = win.pixels[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
@@ -137,9 +140,11 @@ class PoseEstimator:
         out[:, 2] = 1 / (1 + np.exp(-points[:, 3]))
         return out
 
-    def window(self, image_bgr: np.ndarray, box: Box) -> Window | None:
+    def window(
+        self, image_bgr: np.ndarray, box: Box, *, margins: CropMargins | None = None
+    ) -> Window | None:
         """The masked person in the model's square input, or None if the box is off-frame."""
-        x0, y0, x1, y1 = self.margins.around(box)
+        x0, y0, x1, y1 = (margins or self.margins).around(box)
         h, w = image_bgr.shape[:2]
         fx0, fy0 = max(0, int(np.floor(x0))), max(0, int(np.floor(y0)))
         fx1, fy1 = min(w, int(np.ceil(x1))), min(h, int(np.ceil(y1)))

@@ -166,6 +166,7 @@ class AnalysisControls(QObject):
         h = self._host
         self.show_progress(False)
         h.workspace.set_people(doc.people)
+        h.note_models(doc.analysis)
         h.session.add_proposals(doc.proposals)
         note = ""
         if doc.analysis.stopped_at_s is not None:

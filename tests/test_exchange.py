@@ -444,3 +444,27 @@ def test_export_and_import_commands(project, tmp_path, video):
     assert result.returncode == 1
     assert "'Alice' is not a person" in result.stderr and "Traceback" not in result.stderr
     assert len(store.labels(rid)) == n
+
+
+def test_a_version_3_project_gains_the_model_notes_and_keeps_its_labels(tmp_path, monkeypatch):
+    from lessonreview.core.store import store_schema
+    from test_label_store import a_label, info
+
+    path = tmp_path / "old.lessonreview"
+    monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:3])
+    with LabelStore.open(path) as store:
+        rid = store.add_recording(info("a.mp4"))
+        store.insert_label(a_label(rid), seconds=lambda f: f / 25)
+        assert store.schema_version == 3
+    monkeypatch.undo()
+    with LabelStore.open(path) as store:
+        assert store.schema_version == 4
+        assert len(store.labels(rid)) == 1
+        assert store.analysis_models(rid) == []
+        store.note_analysis_models(rid, MODELS, rate_hz=2.0)
+        assert [m for _, m in store.analysis_models(rid)] == [MODELS]
+        # A label decided before any note was made has no model to credit.
+        summary = export_recording(store, rid, tmp_path / "x.json", fmt="json")
+        (label,) = json.loads(summary.path.read_text(encoding="utf-8"))["labels"]
+        assert (label["source"], label["model_versions"]) == ("machine", {})
+    assert (tmp_path / "old.lessonreview.bak-v3").exists()

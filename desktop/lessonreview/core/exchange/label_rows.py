@@ -104,12 +104,11 @@ def reviewed_labels(
 def _models_of(label: Label, analyses: list[tuple[datetime, dict[str, str]]]) -> dict[str, str]:
     # The analysis loaded last before the decision is the one whose proposal was decided:
     # a reviewer decides on what is on screen, and each load replaces what is proposed.
-    # A running analysis shows its proposals before it ends and is noted when it ends, so
-    # a decision before any note belongs to the first analysis noted.
-    if label.source is not Source.MACHINE or not analyses:
+    # (A running analysis is noted as of its start, when its proposals begin to show.)
+    if label.source is not Source.MACHINE:
         return {}
     before = [models for loaded_at, models in analyses if loaded_at <= label.decided_at]
-    return dict(before[-1] if before else analyses[0][1])
+    return dict(before[-1]) if before else {}
 
 
 def models_text(models: Mapping[str, str]) -> str:

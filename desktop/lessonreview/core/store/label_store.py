@@ -361,9 +361,17 @@ class LabelStore:
 
     # -- which models proposed ------------------------------------------------------
 
-    def note_analysis_models(self, rid: int, models: Mapping[str, str], *, rate_hz: float) -> None:
+    def note_analysis_models(
+        self,
+        rid: int,
+        models: Mapping[str, str],
+        *,
+        rate_hz: float,
+        loaded_at: datetime | None = None,
+    ) -> None:
         """Remember that proposals made with ``models`` (file name -> sha256) were loaded
-        into the recording now. The same models as the last note are not noted again."""
+        into the recording at ``loaded_at`` (default now). The same models as the last
+        note are not noted again."""
         text = json.dumps(dict(sorted(models.items())), sort_keys=True)
         with self.transaction():
             last = self._db.execute(
@@ -378,7 +386,7 @@ class LabelStore:
                     "recording_id": rid,
                     "models": text,
                     "rate_hz": float(rate_hz),
-                    "loaded_at": iso(now_utc()),
+                    "loaded_at": iso(loaded_at or now_utc()),
                 }
             )
 

@@ -5,6 +5,7 @@ file to open, and whether a proposals file fits, is ``recording_files``."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
@@ -448,11 +449,12 @@ class MainWindow(QMainWindow):
                 )
             )
 
-    def note_models(self, analysis) -> None:
-        """Remember which model files made the proposals now loaded, for the exports."""
+    def note_models(self, analysis, *, since: datetime | None = None) -> None:
+        """Remember which model files made the proposals now loaded (shown since
+        ``since``, default now), for the exports."""
         try:
             self.store.note_analysis_models(
-                self.recording_id, analysis.models, rate_hz=analysis.rate_hz
+                self.recording_id, analysis.models, rate_hz=analysis.rate_hz, loaded_at=since
             )
         except StoreError:
             # Not worth stopping the review for: the exports then say no model for

@@ -18,9 +18,9 @@ from PySide6.QtCore import Qt
 import test_review_app
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Proposal
+from lessonreview.core.exchange.formats import export_recording
 from lessonreview.core.media.video import Recording
 from lessonreview.core.store import proposals_file
-from lessonreview.core.store.export import export_labels
 from lessonreview.gui.review.bulk_review import PAGE_SIZE, BulkReview
 from lessonreview.gui.shell.resources import demo_recording
 from test_review_app import WAIT_MS, activate, db_rows, open_clip
@@ -159,7 +159,7 @@ def test_200_proposals_are_reviewed_in_bulk_with_few_keys_and_saved_one_by_one(
     qtbot.waitUntil(lambda: [s.proposal_key for s in bulk.model.segments] == last, timeout=WAIT_MS)
 
     # Nothing undecided reaches an export: the undone page is pending again.
-    summary = export_labels(
+    summary = export_recording(
         w.store,
         w.recording_id,
         tmp_path / "labels.json",

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from lessonreview.core.domain import Behaviour, Proposal, RecordingInfo
+from lessonreview.core.exchange.formats import export_recording
 from lessonreview.core.review.review_session import ReviewSession
-from lessonreview.core.store.export import export_decision_log, export_labels
+from lessonreview.core.store.export import export_decision_log
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import Consent
 
@@ -84,7 +85,7 @@ def reviewed(tmp_path):
 
 def test_csv_has_the_reviewed_labels_only(tmp_path, reviewed):
     store, rid, session = reviewed
-    summary = export_labels(
+    summary = export_recording(
         store, rid, tmp_path / "labels.csv", fmt="csv", pending_count=session.pending_count()
     )
     assert (summary.n_labels, summary.n_pending) == (3, 2)
@@ -104,7 +105,7 @@ def test_csv_has_the_reviewed_labels_only(tmp_path, reviewed):
         ("manual", "accepted"),
     ]
     assert rows[1]["start_s"] == "12.0" and rows[1]["end_s"] == "20.0"
-    assert {r["reviewer"] for r in rows} == {"Ann"}
+    assert {r["coder"] for r in rows} == {"Ann"}
     assert all(datetime.fromisoformat(r["decided_at"]).tzinfo for r in rows)
     text = summary.path.read_text(encoding="utf-8")
     assert "writing" not in text  # rejected
@@ -113,11 +114,11 @@ def test_csv_has_the_reviewed_labels_only(tmp_path, reviewed):
 
 def test_json_says_what_it_is_and_what_was_left_out(tmp_path, reviewed):
     store, rid, session = reviewed
-    summary = export_labels(
+    summary = export_recording(
         store, rid, tmp_path / "labels.json", fmt="json", pending_count=session.pending_count()
     )
     doc = json.loads(summary.path.read_text(encoding="utf-8"))
-    assert doc["schema"] == "lessonreview.labels/1"
+    assert doc["schema"] == "lessonreview.labels/2"
     assert doc["pending_not_exported"] == 2
     assert doc["recording"]["file_name"] == "4B-maths.mp4"
     assert str(tmp_path) not in json.dumps(doc)  # no folder layout of this machine
@@ -135,8 +136,8 @@ def test_an_export_replaces_the_old_file_whole(tmp_path, reviewed):
     store, rid, session = reviewed
     target = tmp_path / "labels.json"
     target.write_text("an older export")
-    export_labels(store, rid, target, fmt="json", pending_count=0)
-    assert json.loads(target.read_text())["schema"] == "lessonreview.labels/1"
+    export_recording(store, rid, target, fmt="json", pending_count=0)
+    assert json.loads(target.read_text())["schema"] == "lessonreview.labels/2"
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
         "labels.json",
         "lesson.lessonreview",
@@ -145,10 +146,10 @@ def test_an_export_replaces_the_old_file_whole(tmp_path, reviewed):
     ]  # no temp file left behind
 
     with pytest.raises(ValueError, match="format"):
-        export_labels(store, rid, target, fmt="xlsx", pending_count=0)
+        export_recording(store, rid, target, fmt="xlsx", pending_count=0)
     with pytest.raises(FileNotFoundError):
-        export_labels(store, rid, tmp_path / "missing" / "x.csv", fmt="csv", pending_count=0)
-    assert json.loads(target.read_text())["schema"] == "lessonreview.labels/1"
+        export_recording(store, rid, tmp_path / "missing" / "x.csv", fmt="csv", pending_count=0)
+    assert json.loads(target.read_text())["schema"] == "lessonreview.labels/2"
 
 
 def test_the_decision_log_exports_the_whole_audit_trail(tmp_path, reviewed):
@@ -234,12 +235,12 @@ def test_a_name_that_looks_like_a_formula_is_text_in_the_csv(tmp_path, reviewed,
     store, rid, session = reviewed
     session.rename_person("P2", name)
     path = tmp_path / "labels.csv"
-    export_labels(store, rid, path, fmt="csv", pending_count=0)
+    export_recording(store, rid, path, fmt="csv", pending_count=0)
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert rows[1]["person_name"] == "'" + name
     assert rows[1]["start_frame"] == "300"  # numbers stay numbers
     # The JSON export keeps the name exactly: no spreadsheet reads it.
-    export_labels(store, rid, tmp_path / "labels.json", fmt="json", pending_count=0)
+    export_recording(store, rid, tmp_path / "labels.json", fmt="json", pending_count=0)
     labels = json.loads((tmp_path / "labels.json").read_text())["labels"]
     assert labels[1]["person_name"] == name

@@ -76,6 +76,7 @@ ALLOWED = {
     "core.store": {"core.domain"},
     "core.analysis": {"core.domain", "core.media", "core.vision", "core.store"},
     "core.review": {"core.domain", "core.store"},
+    "core.exchange": {"core.domain", "core.media", "core.store"},
     "core.privacy": {"core.domain", "core.media", "core.vision", "core.store"},
     "core.reflection": {
         "core.domain",

@@ -34,11 +34,11 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 from app_window import REVIEWER, isolated_user, record_consent
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.domain import Behaviour, Source, Status
+from lessonreview.core.exchange.formats import export_recording
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.media.video import file_sha256
 from lessonreview.core.review.pending_proposals import ReviewItem
 from lessonreview.core.store import proposals_file
-from lessonreview.core.store.export import export_labels
 from lessonreview.gui.background import Reply, ReplyKind
 from lessonreview.gui.export.export_dialog import ExportDialog
 from lessonreview.gui.review.bulk_review import BULK_KEYS
@@ -897,7 +897,7 @@ os.kill(os.getpid(), signal.SIGKILL)
     first = w.session.pending()[0]
     w.session.accept(first.proposal_key)
     out = tmp_path / "labels.csv"
-    export_labels(w.store, rid, out, fmt="csv", pending_count=w.session.pending_count())
+    export_recording(w.store, rid, out, fmt="csv", pending_count=w.session.pending_count())
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == 1  # the decided one; undecided proposals never leave the project
     assert w.store.kept_analysis(rid) is not None

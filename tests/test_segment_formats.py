@@ -15,9 +15,9 @@ from contextlib import closing
 import pytest
 
 from lessonreview.core.domain import Behaviour, DecisionAction, Proposal, RecordingInfo
+from lessonreview.core.exchange.formats import export_recording
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.review.review_session import ReviewSession
-from lessonreview.core.store.export import export_labels
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_file import (
     AnalysisMeta,
@@ -87,7 +87,7 @@ def test_every_format_writes_the_segment_alike(accepted):
         conn.row_factory = sqlite3.Row
         db_row = dict(conn.execute("SELECT * FROM labels").fetchone())
     (entry,) = store.decisions(rid)
-    export_labels(store, rid, tmp_path / "labels.json", fmt="json", pending_count=0)
+    export_recording(store, rid, tmp_path / "labels.json", fmt="json", pending_count=0)
     exported = json.loads((tmp_path / "labels.json").read_text(encoding="utf-8"))["labels"][0]
 
     for row in (file_entry, db_row, entry.payload["proposal"], entry.payload["after"], exported):
@@ -120,6 +120,7 @@ def test_the_decision_logs_words_are_those_existing_project_files_hold():
         "correct",
         "reject",
         "add",
+        "import",
         "edit",
         "delete",
         "merge_people",

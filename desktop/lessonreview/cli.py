@@ -1,6 +1,7 @@
 """The command line. ``lessonreview`` alone opens the desktop app.
 
-The ``analyze``, ``export`` and ``report`` commands import no Qt: they prove the core runs headless.
+The ``analyze``, ``export``, ``import`` and ``report`` commands import no Qt: they prove the core
+runs headless.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from lessonreview import __version__
 if TYPE_CHECKING:
     from lessonreview.core.store.label_store import LabelStore
 
-SUBCOMMANDS = ("review", "analyze", "export", "report", "models")
+SUBCOMMANDS = ("review", "analyze", "export", "import", "report", "models")
 # More samples per second than a classroom video has frames buys nothing and costs memory.
 MAX_RATE_HZ = 30.0
 
@@ -257,23 +258,58 @@ def _cmd_export(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _export(store: LabelStore, args: argparse.Namespace) -> int:
-    from lessonreview.core.store.atomic_file import TargetError, check_target
-    from lessonreview.core.store.export import export_decision_log, export_labels
-
+def _recordings(store: LabelStore, args: argparse.Namespace) -> list:
+    """The project's recordings that ``--recording`` names (its id or file name), or all."""
     rows = store.recordings()
     if args.recording is not None:
         rows = [
-            r for r in rows if r.id == args.recording or Path(r.path).name == args.recording
+            r for r in rows if str(r.id) == args.recording or Path(r.path).name == args.recording
         ]
     if not rows:
         which = f" named {args.recording}" if args.recording is not None else ""
         print(
-            f"error: {args.project} holds no recording{which}; nothing was exported. "
+            f"error: {args.project} holds no recording{which}; nothing was done. "
             "Check the project file (and --recording: its id or file name)",
             file=sys.stderr,
         )
+    return rows
+
+
+def _export(store: LabelStore, args: argparse.Namespace) -> int:
+    from lessonreview.core.exchange.formats import export_recording
+    from lessonreview.core.exchange.label_rows import ExchangeError
+    from lessonreview.core.store import proposals_file
+    from lessonreview.core.store.atomic_file import TargetError, check_target
+    from lessonreview.core.store.export import export_decision_log
+    from lessonreview.core.store.proposals_schema import ProposalsFileError
+
+    if args.decision_log and args.format not in ("csv", "json"):
+        print("error: the decision log is exported as csv or json only", file=sys.stderr)
+        return 2
+    rows = _recordings(store, args)
+    if not rows:
         return 1
+    tracks = None
+    if args.proposals is not None:
+        if len(rows) > 1:
+            print(
+                "error: --proposals belongs to one recording: give --recording too",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            doc = proposals_file.read(args.proposals)
+        except ProposalsFileError as exc:
+            print(f"error: {args.proposals}: {exc}", file=sys.stderr)
+            return 1
+        if doc.recording.sha256 != rows[0].sha256:
+            print(
+                f"error: {args.proposals.name} is the analysis of another recording "
+                f"(not {Path(rows[0].path).name}); nothing was exported",
+                file=sys.stderr,
+            )
+            return 1
+        tracks = doc.people
     targets = []
     for row in rows:
         suffix = f"-{Path(row.path).stem}" if len(rows) > 1 else ""
@@ -288,17 +324,69 @@ def _export(store: LabelStore, args: argparse.Namespace) -> int:
             if args.decision_log:
                 export_decision_log(store, row.id, out, fmt=args.format)
                 print(f"decision log of {row.path} -> {out}", file=sys.stderr)
-            else:
-                # The command line has no analysis in memory: nothing is pending here.
-                summary = export_labels(store, row.id, out, fmt=args.format, pending_count=0)
-                print(
-                    f"{summary.n_labels} reviewed labels of {row.path} -> {out}",
-                    file=sys.stderr,
-                )
+                continue
+            # The command line has no analysis in memory: nothing is pending here.
+            summary = export_recording(
+                store, row.id, out, fmt=args.format, coder=args.coder, tracks=tracks
+            )
+        except ExchangeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         except (OSError, TargetError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             print(f"error: {out} could not be written: {why}", file=sys.stderr)
             return 1
+        notes = "".join(f"\n  {note}" for note in summary.notes)
+        print(f"{summary.n_labels} reviewed labels of {row.path} -> {out}{notes}", file=sys.stderr)
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from lessonreview.core.exchange.formats import read_coded
+    from lessonreview.core.exchange.importing import import_coded
+    from lessonreview.core.exchange.label_rows import ExchangeError
+    from lessonreview.core.media.video import Recording, RecordingError
+    from lessonreview.core.store.label_store import LabelStore, StoreError
+
+    try:
+        coded = read_coded(args.file)
+    except ExchangeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        store = LabelStore.open(args.project, create=False)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        rows = _recordings(store, args)
+        if len(rows) != 1:
+            return 1
+        row = rows[0]
+        try:
+            # Times become frames through the recording's own timestamps: the video is read.
+            timebase = Recording.open(row.path).timebase
+        except RecordingError as exc:
+            print(
+                f"error: {exc}\nThe recording is needed to turn the file's times into its "
+                "frames; nothing was imported.",
+                file=sys.stderr,
+            )
+            return 1
+        summary = import_coded(
+            store, row.id, coded, coder=args.coder, timebase=timebase, only=args.only
+        )
+    except (ExchangeError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    already = f" ({summary.n_already} already there)" if summary.n_already else ""
+    print(
+        f"{summary.n_imported} labels of {summary.coder} imported from {args.file.name} "
+        f"into {Path(row.path).name}{already}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -493,15 +581,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.set_defaults(func=_cmd_analyze)
 
-    export = sub.add_parser("export", help="export reviewed labels of a project")
+    export = sub.add_parser(
+        "export",
+        help="export reviewed labels of a project",
+        description="Reviewed labels only (accepted and corrected). Formats: csv, json, "
+        "eaf (ELAN), boris (BORIS tabular events), ava (AVA-style action detection CSV). "
+        "See docs/exchange-formats.md.",
+    )
     export.add_argument("project", type=Path, help="the project file")
     export.add_argument("--recording", help="recording id or file name (default: every recording)")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument(
+        "--format", choices=("csv", "json", "eaf", "boris", "ava"), default="csv"
+    )
+    export.add_argument("--coder", help="only this coder's labels (default: every coder's)")
+    export.add_argument(
+        "--proposals",
+        type=Path,
+        help="ava: the recording's proposals file, for the people's boxes "
+        "(default: the analysis the project keeps)",
+    )
     export.add_argument(
         "--decision-log", action="store_true", help="export the audit trail instead"
     )
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(func=_cmd_export)
+
+    imp = sub.add_parser(
+        "import",
+        help="import an ELAN (.eaf) or BORIS tabular events file as a coder's labels",
+        description="The file's segments become labels of --coder on --recording, all or "
+        "none: a file with a problem imports nothing and says what to correct.",
+    )
+    imp.add_argument("project", type=Path, help="the project file")
+    imp.add_argument("file", type=Path, help="the .eaf or BORIS .csv/.tsv file")
+    imp.add_argument("--recording", required=True, help="recording id or file name")
+    imp.add_argument("--coder", required=True, help="whose labels these are")
+    imp.add_argument(
+        "--only",
+        help="when the file holds several coders (ELAN annotators, BORIS observations): "
+        "the one to import",
+    )
+    imp.set_defaults(func=_cmd_import)
 
     report = sub.add_parser(
         "report",

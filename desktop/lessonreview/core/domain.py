@@ -311,6 +311,7 @@ class DecisionAction(StrEnum):
     CORRECT = "correct"
     REJECT = "reject"
     ADD = "add"
+    IMPORT = "import"  # a label coded elsewhere (ELAN, BORIS), read from a file
     EDIT = "edit"
     DELETE = "delete"
     MERGE_PEOPLE = "merge_people"

@@ -127,6 +127,24 @@ class Timebase:
         i = int(np.searchsorted(self.timestamps, t + self._tolerance, side="right")) - 1
         return min(max(i, 0), self.frame_count - 1)
 
+    def nearest_frame_start(self, t: float) -> int:
+        """The frame boundary nearest to time ``t``: a frame whose timestamp is closest,
+        or ``frame_count`` when the end of the recording (``duration_s``) is closer. For
+        times written by other programs (in milliseconds, say), which fall between frames.
+        ValueError for NaN; times outside the recording clamp to its start or end."""
+        if math.isnan(t):
+            raise ValueError("time is NaN")
+        bounds = self.timestamps
+        i = int(np.searchsorted(bounds, t, side="left"))
+        if i >= self.frame_count:
+            last = float(bounds[-1])
+            return self.frame_count if t - last > self.duration_s - t else self.frame_count - 1
+        if i == 0:
+            return 0
+        before, after = float(bounds[i - 1]), float(bounds[i])
+        # A tie goes to the earlier frame, as in seconds_to_frame.
+        return i - 1 if t - before <= after - t else i
+
     def sample_frames(self, rate_hz: float) -> list[int]:
         """Frames nearest to t = 0, 1/rate, 2/rate, ... before ``duration_s``: unique
         and ascending. The analysis samples these; with a rate above the recording's

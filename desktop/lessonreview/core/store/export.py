@@ -1,8 +1,7 @@
-"""Exports: the reviewed labels of a recording, and the decision log (audit trail).
+"""The decision log (audit trail) as CSV or JSON, and what every tabular export shares:
+spreadsheet-safe CSV text and the recording's header.
 
-Only reviewed labels leave the project: accepted and corrected ones. Rejected
-proposals are decisions, not labels, and pending proposals were never decided, so
-neither is exported; the JSON export says how many proposals were still pending.
+The label exports (CSV, JSON, ELAN, BORIS, AVA) are in :mod:`lessonreview.core.exchange`.
 Files are written atomically (temp file, then ``os.replace``): a crash mid-export
 leaves the previous export whole, never a truncated one.
 """
@@ -13,32 +12,16 @@ import csv
 import io
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lessonreview.core.domain import REVIEWED
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.store.label_store import LabelStore
-from lessonreview.core.store.segment_fields import SEGMENT_COLUMNS, segment_fields
-from lessonreview.core.store.store_rows import Label, RecordingRow, now_utc
+from lessonreview.core.store.store_rows import RecordingRow, now_utc
 
-LABELS_SCHEMA = "lessonreview.labels/1"
 DECISIONS_SCHEMA = "lessonreview.decisions/1"
 FORMATS = ("csv", "json")
 
-# The reviewer-given name sits right after the pseudonym it belongs to.
-_NAME_AT = SEGMENT_COLUMNS.index("person") + 1
-LABEL_COLUMNS = (
-    "label_id",
-    *SEGMENT_COLUMNS[:_NAME_AT],
-    "person_name",
-    *SEGMENT_COLUMNS[_NAME_AT:],
-    "source",
-    "status",
-    "reviewer",
-    "decided_at",
-)
 DECISION_COLUMNS = (
     "id",
     "recording_id",
@@ -50,41 +33,6 @@ DECISION_COLUMNS = (
     "decided_at",
     "undoes",
 )
-
-
-@dataclass(frozen=True)
-class ExportSummary:
-    n_labels: int
-    n_pending: int  # proposals still undecided, hence not in the file
-    path: Path
-
-
-def export_labels(
-    store: LabelStore, rid: int, path: str | os.PathLike[str], *, fmt: str, pending_count: int
-) -> ExportSummary:
-    """Write the recording's reviewed labels to ``path`` as CSV or JSON."""
-    _check_format(fmt)
-    recording = store.recording(rid)
-    names = {row.person_id: row.name for row in store.people(rid) if row.name}
-    seconds = store.saved_seconds(rid)
-    rows = [
-        _label_row(lab, name=names.get(lab.person), seconds=seconds)
-        for lab in store.labels(rid)
-        if lab.status in REVIEWED
-    ]
-    if fmt == "csv":
-        text = _csv(LABEL_COLUMNS, rows)
-    else:
-        document = {
-            "schema": LABELS_SCHEMA,
-            "exported_at": now_utc().isoformat(),
-            "recording": _recording_header(recording),
-            "pending_not_exported": pending_count,
-            "labels": rows,
-        }
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    target = write_text_atomically(path, text)
-    return ExportSummary(n_labels=len(rows), n_pending=pending_count, path=target)
 
 
 def export_decision_log(
@@ -112,30 +60,17 @@ def export_decision_log(
     ]
     if fmt == "csv":
         flat = [{**r, "payload": json.dumps(r["payload"], sort_keys=True)} for r in rows]
-        text = _csv(DECISION_COLUMNS, flat)
+        text = csv_text(DECISION_COLUMNS, flat)
     else:
         document = {
             "schema": DECISIONS_SCHEMA,
             "exported_at": now_utc().isoformat(),
-            "recordings": [_recording_header(r) for r in recordings.values()],
+            "recordings": [recording_header(r) for r in recordings.values()],
             "decisions": rows,
         }
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     write_text_atomically(path, text)
     return len(rows)
-
-
-def _label_row(label: Label, *, name: str | None, seconds: dict[int, float]) -> dict[str, Any]:
-    values = {
-        "label_id": label.id,
-        "person_name": name,
-        **segment_fields(label, seconds=lambda frame: round(seconds[frame], 6)),
-        "source": label.source.value,
-        "status": label.status.value,
-        "reviewer": label.reviewer,
-        "decided_at": label.decided_at.isoformat(),
-    }
-    return {column: values[column] for column in LABEL_COLUMNS}
 
 
 def _check_format(fmt: str) -> None:
@@ -149,10 +84,15 @@ def _check_format(fmt: str) -> None:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+def csv_text(
+    columns: tuple[str, ...], rows: list[dict[str, Any]], *, header: bool = True
+) -> str:
+    """Rows as CSV text, with a header line unless ``header`` is false; text a
+    spreadsheet would run as a formula is made plain (see _FORMULA_START)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
@@ -163,7 +103,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _recording_header(recording: RecordingRow) -> dict[str, Any]:
+def recording_header(recording: RecordingRow) -> dict[str, Any]:
     # The file name, not the full path: the folder layout of the reviewer's machine
     # is nobody's business and means nothing elsewhere. The consent record travels
     # as its purpose and retention date; who consented stays in the project.

@@ -21,7 +21,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -359,6 +359,48 @@ class LabelStore:
             cursor = self._db.execute("DELETE FROM kept_analyses WHERE recording_id = ?", [rid])
         return cursor.rowcount > 0
 
+    # -- which models proposed ------------------------------------------------------
+
+    def note_analysis_models(
+        self,
+        rid: int,
+        models: Mapping[str, str],
+        *,
+        rate_hz: float,
+        loaded_at: datetime | None = None,
+    ) -> None:
+        """Remember that proposals made with ``models`` (file name -> sha256) were loaded
+        into the recording at ``loaded_at`` (default now). The same models as the last
+        note are not noted again."""
+        text = json.dumps(dict(sorted(models.items())), sort_keys=True)
+        with self.transaction():
+            last = self._db.execute(
+                "SELECT models, rate_hz FROM analysis_models WHERE recording_id = ? "
+                "ORDER BY loaded_at DESC, id DESC LIMIT 1",
+                [rid],
+            ).fetchone()
+            if last is not None and last[0] == text and last[1] == float(rate_hz):
+                return
+            self._db["analysis_models"].insert(
+                {
+                    "recording_id": rid,
+                    "models": text,
+                    "rate_hz": float(rate_hz),
+                    "loaded_at": iso(loaded_at or now_utc()),
+                }
+            )
+
+    def analysis_models(self, rid: int) -> list[tuple[datetime, dict[str, str]]]:
+        """When each analysis' proposals were loaded into the recording, and its model
+        files (name -> sha256), oldest first."""
+        with self._reading(f"the analysis models of recording {rid}"):
+            rows = self._db.execute(
+                "SELECT loaded_at, models FROM analysis_models WHERE recording_id = ? "
+                "ORDER BY loaded_at, id",
+                [rid],
+            ).fetchall()
+            return [(datetime.fromisoformat(at), dict(json.loads(models))) for at, models in rows]
+
     # -- lesson phases ---------------------------------------------------------------
 
     def phases(self, rid: int) -> list[Phase]:
@@ -417,6 +459,7 @@ class LabelStore:
                 ("decisions", "recording_id"),
                 ("kept_analyses", "recording_id"),
                 ("phases", "recording_id"),
+                ("analysis_models", "recording_id"),
                 ("recordings", "id"),
             ):
                 self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", [rid])

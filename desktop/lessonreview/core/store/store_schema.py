@@ -167,9 +167,28 @@ def _v2_to_v3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_to_v4(conn: sqlite3.Connection) -> None:
+    # The model files (name -> sha256) of each analysis whose proposals were loaded into
+    # a recording, and when: so an export can say which models proposed a machine label.
+    # Model hashes only: nothing derived from the video is kept here.
+    _run_script(
+        conn,
+        """
+        CREATE TABLE analysis_models (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            recording_id INTEGER NOT NULL REFERENCES recordings(id),
+            models TEXT NOT NULL,
+            rate_hz REAL NOT NULL,
+            loaded_at TEXT NOT NULL
+        );
+        CREATE INDEX analysis_models_recording ON analysis_models (recording_id, loaded_at);
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3]
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
 
 
 def current_version() -> int:

@@ -17,10 +17,21 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from lessonreview.core.exchange.formats import FORMATS, SUFFIXES, TITLES
+
+ALL_CODERS = "All coders"
+
 
 class ExportDialog(QDialog):
     def __init__(
-        self, *, recording_name: str, n_labels: int, n_pending: int, default_dir: Path, parent=None
+        self,
+        *,
+        recording_name: str,
+        n_labels: int,
+        n_pending: int,
+        default_dir: Path,
+        coders: tuple[str, ...] = (),
+        parent=None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export reviewed labels")
@@ -36,9 +47,13 @@ class ExportDialog(QDialog):
         text += "<br>Rejected proposals are decisions, not labels: they are in the decision log, not here."
         summary.setText(text)
         self.format = QComboBox(self)
-        self.format.addItem("CSV (spreadsheets, R, pandas)", "csv")
-        self.format.addItem("JSON (lessonreview.labels/1)", "json")
-        self.path = QLineEdit(str(default_dir / f"{self._stem}-labels.csv"), self)
+        for fmt in FORMATS:
+            self.format.addItem(TITLES[fmt], fmt)
+        self.coder = QComboBox(self)
+        self.coder.addItem(ALL_CODERS, None)
+        for name in coders:
+            self.coder.addItem(name, name)
+        self.path = QLineEdit(str(default_dir / f"{self._stem}{SUFFIXES['csv']}"), self)
         browse = QPushButton("Choose…", self)
         browse.clicked.connect(self._browse)
         self.format.currentIndexChanged.connect(self._format_changed)
@@ -47,6 +62,7 @@ class ExportDialog(QDialog):
         row.addWidget(browse)
         form = QFormLayout()
         form.addRow("Format:", self.format)
+        form.addRow("Coder:", self.coder)
         form.addRow("File:", row)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -68,13 +84,19 @@ class ExportDialog(QDialog):
     def target(self) -> Path:
         return Path(self.path.text()).expanduser()
 
+    @property
+    def chosen_coder(self) -> str | None:
+        """The coder whose labels to export; None for every coder's."""
+        return self.coder.currentData()
+
     def _format_changed(self) -> None:
-        p = Path(self.path.text())
-        self.path.setText(str(p.with_suffix("." + self.fmt)))
+        folder = Path(self.path.text()).expanduser().parent
+        self.path.setText(str(folder / f"{self._stem}{SUFFIXES[self.fmt]}"))
 
     def _browse(self) -> None:
+        ext = Path(SUFFIXES[self.fmt]).suffix
         name, _ = QFileDialog.getSaveFileName(
-            self, "Export to", self.path.text(), f"{self.fmt.upper()} (*.{self.fmt})"
+            self, "Export to", self.path.text(), f"{self.format.currentText()} (*{ext})"
         )
         if name:
             self.path.setText(name)

@@ -35,6 +35,7 @@ ACTION_TITLES = {
     DecisionAction.CORRECT: "Corrected",
     DecisionAction.REJECT: "Rejected",
     DecisionAction.ADD: "Added a label",
+    DecisionAction.IMPORT: "Imported a label",
     DecisionAction.EDIT: "Edited a label",
     DecisionAction.DELETE: "Deleted a label",
     DecisionAction.MERGE_PEOPLE: "Merged two people",
@@ -65,6 +66,8 @@ def details(row: DecisionRow) -> str:
     match row.action:
         case DecisionAction.ACCEPT | DecisionAction.REJECT | DecisionAction.ADD:
             return _label_text(p.get("after") or p.get("proposal"))
+        case DecisionAction.IMPORT:
+            return f"{_label_text(p.get('after'))} from {p.get('file', '?')}"
         case DecisionAction.CORRECT:
             return f"{_label_text(p.get('proposal'))} → {_label_text(p.get('after'))}"
         case DecisionAction.EDIT:

@@ -9,6 +9,7 @@ shows of it.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from lessonreview.core.analysis.pipeline import AnalysisRequest
 from lessonreview.core.media.video import Recording
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.label_store import LabelStore
+from lessonreview.core.store.store_rows import now_utc
 from lessonreview.core.vision.model_errors import ModelMissingError
 from lessonreview.core.vision.model_files import ModelName, resolve, resolve_all
 from lessonreview.gui.analysis.analysis_runner import AnalysisRunner
@@ -42,6 +44,8 @@ class Host(Protocol):
 
     def update_actions(self) -> None: ...
 
+    def note_models(self, analysis, *, since: datetime | None = None) -> None: ...
+
 
 class AnalysisControls(QObject):
     finished = Signal(object)  # the ProposalsDocument, once its proposals are in the queue
@@ -51,6 +55,7 @@ class AnalysisControls(QObject):
         self._host = host
         self._parent = parent
         self.runner = AnalysisRunner(self)
+        self._started_at = now_utc()
         self._face_download = Tasks(self, name="face-model-download")
         self.runner.progress.connect(self._on_progress)
         self.runner.download.connect(self._on_download)
@@ -101,6 +106,9 @@ class AnalysisControls(QObject):
             elif missing & set(request.model_names):
                 return
         self.runner.start(replace(request, allow_download=allow_download))
+        # Its proposals reach the queue (and may be decided) before it ends, when its
+        # model files are known: they are noted as of now.
+        self._started_at = now_utc()
         self.show_progress(True)
         self.progress.setValue(0)
         h.show_status(
@@ -166,6 +174,7 @@ class AnalysisControls(QObject):
         h = self._host
         self.show_progress(False)
         h.workspace.set_people(doc.people)
+        h.note_models(doc.analysis, since=self._started_at)
         h.session.add_proposals(doc.proposals)
         note = ""
         if doc.analysis.stopped_at_s is not None:

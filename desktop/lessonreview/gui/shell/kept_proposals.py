@@ -66,6 +66,7 @@ class KeptProposals:
             if h.session is not session or h.workspace is None:
                 return  # the recording was closed meanwhile
             h.workspace.set_people(doc.people)
+            h.note_models(doc.analysis)
             change = session.add_proposals(doc.proposals)
             self.kept = True
             h.show_status(

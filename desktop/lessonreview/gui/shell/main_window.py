@@ -5,6 +5,7 @@ file to open, and whether a proposals file fits, is ``recording_files``."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
@@ -26,7 +27,7 @@ from lessonreview.core.store.private_files import make_private_folder, tighten_p
 from lessonreview.core.vision.model_files import ModelMissingError, ModelName, model_hosts, resolve
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.gui.background import Report, Tasks
-from lessonreview.gui.export.exports import export_reviewed_labels
+from lessonreview.gui.export.exports import export_reviewed_labels, import_coding
 from lessonreview.gui.review.bulk_review import BULK_KEYS, BulkReview
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.review_queue import KEYS
@@ -303,6 +304,7 @@ class MainWindow(QMainWindow):
         if doc is None:
             return
         self.workspace.add_people(doc.people)
+        self.note_models(doc.analysis)
         change = self.session.add_proposals(doc.proposals)
         self.show_status(
             f"Loaded {len(change.added)} pending proposals from {path.name} (unreviewed)."
@@ -430,8 +432,34 @@ class MainWindow(QMainWindow):
                     self.session,
                     store=self.store,
                     recording_path=self.recording.path,
+                    tracks=self.workspace.tracks,
                 )
             )
+
+    def import_coding(self) -> None:
+        if self.session is not None:
+            self.show_status(
+                import_coding(
+                    self,
+                    store=self.store,
+                    rid=self.recording_id,
+                    timebase=self.recording.timebase,
+                    default_dir=self.recording.path.parent,
+                    reviewer=self.settings.reviewer or "",
+                )
+            )
+
+    def note_models(self, analysis, *, since: datetime | None = None) -> None:
+        """Remember which model files made the proposals now loaded (shown since
+        ``since``, default now), for the exports."""
+        try:
+            self.store.note_analysis_models(
+                self.recording_id, analysis.models, rate_hz=analysis.rate_hz, loaded_at=since
+            )
+        except StoreError:
+            # Not worth stopping the review for: the exports then say no model for
+            # these labels, which is true of what the project knows.
+            pass
 
     # --- help ----------------------------------------------------------------------------------
     def show_keys(self) -> None:

@@ -18,6 +18,7 @@ class MenuActions:
     recent_menu: QMenu
     people_menu: QMenu
     export: QAction
+    import_coding: QAction
     report: QAction
     snapshot: QAction
     close_recording: QAction
@@ -40,6 +41,7 @@ class MenuActions:
         """Enabled only while a recording is open."""
         return (
             self.export,
+            self.import_coding,
             self.report,
             self.snapshot,
             self.close_recording,
@@ -82,6 +84,7 @@ def build_menus(w) -> MenuActions:
     recent_menu = m.addMenu("Recent recordings")
     m.addSeparator()
     export = _add(w, m, "&Export reviewed labels…", w.export_labels, "Ctrl+E")
+    import_coding = _add(w, m, "&Import coding from ELAN or BORIS…", w.import_coding)
     report = _add(w, m, "Save lesson &report…", w.reflection.save_report)
     snapshot = _add(w, m, "Save &snapshot of this frame…", w.privacy.save_snapshot, "Ctrl+Shift+S")
     m.addSeparator()
@@ -138,6 +141,7 @@ def build_menus(w) -> MenuActions:
         recent_menu=recent_menu,
         people_menu=people_menu,
         export=export,
+        import_coding=import_coding,
         report=report,
         snapshot=snapshot,
         close_recording=close,

@@ -274,6 +274,15 @@ def _export(store: LabelStore, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.coder is not None and not args.decision_log:
+        known = sorted({c for row in rows for c in store.coders(row.id)})
+        if args.coder not in known:
+            print(
+                f"error: no labels by a coder named {args.coder!r}; nothing was exported. "
+                f"The coders are: {', '.join(known) or 'none yet'}",
+                file=sys.stderr,
+            )
+            return 1
     targets = []
     for row in rows:
         suffix = f"-{Path(row.path).stem}" if len(rows) > 1 else ""
@@ -290,7 +299,9 @@ def _export(store: LabelStore, args: argparse.Namespace) -> int:
                 print(f"decision log of {row.path} -> {out}", file=sys.stderr)
             else:
                 # The command line has no analysis in memory: nothing is pending here.
-                summary = export_labels(store, row.id, out, fmt=args.format, pending_count=0)
+                summary = export_labels(
+                    store, row.id, out, fmt=args.format, pending_count=0, coder=args.coder
+                )
                 print(
                     f"{summary.n_labels} reviewed labels of {row.path} -> {out}",
                     file=sys.stderr,
@@ -497,6 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("project", type=Path, help="the project file")
     export.add_argument("--recording", help="recording id or file name (default: every recording)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument(
+        "--coder", help="only this coder's labels (a reviewer name; default: every coder's)"
+    )
     export.add_argument(
         "--decision-log", action="store_true", help="export the audit trail instead"
     )

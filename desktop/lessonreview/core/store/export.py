@@ -60,16 +60,23 @@ class ExportSummary:
 
 
 def export_labels(
-    store: LabelStore, rid: int, path: str | os.PathLike[str], *, fmt: str, pending_count: int
+    store: LabelStore,
+    rid: int,
+    path: str | os.PathLike[str],
+    *,
+    fmt: str,
+    pending_count: int,
+    coder: str | None = None,
 ) -> ExportSummary:
-    """Write the recording's reviewed labels to ``path`` as CSV or JSON."""
+    """Write the recording's reviewed labels to ``path`` as CSV or JSON: every coder's
+    (each row names its coder in ``reviewer``), or only ``coder``'s."""
     _check_format(fmt)
     recording = store.recording(rid)
     names = {row.person_id: row.name for row in store.people(rid) if row.name}
     seconds = store.saved_seconds(rid)
     rows = [
         _label_row(lab, name=names.get(lab.person), seconds=seconds)
-        for lab in store.labels(rid)
+        for lab in store.labels(rid, coder=coder)
         if lab.status in REVIEWED
     ]
     if fmt == "csv":

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.media.video import Recording, file_sha256
+from lessonreview.core.review.label_drafts import checked_reviewer
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store import settings as settings_io
 from lessonreview.core.store.label_store import LabelStore, StoreError
@@ -344,9 +345,16 @@ class MainWindow(QMainWindow):
         )
         if not ok or not name.strip():
             return bool(self.settings.reviewer)
+        try:
+            checked_reviewer(name)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Reviewer", str(exc).capitalize() + ".")
+            return bool(self.settings.reviewer)
         self._remember(reviewer=name.strip())
         if self.session is not None:
-            self.session.set_reviewer(name.strip())
+            # Blind coding: the review switches to this coder's own labels.
+            self._guard(lambda: self.session.set_reviewer(name.strip()))
+            self.show_status(f"Reviewing as {name.strip()}: only your own labels are shown.")
         return True
 
     def record_consent(self, prefill: str | None = None) -> None:

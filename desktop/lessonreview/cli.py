@@ -392,6 +392,35 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_coder(store, rid: int, asked: str | None) -> str | None | bool:
+    """Whose labels a report counts: the one asked for; else the consensus coder's
+    final labels if there are any; else the only coder's. False (said why) when several
+    coders coded the recording and none was chosen: together they would count each
+    label once per coder."""
+    from lessonreview.core.domain import CONSENSUS_CODER
+
+    coders = store.coders(rid)
+    if asked is not None:
+        if asked not in coders:
+            print(
+                f"error: no labels by a coder named {asked!r}. The coders are: "
+                f"{', '.join(coders) or 'none yet'}",
+                file=sys.stderr,
+            )
+            return False
+        return asked
+    if CONSENSUS_CODER in coders:
+        return CONSENSUS_CODER
+    if len(coders) > 1:
+        print(
+            f"error: {len(coders)} coders coded this recording ({', '.join(coders)}); choose "
+            "whose labels the report counts with --coder NAME",
+            file=sys.stderr,
+        )
+        return False
+    return None
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from lessonreview.core.reflection.lesson_report import context_for, write_report
     from lessonreview.core.reflection.lesson_summary import (
@@ -437,6 +466,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         except TargetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        coder = _report_coder(store, row.id, args.coder)
+        if coder is False:
+            return 1
         tracks, pending = (), None
         doc = None
         if args.proposals:
@@ -462,10 +494,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
             tracks = doc.people
             saved = store.saved_seconds(row.id)
             seconds = lambda f: doc.seconds.get(f, saved.get(f, f / row.fps))  # noqa: E731
-            pending = pending_in_file(store, row.id, doc.proposals, seconds=seconds)
+            pending = pending_in_file(store, row.id, doc.proposals, seconds=seconds, coder=coder)
         summary = summarise_recording(
             store,
             row.id,
+            coder=coder,
             bin_s=args.bin or auto_bin(row.duration_s),
             place_of=places_in_file(store, row.id, tracks) if tracks else None,
             pending=pending,
@@ -607,6 +640,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per bin of the plots (default: a minute for a lesson, less for a clip)",
     )
     report.add_argument("--models", type=Path, help="folder with the model files (for the blur)")
+    report.add_argument(
+        "--coder",
+        help="whose labels to count when several coders coded the recording (default: the "
+        "consensus, else the only coder)",
+    )
     report.set_defaults(func=_cmd_report)
 
     agreement = sub.add_parser(

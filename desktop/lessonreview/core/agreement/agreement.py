@@ -449,7 +449,7 @@ def figure_headers(report: AgreementReport) -> tuple[str, ...]:
         "behaviour",
         "kappa",
         "alpha",
-        "segments",
+        "segments agree",
         "matched",
         f"only {report.coder_a}",
         f"only {report.coder_b}",

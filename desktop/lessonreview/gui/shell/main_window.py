@@ -26,6 +26,7 @@ from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.private_files import make_private_folder, tighten_project
 from lessonreview.core.vision.model_files import ModelMissingError, ModelName, model_hosts, resolve
 from lessonreview.core.vision.offline import keep_libraries_offline
+from lessonreview.gui.agreement.agreement_dialog import AgreementDialog
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.export.exports import export_reviewed_labels
 from lessonreview.gui.review.bulk_review import BULK_KEYS, BulkReview
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.recording: Recording | None = None
         self.recording_id: int | None = None
         self.bulk: BulkReview | None = None
+        self.agreement: AgreementDialog | None = None
         # Opening reads and hashes the whole file: off the GUI thread. A recording asked
         # for while another is still opening replaces it.
         self._opening = Tasks(self, name="open-recording")
@@ -315,6 +317,10 @@ class MainWindow(QMainWindow):
             self.bulk.close()
             self.bulk.deleteLater()
             self.bulk = None
+        if self.agreement is not None:
+            self.agreement.close()
+            self.agreement.deleteLater()
+            self.agreement = None
         self.analysis.shutdown()
         self.kept.finish()
         self.privacy.snapshots.finish()
@@ -391,6 +397,30 @@ class MainWindow(QMainWindow):
         )
         self.bulk.show()
         self.bulk.activateWindow()
+
+    def open_agreement(self) -> None:
+        """Review > Agreement between coders…: compare two coders of the open recording;
+        a disagreement double-clicked there is shown on the video here."""
+        if self.session is None or self.store is None:
+            return
+        if self.agreement is not None:
+            self.agreement.close()
+            self.agreement.deleteLater()
+        self.agreement = AgreementDialog(
+            self.store,
+            self.recording_id,
+            reviewer=self.session.reviewer,
+            recording_name=self.recording.path.name,
+            parent=self,
+        )
+        self.agreement.jump_requested.connect(self._show_frame)
+        self.agreement.show()
+        self.agreement.activateWindow()
+
+    def _show_frame(self, frame: int) -> None:
+        if self.workspace is not None:
+            self.workspace.player.pause()
+            self.workspace.player.seek(frame)
 
     def undo(self) -> None:
         if self.session is not None and self.session.can_undo():

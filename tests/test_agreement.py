@@ -292,3 +292,43 @@ def test_a_missing_project_is_refused_not_created(tmp_path, capsys):
     missing = tmp_path / "nothing.lessonreview"
     assert main(["agreement", str(missing), "--recording", "x", "--coders", "A,B"]) == 1
     assert "does not exist" in capsys.readouterr().err and not missing.exists()
+
+
+def test_export_picks_one_coder_and_refuses_an_unknown_one(coded, capsys, tmp_path):
+    path, store, _ = coded
+    store.close()
+    out = tmp_path / "ben.csv"
+    assert main(["export", str(path), "--coder", "Ben", "--out", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    reviewer = lines[0].split(",").index("reviewer")
+    assert [row.split(",")[reviewer] for row in lines[1:]] == ["Ben", "Ben"]  # hand, standing
+    assert main(["export", str(path), "--coder", "Zoe", "--out", str(tmp_path / "z.csv")]) == 1
+    assert "no labels by a coder named 'Zoe'" in capsys.readouterr().err
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_a_report_of_several_coders_asks_whose_labels_to_count(coded, capsys, tmp_path):
+    path, store, _ = coded
+    store.close()
+    out = tmp_path / "report.html"
+    assert main(["report", str(path), "--recording", "lesson.mp4", "--out", str(out)]) == 1
+    assert "2 coders coded this recording (Ann, Ben)" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_decision_log_view_says_what_a_consensus_decided(coded):
+    from lessonreview.gui.privacy.audit_view import ACTION_TITLES, details
+
+    _, store, rid = coded
+    report = agreement_for(store, rid, ["Ann", "Ben"])
+    d = report.disagreements[-1]
+    consensus.keep_as_final(
+        store, rid, segment=d.segment, settles=[d.segment], agreed_by=["Ann", "Ben"],
+        recorded_by="Ann",
+    )  # fmt: skip
+    consensus.drop(store, rid, settles=[report.disagreements[0].segment], agreed_by=["Ann"],
+                   recorded_by="Ann")  # fmt: skip
+    kept, dropped = store.decisions(rid)[-2:]
+    assert ACTION_TITLES[kept.action] == "Consensus"
+    assert details(kept) == "Standing, P1 0:08–0:09; agreed by Ann, Ben"
+    assert details(dropped) == "no final label; agreed by Ann"

@@ -601,7 +601,9 @@ def test_switching_coder_shows_only_that_coders_labels_and_drops_the_undo_histor
     change = session.set_reviewer("Bob")
     assert not session.can_undo()
     assert session.pending_count() == len(PROPOSALS)  # nothing decided by Bob yet
-    assert {k for k in change.removed if k.startswith("l:")} == {k for k in ann if k.startswith("l:")}
+    assert {k for k in change.removed if k.startswith("l:")} == {
+        k for k in ann if k.startswith("l:")
+    }
     session.reject(KEY["a"])
     session.add_label(person="P2", behaviour=Behaviour.READING, start_frame=10, end_frame=20)
     session.set_reviewer("Ann")

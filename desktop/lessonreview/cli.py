@@ -365,7 +365,9 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
         return 1
     try:
         rows = store.recordings()
-        found = [r for r in rows if str(r.id) == args.recording or Path(r.path).name == args.recording]
+        found = [
+            r for r in rows if str(r.id) == args.recording or Path(r.path).name == args.recording
+        ]
         if not found:
             names = ", ".join(Path(r.path).name for r in rows) or "none"
             print(

@@ -77,6 +77,7 @@ ALLOWED = {
     "core.analysis": {"core.domain", "core.media", "core.vision", "core.store"},
     "core.review": {"core.domain", "core.store"},
     "core.exchange": {"core.domain", "core.media", "core.store"},
+    "core.agreement": {"core.domain", "core.store"},
     "core.privacy": {"core.domain", "core.media", "core.vision", "core.store"},
     "core.reflection": {
         "core.domain",
@@ -92,6 +93,7 @@ ALLOWED = {
     "gui.review": {"core.*", "gui.common"},
     "gui.analysis": {"core.*", "gui.common"},
     "gui.export": {"core.*", "gui.common"},
+    "gui.agreement": {"core.*", "gui.common"},
     "gui.privacy": {"core.*", "gui.common", "gui.export"},
     "gui.reflection": {"core.*", "gui.common", "gui.timeline"},
     "gui.shell": {"core.*", "gui.*"},

@@ -308,10 +308,13 @@ def test_decision_log_view_shows_who_decided_what_including_undos(
     s.add_label(person="P2", behaviour=Behaviour.WRITING, start_frame=0, end_frame=1)
     s.rename_person("P2", "Bea")
     w.undo()
-    s.set_reviewer("Second Reviewer")
     w.redo()
+    # A second coder takes over (their own labels only: the undo history was the first's).
+    s.set_reviewer("Second Reviewer")
+    assert not s.can_redo()
+    s.add_label(person="P1", behaviour=Behaviour.WRITING, start_frame=0, end_frame=1)
     log = w.store.decisions(w.recording_id)
-    assert [d.action for d in log] == ["add", "add", "rename_person", "undo", "redo"]
+    assert [d.action for d in log] == ["add", "add", "rename_person", "undo", "redo", "add"]
     seen = AuditSeen(monkeypatch)
 
     w.menus.audit.trigger()
@@ -324,13 +327,14 @@ def test_decision_log_view_shows_who_decided_what_including_undos(
         for r in range(model.rowCount())
     ]
     assert [int(r[0]) for r in rows] == [d.id for d in log]
-    assert [r[2] for r in rows] == [REVIEWER] * 4 + ["Second Reviewer"]
+    assert [r[2] for r in rows] == [REVIEWER] * 5 + ["Second Reviewer"]
     assert [r[3] for r in rows] == [
         "Added a label",
         "Added a label",
         "Renamed a person",
         "Undo",
         "Redo",
+        "Added a label",
     ]
     assert rows[0][4] == "Reading, P1 0:00–0:01"  # a still lasts one second
     assert rows[2][4] == "P2: (no name) → Bea"

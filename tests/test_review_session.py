@@ -457,7 +457,7 @@ def test_reopening_restores_decisions_and_brings_back_only_undecided_proposals(p
     store.close()
 
     with LabelStore.open(path) as store2:
-        again = ReviewSession(store2, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Bob")
+        again = ReviewSession(store2, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ann")
         assert {s.key: s for s in again.segments()} == saved
         again.add_proposals(PROPOSALS)
         again.add_proposals(PROPOSALS)  # twice: still no duplicates
@@ -541,11 +541,8 @@ def test_people_to_choose_are_those_with_segments_and_those_on_screen_in_order(s
     assert session.people_to_choose(["P10", "P2"]) == ["P1", "P2", "P3", "P4", "P10"]
 
 
-def test_a_proposal_decided_in_another_program_meanwhile_is_not_saved_twice(project, session):
-    """Two programs have the project open with the same proposal pending; the other one
-    accepts it first. Here, rejecting it is refused with a message, and the file holds
-    one decision on it."""
-    path, _, rid = project
+def _decide_in_another_program(path: Path, rid: int, *, coder: str, key: str) -> None:
+    """Another program on the same project file accepts ``key`` as ``coder``."""
     other = f"""
 import sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
@@ -553,21 +550,84 @@ from test_review_session import KEY, PROPOSALS, FPS, FRAMES, FakeTimebase
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.label_store import LabelStore
 store = LabelStore.open({str(path)!r})
-s = ReviewSession(store, {rid}, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ben")
+s = ReviewSession(store, {rid}, timebase=FakeTimebase(FPS, FRAMES), reviewer={coder!r})
 s.add_proposals(PROPOSALS)
-s.accept({KEY['a']!r})
+s.accept({key!r})
 store.close()
 """
     done = subprocess.run([sys.executable, "-c", other], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    with pytest.raises(AlreadyDecided, match="already decided by Ben"):
+
+
+def test_a_proposal_decided_in_another_program_meanwhile_is_not_saved_twice(project, session):
+    """Two programs have the project open as the same coder with the same proposal
+    pending; the other one accepts it first. Here, rejecting it is refused with a
+    message, and the file holds one decision on it."""
+    path, _, rid = project
+    _decide_in_another_program(path, rid, coder="Ann", key=KEY["a"])
+    with pytest.raises(AlreadyDecided, match="already decided by Ann"):
         session.reject(KEY["a"])
     rows = [r for r in saved_labels(path) if r["proposal_key"] == KEY["a"]]
-    assert [(r["status"], r["reviewer"]) for r in rows] == [("accepted", "Ben")]
+    assert [(r["status"], r["reviewer"]) for r in rows] == [("accepted", "Ann")]
     assert actions(path) == ["accept"]
     # Nothing else changed here: the other proposals can still be decided.
     session.accept(KEY["b"])
     assert actions(path) == ["accept", "accept"]
+
+
+def test_two_coders_in_two_programs_each_decide_the_same_proposal(project, session):
+    """Blind coding: Ben's program accepting a proposal does not decide it for Ann, who
+    still sees it pending and rejects it; the file holds one label of it per coder."""
+    path, _, rid = project
+    _decide_in_another_program(path, rid, coder="Ben", key=KEY["a"])
+    assert KEY["a"] in {p.proposal_key for p in session.pending()}
+    session.reject(KEY["a"])
+    rows = [r for r in saved_labels(path) if r["proposal_key"] == KEY["a"]]
+    assert sorted((r["reviewer"], r["status"]) for r in rows) == [
+        ("Ann", "rejected"),
+        ("Ben", "accepted"),
+    ]
+    # Ann's review shows no saved label: hers is a rejection, and Ben's is not hers to see.
+    assert [s.key for s in session.segments() if s.label_id is not None] == []
+
+
+def test_switching_coder_shows_only_that_coders_labels_and_drops_the_undo_history(
+    project, session
+):
+    path, _, _ = project
+    session.accept(KEY["a"])
+    session.correct(KEY["b"], end_frame=500)
+    ann = by_key(session)
+    change = session.set_reviewer("Bob")
+    assert not session.can_undo()
+    assert session.pending_count() == len(PROPOSALS)  # nothing decided by Bob yet
+    assert {k for k in change.removed if k.startswith("l:")} == {
+        k for k in ann if k.startswith("l:")
+    }
+    session.reject(KEY["a"])
+    session.add_label(person="P2", behaviour=Behaviour.READING, start_frame=10, end_frame=20)
+    session.set_reviewer("Ann")
+    assert by_key(session) == ann  # Ann's labels as she left them
+    assert sorted(session.coders_with_pending()) == ["Ann", "Bob"]
+    rows = saved_labels(path)
+    assert sorted((r["reviewer"], r["proposal_key"] or "manual") for r in rows) == sorted(
+        [("Ann", KEY["a"]), ("Ann", KEY["b"]), ("Bob", KEY["a"]), ("Bob", "manual")]
+    )
+    with pytest.raises(ValueError, match="consensus pass"):
+        session.set_reviewer("Consensus")
+
+
+def test_a_merge_or_split_that_would_change_another_coders_labels_is_refused(project, session):
+    path, _, _ = project
+    session.accept(KEY["c"])  # Ann labels P3 writing, frames 0-900
+    session.set_reviewer("Bob")
+    with pytest.raises(ValueError, match="also has labels by Ann"):
+        session.merge_people("P1", "P3")
+    with pytest.raises(ValueError, match="also has labels by Ann"):
+        session.split_person("P3", at_frame=450)
+    session.split_person("P3", at_frame=950)  # after Ann's label ends: hers stays as it was
+    assert [r["end_frame"] for r in saved_labels(path) if r["reviewer"] == "Ann"] == [900]
+    assert actions(path) == ["accept", "split_person"]
 
 
 def test_two_people_seen_at_the_same_time_cannot_be_merged(project, session):
@@ -655,16 +715,16 @@ def test_a_bulk_step_with_a_proposal_decided_elsewhere_saves_nothing_and_says_wh
     project, session
 ):
     path, store, rid = project
-    other = ReviewSession(store, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ben")
+    other = ReviewSession(store, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ann")
     other.add_proposals(PROPOSALS)
-    other.reject(KEY["c"])  # another window on the same file decided c meanwhile
+    other.reject(KEY["c"])  # another window on the same file, as Ann, decided c meanwhile
     before = by_key(session)
 
     with pytest.raises(AlreadyDecided, match=f"1 of these.*{KEY['c']}") as raised:
         session.decide_many(accept=[KEY["a"], KEY["b"], KEY["c"]], reject=[KEY["d"]])
 
     assert KEY["a"] not in str(raised.value)
-    assert [(r["proposal_key"], r["reviewer"]) for r in saved_labels(path)] == [(KEY["c"], "Ben")]
+    assert [(r["proposal_key"], r["reviewer"]) for r in saved_labels(path)] == [(KEY["c"], "Ann")]
     assert actions(path) == ["reject"]
     assert by_key(session) == before and not session.can_undo()
     session.decide_many(accept=[KEY["a"], KEY["b"]], reject=[KEY["d"]])  # the rest still can

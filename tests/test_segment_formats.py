@@ -129,6 +129,7 @@ def test_the_decision_logs_words_are_those_existing_project_files_hold():
         "undo",
         "redo",
         "export_unblurred_snapshot",
+        "consensus",
     }
 
 

@@ -20,7 +20,7 @@ from lessonreview import __version__
 if TYPE_CHECKING:
     from lessonreview.core.store.label_store import LabelStore
 
-SUBCOMMANDS = ("review", "analyze", "export", "import", "report", "models")
+SUBCOMMANDS = ("review", "analyze", "export", "import", "report", "agreement", "models")
 # More samples per second than a classroom video has frames buys nothing and costs memory.
 MAX_RATE_HZ = 30.0
 
@@ -289,6 +289,15 @@ def _export(store: LabelStore, args: argparse.Namespace) -> int:
     rows = _recordings(store, args)
     if not rows:
         return 1
+    if args.coder is not None and not args.decision_log:
+        known = sorted({c for row in rows for c in store.coders(row.id)})
+        if args.coder not in known:
+            print(
+                f"error: no labels by a coder named {args.coder!r}; nothing was exported. "
+                f"The coders are: {', '.join(known) or 'none yet'}",
+                file=sys.stderr,
+            )
+            return 1
     tracks = None
     if args.proposals is not None:
         if len(rows) > 1:
@@ -402,6 +411,104 @@ def _bin(text: str) -> float:
     return seconds
 
 
+def _coders(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",")]
+    if len(names) != 2 or not all(names):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not two coders: give two reviewer names with a comma, like 'Ann,Ben'"
+        )
+    return names
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IoU: give a number above 0, up to 1")
+    return value
+
+
+def _slice(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a slice length: give seconds, like 1.0")
+    return value
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from lessonreview.core.agreement.agreement import AgreementError, agreement_for, as_text
+    from lessonreview.core.store.label_store import LabelStore, StoreError
+
+    try:
+        store = LabelStore.open(args.project, create=False)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        rows = store.recordings()
+        found = [
+            r for r in rows if str(r.id) == args.recording or Path(r.path).name == args.recording
+        ]
+        if not found:
+            names = ", ".join(Path(r.path).name for r in rows) or "none"
+            print(
+                f"error: {args.project} holds no recording named {args.recording!r}. Give its "
+                f"file name or id; the recordings are: {names}",
+                file=sys.stderr,
+            )
+            return 1
+        row = found[0]
+        report = agreement_for(store, row.id, args.coders, slice_s=args.slice, overlap=args.overlap)
+    except AgreementError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    if args.json:
+        document = {"recording": Path(row.path).name, **report.as_dict()}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print(as_text(report, recording=Path(row.path).name), end="")
+    return 0
+
+
+def _report_coder(store, rid: int, asked: str | None) -> str | None | bool:
+    """Whose labels a report counts: the one asked for; else the consensus coder's
+    final labels if there are any; else the only coder's. False (said why) when several
+    coders coded the recording and none was chosen: together they would count each
+    label once per coder."""
+    from lessonreview.core.domain import CONSENSUS_CODER
+
+    coders = store.coders(rid)
+    if asked is not None:
+        if asked not in coders:
+            print(
+                f"error: no labels by a coder named {asked!r}. The coders are: "
+                f"{', '.join(coders) or 'none yet'}",
+                file=sys.stderr,
+            )
+            return False
+        return asked
+    if CONSENSUS_CODER in coders:
+        return CONSENSUS_CODER
+    if len(coders) > 1:
+        print(
+            f"error: {len(coders)} coders coded this recording ({', '.join(coders)}); choose "
+            "whose labels the report counts with --coder NAME",
+            file=sys.stderr,
+        )
+        return False
+    return None
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from lessonreview.core.reflection.lesson_report import context_for, write_report
     from lessonreview.core.reflection.lesson_summary import (
@@ -447,6 +554,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         except TargetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        coder = _report_coder(store, row.id, args.coder)
+        if coder is False:
+            return 1
         tracks, pending = (), None
         doc = None
         if args.proposals:
@@ -472,10 +582,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
             tracks = doc.people
             saved = store.saved_seconds(row.id)
             seconds = lambda f: doc.seconds.get(f, saved.get(f, f / row.fps))  # noqa: E731
-            pending = pending_in_file(store, row.id, doc.proposals, seconds=seconds)
+            pending = pending_in_file(store, row.id, doc.proposals, seconds=seconds, coder=coder)
         summary = summarise_recording(
             store,
             row.id,
+            coder=coder,
             bin_s=args.bin or auto_bin(row.duration_s),
             place_of=places_in_file(store, row.id, tracks) if tracks else None,
             pending=pending,
@@ -646,7 +757,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per bin of the plots (default: a minute for a lesson, less for a clip)",
     )
     report.add_argument("--models", type=Path, help="folder with the model files (for the blur)")
+    report.add_argument(
+        "--coder",
+        help="whose labels to count when several coders coded the recording (default: the "
+        "consensus, else the only coder)",
+    )
     report.set_defaults(func=_cmd_report)
+
+    agreement = sub.add_parser(
+        "agreement",
+        help="how far two coders agree on a recording (Cohen's kappa, Krippendorff's alpha, "
+        "segments)",
+        description="Compare two coders' reviewed labels of one recording, per behaviour and "
+        "overall: Cohen's kappa and Krippendorff's alpha (nominal) on time slices, and the "
+        "share of segments that match at an IoU threshold, then list the disagreements.",
+    )
+    agreement.add_argument("project", type=Path, help="the project file")
+    agreement.add_argument("--recording", required=True, help="recording file name or id")
+    agreement.add_argument(
+        "--coders", type=_coders, required=True, help="two reviewer names, like 'Ann,Ben'"
+    )
+    agreement.add_argument(
+        "--slice", type=_slice, default=1.0, help="seconds per time slice (default 1.0)"
+    )
+    agreement.add_argument(
+        "--overlap",
+        type=_fraction,
+        default=0.5,
+        help="IoU at which two segments agree (default 0.5)",
+    )
+    agreement.add_argument("--json", action="store_true", help="print the figures as JSON")
+    agreement.set_defaults(func=_cmd_agreement)
 
     models = sub.add_parser("models", help="show where each model file comes from")
     models.add_argument("--models", type=Path, help="folder with the model files")

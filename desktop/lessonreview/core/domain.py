@@ -320,6 +320,13 @@ class DecisionAction(StrEnum):
     UNDO = "undo"
     REDO = "redo"
     UNBLURRED_SNAPSHOT = "export_unblurred_snapshot"
+    CONSENSUS = "consensus"
+
+
+# The coder name the consensus pass saves its final labels under: a coder of its own,
+# so that the final labels can be exported, and compared with each coder, like any
+# coder's. No reviewer may code under it.
+CONSENSUS_CODER = "consensus"
 
 
 @dataclass(frozen=True)

@@ -95,8 +95,8 @@ def reviewed_labels(
             end_s=round(seconds[lab.end_frame], 6),
             models=_models_of(lab, analyses),
         )
-        for lab in store.labels(rid)
-        if lab.status in REVIEWED and (coder is None or lab.reviewer == coder)
+        for lab in store.labels(rid, coder=coder)
+        if lab.status in REVIEWED
     )
     return ExportedRecording(recording=recording, labels=labels, pending_count=pending_count)
 

@@ -281,8 +281,11 @@ def summarise_recording(
     place_of: PlaceOf | None = None,
     pending: Sequence[Segment] | None = None,
     seconds: Callable[[int], float] | None = None,
+    coder: str | None = None,
 ) -> LessonSummary:
-    """The summary of the labels saved in the project file for recording ``rid``.
+    """The summary of the labels saved in the project file for recording ``rid``: one
+    coder's (each coder's labels are a full coding of the lesson, so two coders'
+    together would count each raised hand twice), or every label when ``coder`` is None.
     ``seconds`` defaults to the times the file recorded with each label."""
     recording = store.recording(rid)
     phases = store.phases(rid)
@@ -291,7 +294,7 @@ def summarise_recording(
         fps = recording.fps if recording.fps > 0 else 25.0
         seconds = lambda frame: saved.get(frame, frame / fps)  # noqa: E731
     return summarise(
-        store.labels(rid),
+        store.labels(rid, coder=coder),
         seconds=seconds,
         duration_s=recording.duration_s,
         bin_s=bin_s,
@@ -446,10 +449,12 @@ def pending_in_file(
     proposals: Iterable[Proposal],
     *,
     seconds: Callable[[int], float],
+    coder: str | None = None,
 ) -> list[Proposal]:
-    """The proposals of an analysis that the project file has no decision on yet, as
-    the review would list them (cut by the saved merges and splits)."""
+    """The proposals of an analysis that the project file has no decision on yet (by
+    ``coder``, or by anyone), as the review would list them (cut by the saved merges
+    and splits)."""
     pending = PendingProposals()
     pending.add(proposals)
-    pending.refresh(store.labels(rid), store.people(rid), seconds=seconds)
+    pending.refresh(store.labels(rid, coder=coder), store.people(rid), seconds=seconds)
     return list(pending.pending.values())

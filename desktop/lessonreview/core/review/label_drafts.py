@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Protocol
 
-from lessonreview.core.domain import Behaviour, Proposal, Source, Status
+from lessonreview.core.domain import CONSENSUS_CODER, Behaviour, Proposal, Source, Status
 from lessonreview.core.store.store_rows import Label, PersonRow, now_utc
 
 
@@ -115,6 +115,11 @@ def live_person(person: str, people: Mapping[str, PersonRow]) -> str:
 def checked_reviewer(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("every decision records its reviewer: a reviewer name is needed")
+    if name.strip().casefold() == CONSENSUS_CODER:
+        raise ValueError(
+            f'"{name.strip()}" is the name the consensus pass saves final labels under; '
+            "choose your own name or initials as reviewer"
+        )
     return name.strip()
 
 

@@ -129,6 +129,16 @@ class PendingProposals:
         self.pending = pending
         self.segments = segments
 
+    def undecided(self, labels: Iterable[Label]) -> int:
+        """How many proposals, as of the last refresh, are left undecided by the coder
+        whose labels are ``labels`` (another coder's, to know whether a kept analysis is
+        still needed)."""
+        decided = {lab.proposal_key for lab in labels if lab.proposal_key}
+        keys = {
+            key for raw, key, _, _ in self._cut or () if raw not in decided and key not in decided
+        }
+        return len(keys)
+
 
 def _proposal_item(p: Proposal, seconds: Callable[[int], float]) -> ReviewItem:
     return ReviewItem(

@@ -1,5 +1,12 @@
 """One reviewer reviewing one recording: pending proposals, decisions, undo.
 
+Coding is blind: the session sees and changes only its own coder's labels (the labels
+saved under its reviewer name), and a proposal another coder decided is still pending
+here. People (names, merges, splits) are the recording's, shared by every coder: they
+say which track is whom, which coders must agree on for their labels to be compared
+at all. So a merge or split that would move or cut another coder's labels is refused
+rather than done behind that coder's back; renaming changes no label and is allowed.
+
 Pending proposals live here, in memory only. A decision is saved (its own
 transaction) before the call returns; if saving fails the call raises
 :class:`~lessonreview.core.store.label_store.StoreError` and nothing here changes, so what
@@ -20,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from lessonreview.core.domain import (
+    CONSENSUS_CODER,
     REVIEWED,
     Behaviour,
     DecisionAction,
@@ -113,7 +121,7 @@ class ReviewSession:
     ) -> None:
         store.recording(recording_id)  # KeyError for a recording not in this project
         self._ctx = _Context(store, recording_id, checked_reviewer(reviewer), timebase)
-        self._ctx.labels = {lab.id: lab for lab in store.labels(recording_id)}
+        self._ctx.labels = {lab.id: lab for lab in store.labels(recording_id, coder=reviewer)}
         self._ctx.people = {row.person_id: row for row in store.people(recording_id)}
         self._proposals = PendingProposals()
         self._tracks: set[str] = set()
@@ -133,9 +141,40 @@ class ReviewSession:
     def reviewer(self) -> str:
         return self._ctx.reviewer
 
-    def set_reviewer(self, name: str) -> None:
-        """Who makes the next decisions (each decision records its reviewer)."""
-        self._ctx.reviewer = checked_reviewer(name)
+    def set_reviewer(self, name: str) -> Change:
+        """Hand the review to another coder: from now on the session shows and changes
+        that coder's labels only, and what they have not decided is pending. The undo
+        history is dropped: its steps were the previous coder's."""
+        name = checked_reviewer(name)
+        if name == self._ctx.reviewer:
+            return Change((), (), False, "")
+
+        def switch() -> None:
+            labels = self._ctx.store.labels(self._ctx.recording_id, coder=name)
+            self._ctx.reviewer = name
+            self._ctx.labels = {lab.id: lab for lab in labels}
+
+        change = self._changed(switch, f"Review as {name}")
+        self._undo.clear()
+        self._redo.clear()
+        return change
+
+    def coders_with_pending(self) -> list[str]:
+        """The coders of this recording (this session's, and everyone who saved a label on
+        it) who have not yet decided every proposal of the analysis. The consensus coder
+        decides no proposals, so it is not one of them."""
+        others = set(self._ctx.store.coders(self._ctx.recording_id))
+        out = []
+        for coder in sorted(others | {self._ctx.reviewer}):
+            if coder == CONSENSUS_CODER:
+                continue
+            if coder == self._ctx.reviewer:
+                labels = list(self._ctx.labels.values())
+            else:
+                labels = self._ctx.store.labels(self._ctx.recording_id, coder=coder)
+            if self._proposals.undecided(labels):
+                out.append(coder)
+        return out
 
     def segments(self) -> list[ReviewItem]:
         segments = self._proposals.segments.values()
@@ -312,6 +351,7 @@ class ReviewSession:
         keep, absorb = self._known_person(keep), self._known_person(absorb)
         if keep == absorb:
             raise ValueError(f"cannot merge {keep} with itself")
+        self._refuse_if_others_coded(absorb, after_frame=-1, doing="merge")
         together = self._seen_together(keep, absorb)
         if together is not None:
             raise ValueError(
@@ -343,6 +383,7 @@ class ReviewSession:
         person = self._known_person(person)
         if not 0 < at_frame < self._ctx.clock.frame_count:
             raise ValueError(f"split frame {at_frame} is outside the recording")
+        self._refuse_if_others_coded(person, after_frame=at_frame, doing="split")
         numbers = [
             int(m.group(1)) for p in self._known_people() if (m := re.fullmatch(r"P(\d+)", p))
         ]
@@ -460,6 +501,27 @@ class ReviewSession:
         if person not in self._known_people():
             raise ValueError(f"there is no {person} in this recording")
         return person
+
+    def _refuse_if_others_coded(self, person: str, *, after_frame: int, doing: str) -> None:
+        """A merge moves, and a split cuts, the person's labels ending after
+        ``after_frame``: refused when another coder has such a label, which this coder
+        may neither see nor change."""
+        others = sorted(
+            {
+                lab.reviewer
+                for lab in self._ctx.store.labels(self._ctx.recording_id)
+                if lab.reviewer != self._ctx.reviewer
+                and lab.person == person
+                and lab.end_frame > after_frame
+            }
+        )
+        if others:
+            raise ValueError(
+                f"{self.person_label(person)} also has labels by {', '.join(others)}: a {doing} "
+                "would change another coder's labels. People are shared by every coder of the "
+                f"recording, so {doing} people before a second coder starts, or ask "
+                f"{', '.join(others)} to make the same {doing} in their own review first."
+            )
 
     def _pending_proposal(self, proposal_key: str) -> Proposal:
         try:

@@ -227,13 +227,25 @@ class LabelStore:
 
     # -- labels, people, decisions -------------------------------------------------
 
-    def labels(self, rid: int) -> list[Label]:
-        """Every saved label of a recording, rejected ones included, in time order."""
+    def labels(self, rid: int, *, coder: str | None = None) -> list[Label]:
+        """The saved labels of a recording, rejected ones included, in time order: one
+        coder's (the reviewer name they were saved under), or every coder's when
+        ``coder`` is None (exports and the lesson summary)."""
+        where, args = "recording_id = ?", [rid]
+        if coder is not None:
+            where, args = where + " AND reviewer = ?", [rid, coder]
         with self._reading(f"the labels of recording {rid}"):
-            rows = self._db["labels"].rows_where(
-                "recording_id = ?", [rid], order_by="start_frame, person, id"
-            )
+            rows = self._db["labels"].rows_where(where, args, order_by="start_frame, person, id")
             return [label_from_row(r) for r in rows]
+
+    def coders(self, rid: int) -> list[str]:
+        """The coders (reviewer names) who saved labels on a recording, by name."""
+        with self._reading(f"the coders of recording {rid}"):
+            rows = self._db.execute(
+                "SELECT DISTINCT reviewer FROM labels WHERE recording_id = ? ORDER BY reviewer",
+                [rid],
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def label(self, label_id: int) -> Label | None:
         with self._reading(f"label {label_id}"):
@@ -253,11 +265,13 @@ class LabelStore:
         """Save a label; a given ``id`` is reused (redo puts back the very same label).
         ``seconds`` gives its frames' times from the recording's timebase.
 
-        ``decides``: the label is the decision on its proposal, so it is refused with
-        :class:`AlreadyDecided` when a label of that proposal is saved already (another
-        window or program on this file decided it meanwhile). The check and the insert
-        are one transaction: of two programs deciding at once, SQLite lets one write and
-        the other fail."""
+        ``decides``: the label is its coder's decision on its proposal, so it is refused
+        with :class:`AlreadyDecided` when that coder (``label.reviewer``) has a label of
+        that proposal saved already (another window or program on this file decided it
+        meanwhile). Other coders' labels of the proposal do not count: each coder decides
+        every proposal for themselves. The check and the insert are one transaction: of
+        two programs deciding at once as one coder, SQLite lets one write and the other
+        fail."""
         row = label_to_row(label, seconds=seconds)
         if label.id is None:
             del row["id"]
@@ -265,8 +279,8 @@ class LabelStore:
             if decides and label.proposal_key is not None:
                 taken = self._db.execute(
                     "SELECT reviewer, decided_at FROM labels "
-                    "WHERE recording_id = ? AND proposal_key = ? LIMIT 1",
-                    [label.recording_id, label.proposal_key],
+                    "WHERE recording_id = ? AND proposal_key = ? AND reviewer = ? LIMIT 1",
+                    [label.recording_id, label.proposal_key, label.reviewer],
                 ).fetchone()
                 if taken is not None:
                     raise AlreadyDecided(
@@ -336,8 +350,9 @@ class LabelStore:
     # -- kept analyses ----------------------------------------------------------------
 
     def keep_analysis(self, rid: int, document: bytes) -> None:
-        """Keep a recording's analysis (people and undecided proposals) until every
-        proposal is decided; only when its consent record says so (ValueError if not)."""
+        """Keep a recording's analysis (people and undecided proposals) until every coder
+        has decided every proposal; only when its consent record says so (ValueError if
+        not)."""
         consent = self.consent(rid)
         if consent is None or not consent.keep_proposals:
             raise ValueError("the consent record does not ask to keep undecided proposals")

@@ -44,6 +44,7 @@ ACTION_TITLES = {
     DecisionAction.UNDO: "Undo",
     DecisionAction.REDO: "Redo",
     DecisionAction.UNBLURRED_SNAPSHOT: "Saved a snapshot WITHOUT face blur",
+    DecisionAction.CONSENSUS: "Consensus",
 }
 
 
@@ -87,6 +88,10 @@ def details(row: DecisionRow) -> str:
                 f"frame {p.get('frame')} ({format_time(float(p.get('time_s', 0.0)), hundredths=False)}) "
                 f"saved as {p.get('file_name')}, faces visible"
             )
+        case DecisionAction.CONSENSUS:
+            agreed = ", ".join(p.get("agreed_by", ()))
+            final = _label_text(p.get("final")) if p.get("final") else "no final label"
+            return f"{final}; agreed by {agreed}"
     return json.dumps(p, sort_keys=True)[:200]
 
 

@@ -259,6 +259,8 @@ class LessonSummaryView(QWidget):
             place_of=self._places(),
             pending=self._session.pending(),
             seconds=self._timebase.frame_to_seconds,
+            # Blind coding: the reviewer's own labels only.
+            coder=self._session.reviewer,
         )
         self._summary = summary
         self._draw(summary)

@@ -2,8 +2,11 @@
 project, only when its consent record asks for it (Consent.keep_proposals).
 
 Kept after an analysis; restored when the recording is opened again, instead of
-analysing it again; deleted when every proposal is decided, when the reviewer stops
-asking for it, and (by the store) with the recording's data. Never exported: exports
+analysing it again; deleted when every coder of the recording has decided every
+proposal (each coder decides each proposal blind, so one coder finishing is not
+enough), when the reviewer stops asking for it, and (by the store) with the
+recording's data. A coder who starts only after that analyses the recording again:
+the analysis gives the same proposals, with the same keys. Never exported: exports
 read reviewed labels only. Packing and unpacking a long lesson's analysis takes seconds,
 so both run off the GUI thread; only the store's read and write run on it.
 """
@@ -120,12 +123,13 @@ class KeptProposals:
         )
 
     def drop_if_done(self) -> None:
-        """Delete the kept analysis once nothing is left undecided, or once the consent
-        record no longer asks to keep it."""
+        """Delete the kept analysis once no coder has anything left undecided, or once
+        the consent record no longer asks to keep it."""
         h = self._host
         if not self.kept or h.store is None or h.session is None:
             return
-        if h.session.pending_count() == 0 or not self._wanted():
+        done = h.session.pending_count() == 0 and not h.session.coders_with_pending()
+        if done or not self._wanted():
             try:
                 h.store.drop_kept_analysis(h.recording_id)
             except StoreError:

@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.media.video import Recording, file_sha256
+from lessonreview.core.review.label_drafts import checked_reviewer
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store import settings as settings_io
 from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.private_files import make_private_folder, tighten_project
 from lessonreview.core.vision.model_files import ModelMissingError, ModelName, model_hosts, resolve
 from lessonreview.core.vision.offline import keep_libraries_offline
+from lessonreview.gui.agreement.agreement_dialog import AgreementDialog
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.export.exports import export_reviewed_labels, import_coding
 from lessonreview.gui.review.bulk_review import BULK_KEYS, BulkReview
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         self.recording: Recording | None = None
         self.recording_id: int | None = None
         self.bulk: BulkReview | None = None
+        self.agreement: AgreementDialog | None = None
         # Opening reads and hashes the whole file: off the GUI thread. A recording asked
         # for while another is still opening replaces it.
         self._opening = Tasks(self, name="open-recording")
@@ -316,6 +319,10 @@ class MainWindow(QMainWindow):
             self.bulk.close()
             self.bulk.deleteLater()
             self.bulk = None
+        if self.agreement is not None:
+            self.agreement.close()
+            self.agreement.deleteLater()
+            self.agreement = None
         self.analysis.shutdown()
         self.kept.finish()
         self.privacy.snapshots.finish()
@@ -346,9 +353,16 @@ class MainWindow(QMainWindow):
         )
         if not ok or not name.strip():
             return bool(self.settings.reviewer)
+        try:
+            checked_reviewer(name)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Reviewer", str(exc).capitalize() + ".")
+            return bool(self.settings.reviewer)
         self._remember(reviewer=name.strip())
         if self.session is not None:
-            self.session.set_reviewer(name.strip())
+            # Blind coding: the review switches to this coder's own labels.
+            self._guard(lambda: self.session.set_reviewer(name.strip()))
+            self.show_status(f"Reviewing as {name.strip()}: only your own labels are shown.")
         return True
 
     def record_consent(self, prefill: str | None = None) -> None:
@@ -385,6 +399,30 @@ class MainWindow(QMainWindow):
         )
         self.bulk.show()
         self.bulk.activateWindow()
+
+    def open_agreement(self) -> None:
+        """Review > Agreement between coders…: compare two coders of the open recording;
+        a disagreement double-clicked there is shown on the video here."""
+        if self.session is None or self.store is None:
+            return
+        if self.agreement is not None:
+            self.agreement.close()
+            self.agreement.deleteLater()
+        self.agreement = AgreementDialog(
+            self.store,
+            self.recording_id,
+            reviewer=self.session.reviewer,
+            recording_name=self.recording.path.name,
+            parent=self,
+        )
+        self.agreement.jump_requested.connect(self._show_frame)
+        self.agreement.show()
+        self.agreement.activateWindow()
+
+    def _show_frame(self, frame: int) -> None:
+        if self.workspace is not None:
+            self.workspace.player.pause()
+            self.workspace.player.seek(frame)
 
     def undo(self) -> None:
         if self.session is not None and self.session.can_undo():

@@ -23,6 +23,7 @@ class MenuActions:
     snapshot: QAction
     close_recording: QAction
     bulk_review: QAction
+    agreement: QAction
     undo: QAction
     redo: QAction
     consent: QAction
@@ -46,6 +47,7 @@ class MenuActions:
             self.snapshot,
             self.close_recording,
             self.bulk_review,
+            self.agreement,
             self.consent,
             self.delete_data,
         )
@@ -99,6 +101,8 @@ def build_menus(w) -> MenuActions:
 
     m = bar.addMenu("&Review")
     bulk_review = _add(w, m, "&Bulk review…", w.open_bulk_review, "Ctrl+Shift+B")
+    m.addSeparator()
+    agreement = _add(w, m, "&Agreement between coders…", w.open_agreement)
 
     m = bar.addMenu("&Analysis")
     consent = _add(w, m, "Record &consent…", w.record_consent)
@@ -146,6 +150,7 @@ def build_menus(w) -> MenuActions:
         snapshot=snapshot,
         close_recording=close,
         bulk_review=bulk_review,
+        agreement=agreement,
         undo=undo,
         redo=redo,
         consent=consent,

@@ -91,6 +91,7 @@ ALLOWED = {
     "gui.review": {"core.*", "gui.common"},
     "gui.analysis": {"core.*", "gui.common"},
     "gui.export": {"core.*", "gui.common"},
+    "gui.schemes": {"core.*", "gui.common"},
     "gui.privacy": {"core.*", "gui.common", "gui.export"},
     "gui.reflection": {"core.*", "gui.common", "gui.timeline"},
     "gui.shell": {"core.*", "gui.*"},

@@ -286,7 +286,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(fourth)] = (
         "corrected",
-        fourth.behaviour.value,
+        fourth.behaviour,
         fourth.person,
         fourth.start_frame - 1,
         fourth.end_frame + 1,
@@ -309,7 +309,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(fifth)] = (
         "corrected",
-        fifth.behaviour.value,
+        fifth.behaviour,
         fifth.person,
         start,
         end,
@@ -325,7 +325,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(sixth)] = (
         "corrected",
-        sixth.behaviour.value,
+        sixth.behaviour,
         other,
         sixth.start_frame,
         sixth.end_frame,
@@ -433,13 +433,13 @@ def test_keys_work_with_the_focus_in_the_video_or_the_timeline(qtbot, window, an
         behaviour = panel.current.behaviour
         other, key = (
             (Behaviour.STANDING, Qt.Key.Key_2)
-            if behaviour is not Behaviour.STANDING
+            if behaviour != Behaviour.STANDING
             else (Behaviour.READING, Qt.Key.Key_3)
         )
         press(qtbot, w, key)
-        assert panel.draft.behaviour is other, f"{key} was eaten by {widget}"
+        assert panel.draft.behaviour == other, f"{key} was eaten by {widget}"
         press(qtbot, w, Qt.Key.Key_Backspace)
-        assert panel.draft.behaviour is behaviour, f"Backspace was eaten by {widget}"
+        assert panel.draft.behaviour == behaviour, f"Backspace was eaten by {widget}"
 
 
 def test_typing_in_a_dialog_decides_nothing(qtbot, window, analysed, monkeypatch):

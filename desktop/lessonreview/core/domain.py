@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

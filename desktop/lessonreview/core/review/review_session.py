@@ -136,6 +136,10 @@ class ReviewSession:
         return self._ctx.reviewer
 
     @property
+    def frame_count(self) -> int:
+        return self._ctx.frame_count
+
+    @property
     def schemes(self) -> CodingSchemes:
         """The project's coding schemes: the behaviours a label may carry, their names."""
         return self._ctx.schemes

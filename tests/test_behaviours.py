@@ -428,7 +428,7 @@ def test_ids_follow_start_then_person_then_behaviour(students):
     order = [(p.start_frame, p.person, p.behaviour) for p in found]
     assert [o[0] for o in order] == sorted(o[0] for o in order)
     assert "P3" not in {p.person for p in found}  # a track without keypoints proposes nothing
-    raised_at_20 = [o[1] for o in order if o[0] == 20 and o[2] is Behaviour.HAND_RAISED]
+    raised_at_20 = [o[1] for o in order if o[0] == 20 and o[2] == Behaviour.HAND_RAISED]
     assert raised_at_20 == ["P2", "P10"]  # P2 before P10, not text order
     at_50 = [o[2] for o in order if o[0] == 50 and o[1] == "P5"]
     assert at_50 == [Behaviour.HAND_RAISED, Behaviour.STANDING]

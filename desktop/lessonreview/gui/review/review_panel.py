@@ -115,6 +115,7 @@ class ReviewPanel(QWidget):
             button.clicked.connect(self.actions[f"behaviour_{b.value}"].trigger)
             behaviour_row.addWidget(button)
         self.coding = KeyboardCoding(session)
+        self._coded_person: str | None = None
         self._coding_actions: list[QAction] = []
         self.running = QLabel(self)
         self.running.setWordWrap(True)
@@ -170,13 +171,16 @@ class ReviewPanel(QWidget):
     def code_behaviour(self, code: str, *, person: str | None = None) -> None:
         """The key of behaviour ``code``: start or stop it (a state), or code the
         instant (a point event), for the person selected, at the playhead."""
-        person = person or self.focused_person
+        # The person last coded stays selected for the next key, even once the label
+        # just saved moved the queue on (which forgets a person clicked on the video).
+        person = person or self.focused_person or self._coded_person
         if person is None:
             self._show_running(
                 f"Select a person first (click them on the video) to code {behaviour_title(code)}."
             )
             return
-        decide(self, lambda: self.coding.press(code, person=person, frame=self._playhead()))
+        if decide(self, lambda: self.coding.press(code, person=person, frame=self._playhead())):
+            self._coded_person = person
         self._show_running()
 
     def _show_running(self, note: str = "") -> None:

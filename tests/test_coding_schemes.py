@@ -361,3 +361,33 @@ def test_a_state_stopped_where_it_started_codes_one_frame_and_undo_removes_it(st
     coding.press("teacher_at_board", person="P1", frame=300)
     coding.press("teacher_at_board", person="P1", frame=200)
     assert [(lab.start_frame, lab.end_frame) for lab in store.labels(rid)] == [(200, 300)]
+
+
+def test_the_command_line_exports_and_imports_a_scheme(tmp_path, capsys):
+    from lessonreview.cli import main
+
+    a, b = tmp_path / "a.lessonreview", tmp_path / "b.lessonreview"
+    with LabelStore.open(a) as store:
+        store.save_scheme(TALK)
+    LabelStore.open(b).close()
+    assert main(["scheme", "export", str(a), str(tmp_path / "talk.json")]) == 0
+    assert main(["scheme", "import", str(b), str(tmp_path / "talk.json")]) == 0
+    with LabelStore.open(b) as store:
+        assert store.coding_schemes().own[0].behaviours == TALK.behaviours
+    # Importing it into a project that has a clashing scheme is explained, not a traceback.
+    with LabelStore.open(a) as store:
+        store.save_scheme(
+            CodingScheme(
+                name="Moves", behaviours=(replace(GROUP, code="pairs", name="Pairs", key="W"),)
+            )
+        )
+    (tmp_path / "clash.json").write_text(
+        (tmp_path / "talk.json").read_text().replace("Classroom talk", "Talk 2"), encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert main(["scheme", "import", str(a), str(tmp_path / "clash.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: The scheme Talk 2 in clash.json cannot be added")
+    assert "Traceback" not in err
+    assert main(["scheme", "export", str(a), str(tmp_path / "x.json")]) == 2
+    assert "has several schemes; give --name" in capsys.readouterr().err

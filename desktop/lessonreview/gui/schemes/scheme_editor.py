@@ -107,7 +107,7 @@ class BehaviourForm(QDialog):
         form.addRow("Name", self.name)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key)
-        key_row.addWidget(QLabel(f"free: {' '.join(free_keys())}", self))
+        key_row.addWidget(QLabel(f"allowed: {' '.join(free_keys())}", self))
         key_row.addStretch(1)
         form.addRow("Key", key_row)
         form.addRow("Kind", self.kind)

@@ -282,3 +282,45 @@ def test_the_timeline_names_and_filters_own_behaviours(qtbot, tmp_path):
         assert "board" in view.shown_behaviours and "question" not in view.shown_behaviours
         assert view.row_labels()[-2:] == ["Group work", "At the board"]
         view.close()
+
+
+def test_the_editor_is_reached_from_the_menu_and_the_open_recording_follows_it(
+    qtbot, tmp_path, monkeypatch, classroom_frames
+):
+    import shutil
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from app_window import isolated_user
+    from lessonreview.gui.shell.main_window import MainWindow
+
+    settings_path = isolated_user(monkeypatch, tmp_path)
+    for kind in ("information", "warning", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, lambda *a, **k: QMessageBox.StandardButton.Ok)
+    w = MainWindow(project_path=tmp_path / "class.lessonreview", settings_path=settings_path)
+    qtbot.addWidget(w)
+    w.show()
+    still = Path(shutil.copy(classroom_frames[0], tmp_path / "lesson.jpg"))
+    with qtbot.waitSignal(w.recording_opened):
+        w.open_recording(still)
+    project_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Project")
+    item = next(a for a in project_menu.actions() if a.text() == "&Coding schemes…")
+    item.trigger()
+    editor = w.findChild(SchemeEditor)
+    assert editor is not None and editor.isVisible()
+
+    editor.new_scheme("Classroom talk")
+    form = editor.add_behaviour()
+    form.name.setText("Group work")
+    form.key.setText("G")
+    form.buttons.button(form.buttons.StandardButton.Ok).click()
+    assert editor.problem.text() == ""
+
+    ws = w.workspace
+    assert "group_work" in ws.timeline.shown_behaviours
+    assert "Group work" in [b.text() for b in ws.timeline._header._buttons.values()]
+    assert [a.shortcut().toString() for a in ws.panel._coding_actions] == ["G"]
+    assert "Coding keys G: nothing running" in ws.panel.running.text()
+    editor.close()
+    w.close()

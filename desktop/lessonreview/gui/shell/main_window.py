@@ -462,9 +462,15 @@ class MainWindow(QMainWindow):
     def show_keys(self) -> None:
         review = [(" / ".join(b.keys), b.text) for b in KEYS]
         edit = [("Ctrl+Z", "Undo"), ("Ctrl+Shift+Z", "Redo")]
+        coding = [
+            (b.key, f"{'Start / stop' if b.kind == 'state' else 'Code'} {b.name} ({s.name})")
+            for s in open_schemes().own
+            for b in s.behaviours
+        ]
         sections = [
             ("Playback", PLAYER_KEYS),
             ("Review", review),
+            *([("Coding (your schemes; select a person first)", coding)] if coding else []),
             ("Bulk review", list(BULK_KEYS)),
             ("Edit", edit),
         ]

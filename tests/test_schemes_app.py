@@ -324,3 +324,22 @@ def test_the_editor_is_reached_from_the_menu_and_the_open_recording_follows_it(
     assert "Coding keys G: nothing running" in ws.panel.running.text()
     editor.close()
     w.close()
+
+
+def test_a_new_behaviour_whose_name_makes_a_taken_code_gets_its_own(qtbot, tmp_path):
+    with LabelStore.open(tmp_path / "p.lessonreview") as store:
+        store.save_scheme(TALK)
+        editor = SchemeEditor(store)
+        qtbot.addWidget(editor)
+        editor.scheme.setCurrentIndex(1)
+        form = editor.add_behaviour()
+        form.name.setText("Group-work")
+        form.key.setText("W")
+        form.buttons.button(form.buttons.StandardButton.Ok).click()
+        assert form.error.text() == ""
+        assert [b.code for b in store.coding_schemes().own[0].behaviours] == [
+            "group_work",
+            "question",
+            "group_work_2",
+        ]
+        editor.close()

@@ -380,6 +380,9 @@ class SchemeBehaviour:
     definition: str = ""
     kind: BehaviourKind = BehaviourKind.STATE
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", BehaviourKind(self.kind))
+
     def check(self, *, app_keys: frozenset[str] = APP_KEYS) -> None:
         """SchemeError if a field is not of its kind, or the key is one of ``app_keys``."""
         if not isinstance(self.code, str) or not _CODE.fullmatch(self.code):

@@ -293,7 +293,7 @@ def check_exists(path: Path) -> None:
 
 # The tables every project of the current schema has; a file without one of them was
 # damaged (or edited by hand), and reading it would quietly show nothing.
-TABLES = ("meta", "recordings", "people", "labels", "decisions", "schemes", "scheme_behaviours")
+TABLES = ("meta", "recordings", "people", "labels", "decisions")
 
 
 def check_tables(conn: sqlite3.Connection, path: Path) -> None:

@@ -342,8 +342,18 @@ class SchemeEditor(QDialog):
         blank = SchemeBehaviour(code="", name="", key=key, colour=colour)
         scheme = self.current
 
+        taken = set(self._schemes.codes)
+
         def save(b: SchemeBehaviour) -> str | None:
-            return self._save(replace(scheme, behaviours=(*scheme.behaviours, b)))
+            # Two names can make one code ("Group work", "Group-work"): the code only has
+            # to be unique, so the second gets a number.
+            code, n = b.code, 1
+            while code in taken:
+                n += 1
+                code = f"{b.code[:36]}_{n}"
+            return self._save(
+                replace(scheme, behaviours=(*scheme.behaviours, replace(b, code=code)))
+            )
 
         return self._open_form(BehaviourForm(blank, save=save, new=True, parent=self))
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.domain import Behaviour, BehaviourKind, Segment, Status, format_time
 from lessonreview.core.review.keyboard_coding import KeyboardCoding
-from lessonreview.gui.open_schemes import behaviour_title, open_schemes
+from lessonreview.gui.open_schemes import behaviour_colour, behaviour_title, open_schemes
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.label_marks import LabelMarks
 from lessonreview.gui.review.person_choice import ask_person
@@ -186,7 +186,8 @@ class ReviewPanel(QWidget):
     def _show_running(self, note: str = "") -> None:
         states = self.coding.running()
         lines = [
-            f"<b>● {behaviour_title(r.behaviour)}</b> — {self._session.person_label(r.person)} "
+            f"<b><span style='color: {behaviour_colour(r.behaviour)}'>●</span> "
+            f"{behaviour_title(r.behaviour)}</b> — {self._session.person_label(r.person)} "
             f"since {format_time(self._timebase.frame_to_seconds(r.start_frame))} "
             f"(press {self._key_of(r.behaviour)} to stop)"
             for r in states

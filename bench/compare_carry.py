@@ -22,7 +22,7 @@ from lessonreview.core.analysis.still_poses import StillnessTest
 def person_frames(proposals) -> dict[tuple[str, str], set[int]]:
     out: dict[tuple[str, str], set[int]] = collections.defaultdict(set)
     for p in proposals:
-        out[(p.person, p.behaviour.value)].update(range(p.start_frame, p.end_frame))
+        out[(p.person, p.behaviour)].update(range(p.start_frame, p.end_frame))
     return out
 
 
@@ -37,7 +37,7 @@ def main() -> int:
     ):
         doc = analyze(AnalysisRequest(path=args.video, still=test))
         runs[name] = doc
-        counts = collections.Counter(p.behaviour.value for p in doc.proposals)
+        counts = collections.Counter(p.behaviour for p in doc.proposals)
         print(f"{name}: {len(doc.people)} people, {len(doc.proposals)} proposals, {dict(counts)}")
     a, b = (person_frames(d.proposals) for d in runs.values())
     for behaviour in sorted({k[1] for k in a} | {k[1] for k in b}):

@@ -178,7 +178,7 @@ def judge(image: Path, people: list[PersonTrack], config: RuleConfig, why: bool)
     found: Counter = Counter(labelled=len(hands))
     credited: set[int] = set()
     for proposal in propose(people, STILL, config=config):
-        if proposal.behaviour is not Behaviour.HAND_RAISED:
+        if proposal.behaviour != Behaviour.HAND_RAISED:
             continue
         found["proposed"] += 1
         point = hand_point(by_id[proposal.person].observations[0], config)
@@ -272,7 +272,7 @@ def fit(stills: Stills, config: RuleConfig) -> None:
     def on_classroom(threshold: float) -> int:
         cfg = rules(threshold)
         return sum(
-            p.behaviour is Behaviour.HAND_RAISED
+            p.behaviour == Behaviour.HAND_RAISED
             for ppl in classroom
             for p in propose(ppl, STILL, config=cfg)
         )
@@ -331,7 +331,7 @@ def main() -> int:
         images = sorted((CCTV / "images").glob("*.jpg"))
         per_frame = [
             sum(
-                p.behaviour is Behaviour.HAND_RAISED
+                p.behaviour == Behaviour.HAND_RAISED
                 for p in propose(stills.people(im), STILL, config=config)
             )
             for im in images

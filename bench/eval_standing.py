@@ -348,7 +348,7 @@ def classroom(args: argparse.Namespace) -> int:
                     tracks.append(PersonTrack(id=pid, observations=(moved,)))
             for p in propose(tracks, timebase, config=config):
                 proposed[ids[p.person]].add(p.behaviour)
-                if p.behaviour is Behaviour.STANDING:
+                if p.behaviour == Behaviour.STANDING:
                     evidence[ids[p.person]] = p.evidence
     else:
         for name, obs in frames.items():
@@ -356,7 +356,7 @@ def classroom(args: argparse.Namespace) -> int:
             for p in propose(tracks, still, config=config):
                 key = (name, int(p.person[1:]) - 1)
                 proposed[key].add(p.behaviour)
-                if p.behaviour is Behaviour.STANDING:
+                if p.behaviour == Behaviour.STANDING:
                     evidence[key] = p.evidence
 
     tp = sum(s and Behaviour.STANDING in proposed[k] for k, s in truth.items())
@@ -412,7 +412,7 @@ def held_out(args: argparse.Namespace) -> int:
                 standing = {
                     p.person
                     for p in propose(tracks, still, config=config)
-                    if p.behaviour is Behaviour.STANDING
+                    if p.behaviour == Behaviour.STANDING
                 }
                 for i, lab in enumerate(labels):
                     said = i in matched and f"P{matched[i] + 1}" in standing
@@ -487,7 +487,7 @@ def main() -> int:
             proposals = propose(tracks, timebase, config=config)
             rules_s += time.process_time() - t0
             standing = {
-                p.person: p.evidence for p in proposals if p.behaviour is Behaviour.STANDING
+                p.person: p.evidence for p in proposals if p.behaviour == Behaviour.STANDING
             }
             boxes = [o.box for o in obs]
             matched = match(labels, boxes, min_iou=args.match_iou)

@@ -47,7 +47,7 @@ def students() -> list[dict]:
 
 
 def of(proposals, behaviour: Behaviour):
-    return [p for p in proposals if p.behaviour is behaviour]
+    return [p for p in proposals if p.behaviour == behaviour]
 
 
 # --- head down over the desk: real "down" students against real "up" students -------
@@ -258,7 +258,7 @@ def test_reading_then_writing_never_overlap(students):
     samples += [(jittered(kp, rng, 0.01), box) for _ in range(12)]
     tb = constant_timebase(len(samples))
     found = propose([track("P1", samples, tb)], tb)
-    desk = [p for p in found if p.behaviour is not Behaviour.HAND_RAISED]
+    desk = [p for p in found if p.behaviour != Behaviour.HAND_RAISED]
     assert [p.behaviour for p in desk] == [Behaviour.READING, Behaviour.WRITING, Behaviour.READING]
     for a, b in zip(desk, desk[1:], strict=False):
         assert a.end_frame <= b.start_frame
@@ -423,12 +423,12 @@ def test_ids_follow_start_then_person_then_behaviour(students):
         tb,
     )
     assert [p.key for p in found] == [
-        f"{p.person}:{p.behaviour.value}:{p.start_frame}:{p.end_frame}" for p in found
+        f"{p.person}:{p.behaviour}:{p.start_frame}:{p.end_frame}" for p in found
     ]
     order = [(p.start_frame, p.person, p.behaviour) for p in found]
     assert [o[0] for o in order] == sorted(o[0] for o in order)
     assert "P3" not in {p.person for p in found}  # a track without keypoints proposes nothing
-    raised_at_20 = [o[1] for o in order if o[0] == 20 and o[2] is Behaviour.HAND_RAISED]
+    raised_at_20 = [o[1] for o in order if o[0] == 20 and o[2] == Behaviour.HAND_RAISED]
     assert raised_at_20 == ["P2", "P10"]  # P2 before P10, not text order
     at_50 = [o[2] for o in order if o[0] == 50 and o[1] == "P5"]
     assert at_50 == [Behaviour.HAND_RAISED, Behaviour.STANDING]

@@ -79,7 +79,7 @@ def still(models_dir):
 
 def test_a_raised_hand_in_a_real_frame_is_proposed_for_the_student_whose_arm_it_is(still):
     name, doc = still
-    raised = [p for p in doc.proposals if p.behaviour is Behaviour.HAND_RAISED]
+    raised = [p for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED]
     people = {p.id: p for p in doc.people}
     owners = [p for p in raised if whose_head(people[p.person], MIDDLE_STUDENT[name])]
     assert len(owners) == 1, [(p.person, p.evidence) for p in raised]
@@ -114,7 +114,7 @@ def test_a_hand_raised_in_front_of_someone_further_back_is_given_by_the_arm(name
     assert owners and set(owners) == set(on_label), sorted(on_label)
     assert all(on_label[pid].arm for pid in owners)
     raised = {
-        p.person: p.evidence for p in doc.proposals if p.behaviour is Behaviour.HAND_RAISED
+        p.person: p.evidence for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED
     }
     assert set(owners) <= set(raised)
     assert all("arm reaching it" in raised[pid] for pid in owners), raised
@@ -129,7 +129,7 @@ def test_people_with_their_hands_down_are_not_proposed(still):
     label = grown(labelled_hand(name), 0.25)
     assert len(doc.people) >= 8
     for proposal in doc.proposals:
-        if proposal.behaviour is not Behaviour.HAND_RAISED:
+        if proposal.behaviour != Behaviour.HAND_RAISED:
             continue
         cue = best_raised_hand(features(people[proposal.person].observations[0], config), config)
         x, y = cue.point
@@ -183,7 +183,7 @@ def test_a_hand_held_up_for_seconds_is_one_hand_raised_segment(models_dir, tmp_p
     theirs = [
         p
         for p in doc.proposals
-        if p.behaviour is Behaviour.HAND_RAISED and whose_head(people[p.person], head)
+        if p.behaviour == Behaviour.HAND_RAISED and whose_head(people[p.person], head)
     ]
     assert len(theirs) == 1, [(p.person, p.start_frame, p.end_frame, p.evidence) for p in theirs]
     segment = theirs[0]

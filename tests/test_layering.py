@@ -94,6 +94,7 @@ ALLOWED = {
     "gui.analysis": {"core.*", "gui.common"},
     "gui.export": {"core.*", "gui.common"},
     "gui.agreement": {"core.*", "gui.common"},
+    "gui.schemes": {"core.*", "gui.common"},
     "gui.privacy": {"core.*", "gui.common", "gui.export"},
     "gui.reflection": {"core.*", "gui.common", "gui.timeline"},
     "gui.shell": {"core.*", "gui.*"},

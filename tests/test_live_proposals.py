@@ -81,7 +81,7 @@ def test_closed_segments_are_handed_out_before_the_run_ends(lesson):
     tb, tracks = lesson
     batches, final = run_live(*lesson)
     handed = [(t, p) for t, ps in batches for p in ps]
-    raised = [(t, p) for t, p in handed if p.behaviour is Behaviour.HAND_RAISED]
+    raised = [(t, p) for t, p in handed if p.behaviour == Behaviour.HAND_RAISED]
     # The first raised hand ends at 15 s: handed out at the first step whose frontier is
     # past it by the margin, long before the lesson ends at 100 s.
     assert raised, "no raised hand was handed out mid-run"
@@ -105,8 +105,8 @@ def test_the_final_list_holds_each_handed_out_proposal_once_and_nothing_overlaps
 def test_a_raised_hand_handed_out_mid_run_is_the_one_the_whole_track_gives(lesson):
     tb, tracks = lesson
     _, final = run_live(tb, tracks)
-    whole = [p for p in propose(tracks, tb, config=CONFIG) if p.behaviour is Behaviour.HAND_RAISED]
-    live = [p for p in final if p.behaviour is Behaviour.HAND_RAISED]
+    whole = [p for p in propose(tracks, tb, config=CONFIG) if p.behaviour == Behaviour.HAND_RAISED]
+    live = [p for p in final if p.behaviour == Behaviour.HAND_RAISED]
     assert [(p.start_frame, p.end_frame) for p in live] == [
         (p.start_frame, p.end_frame) for p in whole
     ]
@@ -125,5 +125,5 @@ def test_a_proposal_keeps_the_key_the_whole_track_run_gives_it(lesson):
     tb, tracks = lesson
     _, final = run_live(tb, tracks)
     whole = {p.key for p in propose(tracks, tb, config=CONFIG)}
-    raised = [p for p in final if p.behaviour is Behaviour.HAND_RAISED]
+    raised = [p for p in final if p.behaviour == Behaviour.HAND_RAISED]
     assert raised and {p.key for p in raised} <= whole

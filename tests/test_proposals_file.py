@@ -56,7 +56,7 @@ def doc() -> ProposalsDocument:
             obs.append(Observation(frame, tb.frame_to_seconds(frame), shown_box, 0.8731, keypoints))
         people.append(PersonTrack(f"P{n}", tuple(obs)))
     proposals = tuple(propose(people, tb))
-    assert any(p.behaviour is Behaviour.HAND_RAISED for p in proposals)
+    assert any(p.behaviour == Behaviour.HAND_RAISED for p in proposals)
     return ProposalsDocument(
         recording=RecordingInfo(
             "/data/lesson.mp4", SHA, 1400, 900, 25.0, tb.frame_count, tb.duration_s

@@ -166,7 +166,7 @@ def db_rows(w: MainWindow, sql: str, args=()) -> list[sqlite3.Row]:
 
 
 def proposal_key(segment) -> str:
-    return f"{segment.person}:{segment.behaviour.value}:{segment.start_frame}:{segment.end_frame}"
+    return f"{segment.person}:{segment.behaviour}:{segment.start_frame}:{segment.end_frame}"
 
 
 def seek(qtbot, w: MainWindow, key, modifier=Qt.KeyboardModifier.NoModifier, *, to: int) -> None:
@@ -224,7 +224,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(first)] = (
         "accepted",
-        first.behaviour.value,
+        first.behaviour,
         first.person,
         first.start_frame,
         first.end_frame,
@@ -237,7 +237,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_R)
     expected[proposal_key(second)] = (
         "rejected",
-        second.behaviour.value,
+        second.behaviour,
         second.person,
         second.start_frame,
         second.end_frame,
@@ -247,11 +247,11 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     third = panel.current
     new_behaviour, key = (
         (Behaviour.WRITING, Qt.Key.Key_4)
-        if third.behaviour is not Behaviour.WRITING
+        if third.behaviour != Behaviour.WRITING
         else (Behaviour.STANDING, Qt.Key.Key_2)
     )
     press(qtbot, w, key)
-    assert panel.draft.behaviour is new_behaviour
+    assert panel.draft.behaviour == new_behaviour
     assert session.pending_count() == n0 - 2  # a draft is no decision
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(third)] = (
@@ -286,7 +286,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(fourth)] = (
         "corrected",
-        fourth.behaviour.value,
+        fourth.behaviour,
         fourth.person,
         fourth.start_frame - 1,
         fourth.end_frame + 1,
@@ -309,7 +309,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(fifth)] = (
         "corrected",
-        fifth.behaviour.value,
+        fifth.behaviour,
         fifth.person,
         start,
         end,
@@ -325,7 +325,7 @@ def test_a_whole_review_by_keyboard_saves_exactly_the_decisions(
     press(qtbot, w, Qt.Key.Key_A)
     expected[proposal_key(sixth)] = (
         "corrected",
-        sixth.behaviour.value,
+        sixth.behaviour,
         other,
         sixth.start_frame,
         sixth.end_frame,
@@ -433,13 +433,13 @@ def test_keys_work_with_the_focus_in_the_video_or_the_timeline(qtbot, window, an
         behaviour = panel.current.behaviour
         other, key = (
             (Behaviour.STANDING, Qt.Key.Key_2)
-            if behaviour is not Behaviour.STANDING
+            if behaviour != Behaviour.STANDING
             else (Behaviour.READING, Qt.Key.Key_3)
         )
         press(qtbot, w, key)
-        assert panel.draft.behaviour is other, f"{key} was eaten by {widget}"
+        assert panel.draft.behaviour == other, f"{key} was eaten by {widget}"
         press(qtbot, w, Qt.Key.Key_Backspace)
-        assert panel.draft.behaviour is behaviour, f"Backspace was eaten by {widget}"
+        assert panel.draft.behaviour == behaviour, f"Backspace was eaten by {widget}"
 
 
 def test_typing_in_a_dialog_decides_nothing(qtbot, window, analysed, monkeypatch):
@@ -498,7 +498,7 @@ def decide_three(qtbot, w: MainWindow) -> None:
     press(qtbot, w, Qt.Key.Key_A)
     press(qtbot, w, Qt.Key.Key_R)
     current = w.workspace.panel.current
-    press(qtbot, w, Qt.Key.Key_5 if current.behaviour is not Behaviour.HEAD_DOWN else Qt.Key.Key_1)
+    press(qtbot, w, Qt.Key.Key_5 if current.behaviour != Behaviour.HEAD_DOWN else Qt.Key.Key_1)
     press(qtbot, w, Qt.Key.Key_A)
 
 

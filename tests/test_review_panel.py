@@ -184,7 +184,7 @@ def test_moving_away_from_a_draft_saves_nothing(review):
     review.press(Qt.Key.Key_2)
     review.press(Qt.Key.Key_J)
     review.press(Qt.Key.Key_K)
-    assert review.panel.draft.behaviour is Behaviour.HAND_RAISED
+    assert review.panel.draft.behaviour == Behaviour.HAND_RAISED
     assert review.rows("SELECT count(*) FROM labels") == [(0,)]
 
 

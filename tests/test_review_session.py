@@ -321,7 +321,7 @@ def test_editing_an_accepted_machine_label_makes_it_corrected(project, session):
     path, _, _ = project
     session.accept(KEY["a"])
     change = session.edit_label(1, behaviour=Behaviour.STANDING)
-    assert change.removed == ("l:1",) and change.added[0].behaviour is Behaviour.STANDING
+    assert change.removed == ("l:1",) and change.added[0].behaviour == Behaviour.STANDING
     assert saved_labels(path)[0]["status"] == "corrected"
     assert session.edit_label(1, behaviour=Behaviour.STANDING).empty  # nothing to change
     assert actions(path) == ["accept", "edit"]
@@ -396,7 +396,7 @@ def test_merge_moves_pending_and_saved_segments_and_overlays(session):
 
     session.undo()
     assert session.resolve_person("P3", 50) == "P3"
-    assert {s.person for s in session.segments() if s.behaviour is Behaviour.WRITING} == {"P3"}
+    assert {s.person for s in session.segments() if s.behaviour == Behaviour.WRITING} == {"P3"}
 
 
 def test_split_gives_the_rest_of_a_track_to_a_new_person(session):
@@ -404,7 +404,7 @@ def test_split_gives_the_rest_of_a_track_to_a_new_person(session):
     change = session.split_person("P1", at_frame=1200)
     assert change.people_changed
     segs = sorted((s.person, s.start_frame, s.end_frame, s.status) for s in session.segments()
-                  if s.behaviour is Behaviour.READING)  # fmt: skip
+                  if s.behaviour == Behaviour.READING)  # fmt: skip
     assert segs == [("P1", 1000, 1200, Status.ACCEPTED), ("P5", 1200, 1500, Status.ACCEPTED)]
     assert session.resolve_person("P1", 1199) == "P1"
     assert session.resolve_person("P1", 1200) == "P5"
@@ -420,7 +420,7 @@ def test_identity_changes_replay_in_the_order_they_were_made(session):
     assert session.resolve_person("P1", 1300) == "P5"
     assert session.resolve_person("P4", 2100) == "P5"
     assert session.resolve_person("P1", 100) == "P1"
-    assert {s.person for s in session.pending() if s.behaviour is Behaviour.HEAD_DOWN} == {"P5"}
+    assert {s.person for s in session.pending() if s.behaviour == Behaviour.HEAD_DOWN} == {"P5"}
 
 
 def test_a_split_never_reuses_a_track_known_to_the_analysis(session):

@@ -81,7 +81,7 @@ def test_people_standing_for_the_whole_recording_are_proposed_standing(standing_
 
 def test_a_person_proposed_standing_is_not_also_reading_at_the_same_time(standing_class):
     doc, _ = standing_class
-    stood = [p for p in doc.proposals if p.behaviour is Behaviour.STANDING]
+    stood = [p for p in doc.proposals if p.behaviour == Behaviour.STANDING]
     assert stood
     for s in stood:
         for d in proposed(doc, s.person, DESK):
@@ -93,7 +93,7 @@ def test_in_a_still_of_a_class_the_people_standing_at_the_back_are_standing(mode
     path = REPO.parent / "shared" / "data" / "classroom-cctv" / "images" / "114.jpg"
     doc = analyze(AnalysisRequest(path=path, models_dir=models_dir))
     still = [(0.0, 0.0, 1.0)]
-    standing = {p.person for p in doc.proposals if p.behaviour is Behaviour.STANDING}
+    standing = {p.person for p in doc.proposals if p.behaviour == Behaviour.STANDING}
     for x, y in STANDING_AT_THE_BACK:
         person = person_at(doc, still, x, y)
         assert person is not None and person.id in standing, (x, y)
@@ -116,7 +116,7 @@ def test_a_seated_class_gets_no_standing_proposal(tmp_path, models_dir):
     doc = analyze(AnalysisRequest(path=path, rate_hz=2.0, models_dir=models_dir))
     assert len(doc.people) >= 0.6 * len(heads), "the class is seen"
     assert any(p.behaviour in DESK for p in doc.proposals), "and judged"
-    assert not [p for p in doc.proposals if p.behaviour is Behaviour.STANDING]
+    assert not [p for p in doc.proposals if p.behaviour == Behaviour.STANDING]
 
 
 def labelled(name: str, width: int, height: int) -> list[tuple[int, Box]]:
@@ -140,7 +140,7 @@ def still_verdicts(name: str, models_dir: Path) -> list[tuple[int, bool]]:
     """(labelled class, proposed standing) for each labelled person found in the photo."""
     path = next((STANDING_SITTING / "images").glob(f"{name}*.jpg"))
     doc = analyze(AnalysisRequest(path=path, models_dir=models_dir))
-    standing = {p.person for p in doc.proposals if p.behaviour is Behaviour.STANDING}
+    standing = {p.person for p in doc.proposals if p.behaviour == Behaviour.STANDING}
     out = []
     for cls, box in labelled(path.stem, doc.recording.width, doc.recording.height):
         best = max(doc.people, key=lambda p: p.observations[0].box.iou(box), default=None)

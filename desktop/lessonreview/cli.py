@@ -20,7 +20,9 @@ from lessonreview import __version__
 if TYPE_CHECKING:
     from lessonreview.core.store.label_store import LabelStore
 
-SUBCOMMANDS = ("review", "analyze", "export", "import", "report", "agreement", "models")
+SUBCOMMANDS = (
+    "review", "analyze", "export", "import", "report", "agreement", "models", "scheme"
+)
 # More samples per second than a classroom video has frames buys nothing and costs memory.
 MAX_RATE_HZ = 30.0
 
@@ -624,6 +626,50 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scheme(args: argparse.Namespace) -> int:
+    from lessonreview.core.domain import SchemeError
+    from lessonreview.core.store.atomic_file import TargetError
+    from lessonreview.core.store.label_store import LabelStore, StoreError
+    from lessonreview.core.store.scheme_file import import_scheme_file, write_scheme_file
+
+    try:
+        store = LabelStore.open(args.project, create=False)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if args.action == "import":
+            saved = import_scheme_file(store, args.file)
+            print(
+                f"coding scheme {saved.name} ({len(saved.behaviours)} behaviours) -> {args.project}",
+                file=sys.stderr,
+            )
+            return 0
+        schemes = store.coding_schemes()
+        chosen = [
+            s
+            for s in (schemes.schemes if args.name else schemes.own)
+            if args.name is None or s.name.lower() == args.name.lower()
+        ]
+        if len(chosen) != 1:
+            names = ", ".join(s.name for s in schemes.schemes)
+            why = (
+                "has no scheme of that name"
+                if args.name
+                else ("has no scheme of its own" if not chosen else "has several schemes")
+            )
+            print(f"error: {args.project} {why}; give --name, one of: {names}", file=sys.stderr)
+            return 2
+        written = write_scheme_file(args.file, chosen[0])
+        print(f"coding scheme {chosen[0].name} -> {written}", file=sys.stderr)
+        return 0
+    except (SchemeError, StoreError, TargetError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
     from lessonreview.gui.shell.app import run_app
 
@@ -788,6 +834,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     agreement.add_argument("--json", action="store_true", help="print the figures as JSON")
     agreement.set_defaults(func=_cmd_agreement)
+    scheme = sub.add_parser("scheme", help="export or import a coding scheme file (JSON)")
+    scheme.add_argument("action", choices=("export", "import"))
+    scheme.add_argument("project", type=Path, help="the project file")
+    scheme.add_argument("file", type=Path, help="the coding-scheme file to write or read")
+    scheme.add_argument("--name", help="which scheme to export (default: the project's own one)")
+    scheme.set_defaults(func=_cmd_scheme)
 
     models = sub.add_parser("models", help="show where each model file comes from")
     models.add_argument("--models", type=Path, help="folder with the model files")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from enum import Enum, StrEnum
 from typing import Any
@@ -19,7 +20,12 @@ N_KEYPOINTS = 33  # MediaPipe Pose Landmarker topology
 
 
 class Behaviour(StrEnum):
-    """What a person is doing over a segment. A posture or an action, never a state of mind."""
+    """What the machine proposes a person is doing over a segment: the behaviours of the
+    built-in coding scheme. A posture or an action, never a state of mind.
+
+    A label carries a behaviour *code* (a plain string): one of these values, or the
+    code of a behaviour of one of the project's own coding schemes (see
+    :class:`CodingScheme`)."""
 
     HAND_RAISED = "hand_raised"
     STANDING = "standing"
@@ -276,9 +282,14 @@ class Segment:
     """
 
     person: str
-    behaviour: Behaviour
+    behaviour: str  # a behaviour code: a Behaviour value or one of a coding scheme's codes
     start_frame: int
     end_frame: int
+
+    def __post_init__(self) -> None:
+        # One type for a code wherever it came from (the analysis hands Behaviour
+        # members, the file plain strings), so codes compare and hash alike everywhere.
+        object.__setattr__(self, "behaviour", str(self.behaviour))
 
     def parts(self) -> dict[str, Any]:
         """The segment's own fields, to make a proposal or a label of this segment
@@ -301,7 +312,7 @@ class Proposal(Segment):
 
     @property
     def key(self) -> str:
-        return f"{self.person}:{self.behaviour.value}:{self.start_frame}:{self.end_frame}"
+        return f"{self.person}:{self.behaviour}:{self.start_frame}:{self.end_frame}"
 
 
 class DecisionAction(StrEnum):
@@ -340,3 +351,211 @@ class RecordingInfo:
     fps: float
     frame_count: int
     duration_s: float
+
+
+# -- coding schemes ----------------------------------------------------------------------
+
+
+class BehaviourKind(StrEnum):
+    """How a behaviour of a coding scheme is coded, as in BORIS."""
+
+    STATE = "state"  # lasts a while: coded by a start and a stop
+    POINT = "point"  # happens at an instant: saved as the one-frame segment [f, f + 1)
+
+
+# Single keys the review window already uses (the review panel's keys and the player's):
+# a behaviour of a coding scheme cannot take one. tests/test_schemes_app.py checks this
+# against the window's own shortcuts.
+APP_KEYS = frozenset("ARPZXCVJKIOM") | frozenset("12345") | frozenset(" -+=")
+
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+class SchemeError(ValueError):
+    """A coding scheme that cannot be used as it is; the message says why and what to do."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchemeBehaviour:
+    """One behaviour of a coding scheme: what a label's ``behaviour`` code stands for.
+
+    ``code`` is written into labels and never changes once the behaviour exists; the
+    name, key, colour and definition may. ``key`` is the single key that codes it.
+    """
+
+    code: str
+    name: str
+    key: str
+    colour: str  # "#RRGGBB"
+    definition: str = ""
+    kind: BehaviourKind = BehaviourKind.STATE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", BehaviourKind(self.kind))
+
+    def check(self, *, app_keys: frozenset[str] = APP_KEYS) -> None:
+        """SchemeError if a field is not of its kind, or the key is one of ``app_keys``."""
+        if not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
+            raise SchemeError(
+                f"the code {self.code!r} is not usable: a code is lower-case letters, digits "
+                "and underscores, starting with a letter (like group_work), at most 40 long"
+            )
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SchemeError(f"the behaviour {self.code} needs a name")
+        if not isinstance(self.key, str) or len(self.key) != 1 or not self.key.isalnum():
+            raise SchemeError(
+                f"{self.name}: the key {self.key!r} is not one letter or digit; give one, like G"
+            )
+        if self.key.upper() in app_keys:
+            raise SchemeError(
+                f"{self.name}: the key {self.key.upper()} is already a key of the review "
+                f"window; choose one of {', '.join(free_keys())}"
+            )
+        if not isinstance(self.colour, str) or not _COLOUR.fullmatch(self.colour):
+            raise SchemeError(f"{self.name}: the colour {self.colour!r} is not like #1F77B4")
+        if not isinstance(self.definition, str):
+            raise SchemeError(f"{self.name}: the definition must be text")
+        BehaviourKind(self.kind)
+
+
+def free_keys() -> list[str]:
+    """The keys a behaviour of a coding scheme may take."""
+    keys = [*"ABCDEFGHIJKLMNOPQRSTUVWXYZ", *"0123456789"]
+    return [k for k in keys if k not in APP_KEYS]
+
+
+def behaviour_code(name: str) -> str:
+    """The code a new behaviour called ``name`` gets: "Teacher at the board" ->
+    "teacher_at_the_board"."""
+    code = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")[:40].rstrip("_")
+    return code if code[:1].isalpha() else f"b_{code}"[:40]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodingScheme:
+    """A named set of behaviours a coder codes with. ``id`` is the project's id for a
+    saved scheme, None for the built-in one and for one not saved yet."""
+
+    name: str
+    behaviours: tuple[SchemeBehaviour, ...]
+    id: int | None = None
+    built_in: bool = False
+
+    def check(self, *, others: Sequence[CodingScheme] = ()) -> None:
+        """SchemeError if the scheme cannot be used beside ``others`` (the project's
+        other schemes): a blank name, a bad behaviour, or a code, key or name used twice
+        (a label carries only the code, and a key codes one behaviour)."""
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SchemeError("a coding scheme needs a name")
+        for other in others:
+            if other.name.strip().lower() == self.name.strip().lower():
+                raise SchemeError(f"the project has a coding scheme called {other.name} already")
+        taken: dict[str, tuple[str, str]] = {}  # code / key / name -> (whose, scheme)
+        for scheme in others:
+            for b in scheme.behaviours:
+                for what in (("code", b.code), ("key", b.key.upper()), ("name", b.name.lower())):
+                    taken[f"{what[0]}:{what[1]}"] = (b.name, scheme.name)
+        for b in self.behaviours:
+            # The built-in behaviours' keys are the review panel's own "change the
+            # behaviour to" keys.
+            b.check(app_keys=frozenset() if self.built_in else APP_KEYS)
+            for what, value in (("code", b.code), ("key", b.key.upper()), ("name", b.name.lower())):
+                whose = taken.get(f"{what}:{value}")
+                if whose is not None:
+                    where = "this scheme" if whose[1] == self.name else f"the scheme {whose[1]}"
+                    shown = value if what != "name" else b.name
+                    raise SchemeError(
+                        f"{b.name}: the {what} {shown} is already used by {whose[0]} in "
+                        f"{where}; each {what} belongs to one behaviour of the project"
+                    )
+                taken[f"{what}:{value}"] = (b.name, self.name)
+
+
+# The hues follow gui/colours.py's palette (Okabe-Ito), so the built-in behaviours look
+# the same wherever a colour is read from a scheme.
+BUILT_IN_SCHEME = CodingScheme(
+    name="Built-in (proposed by the machine)",
+    built_in=True,
+    behaviours=(
+        SchemeBehaviour(
+            code=Behaviour.HAND_RAISED.value,
+            name=_TITLES[Behaviour.HAND_RAISED],
+            key="1",
+            colour="#D55E00",
+            definition="A hand held up above the head, as when asking to speak.",
+        ),
+        SchemeBehaviour(
+            code=Behaviour.STANDING.value,
+            name=_TITLES[Behaviour.STANDING],
+            key="2",
+            colour="#0072B2",
+            definition="On one's feet, whether still or walking.",
+        ),
+        SchemeBehaviour(
+            code=Behaviour.READING.value,
+            name=_TITLES[Behaviour.READING],
+            key="3",
+            colour="#009E73",
+            definition="Looking at a book or sheet held or lying in front.",
+        ),
+        SchemeBehaviour(
+            code=Behaviour.WRITING.value,
+            name=_TITLES[Behaviour.WRITING],
+            key="4",
+            colour="#E69F00",
+            definition="Writing or drawing on paper on the desk.",
+        ),
+        SchemeBehaviour(
+            code=Behaviour.HEAD_DOWN.value,
+            name=_TITLES[Behaviour.HEAD_DOWN],
+            key="5",
+            colour="#CC79A7",
+            definition="The head resting on the desk or the arms.",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class CodingSchemes:
+    """A project's coding schemes, the built-in one first: what a label's behaviour code
+    may be, and its name and colour."""
+
+    schemes: tuple[CodingScheme, ...] = (BUILT_IN_SCHEME,)
+    _by_code: dict[str, SchemeBehaviour] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_code = {b.code: b for s in self.schemes for b in s.behaviours}
+        object.__setattr__(self, "_by_code", by_code)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every behaviour code, in scheme order."""
+        return tuple(self._by_code)
+
+    @property
+    def own(self) -> tuple[CodingScheme, ...]:
+        """The project's own schemes (not the built-in one)."""
+        return tuple(s for s in self.schemes if not s.built_in)
+
+    def behaviour(self, code: str) -> SchemeBehaviour | None:
+        return self._by_code.get(str(code))
+
+    def title(self, code: str) -> str:
+        """How a code reads on screen: its behaviour's name; the code itself for one no
+        scheme knows (an old log entry of a behaviour since renamed away)."""
+        found = self._by_code.get(str(code))
+        return found.name if found is not None else str(code)
+
+    def colour(self, code: str) -> str:
+        found = self._by_code.get(str(code))
+        return found.colour if found is not None else "#808080"
+
+    def coded_by_key(self, key: str) -> SchemeBehaviour | None:
+        """The behaviour of the project's own schemes that ``key`` codes, if any."""
+        for scheme in self.own:
+            for b in scheme.behaviours:
+                if b.key.upper() == key.upper():
+                    return b
+        return None

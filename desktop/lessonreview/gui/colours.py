@@ -16,6 +16,7 @@ from PySide6.QtCore import QLine, QRect, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 
 from lessonreview.core.domain import Behaviour, Status
+from lessonreview.gui.open_schemes import behaviour_colour
 
 # Okabe & Ito (2008), "Color Universal Design". Yellow and sky blue are kept for
 # chrome (selection, playhead) rather than behaviours: yellow is too light on white to
@@ -31,6 +32,8 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 
+# The built-in behaviours' hues; a behaviour of a coder's own scheme has the colour the
+# scheme gives it (behaviour_colour). core/domain.py's BUILT_IN_SCHEME uses these.
 BEHAVIOUR_HEX: dict[Behaviour, str] = {
     Behaviour.HAND_RAISED: OKABE_ITO["vermillion"],
     Behaviour.STANDING: OKABE_ITO["blue"],
@@ -108,9 +111,9 @@ STATUS_STYLE: dict[Status, StatusStyle] = {
 }
 
 
-def text_colour_on(behaviour: Behaviour) -> QColor:
+def text_colour_on(behaviour: str) -> QColor:
     """Black or white, whichever reads better on the solid behaviour colour."""
-    colour = QColor(BEHAVIOUR_HEX[behaviour])
+    colour = QColor(behaviour_colour(behaviour))
     # Relative luminance (sRGB coefficients, without the gamma step: close enough to
     # choose between black and white).
     luminance = 0.2126 * colour.redF() + 0.7152 * colour.greenF() + 0.0722 * colour.blueF()
@@ -120,7 +123,7 @@ def text_colour_on(behaviour: Behaviour) -> QColor:
 def paint_segment_rects(
     painter: QPainter,
     rects: Sequence[QRect],
-    behaviour: Behaviour,
+    behaviour: str,
     status: Status,
     *,
     thin: bool = False,
@@ -139,7 +142,7 @@ def paint_segment_rects(
     if not rects:
         return
     style = STATUS_STYLE[status]
-    base = QColor(REJECTED_GREY_HEX) if style.greyed else QColor(BEHAVIOUR_HEX[behaviour])
+    base = QColor(REJECTED_GREY_HEX) if style.greyed else QColor(behaviour_colour(behaviour))
     fill = QColor(base)
     fill.setAlpha(style.fill_alpha)
     painter.setPen(Qt.PenStyle.NoPen)
@@ -159,7 +162,7 @@ def paint_segment_rects(
     if style.outline_width > 1 and not thin:
         painter.drawRects([r.adjusted(1, 1, -1, -1) for r in rects])
     if style.struck:
-        strike = QPen(QColor(BEHAVIOUR_HEX[behaviour]).darker(120), 2)
+        strike = QPen(QColor(behaviour_colour(behaviour)).darker(120), 2)
         strike.setCosmetic(True)
         painter.setPen(strike)
         painter.drawLines(
@@ -172,7 +175,7 @@ def paint_segment_rects(
 
 
 def segment_icon(
-    behaviour: Behaviour, status: Status, *, width: int = 28, height: int = 14
+    behaviour: str, status: Status, *, width: int = 28, height: int = 14
 ) -> QIcon:
     """A small sample of a segment, for legends and the review queue."""
     pixmap = QPixmap(width, height)

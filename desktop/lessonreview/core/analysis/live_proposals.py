@@ -71,14 +71,14 @@ class LiveProposals:
         return tuple(
             sorted(
                 self._emitted,
-                key=lambda p: (p.start_frame, person_sort_key(p.person), p.behaviour.value),
+                key=lambda p: (p.start_frame, person_sort_key(p.person), p.behaviour),
             )
         )
 
     def _emit(self, found: list[Proposal]) -> list[Proposal]:
         new = []
         for p in found:
-            same = self._by_person.setdefault((p.person, p.behaviour.value), [])
+            same = self._by_person.setdefault((p.person, p.behaviour), [])
             if any(q.start_frame < p.end_frame and p.start_frame < q.end_frame for q in same):
                 continue
             same.append(p)

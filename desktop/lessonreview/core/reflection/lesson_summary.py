@@ -220,14 +220,14 @@ def summarise(
     reviewed = [lab for lab in labels if lab.status in REVIEWED]
     n_bins = max(1, math.ceil(max(duration_s, 1e-9) / bin_s))
     over_time = {
-        b: _over_time(b, [lab for lab in reviewed if lab.behaviour is b], seconds, bin_s, n_bins)
+        b: _over_time(b, [lab for lab in reviewed if lab.behaviour == b], seconds, bin_s, n_bins)
         for b in OVER_TIME
     }
-    totals = {b: sum(1 for lab in reviewed if lab.behaviour is b) for b in Behaviour}
+    totals = {b: sum(1 for lab in reviewed if lab.behaviour == b) for b in Behaviour}
     places: list[HandPlace] = []
     unplaced = 0
     for lab in reviewed:
-        if lab.behaviour is not Behaviour.HAND_RAISED:
+        if lab.behaviour != Behaviour.HAND_RAISED:
             continue
         where = place_of(lab.person, lab.start_frame, lab.end_frame) if place_of else None
         if where is None:
@@ -264,9 +264,10 @@ def _by_phase(
     ends = [t for t, _ in marks[1:]] + [duration_s]
     starts = np.array([t for t, _ in marks])
     counts = [dict.fromkeys(Behaviour, 0) for _ in marks]
-    for lab in reviewed:
+    # The summary speaks of the machine's behaviours; a coder's own ones are theirs to count.
+    for lab in (lab for lab in reviewed if lab.behaviour in counts[0]):
         i = int(np.searchsorted(starts, seconds(lab.start_frame), side="right")) - 1
-        counts[max(0, i)][lab.behaviour] += 1
+        counts[max(0, i)][Behaviour(lab.behaviour)] += 1
     return tuple(
         PhaseCounts(name=name, start_s=t0, end_s=max(t0, t1), counts=c)
         for (t0, name), t1, c in zip(marks, ends, counts, strict=True)

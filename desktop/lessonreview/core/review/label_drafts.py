@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Protocol
 
-from lessonreview.core.domain import CONSENSUS_CODER, Behaviour, Proposal, Source, Status
+from lessonreview.core.domain import CONSENSUS_CODER, CodingSchemes, Proposal, Source, Status
 from lessonreview.core.store.store_rows import Label, PersonRow, now_utc
 
 
@@ -24,6 +24,7 @@ class LabelContext(Protocol):
     recording_id: int
     reviewer: str
     people: dict[str, PersonRow]
+    schemes: CodingSchemes
 
     @property
     def frame_count(self) -> int: ...
@@ -46,14 +47,14 @@ def label_from_proposal(ctx: LabelContext, p: Proposal, *, status: Status) -> La
 
 
 def manual_label(
-    ctx: LabelContext, *, person: str, behaviour: Behaviour, start_frame: int, end_frame: int
+    ctx: LabelContext, *, person: str, behaviour: str, start_frame: int, end_frame: int
 ) -> Label:
     """A label the machine missed, drawn by the reviewer: accepted as drawn."""
     label = Label(
         id=None,
         recording_id=ctx.recording_id,
         person=live_person(person, ctx.people),
-        behaviour=checked_behaviour(behaviour),
+        behaviour=checked_behaviour(behaviour, ctx.schemes),
         start_frame=start_frame,
         end_frame=end_frame,
         source=Source.MANUAL,
@@ -72,7 +73,7 @@ def changed_label(
     ctx: LabelContext,
     label: Label,
     *,
-    behaviour: Behaviour | None = None,
+    behaviour: str | None = None,
     person: str | None = None,
     start_frame: int | None = None,
     end_frame: int | None = None,
@@ -83,7 +84,9 @@ def changed_label(
     check_range(start, end, frame_count=ctx.frame_count)
     return replace(
         label,
-        behaviour=checked_behaviour(behaviour) if behaviour is not None else label.behaviour,
+        behaviour=(
+            checked_behaviour(behaviour, ctx.schemes) if behaviour is not None else label.behaviour
+        ),
         person=live_person(person, ctx.people) if person is not None else label.person,
         start_frame=start,
         end_frame=end,
@@ -123,9 +126,9 @@ def checked_reviewer(name: str) -> str:
     return name.strip()
 
 
-def checked_behaviour(value: object) -> Behaviour:
-    try:
-        return Behaviour(value)
-    except ValueError:
-        names = ", ".join(b.value for b in Behaviour)
-        raise ValueError(f"{value!r} is not a behaviour of the coding scheme ({names})") from None
+def checked_behaviour(value: object, schemes: CodingSchemes) -> str:
+    """``value`` as a behaviour code of one of the project's coding schemes."""
+    if schemes.behaviour(str(value)) is None:
+        names = ", ".join(schemes.codes)
+        raise ValueError(f"{value!r} is not a behaviour of the coding schemes ({names})")
+    return str(value)

@@ -40,10 +40,11 @@ class Context(Protocol):
     def seconds(self, frame: int) -> float: ...
 
 
-def describe(verb: str, segment: Segment, *, start_s: float) -> str:
-    """The command's label for an Undo menu: "Accept hand raised P3 0:12"."""
+def describe(verb: str, segment: Segment, *, start_s: float, title: str) -> str:
+    """The command's label for an Undo menu: "Accept hand raised P3 0:12"; ``title`` is
+    the name of the segment's behaviour."""
     return (
-        f"{verb} {segment.behaviour.title.lower()} {segment.person} "
+        f"{verb} {title.lower()} {segment.person} "
         f"{format_time(start_s, hundredths=False)}"
     )
 

@@ -29,7 +29,7 @@ from typing import Protocol
 from lessonreview.core.domain import (
     CONSENSUS_CODER,
     REVIEWED,
-    Behaviour,
+    CodingSchemes,
     DecisionAction,
     Proposal,
     Source,
@@ -104,6 +104,7 @@ class _Context:
     clock: FrameClock
     labels: dict[int, Label] = field(default_factory=dict)
     people: dict[str, PersonRow] = field(default_factory=dict)
+    schemes: CodingSchemes = field(default_factory=CodingSchemes)
 
     @property
     def frame_count(self) -> int:
@@ -121,6 +122,7 @@ class ReviewSession:
     ) -> None:
         store.recording(recording_id)  # KeyError for a recording not in this project
         self._ctx = _Context(store, recording_id, checked_reviewer(reviewer), timebase)
+        self._ctx.schemes = store.coding_schemes()
         self._ctx.labels = {lab.id: lab for lab in store.labels(recording_id, coder=reviewer)}
         self._ctx.people = {row.person_id: row for row in store.people(recording_id)}
         self._proposals = PendingProposals()
@@ -140,6 +142,19 @@ class ReviewSession:
     @property
     def reviewer(self) -> str:
         return self._ctx.reviewer
+
+    @property
+    def frame_count(self) -> int:
+        return self._ctx.frame_count
+
+    @property
+    def schemes(self) -> CodingSchemes:
+        """The project's coding schemes: the behaviours a label may carry, their names."""
+        return self._ctx.schemes
+
+    def reload_schemes(self) -> None:
+        """Read the coding schemes again (after the scheme editor saved a change)."""
+        self._ctx.schemes = self._ctx.store.coding_schemes()
 
     def set_reviewer(self, name: str) -> Change:
         """Hand the review to another coder: from now on the session shows and changes
@@ -214,6 +229,14 @@ class ReviewSession:
         reviewer's merges and splits (for drawing overlays)."""
         return person_of_track(track_id, frame, identity_changes(self._ctx.people.values()))
 
+    def _describe(self, verb: str, segment) -> str:
+        return describe(
+            verb,
+            segment,
+            start_s=self._ctx.seconds(segment.start_frame),
+            title=self._ctx.schemes.title(segment.behaviour),
+        )
+
     # -- proposals -----------------------------------------------------------------
 
     def add_proposals(self, proposals: Iterable[Proposal]) -> Change:
@@ -222,7 +245,7 @@ class ReviewSession:
         proposals = list(proposals)
         for proposal in proposals:  # all checked before any is added
             check_range(proposal.start_frame, proposal.end_frame, frame_count=self._ctx.frame_count)
-            checked_behaviour(proposal.behaviour)
+            checked_behaviour(proposal.behaviour, self._ctx.schemes)
         for proposal in self._proposals.add(proposals):
             self._tracks.add(proposal.person)
         return self._changed(lambda: None, "Add proposals")
@@ -242,13 +265,13 @@ class ReviewSession:
     def accept(self, proposal_key: str) -> Change:
         p = self._pending_proposal(proposal_key)
         label = label_from_proposal(self._ctx, p, status=Status.ACCEPTED)
-        title = describe("Accept", p, start_s=self._ctx.seconds(p.start_frame))
+        title = self._describe("Accept", p)
         return self._run(DecideProposal(p, label, action=DecisionAction.ACCEPT, title=title))
 
     def reject(self, proposal_key: str) -> Change:
         p = self._pending_proposal(proposal_key)
         label = label_from_proposal(self._ctx, p, status=Status.REJECTED)
-        title = describe("Reject", p, start_s=self._ctx.seconds(p.start_frame))
+        title = self._describe("Reject", p)
         return self._run(DecideProposal(p, label, action=DecisionAction.REJECT, title=title))
 
     def decide_many(self, *, accept: Iterable[str] = (), reject: Iterable[str] = ()) -> Change:
@@ -267,7 +290,7 @@ class ReviewSession:
         ]:
             p = self._pending_proposal(key)
             label = label_from_proposal(self._ctx, p, status=status)
-            title = describe(verb, p, start_s=self._ctx.seconds(p.start_frame))
+            title = self._describe(verb, p)
             decisions.append(DecideProposal(p, label, action=action, title=title))
         if not decisions:
             return Change((), (), False, "")
@@ -278,7 +301,7 @@ class ReviewSession:
         self,
         proposal_key: str,
         *,
-        behaviour: Behaviour | None = None,
+        behaviour: str | None = None,
         person: str | None = None,
         start_frame: int | None = None,
         end_frame: int | None = None,
@@ -296,11 +319,11 @@ class ReviewSession:
         )
         if changed == label:
             return self.accept(proposal_key)
-        title = describe("Correct", p, start_s=self._ctx.seconds(p.start_frame))
+        title = self._describe("Correct", p)
         return self._run(DecideProposal(p, changed, action=DecisionAction.CORRECT, title=title))
 
     def add_label(
-        self, *, person: str, behaviour: Behaviour, start_frame: int, end_frame: int
+        self, *, person: str, behaviour: str, start_frame: int, end_frame: int
     ) -> Change:
         """A label the machine missed, drawn by the reviewer."""
         label = manual_label(
@@ -310,14 +333,14 @@ class ReviewSession:
             start_frame=start_frame,
             end_frame=end_frame,
         )
-        title = describe("Add", label, start_s=self._ctx.seconds(label.start_frame))
+        title = self._describe("Add", label)
         return self._run(AddLabel(label, title))
 
     def edit_label(
         self,
         label_id: int,
         *,
-        behaviour: Behaviour | None = None,
+        behaviour: str | None = None,
         person: str | None = None,
         start_frame: int | None = None,
         end_frame: int | None = None,
@@ -336,14 +359,14 @@ class ReviewSession:
             return Change((), (), False, "")
         if before.source is Source.MACHINE:
             after = replace(after, status=Status.CORRECTED)
-        title = describe("Edit", before, start_s=self._ctx.seconds(before.start_frame))
+        title = self._describe("Edit", before)
         return self._run(EditLabel(before, after, title=title))
 
     def delete_label(self, label_id: int) -> Change:
         """Remove a saved label. A machine label is kept as rejected, so the same
         proposal does not come back after a re-analysis; a manual one is removed."""
         before = self._saved_label(label_id)
-        title = describe("Delete", before, start_s=self._ctx.seconds(before.start_frame))
+        title = self._describe("Delete", before)
         return self._run(EditLabel(before, None, title=title))
 
     def merge_people(self, keep: str, absorb: str) -> Change:

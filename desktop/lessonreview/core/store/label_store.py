@@ -28,7 +28,13 @@ from typing import Any
 
 import sqlite_utils
 
-from lessonreview.core.domain import DecisionAction, RecordingInfo
+from lessonreview.core.domain import (
+    CodingScheme,
+    CodingSchemes,
+    DecisionAction,
+    RecordingInfo,
+    SchemeError,
+)
 from lessonreview.core.store import store_schema
 from lessonreview.core.store.segment_fields import Seconds, recorded_seconds
 from lessonreview.core.store.store_rows import (
@@ -38,6 +44,7 @@ from lessonreview.core.store.store_rows import (
     PersonRow,
     Phase,
     RecordingRow,
+    behaviour_rows,
     consent_columns,
     decision_from_row,
     iso,
@@ -48,6 +55,7 @@ from lessonreview.core.store.store_rows import (
     phase_from_row,
     phase_to_row,
     recording_from_row,
+    scheme_from_rows,
     stored_path,
 )
 from lessonreview.core.store.store_schema import AlreadyDecided, StoreError
@@ -231,12 +239,13 @@ class LabelStore:
         """The saved labels of a recording, rejected ones included, in time order: one
         coder's (the reviewer name they were saved under), or every coder's when
         ``coder`` is None (exports and the lesson summary)."""
+        codes = set(self.coding_schemes().codes)
         where, args = "recording_id = ?", [rid]
         if coder is not None:
             where, args = where + " AND reviewer = ?", [rid, coder]
         with self._reading(f"the labels of recording {rid}"):
             rows = self._db["labels"].rows_where(where, args, order_by="start_frame, person, id")
-            return [label_from_row(r) for r in rows]
+            return [_known(label_from_row(r), codes) for r in rows]
 
     def coders(self, rid: int) -> list[str]:
         """The coders (reviewer names) who saved labels on a recording, by name."""
@@ -248,9 +257,10 @@ class LabelStore:
         return [r[0] for r in rows]
 
     def label(self, label_id: int) -> Label | None:
+        codes = set(self.coding_schemes().codes)
         with self._reading(f"label {label_id}"):
             rows = list(self._db["labels"].rows_where("id = ?", [label_id]))
-            return label_from_row(rows[0]) if rows else None
+            return _known(label_from_row(rows[0]), codes) if rows else None
 
     def saved_seconds(self, rid: int) -> dict[int, float]:
         """The seconds a recording's saved labels start and end at, as its timebase
@@ -346,6 +356,75 @@ class LabelStore:
         with self._reading("its decision log"):
             rows = self._db["decisions"].rows_where(where, args, order_by="id")
             return [decision_from_row(r) for r in rows]
+
+    # -- coding schemes --------------------------------------------------------------
+
+    def coding_schemes(self) -> CodingSchemes:
+        """The built-in scheme, then the project's own in the order they were made."""
+        with self._reading("its coding schemes"):
+            schemes = []
+            for row in self._db["schemes"].rows_where(order_by="id"):
+                behaviours = self._db["scheme_behaviours"].rows_where(
+                    "scheme_id = ?", [row["id"]], order_by="position"
+                )
+                schemes.append(scheme_from_rows(row, list(behaviours)))
+        return CodingSchemes((CodingSchemes().schemes[0], *schemes))
+
+    def label_counts(self) -> dict[str, int]:
+        """How many saved labels (rejected ones too) carry each behaviour code, over every
+        recording: what removing a behaviour would leave without a meaning."""
+        with self._reading("its labels"):
+            rows = self._db.execute("SELECT behaviour, count(*) FROM labels GROUP BY behaviour")
+            return {str(code): int(n) for code, n in rows}
+
+    def save_scheme(self, scheme: CodingScheme) -> CodingScheme:
+        """Save a new scheme (``id`` None) or replace a saved one, and return it as saved.
+        SchemeError, with nothing saved, if it clashes with the other schemes or leaves
+        out a behaviour that labels use."""
+        if scheme.built_in:
+            raise SchemeError("the built-in scheme is part of the app and cannot be changed")
+        current = self.coding_schemes()
+        others = [s for s in current.schemes if s.id is None or s.id != scheme.id]
+        scheme.check(others=others)
+        if scheme.id is not None:
+            before = next((s for s in current.own if s.id == scheme.id), None)
+            if before is None:
+                raise SchemeError(f"the project has no coding scheme {scheme.id} to change")
+            kept = {b.code for b in scheme.behaviours}
+            self._refuse_used([b for b in before.behaviours if b.code not in kept])
+        with self.transaction():
+            row = {"name": scheme.name.strip(), "saved_at": iso(now_utc())}
+            if scheme.id is None:
+                scheme_id = int(self._db["schemes"].insert(row).last_pk)
+            else:
+                scheme_id = scheme.id
+                self._db["schemes"].update(scheme_id, row)
+                self._db.execute("DELETE FROM scheme_behaviours WHERE scheme_id = ?", [scheme_id])
+            self._db["scheme_behaviours"].insert_all(behaviour_rows(scheme_id, scheme))
+        return next(s for s in self.coding_schemes().own if s.id == scheme_id)
+
+    def delete_scheme(self, scheme_id: int) -> None:
+        """Remove one of the project's own schemes; SchemeError if labels use it."""
+        scheme = next((s for s in self.coding_schemes().own if s.id == scheme_id), None)
+        if scheme is None:
+            raise SchemeError(f"the project has no coding scheme {scheme_id} to remove")
+        self._refuse_used(list(scheme.behaviours))
+        with self.transaction():
+            self._db.execute("DELETE FROM scheme_behaviours WHERE scheme_id = ?", [scheme_id])
+            self._db.execute("DELETE FROM schemes WHERE id = ?", [scheme_id])
+
+    def _refuse_used(self, removed) -> None:
+        counts = self.label_counts()
+        used = [(b, counts[b.code]) for b in removed if counts.get(b.code)]
+        if used:
+            said = "; ".join(
+                f"{n} label{'s' if n != 1 else ''} use{'s' if n == 1 else ''} {b.name}"
+                for b, n in used
+            )
+            raise SchemeError(
+                f"{said}. A behaviour cannot be removed while labels use it: delete or "
+                "recode those labels first, or keep the behaviour (its name can change)."
+            )
 
     # -- kept analyses ----------------------------------------------------------------
 
@@ -482,3 +561,14 @@ class LabelStore:
             self._db.execute("VACUUM")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
+
+
+def _known(label: Label, codes: set[str]) -> Label:
+    # A code no scheme of the project defines has no name, colour or key: the file was
+    # edited by hand or damaged, and such a label must not reach a timeline or export.
+    if label.behaviour not in codes:
+        raise ValueError(
+            f"label {label.id}: behaviour {label.behaviour!r} is in none of the project's "
+            "coding schemes"
+        )
+    return label

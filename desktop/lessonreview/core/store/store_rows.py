@@ -15,7 +15,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from lessonreview.core.domain import DecisionAction, Segment, Source, Status
+from lessonreview.core.domain import (
+    BehaviourKind,
+    CodingScheme,
+    DecisionAction,
+    SchemeBehaviour,
+    Segment,
+    Source,
+    Status,
+)
 from lessonreview.core.store.segment_fields import Seconds, segment_args, segment_fields
 
 
@@ -250,6 +258,44 @@ def decision_from_row(r: dict[str, Any]) -> DecisionRow:
             "decided_at": datetime.fromisoformat(r["decided_at"]),
         }
     )
+
+
+# -- coding schemes ------------------------------------------------------------------------
+
+
+def scheme_from_rows(scheme: dict[str, Any], behaviours: list[dict[str, Any]]) -> CodingScheme:
+    """A saved scheme from its row and its behaviours' rows (in position order);
+    ValueError (via the checks) for a value that is not of its kind."""
+    out = CodingScheme(
+        id=scheme["id"],
+        name=scheme["name"],
+        behaviours=tuple(
+            SchemeBehaviour(
+                **{
+                    **_only(SchemeBehaviour, b),
+                    "kind": BehaviourKind(b["kind"]),
+                }
+            )
+            for b in behaviours
+        ),
+    )
+    for b in out.behaviours:
+        b.check()
+    return out
+
+
+def behaviour_rows(scheme_id: int, scheme: CodingScheme) -> list[dict[str, Any]]:
+    return [
+        {
+            **b.__dict__,
+            "name": b.name.strip(),
+            "key": b.key.upper(),
+            "kind": BehaviourKind(b.kind).value,
+            "scheme_id": scheme_id,
+            "position": i,
+        }
+        for i, b in enumerate(scheme.behaviours)
+    ]
 
 
 def _frame(value: Any, where: str, *, kind: str = "a frame number") -> int:

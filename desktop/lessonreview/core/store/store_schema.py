@@ -186,9 +186,35 @@ def _v3_to_v4(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_to_v5(conn: sqlite3.Connection) -> None:
+    # The project's own coding schemes (the built-in one lives in the code). A code is
+    # unique in the whole project, not just its scheme, because a label carries only the
+    # code; a key too, because one key press codes one behaviour.
+    _run_script(
+        conn,
+        """
+        CREATE TABLE schemes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+            saved_at TEXT NOT NULL
+        );
+        CREATE TABLE scheme_behaviours (
+            code TEXT PRIMARY KEY,
+            scheme_id INTEGER NOT NULL REFERENCES schemes(id),
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            key TEXT NOT NULL UNIQUE,
+            colour TEXT NOT NULL,
+            definition TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL CHECK (kind IN ('state', 'point'))
+        );
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
+MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
 
 
 def current_version() -> int:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF
 
-from lessonreview.core.domain import Behaviour, Status
+from lessonreview.core.domain import Status
+from lessonreview.gui.open_schemes import behaviour_title
 
 PAD_X = 8  # text padding inside a tab, both sides together
 GAP = 2  # between stacked tags, and between chips in a row
@@ -41,7 +42,7 @@ class LabelRequest:
     person_id: str
     name: str
     box: QRectF
-    tags: Sequence[tuple[Behaviour, Status]] = ()
+    tags: Sequence[tuple[str, Status]] = ()
     selected: bool = False
 
     @property
@@ -58,7 +59,7 @@ class PlacedLabel:
     text: str
     rect: QRectF
     tab: QRectF  # the name tab alone, at the rect's top left
-    tags: tuple[tuple[Behaviour, Status], ...]
+    tags: tuple[tuple[str, Status], ...]
     selected: bool
 
 
@@ -70,8 +71,8 @@ class TextMetrics:
     tab_height: float
 
 
-def tag_text(behaviour: Behaviour, symbol: str) -> str:
-    return f"{symbol} {behaviour.title}"
+def tag_text(behaviour: str, symbol: str) -> str:
+    return f"{symbol} {behaviour_title(behaviour)}"
 
 
 def place_labels(

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from lessonreview.core.domain import Behaviour, Box, Status
+from lessonreview.core.domain import Box, Status
 from lessonreview.gui.colours import (
     OKABE_ITO,
     STATUS_STYLE,
@@ -73,7 +73,7 @@ class OverlayPerson:
     label: str
     box: Box
     keypoints: np.ndarray | None = None
-    tags: Sequence[tuple[Behaviour, Status]] = ()
+    tags: Sequence[tuple[str, Status]] = ()
     selected: bool = False
 
     def __post_init__(self) -> None:
@@ -389,7 +389,7 @@ class _OverlayPainter:
             for behaviour, status in label.tags:
                 x = self._tag(x, tab.top(), behaviour, status, named=False).right() + 1 + GAP
 
-    def _tag(self, x: int, y: int, behaviour: Behaviour, status: Status, *, named: bool):
+    def _tag(self, x: int, y: int, behaviour: str, status: Status, *, named: bool):
         style = STATUS_STYLE[status]
         text = tag_text(behaviour, style.symbol) if named else style.symbol
         m = self._metrics

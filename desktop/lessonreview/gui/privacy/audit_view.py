@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from lessonreview.core.domain import Behaviour, DecisionAction, format_time
+from lessonreview.core.domain import DecisionAction, format_time
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import DecisionRow
 from lessonreview.gui.export.exports import export_decision_log_as
+from lessonreview.gui.open_schemes import behaviour_title
 
 COLUMNS = ("#", "When", "Reviewer", "Decision", "Details", "Reverses")
 
@@ -51,10 +52,7 @@ ACTION_TITLES = {
 def _label_text(label: dict[str, Any] | None) -> str:
     if not label:
         return ""
-    try:
-        behaviour = Behaviour(label["behaviour"]).title
-    except (KeyError, ValueError):
-        behaviour = str(label.get("behaviour", "?"))
+    behaviour = behaviour_title(str(label.get("behaviour", "?")))
     span = ""
     if "start_s" in label and "end_s" in label:
         span = f" {format_time(float(label['start_s']), hundredths=False)}–{format_time(float(label['end_s']), hundredths=False)}"

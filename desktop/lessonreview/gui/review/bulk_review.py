@@ -42,6 +42,7 @@ from lessonreview.core.domain import format_time, person_sort_key
 from lessonreview.core.privacy.person_thumbnail import ThumbnailRequest, person_thumbnails
 from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.gui.background import Report, Tasks
+from lessonreview.gui.open_schemes import behaviour_title
 from lessonreview.gui.review.decision_errors import decide
 
 # At most this many pictures on a page; fewer when fewer fit the window, since a page
@@ -114,7 +115,7 @@ class PageModel(QAbstractListModel):
             conf = f"{seg.confidence:.2f}" if seg.confidence is not None else "-"
             verdict = "✗ REJECT" if marked else "accept"
             return (
-                f"{seg.behaviour.title}\n{self._person_label(seg.person)} · "
+                f"{behaviour_title(seg.behaviour)}\n{self._person_label(seg.person)} · "
                 f"{format_time(seg.start_s)} · {conf}\n{verdict}"
             )
         if role == Qt.ItemDataRole.DecorationRole:

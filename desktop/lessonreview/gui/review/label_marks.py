@@ -13,7 +13,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QWidget
 
-from lessonreview.core.domain import Behaviour, format_time
+from lessonreview.core.domain import format_time
+from lessonreview.gui.open_schemes import behaviour_codes, behaviour_title
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.person_choice import ask_person
 
@@ -96,11 +97,12 @@ class LabelMarks(QObject):
         )
         if person is None:
             return
-        titles = [b.title for b in Behaviour]
+        codes = behaviour_codes()
+        titles = [behaviour_title(c) for c in codes]
         b_choice, ok = QInputDialog.getItem(parent, "Add a label", "Behaviour:", titles, 0, False)
         if not ok:
             return
-        behaviour = list(Behaviour)[titles.index(b_choice)]
+        behaviour = codes[titles.index(b_choice)]
         decide(
             parent,
             lambda: self._session.add_label(

@@ -4,7 +4,9 @@ The panel holds one piece of UI state: the *draft* of the segment being reviewed
 (behaviour, person, start, end as the reviewer is nudging them). Pressing Accept
 turns an unchanged draft into an accept and a changed one into a correction; no
 decision exists until then. Everything else lives in the core ReviewSession.
-Adding a label the machine missed (the I/O marks and M) is ``label_marks``.
+Adding a label the machine missed (the I/O marks and M) is ``label_marks``; coding a
+behaviour of the project's own coding schemes by its key (press to start, press to stop,
+as in BORIS) is ``KeyboardCoding``, whose running states the panel lists.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lessonreview.core.domain import Behaviour, Segment, Status
+from lessonreview.core.domain import Behaviour, BehaviourKind, Segment, Status, format_time
+from lessonreview.core.review.keyboard_coding import KeyboardCoding
+from lessonreview.gui.open_schemes import behaviour_colour, behaviour_title, open_schemes
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.label_marks import LabelMarks
 from lessonreview.gui.review.person_choice import ask_person
@@ -110,6 +114,13 @@ class ReviewPanel(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(self.actions[f"behaviour_{b.value}"].trigger)
             behaviour_row.addWidget(button)
+        self.coding = KeyboardCoding(session)
+        self._coded_person: str | None = None
+        self._coding_actions: list[QAction] = []
+        self.running = QLabel(self)
+        self.running.setWordWrap(True)
+        self.running.setTextFormat(Qt.TextFormat.RichText)
+        self.set_coding_keys()
         self.hint = QLabel(
             "Z/X start ∓1 frame · C/V end ∓1 frame · Shift = 1 s · J/K next/previous · "
             "I/O mark · M add label · Backspace reset draft · Ctrl+Z undo",
@@ -131,11 +142,67 @@ class ReviewPanel(QWidget):
         layout.addLayout(behaviour_row)
         layout.addLayout(buttons)
         layout.addWidget(self.marks)
+        layout.addWidget(self.running)
         layout.addWidget(self.hint)
 
         self._unsubscribe = session.subscribe(self._on_change)
         self._refresh_counts()
         self._select_row(0)
+
+    # --- keyboard coding ----------------------------------------------------
+    def set_coding_keys(self) -> None:
+        """One shortcut per behaviour of the project's own coding schemes (again after
+        the scheme editor saved)."""
+        for action in self._coding_actions:
+            self.removeAction(action)
+            action.deleteLater()
+        self._coding_actions = []
+        for scheme in open_schemes().own:
+            for b in scheme.behaviours:
+                verb = "Start / stop" if b.kind is BehaviourKind.STATE else "Code"
+                action = QAction(f"{verb} {b.name} ({b.key})", self)
+                action.setShortcut(QKeySequence(b.key))
+                action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                action.triggered.connect(lambda _=False, code=b.code: self.code_behaviour(code))
+                self._coding_actions.append(action)
+                self.addAction(action)
+        self._show_running()
+
+    def code_behaviour(self, code: str, *, person: str | None = None) -> None:
+        """The key of behaviour ``code``: start or stop it (a state), or code the
+        instant (a point event), for the person selected, at the playhead."""
+        # The person last coded stays selected for the next key, even once the label
+        # just saved moved the queue on (which forgets a person clicked on the video).
+        person = person or self.focused_person or self._coded_person
+        if person is None:
+            self._show_running(
+                f"Select a person first (click them on the video) to code {behaviour_title(code)}."
+            )
+            return
+        if decide(self, lambda: self.coding.press(code, person=person, frame=self._playhead())):
+            self._coded_person = person
+        self._show_running()
+
+    def _show_running(self, note: str = "") -> None:
+        states = self.coding.running()
+        lines = [
+            f"<b><span style='color: {behaviour_colour(r.behaviour)}'>●</span> "
+            f"{behaviour_title(r.behaviour)}</b> — {self._session.person_label(r.person)} "
+            f"since {format_time(self._timebase.frame_to_seconds(r.start_frame))} "
+            f"(press {self._key_of(r.behaviour)} to stop)"
+            for r in states
+        ]
+        if note:
+            lines.append(note)
+        if not lines and self._coding_actions:
+            keys = ", ".join(a.shortcut().toString() for a in self._coding_actions)
+            lines.append(f"Coding keys {keys}: nothing running.")
+        self.running.setText("<br>".join(lines))
+        self.running.setVisible(bool(lines))
+
+    def _key_of(self, code: str) -> str:
+        found = open_schemes().behaviour(code)
+        return found.key if found is not None else "?"
 
     # --- wiring -------------------------------------------------------------
     def _handler(self, name: str):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from lessonreview.core.domain import Behaviour, Status, format_time
+from lessonreview.gui.open_schemes import behaviour_codes, behaviour_title
 
 BEHAVIOUR_KEYS = {
     Behaviour.HAND_RAISED: "1",
@@ -61,7 +62,7 @@ class QueueModel(QAbstractListModel):
         self._session = session
         self._timebase = timebase
         self._order = "time"
-        self._shown: frozenset[Behaviour] = frozenset(Behaviour)
+        self._shown: frozenset[str] = frozenset(behaviour_codes())
         self._rows: list = []
         self.hidden = 0  # pending segments of behaviours not shown
         self.refresh()
@@ -70,7 +71,7 @@ class QueueModel(QAbstractListModel):
         self._order = order
         self.refresh()
 
-    def set_behaviours(self, shown: frozenset[Behaviour]) -> None:
+    def set_behaviours(self, shown: frozenset[str]) -> None:
         """Queue only these behaviours (a teacher may want hand raised and standing only)."""
         self._shown = frozenset(shown)
         self.refresh()
@@ -102,7 +103,7 @@ class QueueModel(QAbstractListModel):
             conf = f"{seg.confidence:.2f}" if seg.confidence is not None else "-"
             return (
                 f"{format_time(seg.start_s)}  {self._session.person_label(seg.person)}  "
-                f"{seg.behaviour.title}  ({conf})"
+                f"{behaviour_title(seg.behaviour)}  ({conf})"
             )
         if role == Qt.ItemDataRole.ToolTipRole:
             return seg.evidence or ""

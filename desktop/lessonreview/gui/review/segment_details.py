@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel
 
 from lessonreview.core.domain import format_time
+from lessonreview.gui.open_schemes import behaviour_title
 
 FIELDS = ("behaviour", "person", "start", "end", "confidence", "evidence", "status")
 
@@ -36,7 +37,7 @@ class SegmentDetails(QGroupBox):
         def at(frame: int) -> str:
             return f"{format_time(tb.frame_to_seconds(frame))} (frame {frame})"
 
-        self.fields["behaviour"].setText(mark("behaviour", draft.behaviour.title))
+        self.fields["behaviour"].setText(mark("behaviour", behaviour_title(draft.behaviour)))
         self.fields["person"].setText(mark("person", self._person_label(draft.person)))
         self.fields["start"].setText(mark("start_frame", at(draft.start_frame)))
         self.fields["end"].setText(mark("end_frame", at(draft.end_frame)))

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from lessonreview.core.domain import Behaviour
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.review.label_drafts import checked_reviewer
 from lessonreview.core.review.review_session import ReviewSession
@@ -30,9 +29,11 @@ from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.gui.agreement.agreement_dialog import AgreementDialog
 from lessonreview.gui.background import Report, Tasks
 from lessonreview.gui.export.exports import export_reviewed_labels, import_coding
+from lessonreview.gui.open_schemes import behaviour_codes, open_schemes, use_schemes
 from lessonreview.gui.review.bulk_review import BULK_KEYS, BulkReview
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.review_queue import KEYS
+from lessonreview.gui.schemes.scheme_editor import SchemeEditor
 from lessonreview.gui.shell.analysis_controls import AnalysisControls
 from lessonreview.gui.shell.help_dialog import HelpDialog, about_html, keys_html
 from lessonreview.gui.shell.kept_proposals import KeptProposals
@@ -235,6 +236,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Project error", str(exc))
             return
         self.recording, self.recording_id, self.session = recording, rid, session
+        use_schemes(session.schemes)
         self.workspace = Workspace(
             recording,
             session,
@@ -247,11 +249,11 @@ class MainWindow(QMainWindow):
         hidden = set(self.settings.hidden_behaviours)
         if hidden:
             self.workspace.timeline.set_behaviour_filter(
-                [b for b in Behaviour if b.value not in hidden]
+                [c for c in behaviour_codes() if c not in hidden]
             )
         self.workspace.timeline.behaviours_changed.connect(
             lambda shown: self._remember(
-                hidden_behaviours=tuple(b.value for b in Behaviour if b not in shown)
+                hidden_behaviours=tuple(c for c in behaviour_codes() if c not in shown)
             )
         )
         self._attach_face_detector()
@@ -499,13 +501,42 @@ class MainWindow(QMainWindow):
             # these labels, which is true of what the project knows.
             pass
 
+    # --- coding schemes ---------------------------------------------------------------
+    def edit_schemes(self) -> SchemeEditor | None:
+        """Open the scheme editor (not blocking); the open recording follows its changes."""
+        if self.store is None and not self._open_store():
+            return None
+        editor = SchemeEditor(self.store, self)
+        editor.changed.connect(self._schemes_changed)
+        editor.finished.connect(editor.deleteLater)
+        editor.open()
+        return editor
+
+    def _schemes_changed(self) -> None:
+        if self.session is not None:
+            self.session.reload_schemes()
+            use_schemes(self.session.schemes)
+        elif self.store is not None:
+            use_schemes(self.store.coding_schemes())
+        if self.workspace is not None:
+            self.workspace.schemes_changed()
+        self.show_status(
+            f"Coding schemes saved: {', '.join(s.name for s in open_schemes().own) or 'none of your own'}"
+        )
+
     # --- help ----------------------------------------------------------------------------------
     def show_keys(self) -> None:
         review = [(" / ".join(b.keys), b.text) for b in KEYS]
         edit = [("Ctrl+Z", "Undo"), ("Ctrl+Shift+Z", "Redo")]
+        coding = [
+            (b.key, f"{'Start / stop' if b.kind == 'state' else 'Code'} {b.name} ({s.name})")
+            for s in open_schemes().own
+            for b in s.behaviours
+        ]
         sections = [
             ("Playback", PLAYER_KEYS),
             ("Review", review),
+            *([("Coding (your schemes; select a person first)", coding)] if coding else []),
             ("Bulk review", list(BULK_KEYS)),
             ("Edit", edit),
         ]

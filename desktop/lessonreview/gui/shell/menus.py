@@ -126,6 +126,7 @@ def build_menus(w) -> MenuActions:
 
     m = bar.addMenu("&Project")
     _add(w, m, "Open or create &project…", w.choose_project)
+    _add(w, m, "&Coding schemes…", w.edit_schemes, "Ctrl+Shift+K")
     m.addSeparator()
     audit = _add(w, m, "&Decision log (who decided what)…", w.privacy.show_audit, "Ctrl+L")
     export_log = _add(w, m, "E&xport decision log…", w.privacy.export_decision_log)

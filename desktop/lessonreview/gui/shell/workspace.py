@@ -180,6 +180,13 @@ class Workspace(QWidget):
         self.timeline.set_segments(session.segments())
         self._on_position(0)
 
+    def schemes_changed(self) -> None:
+        """The project's coding schemes changed: names, colours and coding keys follow."""
+        self.timeline.schemes_changed()
+        self.panel.set_coding_keys()
+        self.panel.model.refresh()
+        self._refresh_overlay()
+
     # --- keys -------------------------------------------------------------------------
     def _add_player_keys(self) -> None:
         def step_seconds(sign: int) -> None:

@@ -24,9 +24,8 @@ from lessonreview.gui.colours import (
     segment_icon,
     text_colour_on,
 )
+from lessonreview.gui.open_schemes import behaviour_codes, behaviour_title
 from lessonreview.gui.timeline.timeline_store import (
-    BEHAVIOUR_INDEX,
-    BEHAVIOURS,
     ROW_PAD,
     STATUS_INDEX,
     Grouping,
@@ -177,15 +176,16 @@ class SegmentLayer(pg.GraphicsObject):
     def _paint_segments(self, painter: QPainter, slots: np.ndarray, *, boxes) -> None:
         store = self._store
         a, b, y0, h = boxes
-        group = store.status[slots].astype(np.int64) * len(BEHAVIOURS) + store.behaviour[slots]
+        n_codes = max(1, len(store.codes))
+        group = store.status[slots].astype(np.int64) * n_codes + store.behaviour[slots]
         a, b, y0, h, group = _merge_runs(a, b, y0=y0, h=h, group=group)
         # drawRect's convention: a one-pixel outline covers x .. x + width inclusive.
         w, hh = (b - a - 1), (h - 1)
         # An outline would swallow the colour of a bar this narrow: fill it only.
         narrow = (b - a) < 5
         for status in _PAINT_ORDER:
-            for behaviour in BEHAVIOURS:
-                g = STATUS_INDEX[status] * len(BEHAVIOURS) + BEHAVIOUR_INDEX[behaviour]
+            for index, behaviour in enumerate(store.codes):
+                g = STATUS_INDEX[status] * n_codes + index
                 in_group = group == g
                 for sel, outlined in ((in_group & narrow, False), (in_group & ~narrow, True)):
                     idx = np.nonzero(sel)[0]
@@ -214,7 +214,7 @@ class SegmentLayer(pg.GraphicsObject):
         for i in roomy.tolist():
             segment = store.segments[slots[i]]
             if layout.grouping is Grouping.PERSON:
-                text = Behaviour(segment.behaviour).title
+                text = behaviour_title(segment.behaviour)
             else:
                 text = layout.person_labels.get(segment.person, segment.person)
             # A segment that starts off screen keeps its name in view.
@@ -224,7 +224,7 @@ class SegmentLayer(pg.GraphicsObject):
                 continue  # a name cut to "Wri..." is noise; the tooltip has it whole
             status = Status(segment.status)
             if status in (Status.ACCEPTED, Status.CORRECTED):
-                painter.setPen(text_colour_on(Behaviour(segment.behaviour)))
+                painter.setPen(text_colour_on(segment.behaviour))
             else:
                 # Over hatching or a faded fill, black text needs a quiet patch behind it.
                 patch = metrics.boundingRect(text).adjusted(-2, 0, 2, 0)
@@ -338,7 +338,7 @@ class TimelineHeader(QWidget):
         self,
         *,
         on_grouping: Callable[[Grouping], None],
-        on_filter: Callable[[list[Behaviour]], None],
+        on_filter: Callable[[list[str]], None],
         on_whole: Callable[[], None],
         parent: QWidget | None = None,
     ) -> None:
@@ -354,20 +354,11 @@ class TimelineHeader(QWidget):
             lambda i: on_grouping(Grouping(self._grouping.itemData(i)))
         )
         row.addWidget(self._grouping)
-        self._buttons: dict[Behaviour, QToolButton] = {}
-        for behaviour in BEHAVIOURS:
-            button = QToolButton()
-            button.setText(behaviour.title)
-            button.setIcon(segment_icon(behaviour, Status.ACCEPTED))
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setCheckable(True)
-            button.setChecked(True)
-            button.setToolTip(
-                f"Show or hide {behaviour.title.lower()} on the timeline and in the review queue"
-            )
-            button.toggled.connect(self._filter_toggled)
-            self._buttons[behaviour] = button
-            row.addWidget(button)
+        self._buttons: dict[str, QToolButton] = {}
+        self._filters = QHBoxLayout()
+        self._filters.setSpacing(6)
+        row.addLayout(self._filters)
+        self.set_behaviours(behaviour_codes())
         row.addSpacing(12)
         for status in Status:
             icon = QLabel()
@@ -381,6 +372,33 @@ class TimelineHeader(QWidget):
         fit.clicked.connect(on_whole)
         row.addWidget(fit)
 
+    def behaviours(self) -> list[str]:
+        """The behaviour codes the filter offers."""
+        return list(self._buttons)
+
+    def set_behaviours(self, codes) -> None:
+        """One filter button per behaviour of the coding schemes, in their order; a
+        behaviour kept keeps whether it is shown."""
+        shown = {c for c, b in self._buttons.items() if b.isChecked()}
+        for button in self._buttons.values():
+            button.deleteLater()
+        known = set(self._buttons)
+        self._buttons = {}
+        for code in codes:
+            title = behaviour_title(code)
+            button = QToolButton()
+            button.setText(title)
+            button.setIcon(segment_icon(code, Status.ACCEPTED))
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setCheckable(True)
+            button.setChecked(code in shown or code not in known)
+            button.setToolTip(
+                f"Show or hide {title.lower()} on the timeline and in the review queue"
+            )
+            button.toggled.connect(self._filter_toggled)
+            self._buttons[code] = button
+            self._filters.addWidget(button)
+
     def _filter_toggled(self) -> None:
         self._on_filter([b for b, btn in self._buttons.items() if btn.isChecked()])
 
@@ -389,7 +407,7 @@ class TimelineHeader(QWidget):
         if index != self._grouping.currentIndex():
             self._grouping.setCurrentIndex(index)
 
-    def show_filter(self, shown: frozenset[Behaviour]) -> None:
+    def show_filter(self, shown: frozenset[str]) -> None:
         for behaviour, button in self._buttons.items():
             button.blockSignals(True)
             button.setChecked(behaviour in shown)

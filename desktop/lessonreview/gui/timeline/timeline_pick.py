@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lessonreview.core.domain import Behaviour, Status, format_time
+from lessonreview.core.domain import Status, format_time
 from lessonreview.gui.colours import STATUS_STYLE
+from lessonreview.gui.open_schemes import behaviour_title
 from lessonreview.gui.timeline.timeline_items import MIN_SEGMENT_PX, PICK_ORDER, SegmentLayer
 from lessonreview.gui.timeline.timeline_store import SegmentStore
 
@@ -55,7 +56,7 @@ def segment_tooltip(segment, person_label: Callable[[str], str]) -> str:
     s = segment
     status = STATUS_STYLE[Status(s.status)]
     lines = [
-        f"<b>{html.escape(Behaviour(s.behaviour).title)}</b> {status.symbol} {status.title}",
+        f"<b>{html.escape(behaviour_title(s.behaviour))}</b> {status.symbol} {status.title}",
         html.escape(person_label(s.person)),
         f"{format_time(s.start_s, pad_minutes=True)} \u2013 {format_time(s.end_s, pad_minutes=True)} ({s.end_s - s.start_s:.2f} s)",
     ]

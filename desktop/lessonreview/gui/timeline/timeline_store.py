@@ -15,11 +15,9 @@ from enum import StrEnum
 
 import numpy as np
 
-from lessonreview.core.domain import Behaviour, Status, person_sort_key
+from lessonreview.core.domain import Status, person_sort_key
 
-BEHAVIOURS: tuple[Behaviour, ...] = tuple(Behaviour)
 STATUSES: tuple[Status, ...] = tuple(Status)
-BEHAVIOUR_INDEX = {b: i for i, b in enumerate(BEHAVIOURS)}
 STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
 ROW_PAD = 0.12  # of a row's height, above and below its lanes, so rows read apart
 
@@ -42,7 +40,7 @@ class SegmentStore:
         self.x0 = np.zeros(capacity)
         self.x1 = np.zeros(capacity)
         self.person = np.zeros(capacity, dtype=np.int32)
-        self.behaviour = np.zeros(capacity, dtype=np.int8)
+        self.behaviour = np.zeros(capacity, dtype=np.int32)
         self.status = np.zeros(capacity, dtype=np.int8)
         self.alive = np.zeros(capacity, dtype=bool)
         self.lane = np.zeros(capacity, dtype=np.int32)  # set by pack_lanes
@@ -50,6 +48,8 @@ class SegmentStore:
         self.segments: list = []  # slot -> segment object, or None when free
         self.people: list[str] = []  # person index -> id; indices never move
         self._person_index: dict[str, int] = {}
+        self.codes: list[str] = []  # behaviour index -> behaviour code; indices never move
+        self._code_index: dict[str, int] = {}
         self._slot_of: dict[str, int] = {}
         self._free: list[int] = []
 
@@ -93,12 +93,19 @@ class SegmentStore:
         self.x0[slot] = segment.start_s
         self.x1[slot] = segment.end_s
         self.person[slot] = person
-        self.behaviour[slot] = BEHAVIOUR_INDEX[Behaviour(segment.behaviour)]
+        self.behaviour[slot] = self._code(str(segment.behaviour))
         self.status[slot] = STATUS_INDEX[Status(segment.status)]
         self.alive[slot] = True
         self.lane[slot] = 0
         self.depth[slot] = 1
         self._slot_of[segment.key] = slot
+
+    def _code(self, code: str) -> int:
+        index = self._code_index.get(code)
+        if index is None:
+            index = self._code_index[code] = len(self.codes)
+            self.codes.append(code)
+        return index
 
     def remove(self, key: str):
         """Remove a segment by key and return it, or None if there was none."""
@@ -139,7 +146,9 @@ class RowLayout:
         return len(self.labels)
 
     def row_of(self, person: np.ndarray, behaviour: np.ndarray) -> np.ndarray:
-        by_behaviour = self.behaviour_row[behaviour]
+        # A behaviour first seen after this layout was made is hidden until the next one.
+        known = np.append(self.behaviour_row, -1).astype(np.int32)
+        by_behaviour = known[np.minimum(behaviour, len(self.behaviour_row))]
         if self.grouping is Grouping.BEHAVIOUR:
             return by_behaviour
         by_person = self.person_row[person] if len(self.person_row) else np.full(len(person), -1)
@@ -151,23 +160,29 @@ def build_layout(
     *,
     people: list[str],
     present: set[str],
-    shown: frozenset[Behaviour],
+    codes: list[str],
+    order: tuple[str, ...],
+    shown: frozenset[str],
     person_label,
+    behaviour_label,
 ) -> RowLayout:
-    """Rows for the people present (P1, P2, ... numerically) or the behaviours shown."""
+    """Rows for the people present (P1, P2, ... numerically) or the behaviours shown.
+    ``codes``: the store's behaviour index; ``order``: every code of the coding schemes,
+    in the order their rows go."""
     ordered = sorted(present, key=person_sort_key)
     rank = {p: i for i, p in enumerate(ordered)}
     person_row = np.array([rank.get(p, -1) for p in people], dtype=np.int32)
-    shown_order = [b for b in BEHAVIOURS if b in shown]
+    shown_order = [c for c in order if c in shown]
+    shown_order += [c for c in codes if c in shown and c not in shown_order]
     behaviour_row = np.array(
-        [shown_order.index(b) if b in shown else -1 for b in BEHAVIOURS], dtype=np.int32
+        [shown_order.index(c) if c in shown else -1 for c in codes], dtype=np.int32
     )
     person_labels = {p: person_label(p) for p in ordered}
     if grouping is Grouping.PERSON:
         labels = tuple(person_labels[p] for p in ordered)
         behaviour_row = np.where(behaviour_row >= 0, 0, -1).astype(np.int32)
     else:
-        labels = tuple(b.title for b in shown_order)
+        labels = tuple(behaviour_label(c) for c in shown_order)
     return RowLayout(
         grouping=grouping,
         labels=labels,

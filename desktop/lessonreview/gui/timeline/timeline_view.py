@@ -25,8 +25,9 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QToolTip, QVBoxLayout, QWidget
 
-from lessonreview.core.domain import Behaviour, person_name
+from lessonreview.core.domain import person_name
 from lessonreview.gui.colours import PLAYHEAD_HEX
+from lessonreview.gui.open_schemes import behaviour_codes, behaviour_title
 from lessonreview.gui.timeline.timeline_items import (
     MIN_SEGMENT_PX,
     SegmentLayer,
@@ -37,7 +38,6 @@ from lessonreview.gui.timeline.timeline_pick import pick_segment, segment_toolti
 from lessonreview.gui.timeline.timeline_rows import RowScroller
 from lessonreview.gui.timeline.timeline_span import clamp_span, span_following, span_revealing
 from lessonreview.gui.timeline.timeline_store import (
-    BEHAVIOURS,
     Grouping,
     SegmentStore,
     build_layout,
@@ -55,7 +55,7 @@ class TimelineView(QWidget):
 
     seek_requested = Signal(int)
     segment_clicked = Signal(str)
-    # The behaviours shown (a frozenset of Behaviour): the review queue follows them.
+    # The behaviours shown (a frozenset of behaviour codes): the review queue follows them.
     behaviours_changed = Signal(object)
 
     def __init__(
@@ -69,7 +69,7 @@ class TimelineView(QWidget):
         self._timebase = timebase
         self._person_label = person_label or person_name
         self._grouping = Grouping.PERSON
-        self._shown: frozenset[Behaviour] = frozenset(BEHAVIOURS)
+        self._shown: frozenset[str] = frozenset(behaviour_codes())
         self._store = SegmentStore()
         self._selected_key: str | None = None
         self._playhead_frame: int | None = None
@@ -161,7 +161,8 @@ class TimelineView(QWidget):
             store.add(segment)
         self._refresh_selection_slot()
         present = store.people_present()
-        if change.people_changed or present != self._layer_people:
+        new_code = len(store.codes) != len(self._layer_layout.behaviour_row)
+        if change.people_changed or present != self._layer_people or new_code:
             self._relayout()
             return
         added = [store.slot_of(s.key) for s in change.added]
@@ -176,6 +177,16 @@ class TimelineView(QWidget):
         """Ask ``person_label`` again, e.g. after a reviewer renamed a person."""
         self._relayout()
 
+    def schemes_changed(self) -> None:
+        """The coding schemes changed (the scheme editor saved): a new behaviour is shown,
+        and every name and colour is read again."""
+        known = set(self._header.behaviours())
+        self._header.set_behaviours(behaviour_codes())
+        self.set_behaviour_filter(
+            self._shown | {c for c in behaviour_codes() if c not in known}
+        )
+        self._layer.invalidate()
+
     # --- what is shown -------------------------------------------------------------------
 
     @property
@@ -188,12 +199,12 @@ class TimelineView(QWidget):
         self._relayout()
 
     @property
-    def shown_behaviours(self) -> frozenset[Behaviour]:
+    def shown_behaviours(self) -> frozenset[str]:
         return self._shown
 
-    def set_behaviour_filter(self, behaviours: Iterable[Behaviour] | None) -> None:
+    def set_behaviour_filter(self, behaviours: Iterable[str] | None) -> None:
         """Show only these behaviours; None shows all."""
-        shown = frozenset(BEHAVIOURS if behaviours is None else behaviours)
+        shown = frozenset(str(b) for b in (behaviour_codes() if behaviours is None else behaviours))
         changed = shown != self._shown
         self._shown = shown
         self._header.show_filter(self._shown)
@@ -312,8 +323,11 @@ class TimelineView(QWidget):
             self._grouping,
             people=self._store.people,
             present=self._store.people_present(),
+            codes=self._store.codes,
+            order=behaviour_codes(),
             shown=self._shown,
             person_label=self._person_label,
+            behaviour_label=behaviour_title,
         )
 
     def _relayout(self) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 import pympi
 import pytest
 
+from lessonreview.core.agreement.agreement import agreement_for
 from lessonreview.core.domain import (
     Behaviour,
     Box,
@@ -289,6 +290,13 @@ def test_a_file_coded_elsewhere_comes_back_as_another_coders_labels_frame_exact(
     assert [d.action for d in log] == [DecisionAction.IMPORT] * len(REVIEWED)
     assert {d.reviewer for d in log} == {"Bo"}
     assert {d.label_id for d in log} == {lab.id for lab in bo}
+
+    # Coded elsewhere and read back, Bo's coding agrees with Ann's exactly.
+    report = agreement_for(store, rid, ["Ann", "Bo"])
+    assert report.overall.kappa == pytest.approx(1.0)
+    assert report.overall.alpha == pytest.approx(1.0)
+    assert report.overall.segment_share == pytest.approx(1.0)
+    assert report.disagreements == ()
 
     again = import_coded(store, rid, read_coded(path), coder="Bo", timebase=recording.timebase)
     assert (again.n_imported, again.n_already) == (0, len(REVIEWED))

@@ -5,6 +5,7 @@ user runs it, bad input included."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import sqlite3
@@ -299,9 +300,9 @@ def test_export_picks_one_coder_and_refuses_an_unknown_one(coded, capsys, tmp_pa
     store.close()
     out = tmp_path / "ben.csv"
     assert main(["export", str(path), "--coder", "Ben", "--out", str(out)]) == 0
-    lines = out.read_text(encoding="utf-8").splitlines()
-    reviewer = lines[0].split(",").index("reviewer")
-    assert [row.split(",")[reviewer] for row in lines[1:]] == ["Ben", "Ben"]  # hand, standing
+    with out.open(encoding="utf-8", newline="") as fh:
+        coders = [row["coder"] for row in csv.DictReader(fh)]
+    assert coders == ["Ben", "Ben"]  # hand, standing
     assert main(["export", str(path), "--coder", "Zoe", "--out", str(tmp_path / "z.csv")]) == 1
     assert "no labels by a coder named 'Zoe'" in capsys.readouterr().err
     assert not (tmp_path / "z.csv").exists()

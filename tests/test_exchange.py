@@ -443,7 +443,7 @@ def test_export_and_import_commands(project, tmp_path, video):
     result = _cli(
         "export", project_file, "--format", "csv", "--coder", "Nobody", "--out", tmp_path / "x.csv"
     )
-    assert result.returncode == 1 and "'Nobody' has no reviewed labels" in result.stderr
+    assert result.returncode == 1 and "no labels by a coder named 'Nobody'" in result.stderr
 
     bad = tmp_path / "bad.csv"
     bad.write_text("Subject,Behavior,Behavior type,Time\nAlice,standing,POINT,1.0\n")

@@ -19,11 +19,14 @@ import pytest
 from lessonreview.core.agreement.agreement import agreement_for
 from lessonreview.core.domain import (
     Behaviour,
+    BehaviourKind,
     Box,
+    CodingScheme,
     DecisionAction,
     Observation,
     PersonTrack,
     Proposal,
+    SchemeBehaviour,
 )
 from lessonreview.core.exchange import ava, boris
 from lessonreview.core.exchange.formats import FORMATS, export_recording, read_coded
@@ -385,6 +388,25 @@ def test_given_names_map_back_to_people(project, tmp_path):
     import_coded(store, rid, read_coded(path), coder="Cy", timebase=recording.timebase)
     ((person, *_),) = _segments(store, rid, "Cy")
     assert person == "P2"
+
+
+def test_a_behaviour_of_the_projects_own_scheme_comes_back_by_its_name(project, tmp_path):
+    store, rid, recording = project
+    group = SchemeBehaviour(
+        code="group_work", name="Group work", key="G", colour="#2CA02C", kind=BehaviourKind.STATE
+    )
+    path = _eaf(tmp_path, [("P1 (Cy)", "P1", 1000, 2000, "Group work")])
+    with pytest.raises(ExchangeError, match="'Group work' is not in this project's coding"):
+        import_coded(store, rid, read_coded(path), coder="Cy", timebase=recording.timebase)
+    assert _segments(store, rid, "Cy") == set()
+    store.save_scheme(CodingScheme(name="Classroom talk", behaviours=(group,)))
+    import_coded(store, rid, read_coded(path), coder="Cy", timebase=recording.timebase)
+    ((person, behaviour, *_),) = _segments(store, rid, "Cy")
+    assert (person, behaviour) == ("P1", "group_work")
+    out = tmp_path / "cy.csv"
+    export_recording(store, rid, out, fmt="boris", coder="Cy")
+    (row,) = pd.read_csv(out).query("`Behavior type` == 'START'").to_dict("records")
+    assert (row["Behavior"], row["Comment"]) == ("group_work", "Group work")
 
 
 def test_times_become_the_nearest_frame_start():

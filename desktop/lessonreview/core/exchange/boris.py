@@ -24,7 +24,6 @@ from lessonreview.core.exchange.label_rows import (
     ExchangeError,
     ExportedRecording,
     ExportSummary,
-    behaviour_title,
 )
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.store.export import csv_text
@@ -83,7 +82,7 @@ def write(recording: ExportedRecording, path: str | os.PathLike[str]) -> ExportS
             "Behavioral category": "",
             "Media file name": name,
             "Image file path": "NA",
-            "Comment": behaviour_title(item.behaviour),
+            "Comment": recording.schemes.title(item.behaviour),
         }
         if lab.end_frame - lab.start_frame == 1:
             events.append(

@@ -101,6 +101,7 @@ def import_coded(
     wanted: list[Label] = []
     decided_at = now_utc()
     evidence = f"imported from {coded.kind} {name} (sha256 {_sha256(coded.path)[:16]})"
+    schemes = store.coding_schemes()
     for seg in segments:
         person = people.get(seg.person.strip(), seg.person.strip())
         if not _PSEUDONYM.fullmatch(person):
@@ -109,11 +110,11 @@ def import_coded(
                 "(use the person ids Lesson Review shows, such as P3)"
             )
             continue
-        behaviour = behaviour_named(seg.behaviour)
+        behaviour = behaviour_named(seg.behaviour, schemes)
         if behaviour is None:
             problems.append(
                 f"{seg.where}: the behaviour {seg.behaviour!r} is not in this project's "
-                "coding scheme"
+                "coding schemes (add it under Project > Coding schemes, then import again)"
             )
             continue
         frames = _frames(seg, timebase)

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lessonreview.core.domain import REVIEWED, Behaviour, Source
+from lessonreview.core.domain import REVIEWED, CodingSchemes, Source
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.segment_fields import SEGMENT_COLUMNS, segment_fields
 from lessonreview.core.store.store_rows import Label, RecordingRow
@@ -71,6 +71,7 @@ class ExportedRecording:
     recording: RecordingRow
     labels: tuple[ExportedLabel, ...]
     pending_count: int  # proposals still undecided, hence in no file
+    schemes: CodingSchemes = CodingSchemes()  # the project's: what each code is called
 
     @property
     def file_name(self) -> str:
@@ -98,7 +99,12 @@ def reviewed_labels(
         for lab in store.labels(rid, coder=coder)
         if lab.status in REVIEWED
     )
-    return ExportedRecording(recording=recording, labels=labels, pending_count=pending_count)
+    return ExportedRecording(
+        recording=recording,
+        labels=labels,
+        pending_count=pending_count,
+        schemes=store.coding_schemes(),
+    )
 
 
 def _models_of(label: Label, analyses: list[tuple[datetime, dict[str, str]]]) -> dict[str, str]:
@@ -137,25 +143,15 @@ def label_row(item: ExportedLabel, *, recording: ExportedRecording) -> dict[str,
 
 
 # -- behaviours by name ---------------------------------------------------------------
-# The two places the exchange formats learn what a behaviour is called: to be pointed at
-# the project's coding scheme when it has one.
 
 
-def behaviour_title(code: str) -> str:
-    """How a behaviour code reads for people ("Hand raised")."""
-    try:
-        return Behaviour(code).title
-    except ValueError:
-        return code.replace("_", " ").capitalize()
-
-
-def behaviour_named(text: str) -> Behaviour | None:
-    """The behaviour a file names, by its code or its title, case and spacing aside;
-    None for one this project does not know."""
+def behaviour_named(text: str, schemes: CodingSchemes) -> str | None:
+    """The code of the behaviour a file names, by its code or its name in the project's
+    coding schemes, case and spacing aside; None for one the project does not know."""
     wanted = _plain(text)
-    for behaviour in Behaviour:
-        if wanted in (_plain(behaviour.value), _plain(behaviour.title)):
-            return behaviour
+    for code in schemes.codes:
+        if wanted in (_plain(code), _plain(schemes.title(code))):
+            return code
     return None
 
 

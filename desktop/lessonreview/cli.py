@@ -20,9 +20,7 @@ from lessonreview import __version__
 if TYPE_CHECKING:
     from lessonreview.core.store.label_store import LabelStore
 
-SUBCOMMANDS = (
-    "review", "analyze", "export", "import", "report", "agreement", "models", "scheme"
-)
+SUBCOMMANDS = ("review", "analyze", "export", "import", "report", "agreement", "models", "scheme")
 # More samples per second than a classroom video has frames buys nothing and costs memory.
 MAX_RATE_HZ = 30.0
 
@@ -239,15 +237,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from lessonreview.core.store.label_store import LabelStore, StoreError
+    from lessonreview.core.store.label_store import StoreError
 
     if not args.out.name:
         print(f"error: --out {args.out} names a folder; give a file name", file=sys.stderr)
         return 2
-    try:
-        store = LabelStore.open(args.project, create=False)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    store = _open_project(args.project)
+    if store is None:
         return 1
     try:
         return _export(store, args)
@@ -268,13 +264,25 @@ def _recordings(store: LabelStore, args: argparse.Namespace) -> list:
             r for r in rows if str(r.id) == args.recording or Path(r.path).name == args.recording
         ]
     if not rows:
-        which = f" named {args.recording}" if args.recording is not None else ""
+        which = f" named {args.recording!r}" if args.recording is not None else ""
+        names = ", ".join(Path(r.path).name for r in store.recordings()) or "none"
         print(
             f"error: {args.project} holds no recording{which}; nothing was done. "
-            "Check the project file (and --recording: its id or file name)",
+            f"Give --recording as a file name or id; the recordings are: {names}",
             file=sys.stderr,
         )
     return rows
+
+
+def _open_project(path: Path) -> LabelStore | None:
+    """The project at ``path``, or None after saying why it cannot be opened."""
+    from lessonreview.core.store.label_store import LabelStore, StoreError
+
+    try:
+        return LabelStore.open(path, create=False)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
 
 
 def _export(store: LabelStore, args: argparse.Namespace) -> int:
@@ -357,17 +365,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from lessonreview.core.exchange.importing import import_coded
     from lessonreview.core.exchange.label_rows import ExchangeError
     from lessonreview.core.media.video import Recording, RecordingError
-    from lessonreview.core.store.label_store import LabelStore, StoreError
+    from lessonreview.core.store.label_store import StoreError
 
     try:
         coded = read_coded(args.file)
     except ExchangeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    try:
-        store = LabelStore.open(args.project, create=False)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    store = _open_project(args.project)
+    if store is None:
         return 1
     try:
         rows = _recordings(store, args)
@@ -444,25 +450,14 @@ def _slice(text: str) -> float:
 
 def _cmd_agreement(args: argparse.Namespace) -> int:
     from lessonreview.core.agreement.agreement import AgreementError, agreement_for, as_text
-    from lessonreview.core.store.label_store import LabelStore, StoreError
+    from lessonreview.core.store.label_store import StoreError
 
-    try:
-        store = LabelStore.open(args.project, create=False)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    store = _open_project(args.project)
+    if store is None:
         return 1
     try:
-        rows = store.recordings()
-        found = [
-            r for r in rows if str(r.id) == args.recording or Path(r.path).name == args.recording
-        ]
+        found = _recordings(store, args)
         if not found:
-            names = ", ".join(Path(r.path).name for r in rows) or "none"
-            print(
-                f"error: {args.project} holds no recording named {args.recording!r}. Give its "
-                f"file name or id; the recordings are: {names}",
-                file=sys.stderr,
-            )
             return 1
         row = found[0]
         report = agreement_for(store, row.id, args.coders, slice_s=args.slice, overlap=args.overlap)
@@ -629,13 +624,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_scheme(args: argparse.Namespace) -> int:
     from lessonreview.core.domain import SchemeError
     from lessonreview.core.store.atomic_file import TargetError
-    from lessonreview.core.store.label_store import LabelStore, StoreError
+    from lessonreview.core.store.label_store import StoreError
     from lessonreview.core.store.scheme_file import import_scheme_file, write_scheme_file
 
-    try:
-        store = LabelStore.open(args.project, create=False)
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    store = _open_project(args.project)
+    if store is None:
         return 1
     try:
         if args.action == "import":
@@ -747,9 +740,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("project", type=Path, help="the project file")
     export.add_argument("--recording", help="recording id or file name (default: every recording)")
-    export.add_argument(
-        "--format", choices=("csv", "json", "eaf", "boris", "ava"), default="csv"
-    )
+    export.add_argument("--format", choices=("csv", "json", "eaf", "boris", "ava"), default="csv")
     export.add_argument("--coder", help="only this coder's labels (default: every coder's)")
     export.add_argument(
         "--proposals",

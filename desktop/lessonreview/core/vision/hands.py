@@ -45,7 +45,7 @@ detector, and how sure it was.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -461,18 +461,26 @@ def search_windows(heads: Sequence[Box], search: HandSearch, width: int, height:
 def arm_candidates(palm: Palm, heads: Sequence[Box], search: HandSearch) -> list[int]:
     """The people whose arm could reach the palm, nearest first, at most
     ``search.arm_candidates`` of them."""
+    near = [
+        (distance, i)
+        for i, above, aside, distance in _from_heads(palm, heads)
+        if -search.arm_below <= above <= search.max_above and aside <= search.arm_aside
+    ]
+    return [i for _, i in sorted(near)[: search.arm_candidates]]
+
+
+def _from_heads(palm: Palm, heads: Sequence[Box]) -> Iterator[tuple[int, float, float, float]]:
+    """Per head that does not hold the palm (a box of the raised arm alone, or the face
+    it was mistaken for): its index, how far the wrist is above its centre and to its
+    side in head widths, and the wrist's distance from it in pixels."""
     wx, wy = palm.wrist
     cx, cy = palm.box.centre
-    near = []
     for i, head in enumerate(heads):
         hw = head.width
         if hw <= 0 or (head.x0 <= cx <= head.x1 and head.y0 <= cy <= head.y1):
             continue
         hx, hy = head.centre
-        above, aside = (hy - wy) / hw, abs(wx - hx) / hw
-        if -search.arm_below <= above <= search.max_above and aside <= search.arm_aside:
-            near.append((math.hypot(wx - hx, wy - hy), i))
-    return [i for _, i in sorted(near)[: search.arm_candidates]]
+        yield i, (hy - wy) / hw, abs(wx - hx) / hw, math.hypot(wx - hx, wy - hy)
 
 
 def arm_reaches(keypoints: np.ndarray | None, palm: Palm, head: Box, search: HandSearch) -> bool:
@@ -507,23 +515,14 @@ def arm_reaches(keypoints: np.ndarray | None, palm: Palm, head: Box, search: Han
 
 def owner_of(palm: Palm, heads: Sequence[Box], search: HandSearch) -> int | None:
     """Index of the head the palm's arm most plausibly reaches up from, or None."""
-    wx, wy = palm.wrist
-    cx, cy = palm.box.centre
-    best, best_d = None, None
-    for i, head in enumerate(heads):
-        hw = head.width
-        if hw <= 0 or (head.x0 <= cx <= head.x1 and head.y0 <= cy <= head.y1):
-            continue
-        hx, hy = head.centre
-        above, aside = (hy - wy) / hw, abs(wx - hx) / hw
-        if not search.min_above <= above <= search.max_above or aside > search.max_aside:
-            continue
-        if palm.box.width / hw < search.min_palm:
-            continue
-        d = math.hypot(wx - hx, wy - hy)
-        if best_d is None or d < best_d:
-            best, best_d = i, d
-    return best
+    near = [
+        (distance, i)
+        for i, above, aside, distance in _from_heads(palm, heads)
+        if search.min_above <= above <= search.max_above
+        and aside <= search.max_aside
+        and palm.box.width / heads[i].width >= search.min_palm
+    ]
+    return min(near)[1] if near else None
 
 
 def merge_palms(palms: Sequence[Palm], *, iou: float = 0.3) -> list[Palm]:

@@ -18,9 +18,9 @@ LiteRT like the pose model:
    the face of a person whose pose shows a head with its shoulders under it
    (``HandSearch.face_radius`` head widths) is dropped.
 4. **Whose hand.** An arm connects a raised hand to its owner. For each palm, the
-   people it could belong to (the palm not in their head spot; the wrist at most
-   ``HandSearch.arm_aside`` head widths to the side, from a little below to
-   ``max_above`` above the head centre), nearest first, are posed again
+   people it could belong to (the palm not in their head spot; the wrist above the
+   head centre, at most ``HandSearch.max_aside`` head widths to the side, at most
+   ``max_above`` above), nearest first, are posed again
    (``arm_candidates`` of them) on a window framed to take in their box and the palm.
    The nearest whose pose puts a wrist or index finger on the palm, with that side's
    shoulder below it and the nose on their head, is the owner, and an arm counts as
@@ -259,9 +259,9 @@ class HandSearch:
     pointing_up_deg: float = 60.0
     # A palm within this many head widths of a face the pose found is that face.
     face_radius: float = 0.3
-    # The owner by an arm: the people whose wrist could be there (at most ``arm_aside``
-    # head widths to the side, from ``arm_below`` below to ``max_above`` above the head
-    # centre), the nearest ``arm_candidates`` of them posed again. The pose's wrist or
+    # The owner by an arm: the people whose wrist could be there (as for the owner
+    # without an arm below, whatever the palm's size), the nearest ``arm_candidates`` of
+    # them posed again. The pose's wrist or
     # index finger within ``arm_reach`` palm sizes of the palm (at least half a head
     # width), with the shoulder of that side below it and the elbow of that side at most
     # ``arm_elbow_below`` shoulder widths below the shoulder (a raised arm), all three
@@ -269,8 +269,6 @@ class HandSearch:
     # office screenshots and the lecture frames (bench/eval_hands.py), a hand with an
     # arm was far more often a real raised hand than one without.
     arm_candidates: int = 3
-    arm_aside: float = 3.5
-    arm_below: float = 0.5
     arm_reach: float = 1.5
     arm_visibility: float = 0.3
     arm_elbow_below: float = 0.25
@@ -464,7 +462,7 @@ def arm_candidates(palm: Palm, heads: Sequence[Box], search: HandSearch) -> list
     near = [
         (distance, i)
         for i, above, aside, distance in _from_heads(palm, heads)
-        if -search.arm_below <= above <= search.max_above and aside <= search.arm_aside
+        if search.min_above <= above <= search.max_above and aside <= search.max_aside
     ]
     return [i for _, i in sorted(near)[: search.arm_candidates]]
 

@@ -26,7 +26,15 @@ from lessonreview.core.agreement.agreement import (
     figure_rows,
     nominal_alpha,
 )
-from lessonreview.core.domain import CONSENSUS_CODER, Behaviour, Proposal, RecordingInfo
+from lessonreview.core.domain import (
+    CONSENSUS_CODER,
+    Behaviour,
+    BehaviourKind,
+    CodingScheme,
+    Proposal,
+    RecordingInfo,
+    SchemeBehaviour,
+)
 from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.label_store import LabelStore
 
@@ -187,6 +195,23 @@ def coded(tmp_path):
                               end_frame=95)  # fmt: skip
     yield path, store, rid
     store.close()
+
+
+def test_a_behaviour_of_the_projects_own_scheme_is_compared_under_its_name(coded, capsys):
+    path, store, rid = coded
+    group = SchemeBehaviour(
+        code="group_work", name="Group work", key="G", colour="#2CA02C", kind=BehaviourKind.STATE
+    )
+    store.save_scheme(CodingScheme(name="Classroom talk", behaviours=(group,)))
+    for coder, end in (("Ann", 60), ("Ben", 40)):
+        session = ReviewSession(store, rid, timebase=Clock(), reviewer=coder)
+        session.add_label(person="P2", behaviour="group_work", start_frame=20, end_frame=end)
+    report = agreement_for(store, rid, ["Ann", "Ben"])
+    (group_row,) = [f for f in report.by_behaviour if f.behaviour == "group_work"]
+    assert group_row.matched == 1  # IoU 20/40 = 0.5
+    store.close()
+    assert main(["agreement", str(path), "--recording", "lesson.mp4", "--coders", "Ann,Ben"]) == 0
+    assert "Group work" in capsys.readouterr().out
 
 
 def test_agreement_from_the_project_equals_the_worked_example(coded):

@@ -27,13 +27,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import krippendorff
 import numpy as np
 
-from lessonreview.core.domain import REVIEWED, Behaviour, format_time, person_sort_key
+from lessonreview.core.domain import (
+    REVIEWED,
+    Behaviour,
+    CodingSchemes,
+    format_time,
+    person_sort_key,
+)
 from lessonreview.core.store.label_store import LabelStore
 
 DEFAULT_SLICE_S = 1.0
@@ -58,9 +64,9 @@ class CodedSegment:
     end_s: float
     label_id: int | None = None
 
-    def describe(self) -> str:
+    def describe(self, schemes: CodingSchemes) -> str:
         return (
-            f"{self.person} {behaviour_title(self.behaviour).lower()} "
+            f"{self.person} {behaviour_title(self.behaviour, schemes).lower()} "
             f"{format_time(self.start_s)}–{format_time(self.end_s)}"
         )
 
@@ -135,6 +141,8 @@ class AgreementReport:
     overall: Figures
     matches: tuple[Match, ...]
     disagreements: tuple[Disagreement, ...]
+    # The project's schemes: what each behaviour code is called.
+    schemes: CodingSchemes = CodingSchemes()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -160,13 +168,9 @@ RULES = (
 )
 
 
-def behaviour_title(code: str) -> str:
-    """How a behaviour code reads: the built-in title, else the code in words (a
-    behaviour of a scheme of the coder's own)."""
-    try:
-        return Behaviour(code).title
-    except ValueError:
-        return code.replace("_", " ").capitalize()
+def behaviour_title(code: str, schemes: CodingSchemes) -> str:
+    """How a behaviour code reads: its name in the project's coding schemes."""
+    return schemes.title(code)
 
 
 def format_figure(value: float) -> str:
@@ -385,7 +389,7 @@ def agreement_for(
             f"are: {', '.join(known) or 'none yet'} (names as each reviewer typed them)"
         )
     a, b = (coded_segments(store, rid, c) for c in coders)
-    return compare(
+    report = compare(
         a,
         b,
         coder_a=coders[0],
@@ -394,6 +398,7 @@ def agreement_for(
         slice_s=slice_s,
         overlap=overlap,
     )
+    return replace(report, schemes=store.coding_schemes())
 
 
 # -- internals ---------------------------------------------------------------------------
@@ -432,7 +437,7 @@ def figure_rows(report: AgreementReport) -> list[tuple[str, ...]]:
     behaviour, then the overall row."""
     return [
         (
-            "Overall" if f.behaviour == OVERALL else behaviour_title(f.behaviour),
+            "Overall" if f.behaviour == OVERALL else behaviour_title(f.behaviour, report.schemes),
             format_figure(f.kappa),
             format_figure(f.alpha),
             format_figure(f.segment_share),
@@ -467,13 +472,13 @@ def describe_settings(report: AgreementReport) -> str:
     )
 
 
-def describe_disagreement(d: Disagreement) -> str:
+def describe_disagreement(d: Disagreement, schemes: CodingSchemes) -> str:
     near = (
         f"{d.nearest.coder}'s nearest overlaps it, IoU {d.iou:.2f}"
         if d.nearest is not None
         else "nothing of the other coder overlaps it"
     )
-    return f"only {d.segment.coder}: {d.segment.describe()} ({near})"
+    return f"only {d.segment.coder}: {d.segment.describe(schemes)} ({near})"
 
 
 def as_text(report: AgreementReport, *, recording: str) -> str:
@@ -494,6 +499,6 @@ def as_text(report: AgreementReport, *, recording: str) -> str:
         *(line(r) for r in rows),
         "",
         f"Disagreements: {len(report.disagreements)}",
-        *(f"  {describe_disagreement(d)}" for d in report.disagreements),
+        *(f"  {describe_disagreement(d, report.schemes)}" for d in report.disagreements),
     ]
     return "\n".join(out) + "\n"

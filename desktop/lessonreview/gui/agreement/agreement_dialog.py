@@ -214,7 +214,7 @@ class AgreementDialog(QDialog):
                 (
                     f"{format_time(s.start_s)}–{format_time(s.end_s)}",
                     s.person,
-                    behaviour_title(s.behaviour),
+                    behaviour_title(s.behaviour, report.schemes),
                     s.coder,
                     near,
                     _settled_text(settled.get(s.label_id)),

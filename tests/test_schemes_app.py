@@ -253,7 +253,17 @@ def test_own_behaviours_are_coded_by_keyboard_into_the_project_file(qtbot, tmp_p
     assert panel.counts.text() == "0 pending · 2 labels"
     session.undo()  # the state is one undo step
     assert rows(path, "SELECT behaviour FROM labels") == [("question",)]
+
+    # A state still running when the recording closes is saved where the video stands.
+    playhead[0] = 200
+    press(Qt.Key.Key_G)
+    playhead[0] = 260
     panel.close_session()
+    assert rows(path, "SELECT behaviour, start_frame, end_frame FROM labels ORDER BY id") == [
+        ("question", 130, 131),
+        ("group_work", 200, 260),
+    ]
+    assert panel.coding.running() == []
     store.close()
 
 

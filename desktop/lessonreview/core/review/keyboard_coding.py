@@ -1,10 +1,11 @@
 """Coding by keyboard, as in BORIS: a behaviour's key starts a state, the same key stops
 it; a point event's key codes the instant.
 
-What is running (started, not yet stopped) is the coder's work in progress, like the
-marks of a label drawn by hand: kept here, in memory, and never saved. Stopping a state
-or coding a point event saves a label through the review session, so it is a decision
-in the log and one undo step like any other.
+What is running (started, not yet stopped) is the coder's work in progress, kept here in
+memory. Stopping a state or coding a point event saves a label through the review
+session, so it is a decision in the log and one undo step like any other. Closing the
+recording stops every running state where the video stands (``stop_all``), as BORIS
+asks before an observation is closed: a coder who forgets one loses nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +63,17 @@ class KeyboardCoding:
         )
         del self._running[(person, code)]
         return change
+
+    def stop_all(self, *, frame: int) -> list[RunningState]:
+        """Stop every running state at ``frame``, saving each as a label; the states that
+        could not be saved (the session refused them) are returned, still running."""
+        kept = []
+        for state in self.running():
+            try:
+                self.press(state.behaviour, person=state.person, frame=frame)
+            except ValueError:
+                kept.append(state)
+        return kept
 
     def cancel(self, state: RunningState) -> None:
         """Forget a running state without saving anything."""

@@ -227,6 +227,9 @@ class ReviewPanel(QWidget):
         return getattr(self, name)
 
     def close_session(self) -> None:
+        # Running states are saved where the video stands: closing loses no coding.
+        if self.coding.running():
+            decide(self, lambda: self.coding.stop_all(frame=self._playhead()))
         self._unsubscribe()
 
     @property

@@ -102,6 +102,14 @@ class Workspace(QWidget):
         banner_row = QHBoxLayout()
         banner_row.addWidget(self.banner, 1)
         banner_row.addWidget(self.banner_button)
+        # Stays up while the proposals shown are those of a damaged recording: a gap in
+        # them is the file's, not the room's.
+        self.damage_banner = QLabel(self)
+        self.damage_banner.setWordWrap(True)
+        self.damage_banner.setStyleSheet(
+            "background: #fde2e1; color: #6b1410; padding: 6px; border: 1px solid #e0a09c;"
+        )
+        self.damage_banner.hide()
 
         self.play_button = QPushButton("Play", self)
         self.play_button.clicked.connect(self.player.toggle_play)
@@ -156,6 +164,7 @@ class Workspace(QWidget):
         vc = QVBoxLayout(video_column)
         vc.setContentsMargins(0, 0, 0, 0)
         vc.addLayout(banner_row)
+        vc.addWidget(self.damage_banner)
         vc.addWidget(self.video, 1)
         vc.addLayout(transport)
         top = QSplitter(Qt.Orientation.Horizontal, self)
@@ -408,6 +417,11 @@ class Workspace(QWidget):
 
     def set_group_by_behaviour(self, on: bool) -> None:
         self.timeline.set_grouping(Grouping.BEHAVIOUR if on else Grouping.PERSON)
+
+    def set_damage_note(self, note: str | None) -> None:
+        """Say (or stop saying) which stretches of the recording were not analysed."""
+        self.damage_banner.setText(note or "")
+        self.damage_banner.setVisible(note is not None)
 
     def set_consent(self, consent) -> None:
         if consent is None:

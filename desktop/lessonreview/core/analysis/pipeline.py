@@ -180,6 +180,10 @@ def resolve_models(
     )
     check_works(ModelName.PERSON_DETECTOR, models.detector)
     check_works(request.pose_model, models.pose, person_detector=models.detector)
+    if models.hands is not None:
+        palm, landmarks = models.hands
+        check_works(ModelName.PALM_DETECTOR, palm)
+        check_works(ModelName.HAND_LANDMARKS, landmarks, palm_detector=palm)
     return models
 
 

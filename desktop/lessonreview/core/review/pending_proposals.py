@@ -13,6 +13,7 @@ half-changed.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -56,6 +57,10 @@ class PendingProposals:
         self._label_segments: dict[int, tuple[Label, ReviewItem]] = {}
         self.pending: dict[str, Proposal] = {}
         self.segments: dict[str, ReviewItem] = {}
+        # The sorted lists handed out since the last refresh, and those of the refresh
+        # before, to sort only what a decision added (see _sorted).
+        self._ordered: dict[str, list[ReviewItem]] = {}
+        self._ordered_before: dict[str, list[ReviewItem]] = {}
 
     @property
     def people(self) -> set[str]:
@@ -77,12 +82,40 @@ class PendingProposals:
     def in_order(self, order: str) -> list[ReviewItem]:
         """Pending proposals in review order: by time, or least confident first (the
         ones most worth a careful look)."""
-        pending = [s for s in self.segments.values() if s.status is Status.PENDING]
-        if order == "time":
-            return sorted(pending, key=lambda s: (s.start_frame, person_sort_key(s.person), s.key))
-        if order == "confidence":
-            return sorted(pending, key=lambda s: (s.confidence or 0.0, s.start_frame, s.key))
-        raise ValueError(f"order must be 'time' or 'confidence', not {order!r}")
+        if order not in _ORDERS:
+            raise ValueError(f"order must be 'time' or 'confidence', not {order!r}")
+        return list(self._sorted(order))
+
+    def in_time_order(self) -> list[ReviewItem]:
+        """Every segment, pending or decided, by time, then person."""
+        return list(self._sorted("all"))
+
+    def _sorted(self, order: str) -> list[ReviewItem]:
+        # A decision takes one segment out and puts one or two in; sorting every
+        # segment again for it would cost the whole review's size on each key press.
+        # So the list of the refresh before is kept, filtered, and the new ones
+        # inserted where they belong.
+        if order in self._ordered:
+            return self._ordered[order]
+        key = _ORDERS[order]
+        wanted = [
+            s for s in self.segments.values() if order == "all" or s.status is Status.PENDING
+        ]
+        before = self._ordered_before.get(order)
+        if before is None:
+            ordered = sorted(wanted, key=key)
+        else:
+            keys = {s.key: s for s in wanted}
+            ordered = [s for s in before if keys.get(s.key) is s]
+            if len(wanted) - len(ordered) > _INSERT_AT_MOST:
+                ordered = sorted(wanted, key=key)
+            else:
+                kept = {s.key for s in ordered}
+                for s in wanted:
+                    if s.key not in kept:
+                        bisect.insort(ordered, s, key=key)
+        self._ordered[order] = ordered
+        return ordered
 
     def refresh(
         self,
@@ -128,6 +161,8 @@ class PendingProposals:
             segments[segment.key] = segment
         self.pending = pending
         self.segments = segments
+        self._ordered_before = {**self._ordered_before, **self._ordered}
+        self._ordered = {}
 
     def undecided(self, labels: Iterable[Label]) -> int:
         """How many proposals, as of the last refresh, are left undecided by the coder
@@ -138,6 +173,16 @@ class PendingProposals:
             key for raw, key, _, _ in self._cut or () if raw not in decided and key not in decided
         }
         return len(keys)
+
+
+_ORDERS: dict[str, Callable[[ReviewItem], tuple]] = {
+    "time": lambda s: (s.start_frame, person_sort_key(s.person), s.key),
+    "confidence": lambda s: (s.confidence or 0.0, s.start_frame, s.key),
+    "all": lambda s: (s.start_frame, person_sort_key(s.person), s.key),
+}
+# More new segments than this at once (proposals added, a merge): sorting afresh is faster
+# than inserting each.
+_INSERT_AT_MOST = 2000
 
 
 def _proposal_item(p: Proposal, seconds: Callable[[int], float]) -> ReviewItem:

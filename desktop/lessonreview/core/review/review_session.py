@@ -192,8 +192,7 @@ class ReviewSession:
         return out
 
     def segments(self) -> list[ReviewItem]:
-        segments = self._proposals.segments.values()
-        return sorted(segments, key=lambda s: (s.start_frame, person_sort_key(s.person), s.key))
+        return self._proposals.in_time_order()
 
     def pending(self, *, order: str = "time") -> list[ReviewItem]:
         """Pending proposals in review order: by time, or least confident first (the

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QListView,
     QPushButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -61,7 +61,14 @@ class ReviewPanel(QWidget):
         self._focus: str | None = None
 
         self.model = QueueModel(session, timebase, self)
-        self.list = QListView(self)
+        # A tree view of one level rather than a list view: with rows of one height it
+        # lays out only the rows on screen, where a list view walks every row of a long
+        # queue after each decision.
+        self.list = QTreeView(self)
+        self.list.setHeaderHidden(True)
+        self.list.setRootIsDecorated(False)
+        self.list.setItemsExpandable(False)
+        self.list.setUniformRowHeights(True)
         self.list.setModel(self.model)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.list.clicked.connect(lambda idx: self.select_key(self.model.segment(idx.row()).key))

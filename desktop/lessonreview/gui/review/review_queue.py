@@ -64,6 +64,7 @@ class QueueModel(QAbstractListModel):
         self._order = "time"
         self._shown: frozenset[str] = frozenset(behaviour_codes())
         self._rows: list = []
+        self._row_of: dict[str, int] | None = None
         self.hidden = 0  # pending segments of behaviours not shown
         self.refresh()
 
@@ -79,7 +80,11 @@ class QueueModel(QAbstractListModel):
     def refresh(self) -> None:
         self.beginResetModel()
         pending = self._session.pending(order=self._order)
-        self._rows = [s for s in pending if s.behaviour in self._shown]
+        if {s.behaviour for s in pending} <= self._shown:
+            self._rows = pending
+        else:
+            self._rows = [s for s in pending if s.behaviour in self._shown]
+        self._row_of = None  # made when first asked: most refreshes never ask
         self.hidden = len(pending) - len(self._rows)
         self.endResetModel()
 
@@ -90,10 +95,9 @@ class QueueModel(QAbstractListModel):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, key: str) -> int:
-        for i, seg in enumerate(self._rows):
-            if seg.key == key:
-                return i
-        return -1
+        if self._row_of is None:
+            self._row_of = {s.key: i for i, s in enumerate(self._rows)}
+        return self._row_of.get(key, -1)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         seg = self.segment(index.row())

@@ -74,6 +74,7 @@ class Workspace(QWidget):
         self._last_live_rebuild = 0.0
         self._faint: list[Observation] = []  # unsure detections, blurred but not shown
         self._by_person: dict[str, list] = {}
+        self._person_of: dict[str, str] = {}  # segment key -> its person in _by_person
         self._faces = FaceRegionIndex([], max_gap_frames=self._gap_frames, covered_until=-1)
 
         self.player = Player(recording, parent=self)
@@ -326,7 +327,10 @@ class Workspace(QWidget):
         self.timeline.apply_change(change)
         if change.people_changed:
             self.timeline.set_segments(self.session.segments())
-        self._rebuild_person_segments()
+        if change.people_changed or len(change.added) + len(change.removed) > 1000:
+            self._rebuild_person_segments()
+        else:
+            self._update_person_segments(change)
         self._refresh_overlay()
 
     def _rebuild_person_segments(self) -> None:
@@ -334,6 +338,20 @@ class Workspace(QWidget):
         for seg in self.session.segments():
             by_person.setdefault(seg.person, []).append(seg)
         self._by_person = by_person
+        self._person_of = {seg.key: seg.person for seg in self.session.segments()}
+
+    def _update_person_segments(self, change) -> None:
+        """Only the segments a decision changed: a long review has too many to regroup
+        on each key press."""
+        removed = set(change.removed)
+        people = {seg.person for seg in change.added}
+        people |= {self._person_of.pop(key) for key in removed if key in self._person_of}
+        self._person_of.update((seg.key, seg.person) for seg in change.added)
+        for person in people:
+            kept = [s for s in self._by_person.get(person, ()) if s.key not in removed]
+            kept += [s for s in change.added if s.person == person]
+            kept.sort(key=lambda s: (s.start_frame, s.key))
+            self._by_person[person] = kept
 
     def _on_current_changed(self, segment) -> None:
         self.timeline.set_selected(segment.key if segment is not None else None)

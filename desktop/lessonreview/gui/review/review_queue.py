@@ -65,6 +65,7 @@ class QueueModel(QAbstractListModel):
         self._shown: frozenset[str] = frozenset(behaviour_codes())
         self._rows: list = []
         self._row_of: dict[str, int] | None = None
+        self._codes: set[str] | None = None  # at least the behaviours of the pending segments
         self.hidden = 0  # pending segments of behaviours not shown
         self.refresh()
 
@@ -77,10 +78,17 @@ class QueueModel(QAbstractListModel):
         self._shown = frozenset(shown)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, change=None) -> None:
+        """Rebuild the rows from the session; ``change``, the session's last change,
+        spares a pass over every pending segment to learn their behaviours."""
         self.beginResetModel()
         pending = self._session.pending(order=self._order)
-        if {s.behaviour for s in pending} <= self._shown:
+        if change is None or self._codes is None:
+            self._codes = {s.behaviour for s in pending}
+        else:
+            # A superset of the pending behaviours: decisions only take codes away.
+            self._codes |= {s.behaviour for s in change.added}
+        if self._codes <= self._shown:
             self._rows = pending
         else:
             self._rows = [s for s in pending if s.behaviour in self._shown]

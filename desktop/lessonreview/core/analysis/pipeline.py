@@ -470,7 +470,7 @@ def analyze(
 
     t0 = time.perf_counter()
     people = tuple(tracker.finish())
-    final = outside(live.finish(propose(people, timebase, config=rules)), undecodable)
+    final = tuple(outside(live.finish(propose(people, timebase, config=rules)), undecodable))
     if on_proposals is not None:
         last = [p for p in final if p.key not in handed_out]
         if last:

@@ -78,3 +78,86 @@ def test_analyze_with_a_damaged_detector_says_so_and_writes_nothing(
     assert code == 1
     assert "does not work as yolox_nano.onnx" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def _scrambled(source: Path, target: Path, *, fill: str) -> Path:
+    """A copy of a LiteRT model of exactly the right shape whose weights are replaced:
+    random numbers of the weights' own spread, zeros, or NaN. Every float weight tensor
+    of 256 values or more is found by its bytes in the file and overwritten in place."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    data = bytearray(source.read_bytes())
+    net = Interpreter(model_path=str(source))
+    net.allocate_tensors()
+    rng = np.random.default_rng(0)
+    replaced = 0
+    for detail in net.get_tensor_details():
+        try:
+            weights = net.get_tensor(detail["index"])
+        except ValueError:
+            continue
+        if weights.size < 256 or weights.dtype.kind != "f" or not np.any(weights):
+            continue
+        at = data.find(weights.tobytes())
+        if at < 0:
+            continue
+        if fill == "random":
+            new = rng.standard_normal(weights.shape) * float(np.std(weights.astype(np.float64)))
+        else:
+            new = np.zeros(weights.shape) if fill == "zeros" else np.full(weights.shape, np.nan)
+        new = new.astype(weights.dtype)
+        data[at : at + weights.nbytes] = new.tobytes()
+        replaced += 1
+    assert replaced >= 10, f"only {replaced} weight tensors found in {source.name}"
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_the_shipped_hand_models_work(models_dir):
+    palm = models_dir / "palm_detection_lite.tflite"
+    model_check.check_works(ModelName.PALM_DETECTOR, palm)
+    model_check.check_works(
+        ModelName.HAND_LANDMARKS, models_dir / "hand_landmark_full.tflite", palm_detector=palm
+    )
+
+
+FILLS = ["random", "zeros", "nan"]
+
+
+@pytest.mark.parametrize("fill", FILLS)
+@pytest.mark.parametrize(
+    "name", [ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS, ModelName.FACE_DETECTOR]
+)
+def test_a_hand_or_face_model_with_the_right_shape_and_wrong_weights_is_refused(
+    models_dir, tmp_path, name, fill
+):
+    bad = _scrambled(models_dir / name.value, tmp_path / name.value, fill=fill)
+    palm = models_dir / "palm_detection_lite.tflite"
+    with pytest.raises(ModelCheckError) as err:
+        model_check.check_works(name, bad, palm_detector=palm)
+    message = str(err.value)
+    assert name.value in message
+    assert "download it again" in message
+    assert isinstance(err.value, ModelFileError)  # what the CLI and the app report
+
+
+def test_analyze_with_a_damaged_hand_model_says_so_and_writes_nothing(
+    models_dir, tmp_path, classroom_frames, capsys
+):
+    from lessonreview.cli import main
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in ("yolox_nano.onnx", "pose_landmarker_lite.task", "palm_detection_lite.tflite"):
+        (folder / name).symlink_to(models_dir / name)
+    _scrambled(
+        models_dir / "hand_landmark_full.tflite", folder / "hand_landmark_full.tflite", fill="zeros"
+    )
+    out = tmp_path / "p.json"
+    args = ["analyze", str(classroom_frames[0]), "--models", str(folder), "--out", str(out)]
+    code = main([*args, *consent_args(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "does not work as hand_landmark_full.tflite" in err and "Traceback" not in err
+    assert "download it again" in err
+    assert not out.exists()

@@ -729,3 +729,57 @@ def test_a_bulk_step_with_a_proposal_decided_elsewhere_saves_nothing_and_says_wh
     assert by_key(session) == before and not session.can_undo()
     session.decide_many(accept=[KEY["a"], KEY["b"]], reject=[KEY["d"]])  # the rest still can
     assert actions(path) == ["reject", "accept", "accept", "reject"]
+
+
+def test_after_any_mix_of_decisions_and_undos_the_queue_is_what_a_fresh_session_shows(project):
+    """Each decision updates the queue from what it changed rather than from all the
+    proposals: after a random run of accepts, rejects, corrections, edits, deletions,
+    merges, undos and redos, the session shows exactly what one opened afresh on the same
+    project shows, in the same order, and each change named what it changed."""
+    import random
+
+    _, store, rid = project
+    rng = random.Random(3)
+    proposals = [
+        proposal(f"r{i}", f"P{rng.randint(1, 6)}", rng.choice(list(Behaviour)), s, s + 400)
+        for i, s in enumerate(rng.sample(range(0, FRAMES - 500), 120))
+    ]
+    live = ReviewSession(store, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ann")
+    live.add_proposals(proposals)
+    shown = {s.key: s for s in live.segments()}
+    live.subscribe(lambda change: (
+        [shown.pop(k, None) for k in change.removed],
+        shown.update({s.key: s for s in change.added}),
+    ))
+    for step in range(150):
+        pending = live.pending()
+        labels = [s for s in live.segments() if s.label_id is not None]
+        roll = rng.random()
+        if roll < 0.3 and pending:
+            live.accept(rng.choice(pending).proposal_key)
+        elif roll < 0.5 and pending:
+            live.reject(rng.choice(pending).proposal_key)
+        elif roll < 0.6 and pending:
+            live.correct(rng.choice(pending).proposal_key, behaviour=Behaviour.READING)
+        elif roll < 0.65 and labels:
+            label = rng.choice(labels)
+            live.edit_label(label.label_id, end_frame=min(FRAMES, label.end_frame + 1))
+        elif roll < 0.7 and labels:
+            live.delete_label(rng.choice(labels).label_id)
+        elif roll < 0.73:
+            a, b = rng.sample(sorted(live.people()), 2)
+            live.merge_people(a, b)
+        elif roll < 0.9:
+            live.undo()
+        else:
+            live.redo()
+        fresh = ReviewSession(store, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ann")
+        fresh.add_proposals(proposals)
+        for order in ("time", "confidence"):
+            assert [s.key for s in live.pending(order=order)] == [
+                s.key for s in fresh.pending(order=order)
+            ], f"step {step}"
+        assert [(s.key, s.status) for s in live.segments()] == [
+            (s.key, s.status) for s in fresh.segments()
+        ]
+        assert sorted(shown) == sorted(s.key for s in live.segments()), f"step {step}"

@@ -213,8 +213,11 @@ def rotate_on_display(source: str | os.PathLike, target: str | os.PathLike) -> P
     return Path(target)
 
 
-def cut_clip(source: Path, target: Path, *, seconds: float) -> Path:
-    """The first ``seconds`` of ``source``, re-encoded (H.264) so it starts on a keyframe."""
+def cut_clip(
+    source: Path, target: Path, *, seconds: float, keyframe_every: int | None = None
+) -> Path:
+    """The first ``seconds`` of ``source``, re-encoded (H.264) so it starts on a keyframe;
+    with ``keyframe_every``, a keyframe every that many frames."""
     with av.open(str(source)) as src, av.open(str(target), "w") as out:
         stream_in = src.streams.video[0]
         rate = Fraction(stream_in.average_rate).limit_denominator(1000)
@@ -223,6 +226,8 @@ def cut_clip(source: Path, target: Path, *, seconds: float) -> Path:
         stream.height = stream_in.codec_context.height
         stream.pix_fmt = "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "23", "threads": "1"}
+        if keyframe_every is not None:
+            stream.options = {**stream.options, "g": str(keyframe_every)}
         n_frames = round(seconds * rate)
         for i, frame in enumerate(src.decode(stream_in)):
             if i >= n_frames:
@@ -231,3 +236,27 @@ def cut_clip(source: Path, target: Path, *, seconds: float) -> Path:
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
     return target
+
+
+def scratched(source: Path, target: Path, *, start_s: float, end_s: float) -> Path:
+    """A copy of ``source`` whose video packets shown from ``start_s`` up to ``end_s``
+    have their data overwritten with noise, as a bad disk or a broken copy leaves them:
+    the container and every other frame stay intact. The noise starts a little into each
+    packet so the decoder still knows what the packet is, and patches it up."""
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        time_base = float(stream.time_base)
+        spans = [
+            (p.pos, p.size)
+            for p in container.demux(stream)
+            if p.size and p.pts is not None and start_s <= p.pts * time_base < end_s
+        ]
+    if not spans:
+        raise ValueError(f"{source}: no packet shown between {start_s} and {end_s} s")
+    data = bytearray(Path(source).read_bytes())
+    noise = np.random.default_rng(7)
+    for pos, size in spans:
+        a, b = pos + min(size // 4, 40), pos + size - 4
+        data[a:b] = noise.integers(0, 256, max(0, b - a), dtype=np.uint8).tobytes()
+    Path(target).write_bytes(bytes(data))
+    return Path(target)

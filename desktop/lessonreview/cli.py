@@ -184,6 +184,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                 f"of {doc.recording.duration_s:.2f} s",
                 file=sys.stderr,
             )
+        if doc.analysis.undecodable_s:
+            stretches = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in doc.analysis.undecodable_s)
+            print(
+                f"warning: {path} is damaged; these stretches could not be decoded and have no "
+                f"proposals: {stretches}. Copy the file again from the original to analyse them.",
+                file=sys.stderr,
+            )
         print(
             f"{Path(path).name}: {len(doc.people)} people, {len(doc.proposals)} proposals "
             f"(unreviewed) in {doc.analysis.elapsed_s:.1f} s",

@@ -7,6 +7,7 @@ timestamps (``lessonreview.core.media.timebase``), never from ``frame / fps``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -108,6 +109,7 @@ class Keypoint(int, Enum):
 FACE_KEYPOINTS = tuple(range(0, 11))  # nose, eyes, ears, mouth
 
 
+@functools.lru_cache(maxsize=4096)
 def person_sort_key(person: str) -> tuple:
     """The order people are listed in: P2 before P10 (digits compare as numbers);
     a split person "P3@120" right after P3."""
@@ -310,8 +312,9 @@ class Proposal(Segment):
     confidence: float
     evidence: str
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
+        # Cached: a long review asks every proposal's key on each decision.
         return f"{self.person}:{self.behaviour}:{self.start_frame}:{self.end_frame}"
 
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -180,6 +180,10 @@ def resolve_models(
     )
     check_works(ModelName.PERSON_DETECTOR, models.detector)
     check_works(request.pose_model, models.pose, person_detector=models.detector)
+    if models.hands is not None:
+        palm, landmarks = models.hands
+        check_works(ModelName.PALM_DETECTOR, palm)
+        check_works(ModelName.HAND_LANDMARKS, landmarks, palm_detector=palm)
     return models
 
 
@@ -343,7 +347,9 @@ def analyze(
     goes on, the proposals that can no longer change (see live_proposals.py); the
     returned document holds all of them. A cancelled run raises AnalysisCancelled.
     A recording damaged part-way is analysed up to the damage, and the result's
-    ``analysis.stopped_at_s`` says where it stopped.
+    ``analysis.stopped_at_s`` says where it stopped. Stretches in the middle that cannot
+    be decoded are stepped over: ``analysis.undecodable_s`` names them, and no proposal
+    spans one (a proposal across it is cut in two).
     """
     started = time.perf_counter()
     # MediaPipe and onnxruntime phone home from native code unless pointed at a closed proxy.
@@ -357,6 +363,9 @@ def analyze(
 
     frames_q: queue.Queue = queue.Queue(maxsize=2 * request.workers + 2)
     reader_state: dict[str, int | None] = {"stopped_at": None}
+    # The decode thread adds stretches as it finds them, ahead of the proposals made
+    # from the samples before them.
+    undecodable: list[tuple[int, int]] = []
 
     def decode() -> None:
         # The decode thread alone owns this reader (one thread per VideoCapture-like object).
@@ -378,9 +387,11 @@ def analyze(
                         break
                     except queue.Full:
                         continue
+                undecodable[:] = reader.undecodable
                 if cancel.cancelled:
                     break
                 t0 = time.perf_counter()
+            undecodable[:] = reader.undecodable
             reader_state["stopped_at"] = reader.stopped_at_frame
         frames_q.put(_END)
 
@@ -421,15 +432,17 @@ def analyze(
             )
         if live.due(t):
             t0 = time.perf_counter()
-            closed = live.step(tracker.snapshot(), t)
+            closed = outside(live.step(tracker.snapshot(), t), list(undecodable))
             times.behaviours += time.perf_counter() - t0
             if closed and on_proposals is not None:
+                handed_out.update(p.key for p in closed)
                 on_proposals(tuple(closed))
         if progress is not None:
             progress(
                 Progress(done=done, total=len(samples), t_s=t, people=len({p for p, _ in assigned}))
             )
 
+    handed_out: set[str] = set()
     lanes = _Lanes(request.workers, models, request.still, timebase.frame_to_seconds)
     try:
         while True:
@@ -456,9 +469,8 @@ def analyze(
         lanes.close()
 
     t0 = time.perf_counter()
-    handed_out = {p.key for p in live.emitted}
     people = tuple(tracker.finish())
-    final = live.finish(propose(people, timebase, config=rules))
+    final = tuple(outside(live.finish(propose(people, timebase, config=rules)), undecodable))
     if on_proposals is not None:
         last = [p for p in final if p.key not in handed_out]
         if last:
@@ -479,11 +491,42 @@ def analyze(
             models=models.hashes(),
             elapsed_s=round(time.perf_counter() - started, 3),
             stopped_at_s=stopped_at_s,
+            undecodable_s=tuple(
+                (timebase.frame_to_seconds(a), _end_seconds(timebase, b))
+                for a, b in undecodable
+                if stopped_at is None or a < stopped_at
+            ),
         ),
         people=people,
         proposals=proposals,
         seconds=times_of(proposals, timebase.frame_to_seconds),
     )
+
+
+def outside(proposals, stretches: list[tuple[int, int]]) -> list[Proposal]:
+    """``proposals`` with the frames of ``stretches`` (half-open frame ranges that could
+    not be decoded) taken out: nothing was seen there, so no proposal may claim it. A
+    proposal across a stretch becomes the two pieces either side of it."""
+    kept = list(proposals)
+    for first, stop in stretches:
+        cut = []
+        for p in kept:
+            if p.end_frame <= first or p.start_frame >= stop:
+                cut.append(p)
+                continue
+            if p.start_frame < first:
+                cut.append(replace(p, end_frame=first))
+            if p.end_frame > stop:
+                cut.append(replace(p, start_frame=stop))
+        kept = cut
+    return kept
+
+
+def _end_seconds(timebase, stop: int) -> float:
+    """The time a half-open frame range ending before frame ``stop`` ends."""
+    if stop < timebase.frame_count:
+        return timebase.frame_to_seconds(stop)
+    return timebase.duration_s
 
 
 def cancel_decoder(cancel: CancelToken, decoder: threading.Thread, frames_q: queue.Queue) -> None:

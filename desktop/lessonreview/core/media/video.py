@@ -20,7 +20,8 @@ so going back or far ahead restarts from the first frame.
 A file cut off part-way (a copy or recording interrupted) opens when its container allows
 it, with ``damaged_at_s`` set and the index covering only the readable part. An MP4 whose
 index ('moov' box) was at the end and got cut off cannot be read at all and says so.
-Damage in the middle is not seen at open: a reader's ``frames()`` stops there.
+Damage in the middle is not seen at open: a reader's ``frames()`` steps over it and says
+which stretches of frames it could not decode (``undecodable``).
 
 Frames come out as a player shows them: a video marked to be turned (phones) is turned,
 and ``width``/``height`` are those of the turned frame.
@@ -373,6 +374,11 @@ class FrameReader:
     def __init__(self, recording: Recording) -> None:
         self.recording = recording
         self.stopped_at_frame: int | None = None
+        # Half-open frame ranges [first, end) that frames() could not decode, in order.
+        self.undecodable: list[tuple[int, int]] = []
+        # Frames that came out of the decoder patched up over missing data (FFmpeg's
+        # corrupt flag), not yet looked at by frames().
+        self._corrupt: set[int] = set()
         self._still: np.ndarray | None = None
         self._container = None
         self._stream = None
@@ -419,16 +425,62 @@ class FrameReader:
 
     def frames(self, numbers: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
         """``(n, image)`` for each frame number, best in ascending order: decodes
-        forward and seeks only for far jumps. Stops early, without an exception, at a
-        frame that cannot be decoded; ``stopped_at_frame`` then says which."""
+        forward and seeks only for far jumps.
+
+        A frame that cannot be decoded, or that the decoder patched up over damaged data,
+        is not given out, nor are the frames after it up to the next keyframe (they are
+        predicted from it, so they carry the damage): each such stretch is added to
+        ``undecodable``. Damage that runs to the end stops the frames early, and
+        ``stopped_at_frame`` then says where."""
         self.stopped_at_frame = None
+        self.undecodable = []
+        count = self.recording.frame_count
+        checked = -1  # frames up to here have been looked at for damage
         for n in numbers:
+            n = int(n)
+            if self.undecodable and n < self.undecodable[-1][1]:
+                continue  # inside the stretch just found
             try:
                 image = self._get(n)
             except _FrameMissing:
-                self.stopped_at_frame = int(n)
+                image = None
+            patched = sorted(f for f in self._corrupt if checked < f <= n)
+            self._corrupt.clear()
+            checked = max(checked, n)
+            if image is not None and not patched:
+                yield n, image
+                continue
+            first = patched[0] if patched else n
+            end = self._next_keyframe_after(patched[-1] if patched else n)
+            if image is not None and n >= end:
+                # A keyframe between the damage and this frame: it decodes afresh.
+                self._add_undecodable(first, end)
+                yield n, image
+                continue
+            self._add_undecodable(first, end)
+            checked = end - 1
+            if end >= count:
+                self.stopped_at_frame = self.undecodable[-1][0]
                 return
-            yield int(n), image
+
+    def _add_undecodable(self, first: int, end: int) -> None:
+        if self.undecodable and first <= self.undecodable[-1][1]:
+            start, stop = self.undecodable[-1]
+            self.undecodable[-1] = (start, max(stop, end))
+        else:
+            self.undecodable.append((first, end))
+
+    def _next_keyframe_after(self, n: int) -> int:
+        """The frame number of the first keyframe after frame ``n``; the frame count if
+        there is none (or the stream has no timestamps to tell)."""
+        index = self.recording._index
+        count = self.recording.frame_count
+        if index is None or index.pts is None:
+            return min(n + 1, count)
+        k = int(np.searchsorted(index.keyframe_pts, int(index.pts[n]), side="right"))
+        if k >= index.keyframe_pts.size:
+            return count
+        return min(count, int(np.searchsorted(index.pts, int(index.keyframe_pts[k]))))
 
     def _get(self, n: int) -> np.ndarray:
         count = self.recording.frame_count
@@ -498,6 +550,8 @@ class FrameReader:
         for frame in self._decoded:
             if target is None:  # no timestamps: count frames in decode order
                 self._at = 0 if self._at is None else self._at + 1
+                if frame.is_corrupt:
+                    self._corrupt.add(self._at)
                 self._remember(self._at, frame)
                 if self._at == n:
                     return
@@ -514,6 +568,8 @@ class FrameReader:
             i = int(np.searchsorted(index.pts, stamp))
             if i < index.pts.size and index.pts[i] == stamp:
                 self._at = i
+                if frame.is_corrupt:
+                    self._corrupt.add(i)
                 self._remember(i, frame)
                 if i == n:
                     return

@@ -192,8 +192,7 @@ class ReviewSession:
         return out
 
     def segments(self) -> list[ReviewItem]:
-        segments = self._proposals.segments.values()
-        return sorted(segments, key=lambda s: (s.start_frame, person_sort_key(s.person), s.key))
+        return self._proposals.in_time_order()
 
     def pending(self, *, order: str = "time") -> list[ReviewItem]:
         """Pending proposals in review order: by time, or least confident first (the
@@ -487,10 +486,17 @@ class ReviewSession:
             raise
         self._refresh()
         after = self._proposals.segments
-        # Unchanged segments are the very same objects: "is" settles most comparisons.
+        known = self._proposals.changes_since(before)
+        if known is not None:
+            removed = tuple(known[0])
+            added = tuple(known[1])
+        else:
+            # Unchanged segments are the very same objects: "is" settles most comparisons.
+            removed = tuple(k for k, s in before.items() if not _same(after.get(k), s))
+            added = tuple(s for k, s in after.items() if not _same(before.get(k), s))
         change = Change(
-            removed=tuple(k for k, s in before.items() if not _same(after.get(k), s)),
-            added=tuple(s for k, s in after.items() if not _same(before.get(k), s)),
+            removed=removed,
+            added=added,
             people_changed=self._people_view() != people_before,
             label=label,
         )

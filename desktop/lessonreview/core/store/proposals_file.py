@@ -29,6 +29,7 @@ from lessonreview.core.domain import (
     Proposal,
     RaisedHand,
     RecordingInfo,
+    format_time,
 )
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.store.proposals_schema import SCHEMA, ProposalsFileError, validate
@@ -43,12 +44,28 @@ from lessonreview.core.store.segment_fields import (
 @dataclass(frozen=True)
 class AnalysisMeta:
     """How the proposals were made: sampling rate, model files (name -> sha256), how
-    long it took, and where it stopped if it did not reach the end of the recording."""
+    long it took, where it stopped if it did not reach the end of the recording, and the
+    stretches ``(start_s, end_s)`` in the middle it could not decode (nothing proposed
+    there)."""
 
     rate_hz: float
     models: dict[str, str]
     elapsed_s: float
     stopped_at_s: float | None = None
+    undecodable_s: tuple[tuple[float, float], ...] = ()
+
+    def damage_note(self) -> str | None:
+        """What a reviewer must know about the stretches that could not be analysed,
+        in one sentence; None when the whole recording was."""
+        parts = [f"{format_time(a)}–{format_time(b)}" for a, b in self.undecodable_s]
+        if self.stopped_at_s is not None:
+            parts.append(f"from {format_time(self.stopped_at_s)} to the end")
+        if not parts:
+            return None
+        return (
+            f"Part of the recording could not be decoded (damaged file): {', '.join(parts)}. "
+            "Nothing is proposed there; copy the file again from the original to analyse it."
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,8 @@ def to_json_dict(doc: ProposalsDocument) -> dict:
     }
     if an.stopped_at_s is not None:
         analysis["stopped_at_s"] = float(an.stopped_at_s)
+    if an.undecodable_s:
+        analysis["undecodable_s"] = [[float(a), float(b)] for a, b in an.undecodable_s]
     return {
         "schema": SCHEMA,
         "reviewed": False,
@@ -288,6 +307,9 @@ def from_json_dict(d: dict) -> ProposalsDocument:
             models=dict(an["models"]),
             elapsed_s=float(an["elapsed_s"]),
             stopped_at_s=None if an.get("stopped_at_s") is None else float(an["stopped_at_s"]),
+            undecodable_s=tuple(
+                (float(a), float(b)) for a, b in an.get("undecodable_s", ())
+            ),
         ),
         people=people,
         proposals=proposals,

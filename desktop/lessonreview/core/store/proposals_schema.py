@@ -63,7 +63,7 @@ def validate(d: dict) -> None:
         )
 
     an = d["analysis"]
-    _keys(an, "analysis", {"rate_hz", "models", "elapsed_s"}, optional={"stopped_at_s"})
+    _keys(an, "analysis", {"rate_hz", "models", "elapsed_s"}, optional={"stopped_at_s", "undecodable_s"})
     _num(an["rate_hz"], "analysis.rate_hz", positive=True)
     _obj(an["models"], "analysis.models")
     for name, digest in an["models"].items():
@@ -72,6 +72,14 @@ def validate(d: dict) -> None:
     _num(an["elapsed_s"], "analysis.elapsed_s", low=0.0)
     if an.get("stopped_at_s") is not None:
         _num(an["stopped_at_s"], "analysis.stopped_at_s", low=0.0, high=duration + _TIME_SLACK_S)
+    for i, stretch in enumerate(_list(an.get("undecodable_s", []), "analysis.undecodable_s")):
+        where = f"analysis.undecodable_s[{i}]"
+        if not isinstance(stretch, list) or len(stretch) != 2:
+            raise ProposalsFileError(f"{where}: must be a pair [start_s, end_s]")
+        start = _num(stretch[0], where, low=0.0, high=duration + _TIME_SLACK_S)
+        end = _num(stretch[1], where, low=0.0, high=duration + _TIME_SLACK_S)
+        if end < start:
+            raise ProposalsFileError(f"{where}: ends at {end:g} s, before it starts at {start:g} s")
 
     people = _list(d["people"], "people")
     ids: set[str] = set()

@@ -126,6 +126,15 @@ def _load(model_path: Path):
     return net
 
 
+def _invoke(net, path: Path) -> None:
+    # A file whose structure is intact but whose data is not (zeroed by a bad copy)
+    # loads, and fails only when run.
+    try:
+        net.invoke()
+    except RuntimeError as exc:
+        raise ModelFileError.damaged(path, str(exc).splitlines()[0][:200]) from exc
+
+
 class PalmDetector:
     """MediaPipe's palm detector on square windows of a frame. One instance per thread."""
 
@@ -139,6 +148,7 @@ class PalmDetector:
         ):
             raise ModelFileError.damaged(Path(model_path), "not a MediaPipe palm detection model")
         self._net = net
+        self._path = Path(model_path)
         self._input = inp["index"]
         self._boxes = outputs[boxes]
         self._scores = outputs[scores]
@@ -150,9 +160,9 @@ class PalmDetector:
         pixels = _crop(image_bgr, window, PALM_INPUT)
         rgb = pixels[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
         self._net.set_tensor(self._input, rgb[None])
-        self._net.invoke()
+        _invoke(self._net, self._path)
         raw = self._net.get_tensor(self._boxes)[0]
-        logits = np.clip(self._net.get_tensor(self._scores)[0, :, 0], -100.0, 100.0)
+        logits = np.clip(self._net.get_tensor(self._scores)[0, :, 0], -80.0, 80.0)
         scores = 1.0 / (1.0 + np.exp(-logits))
         keep = np.flatnonzero(scores >= min_score)
         palms = []
@@ -202,6 +212,7 @@ class HandLandmarker:
         ):
             raise ModelFileError.damaged(Path(model_path), "not a MediaPipe hand landmark model")
         self._net = net
+        self._path = Path(model_path)
         self._input = inp["index"]
         # The first single-value output is the presence, the second handedness.
         self._presence = ones[0]
@@ -232,7 +243,7 @@ class HandLandmarker:
         )
         rgb = pixels[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
         self._net.set_tensor(self._input, rgb[None])
-        self._net.invoke()
+        _invoke(self._net, self._path)
         return float(np.clip(self._net.get_tensor(self._presence).ravel()[0], 0.0, 1.0))
 
     def close(self) -> None:

@@ -5,7 +5,8 @@ the middle of its weights, a different model under the same name. It loads, then
 nobody (an empty analysis that looks like an empty room), or floods every frame with
 boxes, or returns infinities. So before a model is used the first time, it runs on a real
 classroom picture shipped with the app (``resources/model_check.jpg``) and must see there
-what any working copy sees: people, a body pose on one of them, faces. The thresholds are
+what any working copy sees: people, a body pose on one of them, faces, palms on the desks
+and hands among those palms. The thresholds are
 far below what the models find there, so another release of the same model passes too.
 
 A file that passed is remembered by its SHA-256 in the model cache folder, so the check
@@ -25,9 +26,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lessonreview.core.domain import Box
 from lessonreview.core.media.video import file_sha256
 from lessonreview.core.store.atomic_file import write_text_atomically
-from lessonreview.core.vision.model_errors import ModelCheckError
+from lessonreview.core.vision.model_errors import ModelCheckError, ModelFileError
 from lessonreview.core.vision.model_files import ModelName, cache_dir
 
 REFERENCE = Path(__file__).resolve().parents[2] / "resources" / "model_check.jpg"
@@ -37,14 +39,28 @@ MIN_PEOPLE = 4
 MIN_FACES = 2
 # More boxes than this on one picture is not a classroom: the model's output is garbage.
 MAX_BOXES = 200
+# Palms a working palm detector finds on the reference picture's windows (hands on desks,
+# on faces), and how many of them the hand landmark model must call a hand.
+MIN_PALMS = 4
+MIN_HANDS = 2
+# A hand landmark model that says much the same of every palm is not looking at them: a
+# working one calls some palms hands and others not.
+MIN_PRESENCE_SPREAD = 0.3
 
 _VERIFIED = "verified.json"
 
 
-def check_works(name: ModelName, path: Path, *, person_detector: Path | None = None) -> None:
+def check_works(
+    name: ModelName,
+    path: Path,
+    *,
+    person_detector: Path | None = None,
+    palm_detector: Path | None = None,
+) -> None:
     """Raise :class:`ModelCheckError` unless the model at ``path`` sees on the reference
     picture what a working copy sees. Remembers a file that passed. A pose model is tried
-    on the people that ``person_detector`` finds there (no detector: not checked)."""
+    on the people that ``person_detector`` finds there, a hand landmark model on the palms
+    that ``palm_detector`` finds there (no such detector: not checked)."""
     if not path.is_file():
         raise ModelCheckError(
             f"{path} is not a model file ({'a folder' if path.is_dir() else 'missing'}). "
@@ -56,7 +72,12 @@ def check_works(name: ModelName, path: Path, *, person_detector: Path | None = N
     image = cv2.imread(str(REFERENCE))
     if image is None:
         return  # a broken installation: the reference is part of the app, not the model
-    problem = _problem(name, path, image, person_detector=person_detector)
+    try:
+        problem = _problem(
+            name, path, image, person_detector=person_detector, palm_detector=palm_detector
+        )
+    except ModelFileError as exc:
+        raise ModelCheckError(str(exc)) from exc
     if problem == _UNCHECKED:
         return
     if problem is not None:
@@ -72,7 +93,12 @@ _UNCHECKED = "unchecked"
 
 
 def _problem(
-    name: ModelName, path: Path, image: np.ndarray, *, person_detector: Path | None
+    name: ModelName,
+    path: Path,
+    image: np.ndarray,
+    *,
+    person_detector: Path | None,
+    palm_detector: Path | None,
 ) -> str | None:
     # Imported here: each runtime is heavy, and a check needs only its own.
     from lessonreview.core.vision.detection import PersonDetector
@@ -104,7 +130,52 @@ def _problem(
 
         faces = FaceDetector(path, threads=1).detect(image)
         return _boxes_problem([f.box for f in faces], image, least=MIN_FACES, what="faces")
+    if name is ModelName.PALM_DETECTOR:
+        return _boxes_problem(
+            [p.box for p in _palms(path, image)], image, least=MIN_PALMS, what="palms"
+        )
+    if name is ModelName.HAND_LANDMARKS:
+        from lessonreview.core.vision.hands import HandLandmarker
+
+        if palm_detector is None:
+            return _UNCHECKED
+        palms = _palms(palm_detector, image)
+        if len(palms) < MIN_PALMS:
+            return None  # the palm detector's own check speaks for it
+        landmarker = HandLandmarker(path)
+        try:
+            presence = np.array([landmarker.presence(image, palm) for palm in palms])
+        finally:
+            landmarker.close()
+        if not np.isfinite(presence).all():
+            return "it gives numbers that are not finite"
+        hands = int((presence >= 0.5).sum())
+        if hands < MIN_HANDS or np.ptp(presence) < MIN_PRESENCE_SPREAD:
+            return (
+                f"it calls {hands} of {len(palms)} palms a hand, and says much the same of "
+                "each, where a working copy tells hands from other things"
+            )
+        return None
     return None
+
+
+def _palms(path: Path, image: np.ndarray) -> list:
+    """What a palm detector at ``path`` finds on overlapping square windows of ``image``,
+    the way the analysis looks around people."""
+    from lessonreview.core.vision.hands import PalmDetector
+
+    detector = PalmDetector(path)
+    height, width = image.shape[:2]
+    palms = []
+    try:
+        for side in (height // 2, height // 3):
+            for y in range(0, height - side + 1, side // 2):
+                for x in range(0, width - side + 1, side // 2):
+                    window = Box(x, y, x + side, y + side)
+                    palms += detector.detect(image, window, min_score=0.5)
+    finally:
+        detector.close()
+    return palms
 
 
 def _boxes_problem(boxes, image: np.ndarray, *, least: int, what: str) -> str | None:

@@ -16,11 +16,13 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListView,
     QPushButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -61,7 +63,20 @@ class ReviewPanel(QWidget):
         self._focus: str | None = None
 
         self.model = QueueModel(session, timebase, self)
-        self.list = QListView(self)
+        # A table of one column rather than a list view: its rows are fixed-height
+        # header sections, so a long queue is not walked row by row (asking the model
+        # of each) after every decision, as list and tree views do.
+        self.list = QTableView(self)
+        self.list.horizontalHeader().hide()
+        self.list.horizontalHeader().setStretchLastSection(True)
+        rows = self.list.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        self.list.setShowGrid(False)
+        self.list.setWordWrap(False)
+        self.list.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setModel(self.model)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.list.clicked.connect(lambda idx: self.select_key(self.model.segment(idx.row()).key))
@@ -268,7 +283,7 @@ class ReviewPanel(QWidget):
     def _on_change(self, change) -> None:
         key = self._current.key if self._current else None
         row = self.list.currentIndex().row()
-        self.model.refresh()
+        self.model.refresh(change)
         self._refresh_counts()
         if key in change.removed:
             # The segment just decided left the queue: move on to what is now in its place.

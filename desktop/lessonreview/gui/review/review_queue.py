@@ -64,6 +64,8 @@ class QueueModel(QAbstractListModel):
         self._order = "time"
         self._shown: frozenset[str] = frozenset(behaviour_codes())
         self._rows: list = []
+        self._row_of: dict[str, int] | None = None
+        self._codes: set[str] | None = None  # at least the behaviours of the pending segments
         self.hidden = 0  # pending segments of behaviours not shown
         self.refresh()
 
@@ -76,10 +78,21 @@ class QueueModel(QAbstractListModel):
         self._shown = frozenset(shown)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, change=None) -> None:
+        """Rebuild the rows from the session; ``change``, the session's last change,
+        spares a pass over every pending segment to learn their behaviours."""
         self.beginResetModel()
         pending = self._session.pending(order=self._order)
-        self._rows = [s for s in pending if s.behaviour in self._shown]
+        if change is None or self._codes is None:
+            self._codes = {s.behaviour for s in pending}
+        else:
+            # A superset of the pending behaviours: decisions only take codes away.
+            self._codes |= {s.behaviour for s in change.added}
+        if self._codes <= self._shown:
+            self._rows = pending
+        else:
+            self._rows = [s for s in pending if s.behaviour in self._shown]
+        self._row_of = None  # made when first asked: most refreshes never ask
         self.hidden = len(pending) - len(self._rows)
         self.endResetModel()
 
@@ -90,10 +103,9 @@ class QueueModel(QAbstractListModel):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of(self, key: str) -> int:
-        for i, seg in enumerate(self._rows):
-            if seg.key == key:
-                return i
-        return -1
+        if self._row_of is None:
+            self._row_of = {s.key: i for i, s in enumerate(self._rows)}
+        return self._row_of.get(key, -1)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         seg = self.segment(index.row())

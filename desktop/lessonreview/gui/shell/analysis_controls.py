@@ -176,9 +176,8 @@ class AnalysisControls(QObject):
         h.workspace.set_people(doc.people)
         h.note_models(doc.analysis, since=self._started_at)
         h.session.add_proposals(doc.proposals)
-        note = ""
-        if doc.analysis.stopped_at_s is not None:
-            note = f" The file is damaged: analysed up to {doc.analysis.stopped_at_s:.1f} s."
+        damage = doc.analysis.damage_note()
+        note = f" {damage}" if damage is not None else ""
         h.show_status(
             f"Analysis done in {doc.analysis.elapsed_s:.0f} s: {len(doc.people)} people, "
             # Most proposals joined the queue while the analysis ran: count the queue.

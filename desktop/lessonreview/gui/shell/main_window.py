@@ -491,7 +491,10 @@ class MainWindow(QMainWindow):
 
     def note_models(self, analysis, *, since: datetime | None = None) -> None:
         """Remember which model files made the proposals now loaded (shown since
-        ``since``, default now), for the exports."""
+        ``since``, default now), for the exports; show the reviewer which stretches of
+        the recording the analysis could not decode."""
+        if self.workspace is not None:
+            self.workspace.set_damage_note(analysis.damage_note())
         try:
             self.store.note_analysis_models(
                 self.recording_id, analysis.models, rate_hz=analysis.rate_hz, loaded_at=since

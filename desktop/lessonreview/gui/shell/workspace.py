@@ -74,6 +74,7 @@ class Workspace(QWidget):
         self._last_live_rebuild = 0.0
         self._faint: list[Observation] = []  # unsure detections, blurred but not shown
         self._by_person: dict[str, list] = {}
+        self._person_of: dict[str, str] = {}  # segment key -> its person in _by_person
         self._faces = FaceRegionIndex([], max_gap_frames=self._gap_frames, covered_until=-1)
 
         self.player = Player(recording, parent=self)
@@ -102,6 +103,14 @@ class Workspace(QWidget):
         banner_row = QHBoxLayout()
         banner_row.addWidget(self.banner, 1)
         banner_row.addWidget(self.banner_button)
+        # Stays up while the proposals shown are those of a damaged recording: a gap in
+        # them is the file's, not the room's.
+        self.damage_banner = QLabel(self)
+        self.damage_banner.setWordWrap(True)
+        self.damage_banner.setStyleSheet(
+            "background: #fde2e1; color: #6b1410; padding: 6px; border: 1px solid #e0a09c;"
+        )
+        self.damage_banner.hide()
 
         self.play_button = QPushButton("Play", self)
         self.play_button.clicked.connect(self.player.toggle_play)
@@ -156,6 +165,7 @@ class Workspace(QWidget):
         vc = QVBoxLayout(video_column)
         vc.setContentsMargins(0, 0, 0, 0)
         vc.addLayout(banner_row)
+        vc.addWidget(self.damage_banner)
         vc.addWidget(self.video, 1)
         vc.addLayout(transport)
         top = QSplitter(Qt.Orientation.Horizontal, self)
@@ -317,7 +327,10 @@ class Workspace(QWidget):
         self.timeline.apply_change(change)
         if change.people_changed:
             self.timeline.set_segments(self.session.segments())
-        self._rebuild_person_segments()
+        if change.people_changed or len(change.added) + len(change.removed) > 1000:
+            self._rebuild_person_segments()
+        else:
+            self._update_person_segments(change)
         self._refresh_overlay()
 
     def _rebuild_person_segments(self) -> None:
@@ -325,6 +338,20 @@ class Workspace(QWidget):
         for seg in self.session.segments():
             by_person.setdefault(seg.person, []).append(seg)
         self._by_person = by_person
+        self._person_of = {seg.key: seg.person for seg in self.session.segments()}
+
+    def _update_person_segments(self, change) -> None:
+        """Only the segments a decision changed: a long review has too many to regroup
+        on each key press."""
+        removed = set(change.removed)
+        people = {seg.person for seg in change.added}
+        people |= {self._person_of.pop(key) for key in removed if key in self._person_of}
+        self._person_of.update((seg.key, seg.person) for seg in change.added)
+        for person in people:
+            kept = [s for s in self._by_person.get(person, ()) if s.key not in removed]
+            kept += [s for s in change.added if s.person == person]
+            kept.sort(key=lambda s: (s.start_frame, s.key))
+            self._by_person[person] = kept
 
     def _on_current_changed(self, segment) -> None:
         self.timeline.set_selected(segment.key if segment is not None else None)
@@ -408,6 +435,11 @@ class Workspace(QWidget):
 
     def set_group_by_behaviour(self, on: bool) -> None:
         self.timeline.set_grouping(Grouping.BEHAVIOUR if on else Grouping.PERSON)
+
+    def set_damage_note(self, note: str | None) -> None:
+        """Say (or stop saying) which stretches of the recording were not analysed."""
+        self.damage_banner.setText(note or "")
+        self.damage_banner.setVisible(note is not None)
 
     def set_consent(self, consent) -> None:
         if consent is None:

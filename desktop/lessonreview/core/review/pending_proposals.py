@@ -215,6 +215,17 @@ class PendingProposals:
             keys.add(key)
             pending[piece.key] = piece
             segments[segment.key] = segment
+        self._relabel(labels, seconds)
+        for _, segment in self._label_segments.values():
+            segments[segment.key] = segment
+        self.pending = pending
+        self.segments = segments
+
+    def _relabel(
+        self, labels: list[Label], seconds: Callable[[int], float]
+    ) -> dict[int, tuple[Label, ReviewItem]]:
+        """Make the labels' review items again, reusing those of labels that did not
+        change; returns the items as they were before."""
         cached = self._label_segments
         self._label_segments = {}
         for lab in labels:
@@ -223,9 +234,7 @@ class PendingProposals:
             old = cached.get(lab.id)
             segment = old[1] if old is not None and old[0] is lab else _label_item(lab, seconds)
             self._label_segments[lab.id] = (lab, segment)
-            segments[segment.key] = segment
-        self.pending = pending
-        self.segments = segments
+        return cached
 
     def _refresh_decided(
         self, labels: list[Label], decided: set[str], *, seconds: Callable[[int], float]
@@ -251,14 +260,9 @@ class PendingProposals:
                 pending[piece.key] = piece
                 segments[segment.key] = segment
                 added.append(segment)
-        cached = self._label_segments
-        self._label_segments = {}
-        for lab in labels:
-            if lab.status is Status.REJECTED:
-                continue
-            old = cached.get(lab.id)
-            segment = old[1] if old is not None and old[0] is lab else _label_item(lab, seconds)
-            self._label_segments[lab.id] = (lab, segment)
+        cached = self._relabel(labels, seconds)
+        for label_id, (_, segment) in self._label_segments.items():
+            old = cached.get(label_id)
             if old is None or old[1] is not segment:
                 if old is not None:
                     segments.pop(old[1].key, None)

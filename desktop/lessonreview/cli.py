@@ -11,6 +11,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,17 +26,30 @@ SUBCOMMANDS = ("review", "analyze", "export", "import", "report", "agreement", "
 MAX_RATE_HZ = 30.0
 
 
-def _rate(text: str) -> float:
-    try:
-        rate = float(text)
-    except ValueError:
-        rate = math.nan
-    if not (math.isfinite(rate) and 0 < rate <= MAX_RATE_HZ):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a sampling rate: give samples per second of video, "
-            f"more than 0 and at most {MAX_RATE_HZ:g} (default 2)"
-        )
-    return rate
+def _number(what: str, ok: Callable[[float], bool]) -> Callable[[str], float]:
+    """An argument parser for a finite number that ``ok`` accepts; otherwise the message
+    "'TEXT' is not WHAT"."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and ok(value)):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
+
+
+_rate = _number(
+    "a sampling rate: give samples per second of video, "
+    f"more than 0 and at most {MAX_RATE_HZ:g} (default 2)",
+    lambda v: 0 < v <= MAX_RATE_HZ,
+)
+_bin = _number("a bin length: give seconds, from 5 to 3600", lambda v: 5 <= v <= 3600)
+_fraction = _number("an IoU: give a number above 0, up to 1", lambda v: 0 < v <= 1)
+_slice = _number("a slice length: give seconds, like 1.0", lambda v: v > 0)
 
 
 def _day(text: str) -> date:
@@ -414,18 +428,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bin(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and 5 <= seconds <= 3600):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a bin length: give seconds, from 5 to 3600"
-        )
-    return seconds
-
-
 def _coders(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",")]
     if len(names) != 2 or not all(names):
@@ -433,26 +435,6 @@ def _coders(text: str) -> list[str]:
             f"{text!r} is not two coders: give two reviewer names with a comma, like 'Ann,Ben'"
         )
     return names
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 < value <= 1):
-        raise argparse.ArgumentTypeError(f"{text!r} is not an IoU: give a number above 0, up to 1")
-    return value
-
-
-def _slice(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a slice length: give seconds, like 1.0")
-    return value
 
 
 def _cmd_agreement(args: argparse.Namespace) -> int:

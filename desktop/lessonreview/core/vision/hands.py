@@ -264,8 +264,11 @@ class HandSearch:
     # larger holds both: far fewer windows in a full room, each hand seen smaller in a
     # merged window (bench/eval_hands.py measures both).
     merge_growth: float = 2.5
-    # Palms scoring below this are not looked at (the rule has its own threshold).
-    min_palm_score: float = 0.2
+    # Palms scoring below this are not looked at (the rule has its own threshold). On the
+    # office screenshots no labelled hand whose palm scored lower reached the rule's
+    # threshold even with an arm, while most palms on the lecture frames score lower; each
+    # palm looked at costs a run of the hand landmark model.
+    min_palm_score: float = 0.3
     # Fingers pointing up: within this many degrees of vertical.
     pointing_up_deg: float = 60.0
     # A palm within this many head widths of a face the pose found is that face.

@@ -111,7 +111,7 @@ def main() -> int:
     doc = analysed(video, proposals)
 
     from lessonreview.core.media.video import Recording, file_sha256
-    from lessonreview.core.store import proposals_file
+    from lessonreview.core.store import kept_pack
     from lessonreview.core.store import settings as settings_io
     from lessonreview.core.store.label_store import LabelStore
     from lessonreview.core.store.store_rows import Consent
@@ -127,7 +127,7 @@ def main() -> int:
     project = home / "lesson.lessonreview"
 
     t0 = time.perf_counter()
-    blob = proposals_file.to_bytes(doc)
+    blob = kept_pack.pack(doc)
     pack = time.perf_counter() - t0
     store = LabelStore.open(project)
     rid = store.add_recording(Recording.open(video).info(sha256=file_sha256(video)))

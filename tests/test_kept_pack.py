@@ -211,9 +211,7 @@ def test_a_document_that_would_not_read_back_is_not_packed(doc):
         kept_pack.pack(replace(doc, people=(bad, *doc.people[1:])))
 
 
-def test_a_project_of_schema_5_keeps_its_old_pack_through_the_migration(
-    doc, tmp_path, monkeypatch
-):
+def test_a_project_of_schema_5_keeps_its_old_pack_through_the_migration(doc, tmp_path, monkeypatch):
     path = tmp_path / "old.lessonreview"
     monkeypatch.setattr(store_schema, "MIGRATIONS", store_schema.MIGRATIONS[:5])
     with LabelStore.open(path) as store:

@@ -892,6 +892,9 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert not w.analysis.runner.running  # nothing analysed again
     assert "kept from the last analysis" in w.status_text.text()
     assert len(w.workspace.timeline.segment_keys()) == analysed.n_proposals  # drawn too
+    # The people follow the proposals (the overlays and the privacy view's blur need them).
+    people = [p.id for p in proposals_file.read(analysed.proposals).people]
+    qtbot.waitUntil(lambda: [t.id for t in w.workspace.tracks] == people, timeout=WAIT_MS)
     rid = w.recording_id
 
     first = w.session.pending()[0]
@@ -907,6 +910,22 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert w.session.pending_count() == 0
     assert w.store.kept_analysis(rid) is None
     assert db_rows(w, "SELECT count(*) FROM kept_analyses")[0][0] == 0
+
+
+def test_a_damaged_kept_analysis_is_said_dropped_and_nothing_is_half_loaded(
+    qtbot, window, analysed
+):
+    w = window
+    rid = record_consent(w.store, analysed.clip)
+    w.store.set_consent(rid, replace(w.store.consent(rid), keep_proposals=True))
+    blob = kept_pack.pack(proposals_file.read(analysed.proposals))
+    w.store.keep_analysis(rid, blob[: len(blob) - 100])  # a copy cut short
+    w.open_recording(analysed.clip)
+    qtbot.waitUntil(lambda: "were not used" in w.status_text.text(), timeout=WAIT_MS)
+    assert "damaged" in w.status_text.text()
+    assert "analyse the recording again" in w.status_text.text()
+    assert w.session.pending_count() == 0 and not w.workspace.tracks
+    assert w.store.kept_analysis(rid) is None
 
 
 def test_an_analysis_is_kept_when_the_consent_record_asks_and_only_then(

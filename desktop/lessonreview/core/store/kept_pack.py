@@ -335,8 +335,10 @@ def _check_columns(
         raise _damaged("a keypoint visibility outside 0..1")
     hand = c["hand"]
     used = hand[hand >= 0]
-    if (hand < -1).any() or len(used) != len(c["hand_box"]) or (
-        len(used) and (used != np.arange(len(used))).any()
+    if (
+        (hand < -1).any()
+        or len(used) != len(c["hand_box"])
+        or (len(used) and (used != np.arange(len(used))).any())
     ):
         raise _damaged("the raised hands do not match the observations")
     if (c["arm"] > 1).any():

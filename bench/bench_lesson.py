@@ -119,6 +119,9 @@ def main() -> int:
         help="keep the analysis as columns (today) or as gzip JSON (projects of schema 5)",
     )
     parser.add_argument(
+        "--screenshot", type=Path, default=None, help="save the window once the people are in"
+    )
+    parser.add_argument(
         "--reopen-only", action="store_true", help="stop after reopening (no seeks, no timeline)"
     )
     args = parser.parse_args()
@@ -192,6 +195,16 @@ def main() -> int:
         f"not answer: {1000 * max(stalls):.0f} ms; analysis running: {w.analysis.runner.running}"
     )
     print(f"resident memory: {rss_before:.0f} MB before the window, {rss_mb():.0f} MB after")
+    if args.screenshot is not None:
+        shown = []
+        w.workspace.player.frame_ready.connect(lambda f, _img: shown.append(f))
+        w.workspace.player.seek(w.recording.timebase.frame_count // 3)
+        wait_until(app, lambda: shown, timeout_s=30)
+        settle = QEventLoop()  # the frame painted, and the queue's first row selected
+        QTimer.singleShot(500, settle.quit)
+        settle.exec()
+        w.grab().save(str(args.screenshot))
+        print(f"screenshot: {args.screenshot}")
     if args.reopen_only:
         w.close()
         return 0

@@ -27,7 +27,7 @@ from lessonreview.core.domain import (
 )
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.reflection import room_still
-from lessonreview.core.store import proposals_file
+from lessonreview.core.store import kept_pack, proposals_file
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.store.store_rows import Consent, Label, PersonRow, now_utc
@@ -266,7 +266,7 @@ def test_report_uses_the_analysis_the_project_keeps(capsys, lesson, tmp_path):
         (row,) = store.recordings()
         consent = Consent("Parents of 4B", "lesson study", date(2099, 1, 1), "Ann", now_utc())
         store.set_consent(row.id, replace(consent, keep_proposals=True))
-        store.keep_analysis(row.id, proposals_file.to_bytes(an_analysis(video)))
+        store.keep_analysis(row.id, kept_pack.pack(an_analysis(video)))
     out = tmp_path / "report.html"
     code, err = run(capsys, "report", project, "--recording", video.name, "--out", out)
     assert code == 0, err

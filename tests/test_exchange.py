@@ -35,7 +35,7 @@ from lessonreview.core.exchange.label_rows import ExchangeError
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.media.video import Recording
 from lessonreview.core.review.review_session import ReviewSession
-from lessonreview.core.store import proposals_file
+from lessonreview.core.store import kept_pack
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.store.store_rows import Consent
@@ -119,7 +119,7 @@ def project(tmp_path, video):
         proposals=tuple(proposals),
         seconds=times_of(proposals, recording.timebase.frame_to_seconds),
     )
-    store.keep_analysis(rid, proposals_file.to_bytes(doc))
+    store.keep_analysis(rid, kept_pack.pack(doc))
     store.note_analysis_models(rid, MODELS, rate_hz=5.0)
     session = ReviewSession(store, rid, timebase=recording.timebase, reviewer="Ann")
     session.add_proposals(proposals)

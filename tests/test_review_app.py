@@ -38,7 +38,7 @@ from lessonreview.core.exchange.formats import export_recording
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.media.video import file_sha256
 from lessonreview.core.review.pending_proposals import ReviewItem
-from lessonreview.core.store import proposals_file
+from lessonreview.core.store import kept_pack, proposals_file
 from lessonreview.gui.background import Reply, ReplyKind
 from lessonreview.gui.export.export_dialog import ExportDialog
 from lessonreview.gui.review.bulk_review import BULK_KEYS
@@ -869,7 +869,7 @@ def test_kept_proposals_survive_kill_9_reopen_without_analysis_and_go_once_decid
 import os, signal
 from datetime import UTC, date, datetime
 from lessonreview.core.media.video import Recording, file_sha256
-from lessonreview.core.store import proposals_file
+from lessonreview.core.store import kept_pack, proposals_file
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.store_rows import Consent
 clip = {str(analysed.clip)!r}
@@ -878,7 +878,7 @@ rid = store.add_recording(Recording.open(clip).info(sha256=file_sha256(clip)))
 store.set_consent(rid, Consent("Test clip of CC BY 4.0 frames", "automated test",
                                date(2099, 1, 1), "Ms Tester", datetime.now(UTC),
                                keep_proposals=True))
-store.keep_analysis(rid, proposals_file.to_bytes(proposals_file.read({str(analysed.proposals)!r})))
+store.keep_analysis(rid, kept_pack.pack(proposals_file.read({str(analysed.proposals)!r})))
 os.kill(os.getpid(), signal.SIGKILL)
 """
     done = subprocess.run([sys.executable, "-c", keeper], capture_output=True, text=True)
@@ -892,6 +892,9 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert not w.analysis.runner.running  # nothing analysed again
     assert "kept from the last analysis" in w.status_text.text()
     assert len(w.workspace.timeline.segment_keys()) == analysed.n_proposals  # drawn too
+    # The people follow the proposals (the overlays and the privacy view's blur need them).
+    people = [p.id for p in proposals_file.read(analysed.proposals).people]
+    qtbot.waitUntil(lambda: [t.id for t in w.workspace.tracks] == people, timeout=WAIT_MS)
     rid = w.recording_id
 
     first = w.session.pending()[0]
@@ -909,6 +912,22 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert db_rows(w, "SELECT count(*) FROM kept_analyses")[0][0] == 0
 
 
+def test_a_damaged_kept_analysis_is_said_dropped_and_nothing_is_half_loaded(
+    qtbot, window, analysed
+):
+    w = window
+    rid = record_consent(w.store, analysed.clip)
+    w.store.set_consent(rid, replace(w.store.consent(rid), keep_proposals=True))
+    blob = kept_pack.pack(proposals_file.read(analysed.proposals))
+    w.store.keep_analysis(rid, blob[: len(blob) - 100])  # a copy cut short
+    w.open_recording(analysed.clip)
+    qtbot.waitUntil(lambda: "were not used" in w.status_text.text(), timeout=WAIT_MS)
+    assert "damaged" in w.status_text.text()
+    assert "analyse the recording again" in w.status_text.text()
+    assert w.session.pending_count() == 0 and not w.workspace.tracks
+    assert w.store.kept_analysis(rid) is None
+
+
 def test_an_analysis_is_kept_when_the_consent_record_asks_and_only_then(
     qtbot, window, analysed
 ):
@@ -917,7 +936,7 @@ def test_an_analysis_is_kept_when_the_consent_record_asks_and_only_then(
     w.store.set_consent(rid, replace(w.store.consent(rid), keep_proposals=True))
     w.open_recording(analysed.clip)  # consent on file: the analysis starts
     qtbot.waitUntil(lambda: w.store.kept_analysis(rid) is not None, timeout=ANALYSIS_WAIT_MS)
-    doc = proposals_file.from_bytes(w.store.kept_analysis(rid))
+    doc = kept_pack.unpack(w.store.kept_analysis(rid))
     assert doc.proposals and {p.key for p in doc.proposals} >= {
         s.proposal_key for s in w.session.pending()
     }

@@ -504,7 +504,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         summarise_recording,
     )
     from lessonreview.core.reflection.room_still import png_bytes, room_still
-    from lessonreview.core.store import proposals_file
+    from lessonreview.core.store import kept_pack, proposals_file
     from lessonreview.core.store.atomic_file import TargetError, check_target
     from lessonreview.core.store.label_store import LabelStore, StoreError
 
@@ -554,7 +554,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         elif (kept := store.kept_analysis(row.id)) is not None:
             # The analysis the project keeps (its consent record asked for it).
             try:
-                doc = proposals_file.from_bytes(kept)
+                doc = kept_pack.unpack(kept)
             except proposals_file.ProposalsFileError as exc:
                 print(f"note: the kept analysis is not used ({exc})", file=sys.stderr)
         if doc is not None:

@@ -9,7 +9,7 @@ from lessonreview.core.domain import PersonTrack
 from lessonreview.core.exchange import ava, boris, elan, label_table
 from lessonreview.core.exchange.importing import CodedFile
 from lessonreview.core.exchange.label_rows import ExchangeError, ExportSummary, reviewed_labels
-from lessonreview.core.store import proposals_file
+from lessonreview.core.store import kept_pack
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_schema import ProposalsFileError
 
@@ -75,7 +75,7 @@ def kept_tracks(store: LabelStore, rid: int) -> tuple[PersonTrack, ...]:
     if blob is None:
         return ()
     try:
-        return proposals_file.from_bytes(blob).people
+        return kept_pack.open_pack(blob).people()
     except ProposalsFileError:
         return ()
 

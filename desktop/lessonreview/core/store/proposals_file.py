@@ -11,7 +11,6 @@ live in ``proposals_schema``, and ``validate`` is used (and importable) from her
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import stat
@@ -168,22 +167,6 @@ def write(doc: ProposalsDocument, path: str | os.PathLike) -> None:
     data = to_json_dict(doc)
     validate(data)
     write_text_atomically(path, json.dumps(data, separators=(",", ":"), allow_nan=False) + "\n")
-
-
-def to_bytes(doc: ProposalsDocument) -> bytes:
-    """The document as compressed JSON, the form a project keeps it in (kept analyses)."""
-    data = to_json_dict(doc)
-    validate(data)
-    return gzip.compress(json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
-
-
-def from_bytes(blob: bytes) -> ProposalsDocument:
-    """Read :func:`to_bytes`' form; ProposalsFileError if it is damaged."""
-    try:
-        data = json.loads(gzip.decompress(blob).decode("utf-8"))
-    except (OSError, EOFError, ValueError, RecursionError) as e:
-        raise ProposalsFileError(f"the kept proposals are damaged ({e})") from e
-    return from_json_dict(data)
 
 
 # --- reading ---------------------------------------------------------------------------

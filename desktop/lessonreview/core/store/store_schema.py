@@ -212,9 +212,25 @@ def _v4_to_v5(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v5_to_v6(conn: sqlite3.Connection) -> None:
+    # Kept analyses are now packed as columns (core/store/kept_pack.py); the packs
+    # already in a file stay as they are, since they are still read and are replaced
+    # when the recording's next analysis is kept. No table changes: the new version
+    # is there so that an older Lesson Review refuses the file (and says to update)
+    # rather than reading a new pack as a damaged one and deleting it.
+    del conn
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[Migration] = [_v0_to_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
+MIGRATIONS: list[Migration] = [
+    _v0_to_v1,
+    _v1_to_v2,
+    _v2_to_v3,
+    _v3_to_v4,
+    _v4_to_v5,
+    _v5_to_v6,
+]
 
 
 def current_version() -> int:

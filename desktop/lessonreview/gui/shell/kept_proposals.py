@@ -8,7 +8,9 @@ enough), when the reviewer stops asking for it, and (by the store) with the
 recording's data. A coder who starts only after that analyses the recording again:
 the analysis gives the same proposals, with the same keys. Never exported: exports
 read reviewed labels only. Packing and unpacking a long lesson's analysis takes seconds,
-so both run off the GUI thread; only the store's read and write run on it.
+so both run off the GUI thread; only the store's read and write run on it. The proposals
+reach the review as soon as the pack is checked, the people (their observations are most
+of a long lesson's analysis) once they are built.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Protocol
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from lessonreview.core.review.review_session import ReviewSession
-from lessonreview.core.store import proposals_file
+from lessonreview.core.store import kept_pack
 from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.proposals_schema import ProposalsFileError
 from lessonreview.gui.background import Tasks
@@ -59,33 +61,39 @@ class KeptProposals:
             return False
         rid, session = h.recording_id, h.session
 
-        def unpack(_report):
-            doc = proposals_file.from_bytes(blob)
-            if doc.recording.sha256 != sha256:
+        def unpack(report):
+            pack = kept_pack.open_pack(blob)
+            if pack.recording.sha256 != sha256:
                 raise ProposalsFileError("they belong to another version of the recording")
-            return doc
+            report(pack)  # the proposals are reviewable while the people are built
+            return pack.people()
 
-        def done(doc) -> None:
+        def proposals_ready(pack) -> None:
             if h.session is not session or h.workspace is None:
                 return  # the recording was closed meanwhile
-            h.workspace.set_people(doc.people)
-            h.note_models(doc.analysis)
-            change = session.add_proposals(doc.proposals)
+            h.note_models(pack.analysis)
+            change = session.add_proposals(pack.proposals)
             self.kept = True
             h.show_status(
                 f"{len(change.added)} undecided proposals kept from the last analysis "
                 "(unreviewed). Analysis > Analyse recording runs the analysis again."
             )
+
+        def people_ready(people) -> None:
+            if h.session is not session or h.workspace is None:
+                return
+            h.workspace.set_people(people)
             self.drop_if_done()
 
         def failed(exc: Exception) -> None:
             if h.session is not session or h.store is None:
                 return
+            self.kept = False
             h.store.drop_kept_analysis(rid)
             h.show_status(f"The kept proposals were not used ({exc}): analyse the recording again.")
 
         h.show_status("Loading the proposals kept from the last analysis…")
-        self._unpacking.start(unpack, done=done, failed=failed)
+        self._unpacking.start(unpack, update=proposals_ready, done=people_ready, failed=failed)
         return True
 
     def keep(self, doc) -> None:
@@ -106,7 +114,7 @@ class KeptProposals:
                 self.drop_if_done()
 
         self._packing.start(
-            lambda _r: proposals_file.to_bytes(doc), done=stored, failed=self._not_kept
+            lambda _r: kept_pack.pack(doc), done=stored, failed=self._not_kept
         )
 
     def finish(self) -> None:

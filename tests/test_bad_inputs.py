@@ -1014,7 +1014,12 @@ def checked_models(tmp_path_factory) -> Path:
 def _bad_models_folder(sources: Sources, folder: Path, name: ModelName, damage: str) -> Path:
     models = folder / "models"
     models.mkdir()
-    for other in (*MODEL_FILES, ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS):
+    for other in (
+        *MODEL_FILES,
+        ModelName.PALM_DETECTOR,
+        ModelName.HAND_LANDMARKS,
+        ModelName.POSE_FULL,
+    ):
         if other is not name:
             filename = SPECS[other].filename
             (models / filename).symlink_to(sources.models / filename)

@@ -63,6 +63,11 @@ class AnalysisRequest:
     # Look for raised hands with the hand detector (core/vision/hands.py); without it only the
     # pose shows a raised hand.
     find_hands: bool = True
+    # The pose model that looks for the arm connecting a hand to its owner (few runs per
+    # sample: only for palms that could count). Full: on the office screenshots and the
+    # lecture frames it finds more of the arms of raised hands than lite, and puts fewer
+    # hands on a face or a chair (bench/eval_hands.py).
+    arm_pose_model: ModelName = ModelName.POSE_FULL
     allow_download: bool = False
     live: LiveSettings = LiveSettings()
     # When a person's pose is carried over from the sample before (``max_age=0``: never).
@@ -70,8 +75,15 @@ class AnalysisRequest:
 
     @property
     def model_names(self) -> tuple[ModelName, ...]:
-        hands = (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS) if self.find_hands else ()
-        return (ModelName.PERSON_DETECTOR, self.pose_model, *hands)
+        return tuple(
+            dict.fromkeys((ModelName.PERSON_DETECTOR, self.pose_model, *self._hand_models))
+        )
+
+    @property
+    def _hand_models(self) -> tuple[ModelName, ...]:
+        if not self.find_hands:
+            return ()
+        return (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS, self.arm_pose_model)
 
 
 @dataclass(frozen=True)
@@ -155,10 +167,12 @@ class ResolvedModels:
     pose: Path
     # The palm detector and hand landmark model; None when hands are not looked for.
     hands: tuple[Path, Path] | None = None
+    # The pose model for the arm of a raised hand; None when hands are not looked for.
+    arm_pose: Path | None = None
 
     def hashes(self) -> dict[str, str]:
-        paths = (self.detector, self.pose, *(self.hands or ()))
-        return {p.name: file_sha256(p) for p in paths}
+        paths = dict.fromkeys((self.detector, self.pose, *(self.hands or ()), self.arm_pose))
+        return {p.name: file_sha256(p) for p in paths if p is not None}
 
 
 def resolve_models(
@@ -168,7 +182,7 @@ def resolve_models(
     missing file is named in one error."""
     hand_names = (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS) if request.find_hands else ()
     found = resolve_all(
-        (ModelName.PERSON_DETECTOR, request.pose_model, *hand_names),
+        request.model_names,
         explicit_dir=request.models_dir,
         allow_download=request.allow_download,
         progress=progress,
@@ -177,6 +191,7 @@ def resolve_models(
         detector=found[ModelName.PERSON_DETECTOR],
         pose=found[request.pose_model],
         hands=tuple(found[n] for n in hand_names) or None,
+        arm_pose=found[request.arm_pose_model] if request.find_hands else None,
     )
     check_works(ModelName.PERSON_DETECTOR, models.detector)
     check_works(request.pose_model, models.pose, person_detector=models.detector)
@@ -184,6 +199,8 @@ def resolve_models(
         palm, landmarks = models.hands
         check_works(ModelName.PALM_DETECTOR, palm)
         check_works(ModelName.HAND_LANDMARKS, landmarks, palm_detector=palm)
+    if models.arm_pose is not None and models.arm_pose != models.pose:
+        check_works(request.arm_pose_model, models.arm_pose, person_detector=models.detector)
     return models
 
 
@@ -193,8 +210,15 @@ class _Worker:
     def __init__(self, models: ResolvedModels, still: StillnessTest) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
+        self.arm_pose = (
+            PoseEstimator(models.arm_pose)
+            if models.arm_pose is not None and models.arm_pose != models.pose
+            else None
+        )
         self.hands = (
-            None if models.hands is None else HandFinder(*models.hands, pose=self.pose)
+            None
+            if models.hands is None
+            else HandFinder(*models.hands, pose=self.arm_pose or self.pose)
         )
         self.still_test = still
         self.still = StillPoses()
@@ -265,6 +289,8 @@ class _Worker:
 
     def close(self) -> None:
         self.pose.close()
+        if self.arm_pose is not None:
+            self.arm_pose.close()
         if self.hands is not None:
             self.hands.close()
 

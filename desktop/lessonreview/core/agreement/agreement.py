@@ -18,8 +18,9 @@ Three figures, each a common choice in behaviour coding, each stated with its ru
   when they are at most ``tolerance_s`` seconds apart. Matching is one-to-one and
   optimal: as many pairs as can be made, and of those the closest (largest total IoU,
   a point pair counting ``1 - offset / tolerance``); greedy "best pair first" can take
-  a pair that leaves two others unmatched. The share is ``matched pairs / (matched pairs + unmatched segments of A + unmatched
-  segments of B)``: an unmatched segment of either coder counts as a disagreement.
+  a pair that leaves two others unmatched. The share is ``matched pairs / (matched
+  pairs + unmatched segments of A + unmatched segments of B)``: an unmatched segment of
+  either coder counts as a disagreement.
 
 A figure is NaN when it is undefined: kappa when chance agreement is already total
 (both coders gave one and the same answer everywhere), alpha when the data hold one
@@ -179,8 +180,9 @@ RULES = (
     "behaviour over (person, slice) units, overall over all units pooled. Segment "
     "agreement: same person and behaviour, IoU >= the overlap threshold, or for two point "
     "events (one-frame labels) at most the tolerance apart; one-to-one and optimal (most "
-    "pairs, then largest total IoU, a point pair counting 1 - offset / tolerance); share = matched pairs / (matched pairs + unmatched segments of "
-    "either coder), so an unmatched segment counts as a disagreement."
+    "pairs, then largest total IoU, a point pair counting 1 - offset / tolerance); share "
+    "= matched pairs / (matched pairs + unmatched segments of either coder), so an "
+    "unmatched segment counts as a disagreement."
 )
 
 

@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import sqlite3
+from itertools import permutations
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from lessonreview.core.agreement.agreement import (
     CodedSegment,
     agreement_for,
     as_text,
+    best_assignment,
     cohen_kappa,
     compare,
     figure_rows,
@@ -139,6 +141,78 @@ def test_a_partial_overlap_below_the_threshold_is_two_disagreements_that_name_ea
         compare(a, b, coder_a="Ann", coder_b="Ben", duration_s=5.0, overlap=0.1).overall.matched
         == 1
     )
+
+
+def point(coder, person, behaviour, frame, label_id=None) -> CodedSegment:
+    """A point event: the one frame [frame, frame + 1)."""
+    return seg(coder, person, behaviour, frame / FPS, (frame + 1) / FPS, label_id)
+
+
+def test_point_events_a_few_frames_apart_agree_within_the_tolerance():
+    """Ann marks a question at frame 50 (5.0 s), Ben 3 frames later (5.3 s): the two
+    one-frame labels do not overlap at all (IoU 0), yet they are one event. Within the
+    default 0.5 s they are a matched pair; with 0.2 s, two disagreements that name each
+    other 0.3 s apart."""
+    a = [point("Ann", "P1", "question", 50, 1)]
+    b = [point("Ben", "P1", "question", 53, 2)]
+    report = compare(a, b, coder_a="Ann", coder_b="Ben", duration_s=10.0)
+    assert report.tolerance_s == 0.5
+    (match,) = report.matches
+    assert match.iou == 0.0 and match.offset_s == pytest.approx(0.3)
+    assert report.overall.segment_share == 1.0 and report.disagreements == ()
+    assert "within ±0.5 s" in as_text(report, recording="x")
+
+    strict = compare(a, b, coder_a="Ann", coder_b="Ben", duration_s=10.0, tolerance_s=0.2)
+    assert strict.overall.matched == 0 and strict.overall.segment_share == 0.0
+    first, second = strict.disagreements
+    assert (first.segment.label_id, first.nearest.label_id) == (1, 2)
+    assert first.offset_s == pytest.approx(0.3)
+    assert "Ben's nearest is 0.30 s away" in as_text(strict, recording="x")
+    assert strict.as_dict()["disagreements"][0]["nearest_offset_s"] == pytest.approx(0.3)
+    # A point never matches a long segment by time: that is the IoU's business.
+    long = [seg("Ben", "P1", "question", 4.0, 6.0)]
+    assert compare(a, long, coder_a="Ann", coder_b="Ben", duration_s=10.0).overall.matched == 0
+
+
+def test_matching_is_optimal_where_best_pair_first_would_leave_two_unmatched():
+    """Segments (IoU >= 0.5): A1 0-1 s, A2 0.2-1.1 s; B1 0.1-1.0 s, B2 0-0.6 s.
+    IoU A1-B1 0.9, A2-B1 0.8/1.0 = 0.8, A1-B2 0.6, A2-B2 0.4/1.1 = 0.36 (too low).
+    Best pair first takes A1-B1 and leaves A2 and B2 with nobody: share 1/3. The
+    optimum pairs A1-B2 and A2-B1: share 1.
+    Points (tolerance 0.5 s): a1 at frame 50, a2 at 54; b1 at 51, b2 at 46. Closest
+    first takes a1-b1 (0.1 s), leaving a2 (0.3 s from b1 only) and b2 (0.4 s from a1
+    only); the optimum pairs a1-b2 and a2-b1."""
+    a = [seg("Ann", "P1", "reading", 0.0, 1.0, 1), seg("Ann", "P1", "reading", 0.2, 1.1, 2)]
+    b = [seg("Ben", "P1", "reading", 0.1, 1.0, 3), seg("Ben", "P1", "reading", 0.0, 0.6, 4)]
+    report = compare(a, b, coder_a="Ann", coder_b="Ben", duration_s=10.0)
+    assert sorted((m.a.label_id, m.b.label_id) for m in report.matches) == [(1, 4), (2, 3)]
+    assert report.overall.segment_share == 1.0
+
+    a = [point("Ann", "P1", "question", 50, 1), point("Ann", "P1", "question", 54, 2)]
+    b = [point("Ben", "P1", "question", 51, 3), point("Ben", "P1", "question", 46, 4)]
+    report = compare(a, b, coder_a="Ann", coder_b="Ben", duration_s=10.0)
+    assert sorted((m.a.label_id, m.b.label_id) for m in report.matches) == [(1, 4), (2, 3)]
+    assert report.disagreements == ()
+
+
+def test_the_assignment_is_the_best_of_all_on_random_small_cases():
+    """Checked against trying every one-to-one assignment."""
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n, m = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+        weights = np.where(rng.random((n, m)) < 0.5, 0.0, rng.random((n, m)) + 1.0).tolist()
+        pairs = best_assignment(weights)
+        assert len({r for r, _ in pairs}) == len({c for _, c in pairs}) == len(pairs)
+        got = sum(weights[r][c] for r, c in pairs)
+        best = 0.0
+        if n <= m:
+            for cols in permutations(range(m), n):
+                best = max(best, sum(weights[r][c] for r, c in enumerate(cols)))
+        else:
+            for rows in permutations(range(n), m):
+                best = max(best, sum(weights[r][c] for c, r in enumerate(rows)))
+        assert got == pytest.approx(best)
+        assert all(weights[r][c] > 0 for r, c in pairs)
 
 
 def test_undefined_figures_say_so_rather_than_pretend():
@@ -277,16 +351,20 @@ def test_the_command_prints_the_figures_and_the_disagreements(coded, capsys):
     store.close()
     assert main(["agreement", str(path), "--recording", "lesson.mp4", "--coders", "Ann,Ben"]) == 0
     out = capsys.readouterr().out
-    assert "Time slices of 1 s" in out and "IoU ≥ 0.5" in out
+    assert "Time slices of 1 s" in out and "IoU ≥ 0.5" in out and "within ±0.5 s" in out
     assert "Overall" in out and "0.375" in out
     assert "Disagreements: 2" in out and "only Ben: P1 standing 0:08.00–0:09.50" in out
 
     assert main(["agreement", str(path), "--recording", "1", "--coders", "Ann, Ben",
-                 "--slice", "0.5", "--overlap", "0.3", "--json"]) == 0  # fmt: skip
+                 "--slice", "0.5", "--overlap", "0.3", "--tolerance", "0.25",
+                 "--json"]) == 0  # fmt: skip
     doc = json.loads(capsys.readouterr().out)
     assert doc["slice_s"] == 0.5 and doc["overlap_iou"] == 0.3 and doc["coders"] == ["Ann", "Ben"]
+    assert doc["point_tolerance_s"] == 0.25
     with LabelStore.open(path) as again:
-        expected = agreement_for(again, rid, ["Ann", "Ben"], slice_s=0.5, overlap=0.3)
+        expected = agreement_for(
+            again, rid, ["Ann", "Ben"], slice_s=0.5, overlap=0.3, tolerance_s=0.25
+        )
         assert doc["overall"] == expected.overall.as_dict()
         assert as_text(expected, recording="x")  # renders without error
 
@@ -299,6 +377,8 @@ def test_the_command_prints_the_figures_and_the_disagreements(coded, capsys):
         (["--recording", "lesson.mp4", "--coders", "Ann"], 2, "not two coders"),
         (["--recording", "lesson.mp4", "--coders", "Ann,Ben", "--overlap", "2"], 2, "not an IoU"),
         (["--recording", "lesson.mp4", "--coders", "Ann,Ben", "--slice", "0"], 2, "not a slice"),
+        (["--recording", "lesson.mp4", "--coders", "Ann,Ben", "--tolerance", "-1"], 2,
+         "not a point-event tolerance: give seconds from 0 to 10"),
     ],
 )  # fmt: skip
 def test_bad_input_gets_a_clear_message_and_exit_code(coded, capsys, args, code, message):

@@ -168,6 +168,8 @@ def test_two_reviewers_code_blind_and_agreement_matches_the_command_line(
     dialog = window.agreement
     assert dialog is not None and dialog.isVisible()
     assert (dialog.coder_a.currentText(), dialog.coder_b.currentText()) == ("Ann", "Ben")
+    # The rules printed with the figures say how point events are matched.
+    assert "point events (one-frame labels) within ±0.5 s" in dialog.settings_text.text()
     assert main(["agreement", str(project), "--recording", "lesson.mp4", "--coders", "Ann,Ben",
                  "--json"]) == 0  # fmt: skip
     cli = json.loads(capsys.readouterr().out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -13,11 +14,14 @@ import pytest
 
 from lessonreview.core.domain import (
     Behaviour,
+    BehaviourKind,
     Box,
+    CodingScheme,
     Observation,
     PersonTrack,
     Proposal,
     RecordingInfo,
+    SchemeBehaviour,
     Source,
     Status,
 )
@@ -293,6 +297,75 @@ def test_the_report_names_nobody_and_says_what_it_is_not(project):
     assert "no ranking and no score" in lowered
     assert "unnamed dots" in lowered
     assert page.count("<circle") == 2  # two placed raised hands, the third is unplaced
+
+
+BOARD = SchemeBehaviour(
+    code="teacher_at_board", name="Teacher at the board", key="B", colour="#1F77B4"
+)
+QUESTION = SchemeBehaviour(
+    code="question", name="Question asked", key="Q", colour="#9467BD", kind=BehaviourKind.POINT
+)
+UNUSED = SchemeBehaviour(code="group_work", name="Group work", key="G", colour="#2CA02C")
+
+
+def own_label(rid: int, person: str, code: str, start_s: float, end_s: float, **kw) -> Label:
+    """A label of an own behaviour, coded by hand as a coder does."""
+    return replace(
+        a_label(rid, person, Behaviour.STANDING, start_s, end_s),
+        behaviour=code,
+        source=Source.MANUAL,
+        proposal_key=None,
+        confidence=None,
+        evidence=None,
+        **kw,
+    )
+
+
+def test_own_behaviours_count_under_their_names_states_by_time_events_by_number(project):
+    """Two people at the board (60 s and 30 s, overlapping: 1:30 in all), three questions
+    (one-frame point events), one rejected board label that must not count, and a
+    behaviour never coded that must not be listed."""
+    path, rid = project
+    with LabelStore.open(path) as store:
+        store.save_scheme(CodingScheme(name="Classroom talk", behaviours=(BOARD, QUESTION, UNUSED)))
+        q = 1 / FPS  # a point event is the one frame [f, f + 1)
+        for lab in (
+            own_label(rid, "P1", "teacher_at_board", 60, 120),
+            own_label(rid, "P2", "teacher_at_board", 100, 130),
+            own_label(rid, "P2", "teacher_at_board", 200, 400, status=Status.REJECTED),
+            own_label(rid, "P1", "question", 30, 30 + q),
+            own_label(rid, "P2", "question", 31, 31 + q),
+            own_label(rid, "P1", "question", 300, 300 + q),
+        ):
+            store.insert_label(lab, seconds=SECONDS)
+        summary = summarise_recording(store, rid, seconds=SECONDS)
+        built_in_only = sum(summary.totals.values())
+    board, question = summary.own
+    assert (board.name, board.scheme, board.kind, board.labels) == (
+        "Teacher at the board",
+        "Classroom talk",
+        BehaviourKind.STATE,
+        2,
+    )
+    assert board.seconds == pytest.approx(90.0)
+    assert board.in_words() == "1:30 in all (2 labels)"
+    assert (question.name, question.labels, question.seconds) == ("Question asked", 3, None)
+    assert question.in_words() == "3 times"
+    assert summary.reviewed_labels == built_in_only + 5
+    page = html.unescape(
+        report_html(
+            summary,
+            ReportContext(
+                recording_name="lesson.mp4",
+                consent_purpose=None,
+                retention_until=None,
+                made_at=datetime(2026, 12, 3, 14, 0),
+            ),
+        )
+    )
+    assert "Teacher at the board (Classroom talk)" in re.sub(r"<[^>]+>", "", page)
+    assert "1:30 in all (2 labels)" in page and "3 times" in page
+    assert "Group work" not in page
 
 
 def test_summary_of_a_lesson_without_labels_is_empty_not_an_error(tmp_path):

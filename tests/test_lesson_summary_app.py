@@ -18,7 +18,16 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app_window import isolated_user, record_consent
-from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack, Proposal
+from lessonreview.core.domain import (
+    Behaviour,
+    BehaviourKind,
+    Box,
+    CodingScheme,
+    Observation,
+    PersonTrack,
+    Proposal,
+    SchemeBehaviour,
+)
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store.label_store import LabelStore
@@ -223,3 +232,46 @@ def test_the_teacher_marks_a_phase_at_the_playhead_and_the_summary_splits(
     qtbot.mouseClick(view.unphase_button, Qt.MouseButton.LeftButton)
     assert window.store.phases(window.recording_id) == []
     assert view.summary.phases == ()
+
+
+def test_own_behaviours_coded_in_the_window_show_in_the_summary_under_their_names(
+    qtbot, window
+):
+    """A coder's own behaviours, coded by hand, are in the summary: a state behaviour
+    by its time, a point event by its count; a rejected proposal still counts nothing."""
+    window.store.save_scheme(
+        CodingScheme(
+            name="Classroom talk",
+            behaviours=(
+                SchemeBehaviour(
+                    code="teacher_at_board", name="Teacher at the board", key="B", colour="#1F77B4"
+                ),
+                SchemeBehaviour(
+                    code="question",
+                    name="Question asked",
+                    key="Q",
+                    colour="#9467BD",
+                    kind=BehaviourKind.POINT,
+                ),
+            ),
+        )
+    )
+    window._schemes_changed()  # what the scheme editor's Save does
+    window.menus.summary.trigger()
+    view = window.reflection.view
+    assert not view.own_text.isVisible()  # nothing of the own schemes coded yet
+    five_s = window.recording.timebase.seconds_to_frame(5.0)
+    window.session.add_label(
+        person="P1", behaviour="teacher_at_board", start_frame=0, end_frame=five_s
+    )
+    for frame in (50, 120):
+        window.session.add_label(
+            person="P2", behaviour="question", start_frame=frame, end_frame=frame + 1
+        )
+    window.session.reject(HAND_2.key)
+    qtbot.waitUntil(lambda: len(view.summary.own) == 2, timeout=WAIT_MS)
+    text = re.sub(r"<[^>]+>", "", html.unescape(view.own_text.text()))
+    assert "Teacher at the board (Classroom talk): 0:05 in all (1 label)" in text
+    assert "Question asked (Classroom talk): 2 times" in text
+    assert view.own_text.isVisible()
+    assert view.summary.reviewed_labels == 3

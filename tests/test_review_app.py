@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, replace
+from itertools import combinations
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ from lessonreview.core.store import kept_pack, proposals_file
 from lessonreview.gui.background import Reply, ReplyKind
 from lessonreview.gui.export.export_dialog import ExportDialog
 from lessonreview.gui.review.bulk_review import BULK_KEYS
+from lessonreview.gui.review.person_choice import person_choice_text
 from lessonreview.gui.review.review_queue import KEYS
 from lessonreview.gui.shell import main_window as main_window_module
 from lessonreview.gui.shell.main_window import MainWindow
@@ -910,6 +912,71 @@ os.kill(os.getpid(), signal.SIGKILL)
     assert w.session.pending_count() == 0
     assert w.store.kept_analysis(rid) is None
     assert db_rows(w, "SELECT count(*) FROM kept_analyses")[0][0] == 0
+
+
+def test_people_wait_for_the_kept_people_and_then_get_the_usual_refusals(
+    qtbot, window, analysed, monkeypatch, dialogs
+):
+    """Between the kept proposals reaching the queue and their people being built, a
+    merge, split or rename is refused with the reason and nothing is saved; once the
+    people are in, a merge of two people seen at the same time is refused as always,
+    and a split names a person no track has."""
+    w = window
+    doc = proposals_file.read(analysed.proposals)
+    proposed = {p.person for p in doc.proposals}
+    seen = {t.id: {o.frame for o in t.observations} for t in doc.people if t.id in proposed}
+    a, b = next((a, b) for a, b in combinations(sorted(seen), 2) if seen[a] & seen[b])
+    rid = record_consent(w.store, analysed.clip)
+    w.store.set_consent(rid, replace(w.store.consent(rid), keep_proposals=True))
+    w.store.keep_analysis(rid, kept_pack.pack(doc))
+
+    # The people step held back: the gap a long lesson has, as long as this test needs.
+    release = threading.Event()
+    build = kept_pack.KeptPack.people
+
+    def held_people(pack):
+        release.wait(WAIT_MS / 1000)
+        return build(pack)
+
+    monkeypatch.setattr(kept_pack.KeptPack, "people", held_people)
+    try:
+        w.open_recording(analysed.clip)
+        qtbot.waitUntil(
+            lambda: w.session is not None and w.session.pending_count() == analysed.n_proposals,
+            timeout=WAIT_MS,
+        )
+        assert not w.workspace.tracks  # the proposals are in, the people not yet
+        chooser = ItemChooser(monkeypatch)  # no answers: being asked anything fails
+        people_actions = {a.text(): a for a in w.menus.people_menu.actions()}
+        for text in ("&Merge two people…", "&Split person at playhead…", "&Rename person…"):
+            people_actions[text].trigger()
+        assert chooser.asked == []
+        assert [kind for kind, _, _ in dialogs.shown] == ["information"] * 3
+        assert all("still loading" in text for _, _, text in dialogs.shown)
+        with pytest.raises(ValueError, match="still loading"):
+            w.session.merge_people(a, b)
+        with pytest.raises(ValueError, match="still loading"):
+            w.session.split_person(a, at_frame=1)
+        assert db_rows(w, "SELECT count(*) FROM decisions")[0][0] == 0
+        assert db_rows(w, "SELECT count(*) FROM people")[0][0] == 0
+    finally:
+        release.set()
+
+    qtbot.waitUntil(lambda: len(w.workspace.tracks) == len(doc.people), timeout=WAIT_MS)
+    assert w.session.people_loading() is None
+    dialogs.shown.clear()
+    text_of = {p: person_choice_text(w.session, p) for p in (a, b)}
+    ItemChooser(monkeypatch, text_of[a], text_of[b])
+    people_actions["&Merge two people…"].trigger()
+    assert len(dialogs.shown) == 1 and dialogs.shown[0][1] == "Not possible"
+    assert "both on screen" in dialogs.shown[0][2]
+    assert db_rows(w, "SELECT count(*) FROM decisions")[0][0] == 0
+
+    before = set(w.session.people())
+    change = w.session.split_person(a, at_frame=w.recording.frame_count // 2)
+    new = set(w.session.people()) - before
+    assert change.people_changed and len(new) == 1
+    assert not new & {t.id for t in doc.people}
 
 
 def test_a_damaged_kept_analysis_is_said_dropped_and_nothing_is_half_loaded(

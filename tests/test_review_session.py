@@ -380,6 +380,34 @@ def test_deciding_on_a_proposal_that_is_not_pending_is_an_error(session):
 # -- people ------------------------------------------------------------------------------
 
 
+def test_people_operations_wait_for_every_source_of_people_still_on_its_way(session):
+    """Proposals may be pending before their people are in (a kept analysis being
+    rebuilt, an analysis still running): merges, splits and names are refused until
+    every such wait has ended, and a refusal changes nothing."""
+    session.accept(KEY["a"])
+    end_kept = session.wait_for_people("kept people still loading")
+    end_run = session.wait_for_people("analysis still running")
+    for attempt in (
+        lambda: session.merge_people("P1", "P3"),
+        lambda: session.split_person("P1", at_frame=1200),
+        lambda: session.rename_person("P2", "Ana"),
+    ):
+        with pytest.raises(ValueError, match="still loading"):
+            attempt()
+    end_kept()
+    end_kept()  # ending a wait twice is harmless
+    with pytest.raises(ValueError, match="analysis still running"):
+        session.merge_people("P1", "P3")
+    assert session.people() == ["P1", "P2", "P3", "P4"]
+    assert session.undo_text().startswith("Accept")  # nothing done since the accept
+    end_run()
+    assert session.people_loading() is None
+    session.add_people(["P1", "P3"], seen={"P1": [100, 150], "P3": [150]})
+    with pytest.raises(ValueError, match="both on screen"):
+        session.merge_people("P1", "P3")
+    assert session.rename_person("P2", "Ana").people_changed
+
+
 def test_merge_moves_pending_and_saved_segments_and_overlays(session):
     session.accept(KEY["c"])  # P3's writing, saved
     change = session.merge_people("P1", "P3")

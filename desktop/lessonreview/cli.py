@@ -50,6 +50,9 @@ _rate = _number(
 _bin = _number("a bin length: give seconds, from 5 to 3600", lambda v: 5 <= v <= 3600)
 _fraction = _number("an IoU: give a number above 0, up to 1", lambda v: 0 < v <= 1)
 _slice = _number("a slice length: give seconds, like 1.0", lambda v: v > 0)
+_tolerance = _number(
+    "a point-event tolerance: give seconds from 0 to 10, like 0.5", lambda v: 0 <= v <= 10
+)
 
 
 def _day(text: str) -> date:
@@ -449,7 +452,14 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
         if not found:
             return 1
         row = found[0]
-        report = agreement_for(store, row.id, args.coders, slice_s=args.slice, overlap=args.overlap)
+        report = agreement_for(
+            store,
+            row.id,
+            args.coders,
+            slice_s=args.slice,
+            overlap=args.overlap,
+            tolerance_s=args.tolerance,
+        )
     except AgreementError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -811,6 +821,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_fraction,
         default=0.5,
         help="IoU at which two segments agree (default 0.5)",
+    )
+    agreement.add_argument(
+        "--tolerance",
+        type=_tolerance,
+        default=0.5,
+        help="seconds apart at which two point events (one-frame labels) still agree "
+        "(default 0.5)",
     )
     agreement.add_argument("--json", action="store_true", help="print the figures as JSON")
     agreement.set_defaults(func=_cmd_agreement)

@@ -13,9 +13,14 @@ Three figures, each a common choice in behaviour coding, each stated with its ru
   package.
 * **Segment agreement**: a segment of coder A and one of coder B agree when they are
   of the same person and behaviour and their temporal overlap (intersection over
-  union, IoU) is at least ``overlap``. Matching is one-to-one, highest IoU first. The
-  share is ``matched pairs / (matched pairs + unmatched segments of A + unmatched
-  segments of B)``: an unmatched segment of either coder counts as a disagreement.
+  union, IoU) is at least ``overlap``; two point events (one-frame labels [f, f + 1),
+  which hardly overlap when two coders mark the same instant a few frames apart) agree
+  when they are at most ``tolerance_s`` seconds apart. Matching is one-to-one and
+  optimal: as many pairs as can be made, and of those the closest (largest total IoU,
+  a point pair counting ``1 - offset / tolerance``); greedy "best pair first" can take
+  a pair that leaves two others unmatched. The share is ``matched pairs / (matched
+  pairs + unmatched segments of A + unmatched segments of B)``: an unmatched segment of
+  either coder counts as a disagreement.
 
 A figure is NaN when it is undefined: kappa when chance agreement is already total
 (both coders gave one and the same answer everywhere), alpha when the data hold one
@@ -44,6 +49,10 @@ from lessonreview.core.store.label_store import LabelStore
 
 DEFAULT_SLICE_S = 1.0
 DEFAULT_OVERLAP = 0.5
+# Two coders marking one instant by eye, each stepping frames to find it, land this close.
+DEFAULT_TOLERANCE_S = 0.5
+# Beyond this two marks are two instants, whatever the coders meant.
+MAX_TOLERANCE_S = 10.0
 OVERALL = "overall"
 
 
@@ -101,11 +110,14 @@ class Figures:
 class Disagreement:
     """A segment of one coder that no segment of the other matches; ``nearest`` is
     the other coder's segment of the same person and behaviour that overlaps it most
-    (None if none overlaps at all), with that overlap's IoU."""
+    (None if none overlaps at all), with that overlap's IoU. For a point event,
+    ``nearest`` is the other coder's closest point event of that person and behaviour,
+    ``offset_s`` away."""
 
     segment: CodedSegment
     nearest: CodedSegment | None
     iou: float
+    offset_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +131,7 @@ class Disagreement:
             "end_s": self.segment.end_s,
             "nearest_label_id": self.nearest.label_id if self.nearest else None,
             "nearest_iou": round(self.iou, 6),
+            "nearest_offset_s": None if self.offset_s is None else round(self.offset_s, 6),
         }
 
 
@@ -127,6 +140,7 @@ class Match:
     a: CodedSegment
     b: CodedSegment
     iou: float
+    offset_s: float | None = None  # how far apart two matched point events are
 
 
 @dataclass(frozen=True)
@@ -143,12 +157,14 @@ class AgreementReport:
     disagreements: tuple[Disagreement, ...]
     # The project's schemes: what each behaviour code is called.
     schemes: CodingSchemes = CodingSchemes()
+    tolerance_s: float = DEFAULT_TOLERANCE_S
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "coders": [self.coder_a, self.coder_b],
             "slice_s": self.slice_s,
             "overlap_iou": self.overlap,
+            "point_tolerance_s": self.tolerance_s,
             "duration_s": self.duration_s,
             "people": list(self.people),
             "rules": RULES,
@@ -162,9 +178,11 @@ RULES = (
     "kappa and alpha (nominal): each person either coder labelled x each slice x each "
     "behaviour is one unit, present if a reviewed label overlaps the slice at all; per "
     "behaviour over (person, slice) units, overall over all units pooled. Segment "
-    "agreement: same person and behaviour, IoU >= the overlap threshold, one-to-one "
-    "(highest IoU first); share = matched pairs / (matched pairs + unmatched segments of "
-    "either coder), so an unmatched segment counts as a disagreement."
+    "agreement: same person and behaviour, IoU >= the overlap threshold, or for two point "
+    "events (one-frame labels) at most the tolerance apart; one-to-one and optimal (most "
+    "pairs, then largest total IoU, a point pair counting 1 - offset / tolerance); share "
+    "= matched pairs / (matched pairs + unmatched segments of either coder), so an "
+    "unmatched segment counts as a disagreement."
 )
 
 
@@ -233,31 +251,136 @@ def iou(a: CodedSegment, b: CodedSegment) -> float:
     return inter / union if union > 0 else 1.0
 
 
+def is_point(segment: CodedSegment) -> bool:
+    """A point event: the one frame [f, f + 1) a coder marks for an instant."""
+    return segment.end_frame - segment.start_frame == 1
+
+
+def closeness(
+    a: CodedSegment, b: CodedSegment, *, overlap: float, tolerance_s: float
+) -> float | None:
+    """How well two segments of one person and behaviour agree, in (0, 1]; None if they
+    do not: two point events by their time apart, anything else by IoU."""
+    if is_point(a) and is_point(b):
+        apart = abs(a.start_s - b.start_s)
+        if apart > tolerance_s + 1e-9:
+            return None
+        return 1.0 if tolerance_s <= 0 else max(1e-6, 1.0 - apart / (tolerance_s + 1e-9))
+    value = iou(a, b)
+    return value if value >= overlap and value > 0 else None
+
+
 def match_segments(
-    a: Sequence[CodedSegment], b: Sequence[CodedSegment], *, overlap: float
+    a: Sequence[CodedSegment],
+    b: Sequence[CodedSegment],
+    *,
+    overlap: float,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
 ) -> tuple[list[Match], list[CodedSegment], list[CodedSegment]]:
-    """One-to-one matches of same person and behaviour with IoU >= ``overlap``, highest
-    IoU first (ties by time); then A's and B's segments left unmatched."""
-    candidates = []
+    """Optimal one-to-one matches of same person and behaviour (see the module's rule),
+    by time; then A's and B's segments left unmatched, in their order.
+
+    The candidate pairs fall into small groups (a person's segments of one behaviour
+    that reach each other), each solved exactly by :func:`best_assignment`."""
+    edges: dict[tuple[int, int], float] = {}
     for i, sa in enumerate(a):
         for j, sb in enumerate(b):
             if sa.person == sb.person and sa.behaviour == sb.behaviour:
-                value = iou(sa, sb)
-                if value >= overlap and value > 0:
-                    candidates.append((-value, sa.start_s, sb.start_s, i, j))
-    candidates.sort()
+                value = closeness(sa, sb, overlap=overlap, tolerance_s=tolerance_s)
+                if value is not None:
+                    edges[i, j] = value
+    matches = []
     used_a: set[int] = set()
     used_b: set[int] = set()
-    matches = []
-    for neg, _, _, i, j in candidates:
-        if i in used_a or j in used_b:
-            continue
-        used_a.add(i)
-        used_b.add(j)
-        matches.append(Match(a[i], b[j], -neg))
+    for rows, cols in _groups(edges):
+        # Pairs first, closeness second: one more pair outweighs any closeness.
+        big = len(rows) + 1
+        weights = [[big + edges[i, j] if (i, j) in edges else 0.0 for j in cols] for i in rows]
+        for r, c in best_assignment(weights):
+            i, j = rows[r], cols[c]
+            sa, sb = a[i], b[j]
+            used_a.add(i)
+            used_b.add(j)
+            point = is_point(sa) and is_point(sb)
+            matches.append(
+                Match(sa, sb, iou(sa, sb), abs(sa.start_s - sb.start_s) if point else None)
+            )
+    matches.sort(key=lambda m: (m.a.start_s, m.b.start_s))
     left_a = [s for i, s in enumerate(a) if i not in used_a]
     left_b = [s for j, s in enumerate(b) if j not in used_b]
     return matches, left_a, left_b
+
+
+def _groups(edges: dict[tuple[int, int], float]) -> list[tuple[list[int], list[int]]]:
+    """The connected groups of candidate pairs: A's rows and B's columns of each."""
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def root(node: tuple[str, int]) -> tuple[str, int]:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for i, j in edges:
+        parent[root(("a", i))] = root(("b", j))
+    groups: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
+    for side, index in sorted(parent):
+        rows, cols = groups.setdefault(root((side, index)), ([], []))
+        (rows if side == "a" else cols).append(index)
+    return list(groups.values())
+
+
+def best_assignment(weights: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
+    """The (row, column) pairs of a maximum-weight one-to-one assignment; a weight of 0
+    or less is no pair. Exact: the Hungarian method (Kuhn-Munkres with potentials),
+    cubic in the size, for the few segments of one group (scipy is not a run-time
+    dependency)."""
+    n = len(weights)
+    m = len(weights[0]) if n else 0
+    if n == 0 or m == 0:
+        return []
+    flipped = n > m
+    if flipped:
+        weights = [list(col) for col in zip(*weights, strict=True)]
+        n, m = m, n
+    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
+    owner = [0] * (m + 1)  # the row (from 1) holding each column; 0 for none
+    way = [0] * (m + 1)
+    for i in range(1, n + 1):
+        owner[0] = i
+        j0 = 0
+        least = [math.inf] * (m + 1)
+        used = [False] * (m + 1)
+        while True:
+            used[j0] = True
+            i0, delta, j1 = owner[j0], math.inf, 0
+            for j in range(1, m + 1):
+                if used[j]:
+                    continue
+                cost = -weights[i0 - 1][j - 1] - u[i0] - v[j]
+                if cost < least[j]:
+                    least[j], way[j] = cost, j0
+                if least[j] < delta:
+                    delta, j1 = least[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[owner[j]] += delta
+                    v[j] -= delta
+                else:
+                    least[j] -= delta
+            j0 = j1
+            if owner[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            owner[j0] = owner[j1]
+            j0 = j1
+    pairs = [
+        (owner[j] - 1, j - 1)
+        for j in range(1, m + 1)
+        if owner[j] and weights[owner[j] - 1][j - 1] > 0
+    ]
+    return sorted((c, r) for r, c in pairs) if flipped else sorted(pairs)
 
 
 def compare(
@@ -269,9 +392,10 @@ def compare(
     duration_s: float,
     slice_s: float = DEFAULT_SLICE_S,
     overlap: float = DEFAULT_OVERLAP,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
 ) -> AgreementReport:
     """Compare coder A's segments with coder B's over a recording of ``duration_s``."""
-    check_settings(slice_s=slice_s, overlap=overlap)
+    check_settings(slice_s=slice_s, overlap=overlap, tolerance_s=tolerance_s)
     people = tuple(sorted({s.person for s in (*a, *b)}, key=_person_key))
     behaviours = sorted({s.behaviour for s in (*a, *b)}, key=_behaviour_key)
     n_slices = max(1, math.ceil(duration_s / slice_s - 1e-9))
@@ -286,7 +410,9 @@ def compare(
         pres_b = presence(seg_b, people=people, n_slices=n_slices, slice_s=slice_s).ravel()
         pooled_a.append(pres_a)
         pooled_b.append(pres_b)
-        matches, left_a, left_b = match_segments(seg_a, seg_b, overlap=overlap)
+        matches, left_a, left_b = match_segments(
+            seg_a, seg_b, overlap=overlap, tolerance_s=tolerance_s
+        )
         all_matches += matches
         disagreements += [_disagreement(s, seg_b) for s in left_a]
         disagreements += [_disagreement(s, seg_a) for s in left_b]
@@ -322,6 +448,7 @@ def compare(
         coder_b=coder_b,
         slice_s=slice_s,
         overlap=overlap,
+        tolerance_s=tolerance_s,
         duration_s=duration_s,
         people=people,
         by_behaviour=tuple(rows),
@@ -331,7 +458,9 @@ def compare(
     )
 
 
-def check_settings(*, slice_s: float, overlap: float) -> None:
+def check_settings(
+    *, slice_s: float, overlap: float, tolerance_s: float = DEFAULT_TOLERANCE_S
+) -> None:
     if not (math.isfinite(slice_s) and slice_s > 0):
         raise AgreementError(
             f"the slice length must be a positive number of seconds, not {slice_s}"
@@ -339,6 +468,11 @@ def check_settings(*, slice_s: float, overlap: float) -> None:
     if not (math.isfinite(overlap) and 0 < overlap <= 1):
         raise AgreementError(
             f"the overlap threshold (IoU) must be above 0 and at most 1, not {overlap}"
+        )
+    if not (math.isfinite(tolerance_s) and 0 <= tolerance_s <= MAX_TOLERANCE_S):
+        raise AgreementError(
+            "the point-event tolerance must be seconds from 0 to "
+            f"{MAX_TOLERANCE_S:g}, like 0.5, not {tolerance_s}"
         )
 
 
@@ -371,10 +505,11 @@ def agreement_for(
     *,
     slice_s: float = DEFAULT_SLICE_S,
     overlap: float = DEFAULT_OVERLAP,
+    tolerance_s: float = DEFAULT_TOLERANCE_S,
 ) -> AgreementReport:
     """The agreement of two coders of a recording in the project; AgreementError (with
     what to give instead) for coders that are not two distinct coders of it."""
-    check_settings(slice_s=slice_s, overlap=overlap)
+    check_settings(slice_s=slice_s, overlap=overlap, tolerance_s=tolerance_s)
     coders = [c.strip() for c in coders]
     if len(coders) != 2 or not all(coders):
         raise AgreementError(f"give two coders, like 'Ann,Ben', not {','.join(coders)!r}")
@@ -397,6 +532,7 @@ def agreement_for(
         duration_s=store.recording(rid).duration_s,
         slice_s=slice_s,
         overlap=overlap,
+        tolerance_s=tolerance_s,
     )
     return replace(report, schemes=store.coding_schemes())
 
@@ -406,6 +542,11 @@ def agreement_for(
 
 def _disagreement(segment: CodedSegment, others: Sequence[CodedSegment]) -> Disagreement:
     same = [o for o in others if o.person == segment.person]
+    points = [o for o in same if is_point(o)]
+    if is_point(segment) and points:
+        near = min(points, key=lambda o: (abs(o.start_s - segment.start_s), o.start_s))
+        apart = abs(near.start_s - segment.start_s)
+        return Disagreement(segment, near, iou(segment, near), apart)
     best = max(same, key=lambda o: (iou(segment, o), -o.start_s), default=None)
     value = iou(segment, best) if best is not None else 0.0
     return Disagreement(segment, best if value > 0 else None, value)
@@ -467,17 +608,19 @@ def describe_settings(report: AgreementReport) -> str:
         f"Time slices of {report.slice_s:g} s over {format_time(report.duration_s)}, "
         f"{people} {'person' if people == 1 else 'people'}: a behaviour is present in a slice "
         "if a reviewed label overlaps it at all. Segments agree at IoU ≥ "
-        f"{report.overlap:g} (same person and behaviour, one-to-one); an unmatched segment "
-        "of either coder counts as a disagreement."
+        f"{report.overlap:g}, point events (one-frame labels) within ±{report.tolerance_s:g} s "
+        "(same person and behaviour, one-to-one, as many pairs as can be made, then the "
+        "closest); an unmatched segment of either coder counts as a disagreement."
     )
 
 
 def describe_disagreement(d: Disagreement, schemes: CodingSchemes) -> str:
-    near = (
-        f"{d.nearest.coder}'s nearest overlaps it, IoU {d.iou:.2f}"
-        if d.nearest is not None
-        else "nothing of the other coder overlaps it"
-    )
+    if d.offset_s is not None:
+        near = f"{d.nearest.coder}'s nearest is {d.offset_s:.2f} s away"
+    elif d.nearest is not None:
+        near = f"{d.nearest.coder}'s nearest overlaps it, IoU {d.iou:.2f}"
+    else:
+        near = "nothing of the other coder overlaps it"
     return f"only {d.segment.coder}: {d.segment.describe(schemes)} ({near})"
 
 

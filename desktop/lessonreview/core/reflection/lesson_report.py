@@ -187,10 +187,20 @@ def _counts_section(summary: LessonSummary) -> str:
     cells = "".join(
         f"<tr><th>{html.escape(b.title)}</th><td>{summary.totals[b]}</td></tr>" for b in Behaviour
     )
+    own = ""
+    if summary.own:
+        own = (
+            '<tr><th colspan="2"><b>Behaviours of the project\'s own coding schemes</b></th></tr>'
+            + "".join(
+                f"<tr><th>{html.escape(o.name)} <span class='small'>({html.escape(o.scheme)})"
+                f"</span></th><td>{html.escape(o.in_words())}</td></tr>"
+                for o in summary.own
+            )
+        )
     return (
         "<h2>In the whole lesson</h2>"
         '<table class="kv"><tr><th>Behaviour</th><td><b>reviewed labels, whole room</b></td></tr>'
-        f"{cells}</table>"
+        f"{cells}{own}</table>"
     )
 
 

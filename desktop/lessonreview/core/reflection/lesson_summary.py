@@ -5,7 +5,8 @@ Built only from reviewed labels (accepted and corrected, :data:`REVIEWED`): a pe
 proposal was never decided and a rejected one was decided wrong, so neither counts. Every
 figure is about the whole room; nothing here is per person, and nothing ranks anyone.
 Where a raised hand came from is a point in the picture (0..1 across and down), never
-who raised it.
+who raised it. The behaviours of the project's own coding schemes are counted too, under
+their names: a state behaviour by how long it lasted, a point event by how often.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from lessonreview.core.domain import (
     HEAD_IN_BOX,
     REVIEWED,
     Behaviour,
+    BehaviourKind,
+    CodingSchemes,
     PersonTrack,
     Proposal,
     Segment,
     Status,
+    format_time,
 )
 from lessonreview.core.review.pending_proposals import PendingProposals
 from lessonreview.core.review.review_commands import identity_changes, person_of_track
@@ -162,6 +166,28 @@ class PhaseCounts:
         return "partly reviewed" if until > self.start_s else "not reviewed yet"
 
 
+@dataclass(frozen=True)
+class OwnBehaviourTotal:
+    """A behaviour of one of the project's own coding schemes over the whole lesson,
+    for the whole room: its reviewed labels, and for a state behaviour how long they
+    lasted in all (``seconds``, added over people: two people for a minute is two
+    minutes; None for a point event, which has no length)."""
+
+    code: str
+    name: str
+    scheme: str
+    kind: BehaviourKind
+    labels: int
+    seconds: float | None
+
+    def in_words(self) -> str:
+        """"7 times" for a point event; "2:15 in all (3 labels)" for a state behaviour."""
+        if self.kind is BehaviourKind.POINT:
+            return "1 time" if self.labels == 1 else f"{self.labels} times"
+        labels = "1 label" if self.labels == 1 else f"{self.labels} labels"
+        return f"{format_time(self.seconds or 0.0, hundredths=False)} in all ({labels})"
+
+
 # The name of the part of a lesson before its first marked phase.
 BEFORE_FIRST_PHASE = "(before the first phase)"
 
@@ -176,6 +202,7 @@ class LessonSummary:
     hands_without_place: int  # raised hands whose place in the picture is not known
     progress: ReviewProgress
     phases: tuple[PhaseCounts, ...] = ()
+    own: tuple[OwnBehaviourTotal, ...] = ()  # in scheme order; only those with labels
 
     @property
     def bin_count(self) -> int:
@@ -187,7 +214,7 @@ class LessonSummary:
 
     @property
     def reviewed_labels(self) -> int:
-        return sum(self.totals.values())
+        return sum(self.totals.values()) + sum(o.labels for o in self.own)
 
     def zone_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(Zone.ALL, 0)
@@ -209,11 +236,13 @@ def summarise(
     place_of: PlaceOf | None = None,
     pending: Sequence[Segment] | None = None,
     phases: Sequence[Phase] = (),
+    schemes: CodingSchemes | None = None,
 ) -> LessonSummary:
     """The summary of a recording's saved labels (rejected ones are read only for the
     review's progress). ``seconds``: the time of a frame. ``place_of``: where a person
     was (see :class:`PersonPlaces`); without it the room map stays empty. ``pending``:
-    the proposals still undecided, when known."""
+    the proposals still undecided, when known. ``schemes``: the project's coding
+    schemes, which name the labels of its own behaviours."""
     if not bin_s > 0:
         raise ValueError("a bin must be longer than 0 seconds")
     labels = list(labels)
@@ -246,7 +275,42 @@ def summarise(
         hands_without_place=unplaced,
         progress=_progress(labels, pending, seconds=seconds, duration_s=duration_s),
         phases=_by_phase(reviewed, phases, seconds=seconds, duration_s=duration_s),
+        own=_own_totals(reviewed, schemes or CodingSchemes(), seconds=seconds),
     )
+
+
+def _own_totals(
+    reviewed: list[Label], schemes: CodingSchemes, *, seconds: Callable[[int], float]
+) -> tuple[OwnBehaviourTotal, ...]:
+    built_in = set(Behaviour)
+    by_code: dict[str, list[Label]] = {}
+    for lab in reviewed:
+        if lab.behaviour not in built_in:
+            by_code.setdefault(str(lab.behaviour), []).append(lab)
+    scheme_of = {b.code: (s.name, b) for s in schemes.own for b in s.behaviours}
+    # Scheme order, then any code no scheme names (a store refuses to remove a behaviour
+    # labels use, so only a label from elsewhere gets here): under its code, as a state.
+    order = [c for c in scheme_of if c in by_code] + sorted(set(by_code) - set(scheme_of))
+    totals = []
+    for code in order:
+        labels = by_code[code]
+        scheme, behaviour = scheme_of.get(code, ("no coding scheme", None))
+        kind = behaviour.kind if behaviour is not None else BehaviourKind.STATE
+        totals.append(
+            OwnBehaviourTotal(
+                code=code,
+                name=behaviour.name if behaviour is not None else code,
+                scheme=scheme,
+                kind=kind,
+                labels=len(labels),
+                seconds=None
+                if kind is BehaviourKind.POINT
+                else sum(
+                    max(0.0, seconds(lab.end_frame) - seconds(lab.start_frame)) for lab in labels
+                ),
+            )
+        )
+    return tuple(totals)
 
 
 def _by_phase(
@@ -302,6 +366,7 @@ def summarise_recording(
         place_of=place_of,
         pending=pending,
         phases=phases,
+        schemes=store.coding_schemes(),
     )
 
 

@@ -67,6 +67,11 @@ from lessonreview.core.store.store_rows import Label, PersonRow
 log = logging.getLogger(__name__)
 
 
+class PeopleLoading(ValueError):
+    """A people operation asked for before the people are in: nothing was changed, and
+    the same request succeeds (or is refused for its own reasons) once they are."""
+
+
 class FrameClock(Protocol):
     """What the session needs of a :class:`~lessonreview.core.media.timebase.Timebase`."""
 
@@ -128,6 +133,7 @@ class ReviewSession:
         self._proposals = PendingProposals()
         self._tracks: set[str] = set()
         self._seen: dict[str, frozenset[int]] = {}  # frames each track was seen in
+        self._people_waits: dict[int, str] = {}  # see wait_for_people
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._subscribers: list[Callable[[Change], None]] = []
@@ -259,6 +265,29 @@ class ReviewSession:
             self._seen.update({track: frozenset(frames) for track, frames in seen.items()})
         return self._changed(lambda: self._tracks.update(track_ids), "Add people")
 
+    def wait_for_people(self, why: str) -> Callable[[], None]:
+        """The analysis' people are on their way (built off the GUI thread, or still
+        being found) while its proposals may already be pending. Until the returned
+        function is called, every people operation is refused with ``why``: a merge's
+        check of "seen at the same time" and a split's new, unused pseudonym both need
+        the people, and renaming a person with no proposal needs them known."""
+        token = max(self._people_waits, default=0) + 1
+        self._people_waits[token] = why
+
+        def done() -> None:
+            self._people_waits.pop(token, None)
+
+        return done
+
+    def people_loading(self) -> str | None:
+        """Why people cannot be merged, split or renamed yet; None when they can."""
+        return next(iter(self._people_waits.values()), None)
+
+    def _refuse_while_people_load(self) -> None:
+        why = self.people_loading()
+        if why is not None:
+            raise PeopleLoading(why)
+
     # -- decisions -----------------------------------------------------------------
 
     def accept(self, proposal_key: str) -> Change:
@@ -370,6 +399,7 @@ class ReviewSession:
 
     def merge_people(self, keep: str, absorb: str) -> Change:
         """``absorb`` is the same person as ``keep``: all their segments become ``keep``'s."""
+        self._refuse_while_people_load()
         keep, absorb = self._known_person(keep), self._known_person(absorb)
         if keep == absorb:
             raise ValueError(f"cannot merge {keep} with itself")
@@ -402,6 +432,7 @@ class ReviewSession:
 
     def split_person(self, person: str, *, at_frame: int) -> Change:
         """From ``at_frame`` on, ``person``'s track is someone else: a new person."""
+        self._refuse_while_people_load()
         person = self._known_person(person)
         if not 0 < at_frame < self._ctx.clock.frame_count:
             raise ValueError(f"split frame {at_frame} is outside the recording")
@@ -416,6 +447,7 @@ class ReviewSession:
     def rename_person(self, person: str, name: str) -> Change:
         """Give ``person`` a name of the reviewer's choosing ("" clears it); the
         pseudonym stays what the files and exports use to tell people apart."""
+        self._refuse_while_people_load()
         person = self._known_person(person)
         before = self._ctx.people.get(person)
         new_name = name.strip() or None

@@ -33,6 +33,8 @@ from lessonreview.core.agreement import consensus
 from lessonreview.core.agreement.agreement import (
     DEFAULT_OVERLAP,
     DEFAULT_SLICE_S,
+    DEFAULT_TOLERANCE_S,
+    MAX_TOLERANCE_S,
     AgreementError,
     AgreementReport,
     Disagreement,
@@ -92,6 +94,15 @@ class AgreementDialog(QDialog):
         self.slice_s.setSuffix(" s")
         self.overlap = QDoubleSpinBox(self, decimals=2, minimum=0.05, maximum=1.0, singleStep=0.05)
         self.overlap.setValue(DEFAULT_OVERLAP)
+        self.tolerance = QDoubleSpinBox(
+            self, decimals=2, minimum=0.0, maximum=MAX_TOLERANCE_S, singleStep=0.1
+        )
+        self.tolerance.setValue(DEFAULT_TOLERANCE_S)
+        self.tolerance.setSuffix(" s")
+        self.tolerance.setToolTip(
+            "Two point events (one-frame labels) of the same person and behaviour agree "
+            "when at most this far apart"
+        )
         self.compare_button = QPushButton("&Compare", self)
         self.compare_button.clicked.connect(self.compare)
 
@@ -103,6 +114,7 @@ class AgreementDialog(QDialog):
         form = QFormLayout()
         form.addRow("Time slice:", self.slice_s)
         form.addRow("Segments agree at IoU ≥", self.overlap)
+        form.addRow("Point events agree within ±", self.tolerance)
         choose.addLayout(form)
         choose.addWidget(self.compare_button, alignment=Qt.AlignmentFlag.AlignBottom)
         choose.addStretch(1)
@@ -176,6 +188,7 @@ class AgreementDialog(QDialog):
                 coders,
                 slice_s=self.slice_s.value(),
                 overlap=self.overlap.value(),
+                tolerance_s=self.tolerance.value(),
             )
         except (AgreementError, StoreError) as exc:
             QMessageBox.warning(self, "Agreement", str(exc))
@@ -205,11 +218,16 @@ class AgreementDialog(QDialog):
         rows = []
         for d in report.disagreements:
             s = d.segment
-            near = (
-                f"{format_time(d.nearest.start_s)}–{format_time(d.nearest.end_s)} (IoU {d.iou:.2f})"
-                if d.nearest is not None
-                else "none overlaps"
-            )
+            if d.offset_s is not None:
+                near = f"{format_time(d.nearest.start_s)} ({d.offset_s:.2f} s away)"
+            elif d.nearest is not None:
+                near = (
+                    f"{format_time(d.nearest.start_s)}–{format_time(d.nearest.end_s)} "
+                    f"(IoU {d.iou:.2f})"
+                )
+            else:
+                near = "none overlaps"
+
             rows.append(
                 (
                     f"{format_time(s.start_s)}–{format_time(s.end_s)}",

@@ -1,5 +1,6 @@
 """The lesson summary panel: raised hands, standing and heads down over the lesson, the
-room map of where raised hands came from, and how much of the lesson is reviewed.
+behaviours of the project's own coding schemes over the whole lesson, the room map of
+where raised hands came from, and how much of the lesson is reviewed.
 
 It owns no domain state: each redraw asks the core for a fresh summary of the project
 file's reviewed labels (:func:`summarise_recording`), with the session's pending
@@ -11,6 +12,7 @@ tick of a raised hand, or a dot on the room map, to the moment that hand went up
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -120,6 +122,9 @@ class LessonSummaryView(QWidget):
         self.progress_text.setWordWrap(True)
         self.phases_text = QLabel(self)
         self.phases_text.setWordWrap(True)
+        self.own_text = QLabel(self)
+        self.own_text.setWordWrap(True)
+        self.own_text.setTextFormat(Qt.TextFormat.RichText)
 
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.setBackground("w")
@@ -222,6 +227,7 @@ class LessonSummaryView(QWidget):
         layout.addLayout(phase_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_text)
+        layout.addWidget(self.own_text)
         layout.addWidget(self.plots, 3)
         layout.addWidget(self.phases_text)
         layout.addWidget(self.room, 2)
@@ -419,6 +425,7 @@ class LessonSummaryView(QWidget):
         )
         self._draw_phases(summary)
         self._draw_progress(summary)
+        self._draw_own(summary)
         self._draw_room(summary)
 
     def _draw_progress(self, summary: LessonSummary) -> None:
@@ -438,6 +445,21 @@ class LessonSummaryView(QWidget):
             f"(accepted {p.accepted}, corrected {p.corrected}, rejected {p.rejected}){pending}; "
             f"{p.added} labels added by hand."
         )
+
+    def _draw_own(self, summary: LessonSummary) -> None:
+        """The own schemes' behaviours, each in its scheme colour: a line each, since a
+        project's own behaviours are few and their names are the coder's words."""
+        schemes = self._session.schemes
+        lines = [
+            f'<span style="color:{schemes.colour(o.code)}">■</span> '
+            f"{html.escape(o.name)} <span style='color:#555'>({html.escape(o.scheme)})</span>: "
+            f"{html.escape(o.in_words())}"
+            for o in summary.own
+        ]
+        self.own_text.setText(
+            "<b>Your coding schemes</b> (reviewed labels, whole room):<br>" + "<br>".join(lines)
+        )
+        self.own_text.setVisible(bool(lines))
 
     def _set_room_frame(self, size: tuple[int, int] | None) -> None:
         self._still_size = size

@@ -8,6 +8,7 @@ shows of it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -56,6 +57,7 @@ class AnalysisControls(QObject):
         self._parent = parent
         self.runner = AnalysisRunner(self)
         self._started_at = now_utc()
+        self._end_people_wait: Callable[[], None] = lambda: None
         self._face_download = Tasks(self, name="face-model-download")
         self.runner.progress.connect(self._on_progress)
         self.runner.download.connect(self._on_download)
@@ -106,6 +108,11 @@ class AnalysisControls(QObject):
             elif missing & set(request.model_names):
                 return
         self.runner.start(replace(request, allow_download=allow_download))
+        # Its proposals come before its people, which the tracker settles only at the end.
+        self._end_people_wait = h.session.wait_for_people(
+            "The analysis is still finding the people of this recording: merge, split or "
+            "rename them once it is done."
+        )
         # Its proposals reach the queue (and may be decided) before it ends, when its
         # model files are known: they are noted as of now.
         self._started_at = now_utc()
@@ -174,6 +181,7 @@ class AnalysisControls(QObject):
         h = self._host
         self.show_progress(False)
         h.workspace.set_people(doc.people)
+        self._end_people_wait()
         h.note_models(doc.analysis, since=self._started_at)
         h.session.add_proposals(doc.proposals)
         damage = doc.analysis.damage_note()
@@ -187,11 +195,13 @@ class AnalysisControls(QObject):
         self.finished.emit(doc)
 
     def _on_failed(self, message: str) -> None:
+        self._end_people_wait()
         self.show_progress(False)
         self._host.update_actions()
         QMessageBox.critical(self._parent, "Analysis failed", message)
 
     def _on_cancelled(self) -> None:
+        self._end_people_wait()
         self.show_progress(False)
         self._host.show_status(
             "Analysis cancelled. Nothing was saved; run it again from the Analysis menu."

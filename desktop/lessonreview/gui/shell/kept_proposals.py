@@ -10,7 +10,8 @@ the analysis gives the same proposals, with the same keys. Never exported: expor
 read reviewed labels only. Packing and unpacking a long lesson's analysis takes seconds,
 so both run off the GUI thread; only the store's read and write run on it. The proposals
 reach the review as soon as the pack is checked, the people (their observations are most
-of a long lesson's analysis) once they are built.
+of a long lesson's analysis) once they are built; until then the review session refuses
+every people operation (a merge's check needs the people), saying why.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from lessonreview.core.store.label_store import LabelStore, StoreError
 from lessonreview.core.store.proposals_schema import ProposalsFileError
 from lessonreview.gui.background import Tasks
 from lessonreview.gui.shell.workspace import Workspace
+
+PEOPLE_LOADING = (
+    "The people of this recording are still loading from the kept analysis: try again "
+    "in a moment."
+)
 
 
 class Host(Protocol):
@@ -60,6 +66,7 @@ class KeptProposals:
         if blob is None:
             return False
         rid, session = h.recording_id, h.session
+        end_wait = session.wait_for_people(PEOPLE_LOADING)
 
         def unpack(report):
             pack = kept_pack.open_pack(blob)
@@ -83,9 +90,11 @@ class KeptProposals:
             if h.session is not session or h.workspace is None:
                 return
             h.workspace.set_people(people)
+            end_wait()
             self.drop_if_done()
 
         def failed(exc: Exception) -> None:
+            end_wait()
             if h.session is not session or h.store is None:
                 return
             self.kept = False

@@ -465,7 +465,16 @@ class Workspace(QWidget):
         current = self.panel.draft.person if self.panel.draft else None
         return ask_person(self, self.session, people, title=title, prompt=prompt, current=current)
 
+    def _people_in(self, title: str) -> bool:
+        """Whether people may be changed now; if not, say why before asking anything."""
+        why = self.session.people_loading()
+        if why is not None:
+            QMessageBox.information(self, title, why)
+        return why is None
+
     def rename_person(self) -> None:
+        if not self._people_in("Rename person"):
+            return
         person = self._choose_person("Rename person", "Person to rename:")
         if person is None:
             return
@@ -478,6 +487,8 @@ class Workspace(QWidget):
             decide(self, lambda: self.session.rename_person(person, name.strip()))
 
     def merge_people(self) -> None:
+        if not self._people_in("Merge two people"):
+            return
         keep = self._choose_person("Merge two people", "Keep this person:")
         if keep is None:
             return
@@ -486,6 +497,8 @@ class Workspace(QWidget):
             decide(self, lambda: self.session.merge_people(keep, absorb))
 
     def split_person(self) -> None:
+        if not self._people_in("Split person"):
+            return
         person = self._choose_person(
             "Split person", "From the playhead on, this track is someone else:"
         )

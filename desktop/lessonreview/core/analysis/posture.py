@@ -81,9 +81,13 @@ class RuleConfig:
     forearm_up: float = 0.4
     # ...and the wrist no higher than this share of the box height above the box: the
     # person detector's box takes in a raised hand. Elbow and wrist need at least this
-    # visibility: a raised arm is in plain view.
+    # visibility: a raised arm is in plain view. At classroom distances the landmarker
+    # guesses arms up with less certainty: on the office screenshots no hand the pose
+    # alone showed was a labelled one, and on the lecture frames (nobody's hand up) the
+    # pose alone made most of the false hands below this (bench/eval_hands.py); the hand
+    # detector finds those hands instead.
     raised_wrist_box_margin: float = 0.1
-    raised_arm_visibility: float = 0.7
+    raised_arm_visibility: float = 0.9
     # Or the hand detector found a raised hand for the person (``core/vision/hands.py``) with a
     # score (log-odds that it is a hand) at least this, and it stays raised while the
     # score is at least ``hand_found_exit``. Chosen on each half of the hand-raise-office

@@ -128,6 +128,7 @@ class PlaybackStats:
     decode_s: float = 0.0  # worker time in the reader
     render_s: float = 0.0  # worker time blurring faces and converting to QImage
     faces_s: float = 0.0  # part of render_s: waiting for the face detector
+    blur_s: float = 0.0  # part of render_s: blurring or hiding faces
     # Shown hidden whole while playing, because the face detector had found nothing
     # close enough in time to them.
     frames_hidden: int = 0
@@ -429,6 +430,7 @@ class Worker:
             return
         try:
             started = time.perf_counter()
+            faces_before = state.stats.faces_s
             if state.privacy:
                 # Nobody located at this frame yet (no analysis): hide the whole picture
                 # rather than show faces the blur could not find.
@@ -444,6 +446,10 @@ class Worker:
                         state.stats = _add(state.stats, frames_hidden=1)
                     else:
                         bgr = blur_faces(bgr, regions, faces=faces)
+                waited = state.stats.faces_s - faces_before
+                state.stats = _add(
+                    state.stats, blur_s=time.perf_counter() - started - waited
+                )
             image = bgr_to_qimage(bgr)
         except Exception:
             self._mailbox.release()

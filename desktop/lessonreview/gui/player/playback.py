@@ -42,6 +42,7 @@ from lessonreview.gui.player.playback_worker import (
     Seek,
     Speed,
     Step,
+    ViewSize,
     Worker,
     stop_worker,
 )
@@ -184,6 +185,13 @@ class Player(QObject):
         means nobody is located there yet: the privacy view then hides the whole picture.
         """
         self._mailbox.post(FaceRegions(lookup))
+
+    def set_view_size(self, width: int, height: int) -> None:
+        """Deliver frames shrunk to fit ``width`` x ``height`` device pixels (the view
+        they are shown in): the worker then blurs and converts fewer pixels, and the
+        GUI thread paints without scaling. Each image's device pixel ratio says how
+        much smaller than the frame it is. Until this is called, frames come whole."""
+        self._mailbox.post(ViewSize(max(1, int(width)), max(1, int(height))))
 
     def set_face_detector(self, model_path: Path | None) -> None:
         """Also blur the faces that a face detector finds in each frame shown, with this

@@ -109,12 +109,21 @@ class FaceRegions:
 
 
 @dataclass(frozen=True)
+class ViewSize:
+    """The device pixels the picture is shown in: frames are shrunk to fit it here,
+    before the blur, rather than by the GUI thread's paint."""
+
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class FaceModel:
     # The face detector's model file; None: blur only the people the analysis located.
     path: Path | None
 
 
-Request = Seek | Step | Play | Pause | Speed | Privacy | FaceRegions | FaceModel
+Request = Seek | Step | Play | Pause | Speed | Privacy | FaceRegions | FaceModel | ViewSize
 
 
 @dataclass(frozen=True)
@@ -243,6 +252,7 @@ class _WorkerState:
     stop_at: int | None = None  # the last frame to play to, when not the recording's
     speed: float = 1.0
     privacy: bool = True
+    view: ViewSize | None = None  # None: frames are delivered at their own size
     lookup: FaceRegionLookup | None = None
     faces: FaceFinder | None = None
     anchor_media_s: float = 0.0
@@ -327,11 +337,15 @@ class Worker:
                     state.lookup = lookup
                 case FaceModel(path=path):
                     self._use_face_model(state, path)
-            if isinstance(request, Privacy | FaceRegions | FaceModel) and show is None:
+                case ViewSize():
+                    state.view = request
+            if isinstance(request, Privacy | FaceRegions | FaceModel | ViewSize) and show is None:
                 if not state.playing and state.current >= 0:
                     show = state.current  # show the same frame again, (un)blurred
 
         if show is not None:
+            if state.faces is not None:
+                state.faces.drop(keep=show)
             self._render(reader, state, show, asked=True)
             if state.playing:
                 self._anchor(state, show)
@@ -430,27 +444,30 @@ class Worker:
             return
         try:
             started = time.perf_counter()
+            scale, shown = _fit(bgr, state.view)
             faces_before = state.stats.faces_s
             if state.privacy:
                 # Nobody located at this frame yet (no analysis): hide the whole picture
                 # rather than show faces the blur could not find.
                 regions = state.lookup(frame) if state.lookup is not None else None
                 if regions is None:
-                    bgr = hide_frame(bgr)
+                    shown = hide_frame(shown, scale=scale)
                 else:
+                    # The face detector looks at the whole frame: small faces need it.
                     faces = self._faces(state, frame, bgr, exact=asked and not interim)
                     # None: playing ahead of the face detector, nothing found close enough
                     # in time to go by: hidden whole until it catches up.
                     if faces is None:
-                        bgr = hide_frame(bgr)
+                        shown = hide_frame(shown, scale=scale)
                         state.stats = _add(state.stats, frames_hidden=1)
                     else:
-                        bgr = blur_faces(bgr, regions, faces=faces)
+                        shown = blur_faces(shown, regions, faces=faces, scale=scale)
                 waited = state.stats.faces_s - faces_before
-                state.stats = _add(
-                    state.stats, blur_s=time.perf_counter() - started - waited
-                )
-            image = bgr_to_qimage(bgr)
+                state.stats = _add(state.stats, blur_s=time.perf_counter() - started - waited)
+            image = bgr_to_qimage(shown)
+            # The image is smaller than the frame: its device pixel ratio says by how
+            # much, so the view still places people in frame pixels.
+            image.setDevicePixelRatio(shown.shape[1] / bgr.shape[1])
         except Exception:
             self._mailbox.release()
             raise
@@ -473,6 +490,20 @@ class Worker:
             state.faces = None
             return ()
         return faces
+
+
+def _fit(bgr: np.ndarray, view: ViewSize | None) -> tuple[float, np.ndarray]:
+    """The frame shrunk to fit the view (aspect kept, never enlarged), and the scale."""
+    height, width = bgr.shape[:2]
+    if view is None:
+        return 1.0, bgr
+    scale = min(1.0, view.width / width, view.height / height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size == (width, height):
+        return 1.0, bgr
+    # Bilinear, as the view's smooth drawing would be; area averaging costs several
+    # times as much at a ratio that is not a whole number.
+    return scale, cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)
 
 
 def _add(stats: PlaybackStats, **more: float) -> PlaybackStats:

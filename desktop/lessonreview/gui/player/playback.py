@@ -3,12 +3,13 @@
 The GUI thread posts small immutable requests (seek, step, play, pause, speed, privacy)
 into a mailbox and never waits for the worker. The worker owns the recording's
 ``FrameReader``, drains the mailbox (so only the latest seek of a burst is decoded),
-decodes, blurs faces if the privacy view is on, converts to a ``QImage`` and hands it
-back through one queued signal. Every delivery carries the id of the request it
-answers; the GUI drops a frame played on from before the latest seek (napari's layer
-slicer works the same way). A frame decoded for a seek that a newer one superseded is
-still shown, as it is newer than what is on screen: a dragged slider moves the picture,
-never queues up lag, and always ends on exactly the last frame asked for.
+decodes, shrinks the frame to the view's size, blurs faces if the privacy view is on,
+converts to a ``QImage`` and hands it back through one queued signal. Every delivery
+carries the id of the request it answers; the GUI drops a frame played on from before
+the latest seek (napari's layer slicer works the same way). A frame decoded for a seek
+that a newer one superseded is still shown, as it is newer than what is on screen: a
+dragged slider moves the picture, never queues up lag, and always ends on exactly the
+last frame asked for.
 
 Playback follows the recording's own timestamps (VFR-safe) against a monotonic clock:
 when decoding falls behind, frames are skipped and counted as dropped rather than the

@@ -1,8 +1,10 @@
 """The player's worker side: one thread owns the recording's ``FrameReader``.
 
 The GUI thread posts frozen requests into the ``Mailbox``; the ``Worker`` drains it (so
-only the latest seek of a burst is decoded), decodes, blurs faces if the privacy view is
-on, converts to a ``QImage`` and hands it back through the ``Bridge``'s queued signals.
+only the latest seek of a burst is decoded), decodes, shrinks the frame to the view's size
+(the blur and the paint then handle a fraction of the pixels), blurs faces if the privacy
+view is on, converts to a ``QImage`` and hands it back through the ``Bridge``'s queued
+signals.
 The faces blurred are those of the people the analysis located and those the face
 detector finds, which runs on a thread of its own (``playback_faces.py``).
 The GUI thread's side, ``Player``, is in ``playback.py``; the two share only the
@@ -50,6 +52,9 @@ _MAX_IN_FLIGHT = 2
 # Above normal speed more frames are due than a screen or an eye needs: show at most this
 # many a second and skip the rest (decoding still goes through them; painting does not).
 _MAX_FAST_FPS = 30.0
+# Paused on a frame asked for, the next frame's faces are looked for only this long after
+# it went to the GUI: sooner, the search would share the cores with painting it.
+_LOOK_AHEAD_AFTER_S = 0.1
 # close() waits this long for a decode in progress before calling the thread stuck.
 _JOIN_TIMEOUT_S = 10.0
 
@@ -262,6 +267,7 @@ class _WorkerState:
     # The frame after the one shown while paused, decoded ahead so that its faces are
     # found before a step forward asks for it.
     ahead: tuple[int, np.ndarray] | None = None
+    look_ahead_at: float | None = None  # monotonic time to look ahead at, if due
     stats: PlaybackStats = field(default_factory=PlaybackStats)
 
 
@@ -299,7 +305,9 @@ class Worker:
     def _timeout(self, state: _WorkerState) -> float | None:
         """While playing, how long until the next frame is due; else wait for a request."""
         if not state.playing:
-            return None
+            if state.look_ahead_at is None:
+                return None
+            return max(0.0, state.look_ahead_at - time.monotonic())
         nxt = min(state.current + 1, self._last)
         due_wall = (
             state.anchor_wall_s + (self._timestamps[nxt] - state.anchor_media_s) / state.speed
@@ -350,9 +358,12 @@ class Worker:
             if state.playing:
                 self._anchor(state, show)
             else:
-                self._look_ahead(reader, state)
+                state.look_ahead_at = time.monotonic() + _LOOK_AHEAD_AFTER_S
         elif state.playing:
             self._play_on(reader, state)
+        elif state.look_ahead_at is not None and time.monotonic() >= state.look_ahead_at:
+            state.look_ahead_at = None
+            self._look_ahead(reader, state)
 
     def _look_ahead(self, reader, state: _WorkerState) -> None:
         """While paused on a frame whose faces are blurred, decode the next one and find

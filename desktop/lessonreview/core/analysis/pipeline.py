@@ -193,7 +193,9 @@ class _Worker:
     def __init__(self, models: ResolvedModels, still: StillnessTest) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
-        self.hands = None if models.hands is None else HandFinder(*models.hands, pose=self.pose)
+        self.hands = (
+            None if models.hands is None else HandFinder(*models.hands, pose=self.pose)
+        )
         self.still_test = still
         self.still = StillPoses()
         self.last_index: int | None = None

@@ -3,7 +3,8 @@ timeline zoom and memory, on a long 1080p recording made from real frames.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python bench/bench_lesson.py \
         [--minutes 45] [--size 1920x1080] [--video /tmp/lesson45.mp4] [--proposals P.json]
-        [--reopen-only]
+        [--reopen-only] [--pack columns|json] [--seeks 40] [--only-seeks] [--no-face-detector]
+        [--screenshot PNG]
 
 The video is made once by ``bench/classroom_video.py`` (real classroom-cctv frames, CC BY
 4.0, panned and zoomed, cut between shots) and kept. The analysis runs once too: its
@@ -17,8 +18,9 @@ printed when it runs. Then, in the real MainWindow (Xvfb):
   every one is in the queue, and until the people are in (privacy view and overlays),
   reopening without analysing again; the longest the window did not answer meanwhile;
   resident memory before and after;
-- random seeks, from the request to the frame on screen: p50/p95, with the privacy view
-  on (people's heads from the analysis) and then also with the face detector;
+- random seeks, from the request to the frame painted: p50/p95, with the privacy view
+  on (people's heads from the analysis) and then also with the face detector, and
+  where the time went (decoding, faces, blur, QImage, queueing, the GUI thread);
 - the timeline: repaint time at the whole lesson, 10 minutes and 1 minute visible.
 
 Frames: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
@@ -75,6 +77,101 @@ def wait_until(app: QApplication, condition, timeout_s: float, stalls: list | No
     return time.perf_counter() - t0
 
 
+class SeekTimes:
+    """Random seeks in the real window, one at a time, each from ``player.seek`` until
+    the video view has painted that frame with its overlay, split into where the time
+    went: the worker's decoding, blur, face detector and QImage (from its counters, as
+    of the delivery), the GUI thread's slots (overlay, timeline, labels) and the view's
+    paint, and the rest (queueing). The decoding counted may include the look-ahead
+    after the seek before (one frame)."""
+
+    def __init__(self, app: QApplication, player, view) -> None:
+        self.app, self.player, self.view = app, player, view
+        self.rows: list[dict[str, float]] = []
+        self._ready: dict[int, tuple[float, object]] = {}
+        self._painted: dict[int, float] = {}
+        self._handled: dict[int, float] = {}
+        # Connected after the workspace's own slots, so these run after them.
+        player.frame_ready.connect(self._on_ready)
+        player.position_changed.connect(self._on_position)
+
+    def _on_ready(self, frame: int, _image) -> None:
+        self._ready.setdefault(frame, (time.perf_counter(), self.player.stats))
+
+    def _on_position(self, frame: int) -> None:
+        # The overlay for this frame is set by now; paint it as the next event would.
+        handled = time.perf_counter()
+        self.view.repaint()
+        self._painted.setdefault(frame, time.perf_counter())
+        self._handled.setdefault(frame, handled)
+
+    def run(self, frames: list[int]) -> None:
+        for f in frames:
+            self._ready.pop(f, None)
+            self._painted.pop(f, None)
+            self._handled.pop(f, None)
+            before = self.player.stats
+            t0 = time.perf_counter()
+            self.player.seek(f)
+            wait_until(self.app, lambda f=f: f in self._painted, timeout_s=30)
+            ready, after = self._ready[f]
+            decode = after.decode_s - before.decode_s
+            faces = after.faces_s - before.faces_s
+            # getattr: the same bench measures the code from before the blur was counted.
+            blur = getattr(after, "blur_s", 0.0) - getattr(before, "blur_s", 0.0)
+            qimage = after.render_s - before.render_s - faces - blur
+            total = self._painted[f] - t0
+            self.rows.append({
+                "total": total, "decode": decode, "faces": faces, "blur": blur,
+                "qimage": qimage, "slots": self._handled[f] - ready,
+                "paint": self._painted[f] - self._handled[f],
+                "queue": ready - t0 - decode - faces - blur - qimage,
+            })  # fmt: skip
+
+    def report(self, label: str) -> None:
+        rows = self.rows
+        ms = [1000 * r["total"] for r in rows]
+        print(
+            f"random seek ({label}), {len(ms)} seeks, request to frame painted: p50 "
+            f"{statistics.median(ms):.0f} ms, p95 {pct(ms, 0.95):.0f} ms, max {max(ms):.0f} ms"
+        )
+        parts = ("decode", "faces", "blur", "qimage", "queue", "slots", "paint")
+        print(
+            "  median ms: "
+            + ", ".join(f"{p} {1000 * statistics.median(r[p] for r in rows):.1f}" for p in parts)
+        )
+        slow = sorted(rows, key=lambda r: r["total"])[int(0.9 * len(rows)) :]
+        print(
+            "  slowest tenth, mean ms: "
+            + ", ".join(f"{p} {1000 * statistics.mean(r[p] for r in slow):.1f}" for p in parts)
+        )
+
+
+def reader_seeks(video: Path, count: int) -> None:
+    """The same random seeks with a FrameReader alone: decoding from the keyframe to
+    the frame, and its conversion to BGR."""
+    from lessonreview.core.media.video import Recording
+
+    recording = Recording.open(video)
+    rng = random.Random(1)
+    frames = [rng.randrange(0, recording.frame_count) for _ in range(count)]
+    totals, converts = [], []
+    with recording.reader() as reader:
+        reader.frame(recording.frame_count // 2)
+        for f in frames:
+            t0 = time.perf_counter()
+            reader.frame(f)
+            totals.append(1000 * (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            reader.frame(f)  # kept decoded: only the conversion again
+            converts.append(1000 * (time.perf_counter() - t0))
+    print(
+        f"FrameReader alone, {count} random seeks: p50 {statistics.median(totals):.0f} ms, "
+        f"p95 {pct(totals, 0.95):.0f} ms (of which BGR conversion, median "
+        f"{statistics.median(converts):.1f} ms)"
+    )
+
+
 def make_video(path: Path, minutes: float, size: str) -> None:
     print(f"making {path} ({minutes:g} min, {size}) from the classroom frames…", flush=True)
     t0 = time.perf_counter()
@@ -119,10 +216,19 @@ def main() -> int:
         help="keep the analysis as columns (today) or as gzip JSON (projects of schema 5)",
     )
     parser.add_argument(
-        "--screenshot", type=Path, default=None, help="save the window once the people are in"
+        "--screenshot",
+        type=Path,
+        default=None,
+        help="save the window (PNG): after reopening with --reopen-only, else after the seeks",
     )
     parser.add_argument(
         "--reopen-only", action="store_true", help="stop after reopening (no seeks, no timeline)"
+    )
+    parser.add_argument(
+        "--only-seeks", action="store_true", help="skip the timeline repaints after the seeks"
+    )
+    parser.add_argument(
+        "--no-face-detector", action="store_true", help="seek with the privacy view only"
     )
     args = parser.parse_args()
     video = args.video or Path(f"/tmp/lesson{args.minutes:g}min_{args.size}.mp4")
@@ -173,6 +279,11 @@ def main() -> int:
 
     n_people, n_proposals = len(doc.people), len(doc.proposals)
     del doc, blob  # the window's memory is measured, not the benchmark's copy
+    if not args.reopen_only:
+        reader_seeks(video, args.seeks)
+    print(
+        f"load average (1 min) before the window: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     app = create_application()
     rss_before = rss_mb()
     w = MainWindow(project_path=project, settings_path=settings_path, models_dir=None)
@@ -195,7 +306,7 @@ def main() -> int:
         f"not answer: {1000 * max(stalls):.0f} ms; analysis running: {w.analysis.runner.running}"
     )
     print(f"resident memory: {rss_before:.0f} MB before the window, {rss_mb():.0f} MB after")
-    if args.screenshot is not None:
+    if args.screenshot is not None and args.reopen_only:
         shown = []
         w.workspace.player.frame_ready.connect(lambda f, _img: shown.append(f))
         w.workspace.player.seek(w.recording.timebase.frame_count // 3)
@@ -213,24 +324,26 @@ def main() -> int:
     frame_count = w.recording.timebase.frame_count
     rng = random.Random(1)
     frames = [rng.randrange(0, frame_count) for _ in range(args.seeks)]
-    arrived: dict[int, float] = {}
-    player.frame_ready.connect(lambda f, _img: arrived.setdefault(f, time.perf_counter()))
-    for label, face_model in (
+    modes = [
         ("privacy view, heads from the analysis", None),
         ("privacy view + face detector", resolve(ModelName.FACE_DETECTOR)),
-    ):
+    ]
+    if args.no_face_detector:
+        modes = modes[:1]
+    for label, face_model in modes:
         w.workspace.set_face_detector(face_model)
-        latencies = []
-        for f in frames:
-            arrived.pop(f, None)
-            t0 = time.perf_counter()
-            player.seek(f)
-            wait_until(app, lambda f=f: f in arrived, timeout_s=30)
-            latencies.append(1000 * (arrived[f] - t0))
-        print(
-            f"random seek ({label}), {len(latencies)} seeks: p50 {statistics.median(latencies):.0f} ms,"
-            f" p95 {pct(latencies, 0.95):.0f} ms, max {max(latencies):.0f} ms"
-        )
+        seeks = SeekTimes(app, player, w.workspace.video)
+        # The face detector loads on the first frame it sees: not counted.
+        seeks.run([(frames[0] + frame_count // 2) % frame_count])
+        seeks.rows.clear()
+        seeks.run(frames)
+        seeks.report(label)
+    if args.screenshot is not None and not args.reopen_only:
+        w.grab().save(str(args.screenshot))
+        print(f"window saved to {args.screenshot}")
+    if args.only_seeks:
+        w.close()
+        return 0
 
     view = w.workspace.timeline
     viewport = view.viewport()

@@ -337,3 +337,36 @@ def test_privacy_view_hides_the_whole_picture_where_nobody_is_located_yet(qtbot,
         assert detail(hidden) < 0.2 * detail(plain)
     finally:
         player.close()
+
+
+def test_frames_come_shrunk_to_the_view_and_still_blurred(qtbot, player):
+    """Told the view's size, the player shrinks frames before blurring them: the image is
+    smaller, says by how much, and the face is as hidden as on the whole frame."""
+    player, shown = player
+    images: list[QImage] = []
+    player.frame_ready.connect(lambda _frame, image: images.append(image))
+    player.set_view_size(160, 200)  # narrower than the frame's aspect: the width decides
+    qtbot.waitUntil(lambda: bool(images))
+    player.seek(12)
+    _show(qtbot, player, shown, 12)
+    image = images[-1]
+    assert (image.width(), image.height()) == (160, 120)
+    assert image.devicePixelRatio() == pytest.approx(0.5)
+    assert image.deviceIndependentSize().toSize().toTuple() == (320, 240)
+    plain = shown.image
+    person = PersonRegion(Box(60, 0, 260, 300))  # frame pixels, as from the analysis
+    before = len(shown.frames)
+    player.set_face_regions(lambda frame: [person])
+    qtbot.waitUntil(lambda: len(shown.frames) > before)
+    head = (slice(5, 25), slice(65, 95))  # the head at half size
+    assert _detail(shown.image[head]) < _detail(plain[head]) / 10, "blurred"
+    corner = (slice(100, 120), slice(0, 20))
+    assert np.array_equal(shown.image[corner], plain[corner]), "nothing else changed"
+    # A view larger than the frame: frames come whole, never enlarged.
+    player.set_face_regions(NOBODY)
+    player.set_view_size(1000, 1000)
+    qtbot.waitUntil(lambda: images[-1].width() == 320)
+    assert images[-1].devicePixelRatio() == pytest.approx(1.0)
+    player.seek(40)
+    _show(qtbot, player, shown, 40)
+    assert shown.last == (40, 40)

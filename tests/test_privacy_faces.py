@@ -11,6 +11,7 @@ Frames and head labels: "cctv-accurate" dataset v1, by a Roboflow Universe user
 from __future__ import annotations
 
 import shutil
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -247,3 +248,23 @@ def test_paused_on_a_frame_the_next_ones_faces_are_found_before_a_step_asks(
         assert screen.faces_s > waited
     finally:
         player.close()
+
+
+def test_a_seek_gives_up_the_faces_being_found_for_a_frame_no_longer_wanted(frame, face_model):
+    """Paused, the player looks for the next frame's faces; a seek elsewhere then must
+    not share the cores with that search while it decodes: the search stops at once,
+    and the frame's faces are found again if asked for after all."""
+    finder = FaceFinder(FaceDetector(face_model))
+    try:
+        finder.submit(5, frame)  # the look-ahead
+        deadline = time.monotonic() + 10
+        while finder.idle and time.monotonic() < deadline:
+            time.sleep(0.001)  # until the search has begun
+        finder.drop(keep=900)  # a seek to frame 900, before it is decoded
+        while not finder.idle and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert finder.found(5) is None, "the look-ahead was given up"
+        assert finder.wait(900, frame) is not None
+        assert finder.wait(5, frame) is not None
+    finally:
+        finder.close()

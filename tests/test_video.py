@@ -111,6 +111,29 @@ def test_bframe_samples_really_reorder_frames(written: WrittenVideo) -> None:
     assert pts != sorted(pts)
 
 
+def test_a_seek_gives_the_same_pixels_as_playing_up_to_the_frame(written: WrittenVideo) -> None:
+    """A seek leaves out the frames nothing refers to on its way: the frame shown must
+    still be exactly, pixel for pixel, the one a player going forward shows."""
+    with Recording.open(written.path).reader() as reader:
+        played = [reader.frame(n) for n in range(written.n_frames)]
+    rng = random.Random(7)
+    wanted = [rng.randrange(written.n_frames) for _ in range(30)] + [119, 0, 89, 88, 87, 60]
+    with Recording.open(written.path).reader() as reader:
+        for n in wanted:
+            assert np.array_equal(reader.frame(n), played[n]), n
+
+
+def test_bframe_samples_have_frames_nothing_refers_to(written: WrittenVideo) -> None:
+    """Guards the test above: a seek in the B-frame files has frames it may leave out."""
+    if not FORMATS[written.path.stem][2].get("bframes"):
+        pytest.skip("no B-frames asked for")
+    with av.open(str(written.path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONREF"
+        decoded = sum(1 for _ in container.decode(stream))
+    assert decoded < written.n_frames
+
+
 # --- readers ---------------------------------------------------------------------------
 
 

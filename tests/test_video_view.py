@@ -309,3 +309,39 @@ def test_in_a_crowd_tags_that_do_not_fit_shrink_to_chips(qtbot, view, frame_imag
     r = selected.rect.toRect()
     columns = np.flatnonzero(hand[r.top() : r.bottom(), r.left() : r.right()].any(axis=0))
     assert columns.size > 60
+
+
+def test_a_frame_shrunk_to_the_view_shows_people_where_the_whole_frame_does(
+    qtbot, view, frame_image
+):
+    """The player hands over frames already shrunk to the view's size (their device
+    pixel ratio says by how much): boxes, clicks and the picture land where they
+    would on the whole frame."""
+    view.show()
+    student = Box(560, 340, 720, 560)
+    people = [OverlayPerson("P1", "P1", student)]
+    view.set_frame(0, frame_image)
+    view.set_overlay(0, people)
+    whole_rect, whole_point = view.image_rect(), view.frame_to_widget(640, 450)
+    whole = _pixels(view)
+
+    half = frame_image.scaled(700, 450, mode=Qt.TransformationMode.SmoothTransformation)
+    half.setDevicePixelRatio(0.5)
+    view.set_frame(1, half)
+    assert view.image_rect() == whole_rect
+    assert view.frame_to_widget(640, 450) == whole_point
+    assert view.person_at(whole_point) == "P1"
+    shrunk = _pixels(view)
+    boxed = _near(shrunk, BOX_COLOUR, tol=30) & _near(whole, BOX_COLOUR, tol=30)
+    assert boxed[168:173, 285:355].any(axis=0).mean() > 0.9, "the box where it was"
+    # The same picture, give or take the resampling.
+    difference = np.abs(shrunk.astype(np.int16) - whole.astype(np.int16))
+    assert np.median(difference) <= 3
+
+
+def test_the_view_says_its_size_in_device_pixels(qtbot, view):
+    view.show()
+    with qtbot.waitSignal(view.resized) as resized:
+        view.resize(640, 360)
+    ratio = view.devicePixelRatioF()
+    assert resized.args == [round(640 * ratio), round(360 * ratio)]

@@ -25,6 +25,10 @@ class TrackIndex:
             if obs:
                 frames = np.fromiter((o.frame for o in obs), dtype=np.int64, count=len(obs))
                 self._tracks.append((track.id, frames, obs))
+        # A lesson has thousands of tracks, few of them under way at any frame: each
+        # track's first and last sample, widened by the gap, pick those to look into.
+        ends = np.array([(f[0], f[-1]) for _, f, _ in self._tracks], dtype=np.int64)
+        self._reach = ends.reshape(-1, 2) + np.array([-self._max_gap, self._max_gap])
 
     def __len__(self) -> int:
         return len(self._tracks)
@@ -35,7 +39,8 @@ class TrackIndex:
 
     def at(self, frame: int) -> list[tuple[str, Observation]]:
         found: list[tuple[str, Observation]] = []
-        for tid, frames, obs in self._tracks:
+        near = np.flatnonzero((self._reach[:, 0] <= frame) & (frame <= self._reach[:, 1]))
+        for tid, frames, obs in (self._tracks[int(t)] for t in near):
             i = int(np.searchsorted(frames, frame, side="right"))
             if i > 0 and frame - frames[i - 1] <= self._max_gap:
                 found.append((tid, obs[i - 1]))

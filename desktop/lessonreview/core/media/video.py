@@ -353,6 +353,11 @@ def _index_stream(container, stream, path: Path) -> tuple[_StreamIndex, Timebase
 # point; past this much presentation time ahead, a reader seeks instead.
 _FAR_AHEAD_S = 2.0
 
+# After a seek, frames that no other frame refers to (H.264's non-reference B-frames)
+# are not decoded on the way to the one asked for, which leaves its pixels exactly as
+# they are; except the last few before it, which stepping back from it will ask for.
+_DECODE_ALL_BEHIND = 8
+
 # Decoded frames a reader keeps for stepping back (YUV 4:2:0 bytes): enough for a run of
 # single steps back at HD sizes. Stepping back past them costs a seek and a decode from
 # the keyframe.
@@ -383,6 +388,9 @@ class FrameReader:
         self._container = None
         self._stream = None
         self._decoded: Iterator[av.VideoFrame] | None = None
+        # While decoding forward after a seek: packets shown before this timestamp
+        # may skip their frame if nothing refers to it (see _DECODE_ALL_BEHIND).
+        self._skip_before: int | None = None
         self._at: int | None = None  # frame number where the decoder stands
         # The keyframe the decoder last started from. Frames shown before it that come
         # out after a seek (an open GOP's leading frames) miss their references.
@@ -531,11 +539,14 @@ class FrameReader:
                 break
             self._decoded = self._decode_packets()
             self._at, self._floor = None, int(index.keyframe_pts[k])
+            self._skip_before = int(index.pts[max(0, n - _DECODE_ALL_BEHIND)])
             try:
                 self._decode_to(n, just_sought=True)
                 return
             except _Overshot:
                 k -= 1
+            finally:
+                self._skip_before = None
         self._restart()
         try:
             self._decode_to(n, just_sought=True)
@@ -582,6 +593,8 @@ class FrameReader:
         the decoder rejects is skipped, as players do; a read error ends the stream,
         after the decoder has given out the frames it still holds."""
         demuxed = self._container.demux(self._stream)
+        codec = self._stream.codec_context
+        skipping = False
         while True:
             try:
                 packet = next(demuxed)
@@ -591,6 +604,17 @@ class FrameReader:
                 # The end marker, or a dropped frame in an AVI: an empty packet would
                 # put the decoder into draining, so the explicit drain below does it.
                 continue
+            # Frame threads copy this setting when the packet goes in, so it holds for
+            # this packet alone. The frame asked for is never skipped: it is not before
+            # itself.
+            skip = (
+                self._skip_before is not None
+                and packet.pts is not None
+                and packet.pts < self._skip_before
+            )
+            if skip != skipping:
+                codec.skip_frame = "NONREF" if skip else "DEFAULT"
+                skipping = skip
             try:
                 yield from packet.decode()
             except av.FFmpegError:

@@ -142,9 +142,14 @@ def blur_faces(
     *,
     faces: Iterable[FaceEllipse] = (),
     strength: float = 1.0,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """A copy of ``image_bgr`` with every person's face blurred beyond recognition, and
     every region in ``faces`` (see :func:`face_box_ellipse`) too.
+
+    ``scale``: the image is the frame scaled by this much (the player shrinks frames to
+    the size they are shown at first, which makes the blur cheaper); people and
+    regions stay in frame pixels, and a face looks the same blurred at any scale.
 
     The input is never modified (readers may cache the frames they hand out). Each face
     is pixelated to a handful of cells across and smoothed, inside an ellipse feathered
@@ -153,21 +158,32 @@ def blur_faces(
     """
     if strength <= 0:
         raise ValueError("strength must be positive")
+    if scale <= 0:
+        raise ValueError("scale must be positive")
     out = np.array(image_bgr, dtype=np.uint8, copy=True)
     for person in people:
         for ellipse in face_ellipses(person):
-            _blur_ellipse(out, ellipse, strength=strength)
+            _blur_ellipse(out, _scaled(ellipse, scale), strength=strength)
     for ellipse in faces:
-        _blur_ellipse(out, ellipse, strength=strength)
+        _blur_ellipse(out, _scaled(ellipse, scale), strength=strength)
     return out
 
 
-def hide_frame(image_bgr: np.ndarray) -> np.ndarray:
+def _scaled(ellipse: FaceEllipse, scale: float) -> FaceEllipse:
+    if scale == 1.0:
+        return ellipse
+    return FaceEllipse(
+        cx=ellipse.cx * scale, cy=ellipse.cy * scale, ax=ellipse.ax * scale, ay=ellipse.ay * scale
+    )
+
+
+def hide_frame(image_bgr: np.ndarray, *, scale: float = 1.0) -> np.ndarray:
     """A copy with the whole picture pixelated: for frames where nobody has been located
     yet, so the privacy view never shows a face it could not find. The room's layout
-    (desks, where people sit) stays readable; faces do not."""
+    (desks, where people sit) stays readable; faces do not. ``scale`` as for
+    :func:`blur_faces`: the cells are as many across at any scale."""
     h, w = image_bgr.shape[:2]
-    cells = max(8, w // 48)
+    cells = max(1, min(w, max(8, round(w / scale) // 48)))
     small = cv2.resize(image_bgr, (cells, max(1, cells * h // w)), interpolation=cv2.INTER_AREA)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
@@ -237,6 +253,10 @@ class FaceRegionIndex:
             if obs:
                 frames = np.fromiter((o.frame for o in obs), dtype=np.int64, count=len(obs))
                 self._tracks.append((frames, obs))
+        # A lesson has thousands of tracks, few of them under way at any frame: each
+        # track's first and last sample, widened by the gap, pick those to look into.
+        ends = np.array([(f[0], f[-1]) for f, _ in self._tracks], dtype=np.int64)
+        self._reach = ends.reshape(-1, 2) + np.array([-self._max_gap, self._max_gap])
 
     def __call__(self, frame: int) -> Sequence[Observation] | None:
         return self.regions_at(frame)
@@ -250,7 +270,8 @@ class FaceRegionIndex:
         if not self.covers(frame):
             return None
         found: list[Observation] = []
-        for frames, obs in self._tracks:
+        near = np.flatnonzero((self._reach[:, 0] <= frame) & (frame <= self._reach[:, 1]))
+        for frames, obs in (self._tracks[int(t)] for t in near):
             i = int(np.searchsorted(frames, frame, side="right"))
             before = obs[i - 1] if i > 0 and frame - frames[i - 1] <= self._max_gap else None
             after = obs[i] if i < len(obs) and frames[i] - frame <= self._max_gap else None

@@ -3,12 +3,13 @@
 The GUI thread posts small immutable requests (seek, step, play, pause, speed, privacy)
 into a mailbox and never waits for the worker. The worker owns the recording's
 ``FrameReader``, drains the mailbox (so only the latest seek of a burst is decoded),
-decodes, blurs faces if the privacy view is on, converts to a ``QImage`` and hands it
-back through one queued signal. Every delivery carries the id of the request it
-answers; the GUI drops a frame played on from before the latest seek (napari's layer
-slicer works the same way). A frame decoded for a seek that a newer one superseded is
-still shown, as it is newer than what is on screen: a dragged slider moves the picture,
-never queues up lag, and always ends on exactly the last frame asked for.
+decodes, shrinks the frame to the view's size, blurs faces if the privacy view is on,
+converts to a ``QImage`` and hands it back through one queued signal. Every delivery
+carries the id of the request it answers; the GUI drops a frame played on from before
+the latest seek (napari's layer slicer works the same way). A frame decoded for a seek
+that a newer one superseded is still shown, as it is newer than what is on screen: a
+dragged slider moves the picture, never queues up lag, and always ends on exactly the
+last frame asked for.
 
 Playback follows the recording's own timestamps (VFR-safe) against a monotonic clock:
 when decoding falls behind, frames are skipped and counted as dropped rather than the
@@ -42,6 +43,7 @@ from lessonreview.gui.player.playback_worker import (
     Seek,
     Speed,
     Step,
+    ViewSize,
     Worker,
     stop_worker,
 )
@@ -184,6 +186,13 @@ class Player(QObject):
         means nobody is located there yet: the privacy view then hides the whole picture.
         """
         self._mailbox.post(FaceRegions(lookup))
+
+    def set_view_size(self, width: int, height: int) -> None:
+        """Deliver frames shrunk to fit ``width`` x ``height`` device pixels (the view
+        they are shown in): the worker then blurs and converts fewer pixels, and the
+        GUI thread paints without scaling. Each image's device pixel ratio says how
+        much smaller than the frame it is. Until this is called, frames come whole."""
+        self._mailbox.post(ViewSize(max(1, int(width)), max(1, int(height))))
 
     def set_face_detector(self, model_path: Path | None) -> None:
         """Also blur the faces that a face detector finds in each frame shown, with this

@@ -49,6 +49,7 @@ class FaceFinder:
         self._wake = threading.Condition()
         self._job: tuple[int, np.ndarray] | None = None
         self._urgent = False  # someone waits for the job: give up the detection under way
+        self._dropped = False  # the detection under way is no longer wanted
         self._working: int | None = None
         self._found: OrderedDict[int, tuple[Box, ...]] = OrderedDict()
         self._error: str | None = None
@@ -84,11 +85,23 @@ class FaceFinder:
         hand the same array out again."""
         copy = np.array(image_bgr, copy=True)
         with self._wake:
-            if frame in self._found or (frame == self._working and self._job is None):
+            if frame in self._found:
+                return
+            if frame == self._working and self._job is None:
+                self._dropped = False  # wanted again after all
                 return
             self._job = (frame, copy)
             self._urgent = urgent
             self._wake.notify_all()
+
+    def drop(self, *, keep: int) -> None:
+        """Give up the frames waiting and the detection under way, unless they are of
+        frame ``keep``: a new seek must not share the cores with a look-ahead."""
+        with self._wake:
+            if self._job is not None and self._job[0] != keep:
+                self._job = None
+            if self._working is not None and self._working != keep:
+                self._dropped = True
 
     def wait(self, frame: int, image_bgr: np.ndarray) -> tuple[Box, ...] | None:
         """The faces of ``frame``, detecting them now if need be; None if detection
@@ -111,7 +124,7 @@ class FaceFinder:
 
     def _give_up(self) -> bool:
         with self._wake:
-            return self._stopping or (self._urgent and self._job is not None)
+            return self._stopping or self._dropped or (self._urgent and self._job is not None)
 
     def _run(self) -> None:
         while True:
@@ -122,6 +135,7 @@ class FaceFinder:
                     return
                 frame, image = self._job
                 self._job, self._urgent, self._working = None, False, frame
+                self._dropped = False
             try:
                 boxes = tuple(f.box for f in self._detector.detect(image, cancelled=self._give_up))
             except DetectionCancelled:

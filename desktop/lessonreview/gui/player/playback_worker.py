@@ -1,8 +1,10 @@
 """The player's worker side: one thread owns the recording's ``FrameReader``.
 
 The GUI thread posts frozen requests into the ``Mailbox``; the ``Worker`` drains it (so
-only the latest seek of a burst is decoded), decodes, blurs faces if the privacy view is
-on, converts to a ``QImage`` and hands it back through the ``Bridge``'s queued signals.
+only the latest seek of a burst is decoded), decodes, shrinks the frame to the view's size
+(the blur and the paint then handle a fraction of the pixels), blurs faces if the privacy
+view is on, converts to a ``QImage`` and hands it back through the ``Bridge``'s queued
+signals.
 The faces blurred are those of the people the analysis located and those the face
 detector finds, which runs on a thread of its own (``playback_faces.py``).
 The GUI thread's side, ``Player``, is in ``playback.py``; the two share only the
@@ -50,6 +52,9 @@ _MAX_IN_FLIGHT = 2
 # Above normal speed more frames are due than a screen or an eye needs: show at most this
 # many a second and skip the rest (decoding still goes through them; painting does not).
 _MAX_FAST_FPS = 30.0
+# Paused on a frame asked for, the next frame's faces are looked for only this long after
+# it went to the GUI: sooner, the search would share the cores with painting it.
+_LOOK_AHEAD_AFTER_S = 0.1
 # close() waits this long for a decode in progress before calling the thread stuck.
 _JOIN_TIMEOUT_S = 10.0
 
@@ -109,12 +114,21 @@ class FaceRegions:
 
 
 @dataclass(frozen=True)
+class ViewSize:
+    """The device pixels the picture is shown in: frames are shrunk to fit it here,
+    before the blur, rather than by the GUI thread's paint."""
+
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class FaceModel:
     # The face detector's model file; None: blur only the people the analysis located.
     path: Path | None
 
 
-Request = Seek | Step | Play | Pause | Speed | Privacy | FaceRegions | FaceModel
+Request = Seek | Step | Play | Pause | Speed | Privacy | FaceRegions | FaceModel | ViewSize
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,7 @@ class PlaybackStats:
     decode_s: float = 0.0  # worker time in the reader
     render_s: float = 0.0  # worker time blurring faces and converting to QImage
     faces_s: float = 0.0  # part of render_s: waiting for the face detector
+    blur_s: float = 0.0  # part of render_s: blurring or hiding faces
     # Shown hidden whole while playing, because the face detector had found nothing
     # close enough in time to them.
     frames_hidden: int = 0
@@ -242,6 +257,7 @@ class _WorkerState:
     stop_at: int | None = None  # the last frame to play to, when not the recording's
     speed: float = 1.0
     privacy: bool = True
+    view: ViewSize | None = None  # None: frames are delivered at their own size
     lookup: FaceRegionLookup | None = None
     faces: FaceFinder | None = None
     anchor_media_s: float = 0.0
@@ -251,6 +267,7 @@ class _WorkerState:
     # The frame after the one shown while paused, decoded ahead so that its faces are
     # found before a step forward asks for it.
     ahead: tuple[int, np.ndarray] | None = None
+    look_ahead_at: float | None = None  # monotonic time to look ahead at, if due
     stats: PlaybackStats = field(default_factory=PlaybackStats)
 
 
@@ -288,7 +305,9 @@ class Worker:
     def _timeout(self, state: _WorkerState) -> float | None:
         """While playing, how long until the next frame is due; else wait for a request."""
         if not state.playing:
-            return None
+            if state.look_ahead_at is None:
+                return None
+            return max(0.0, state.look_ahead_at - time.monotonic())
         nxt = min(state.current + 1, self._last)
         due_wall = (
             state.anchor_wall_s + (self._timestamps[nxt] - state.anchor_media_s) / state.speed
@@ -326,18 +345,25 @@ class Worker:
                     state.lookup = lookup
                 case FaceModel(path=path):
                     self._use_face_model(state, path)
-            if isinstance(request, Privacy | FaceRegions | FaceModel) and show is None:
+                case ViewSize():
+                    state.view = request
+            if isinstance(request, Privacy | FaceRegions | FaceModel | ViewSize) and show is None:
                 if not state.playing and state.current >= 0:
                     show = state.current  # show the same frame again, (un)blurred
 
         if show is not None:
+            if state.faces is not None:
+                state.faces.drop(keep=show)
             self._render(reader, state, show, asked=True)
             if state.playing:
                 self._anchor(state, show)
             else:
-                self._look_ahead(reader, state)
+                state.look_ahead_at = time.monotonic() + _LOOK_AHEAD_AFTER_S
         elif state.playing:
             self._play_on(reader, state)
+        elif state.look_ahead_at is not None and time.monotonic() >= state.look_ahead_at:
+            state.look_ahead_at = None
+            self._look_ahead(reader, state)
 
     def _look_ahead(self, reader, state: _WorkerState) -> None:
         """While paused on a frame whose faces are blurred, decode the next one and find
@@ -429,22 +455,30 @@ class Worker:
             return
         try:
             started = time.perf_counter()
+            scale, shown = _fit(bgr, state.view)
+            faces_before = state.stats.faces_s
             if state.privacy:
                 # Nobody located at this frame yet (no analysis): hide the whole picture
                 # rather than show faces the blur could not find.
                 regions = state.lookup(frame) if state.lookup is not None else None
                 if regions is None:
-                    bgr = hide_frame(bgr)
+                    shown = hide_frame(shown, scale=scale)
                 else:
+                    # The face detector looks at the whole frame: small faces need it.
                     faces = self._faces(state, frame, bgr, exact=asked and not interim)
                     # None: playing ahead of the face detector, nothing found close enough
                     # in time to go by: hidden whole until it catches up.
                     if faces is None:
-                        bgr = hide_frame(bgr)
+                        shown = hide_frame(shown, scale=scale)
                         state.stats = _add(state.stats, frames_hidden=1)
                     else:
-                        bgr = blur_faces(bgr, regions, faces=faces)
-            image = bgr_to_qimage(bgr)
+                        shown = blur_faces(shown, regions, faces=faces, scale=scale)
+                waited = state.stats.faces_s - faces_before
+                state.stats = _add(state.stats, blur_s=time.perf_counter() - started - waited)
+            image = bgr_to_qimage(shown)
+            # The image is smaller than the frame: its device pixel ratio says by how
+            # much, so the view still places people in frame pixels.
+            image.setDevicePixelRatio(shown.shape[1] / bgr.shape[1])
         except Exception:
             self._mailbox.release()
             raise
@@ -467,6 +501,20 @@ class Worker:
             state.faces = None
             return ()
         return faces
+
+
+def _fit(bgr: np.ndarray, view: ViewSize | None) -> tuple[float, np.ndarray]:
+    """The frame shrunk to fit the view (aspect kept, never enlarged), and the scale."""
+    height, width = bgr.shape[:2]
+    if view is None:
+        return 1.0, bgr
+    scale = min(1.0, view.width / width, view.height / height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size == (width, height):
+        return 1.0, bgr
+    # Bilinear, as the view's smooth drawing would be; area averaging costs several
+    # times as much at a ratio that is not a whole number.
+    return scale, cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)
 
 
 def _add(stats: PlaybackStats, **more: float) -> PlaybackStats:

@@ -5,6 +5,10 @@ A plain QWidget with a paintEvent: one drawImage and a few dozen lines per frame
 cheaper than a QGraphicsScene's item bookkeeping, and nothing here needs items. The
 view owns no domain state: the Player hands it frames (already face-blurred in the
 privacy view), the workspace hands it the overlay for the frame on screen.
+
+A frame may come smaller than the recording's pictures (the player shrinks it to the
+view's size, see ``resized``): its device pixel ratio says by how much, and everything
+drawn over it is placed in frame pixels all the same.
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ class VideoView(QWidget):
     """Shows one frame and its overlay; a click on a person's box says who."""
 
     person_clicked = Signal(str)
+    # The size of the view in device pixels, when it changes: frames need not be larger.
+    resized = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,15 +170,28 @@ class VideoView(QWidget):
         """Where the picture is drawn, in widget coordinates: fitted, aspect kept."""
         if self._image is None or self._image.isNull():
             return QRectF()
-        iw, ih = self._image.width(), self._image.height()
+        iw, ih = self._frame_width(), self._image.deviceIndependentSize().height()
         scale = min(self.width() / iw, self.height() / ih)
         w, h = iw * scale, ih * scale
+        ratio = self.devicePixelRatioF()
+        if (
+            abs(w * ratio - self._image.width()) < 1.5
+            and abs(h * ratio - self._image.height()) < 1.5
+        ):
+            # Shrunk to fit already: drawn pixel for pixel, on whole pixels, it is
+            # copied rather than resampled.
+            w, h = self._image.width() / ratio, self._image.height() / ratio
+            return QRectF(round((self.width() - w) / 2), round((self.height() - h) / 2), w, h)
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def _frame_width(self) -> float:
+        """The width of the frame on screen in frame pixels, whatever the image's size."""
+        return self._image.deviceIndependentSize().width()
 
     def frame_to_widget(self, x: float, y: float) -> QPointF:
         """A point in frame pixels to widget coordinates."""
         rect = self.image_rect()
-        scale = rect.width() / self._image.width() if self._image is not None else 1.0
+        scale = rect.width() / self._frame_width() if self._image is not None else 1.0
         return QPointF(rect.left() + x * scale, rect.top() + y * scale)
 
     def person_at(self, point: QPointF) -> str | None:
@@ -186,7 +205,7 @@ class VideoView(QWidget):
         for label in self.label_layout():
             if label.tab.contains(point):
                 return label.person_id
-        scale = rect.width() / self._image.width()
+        scale = rect.width() / self._frame_width()
         x, y = (point.x() - rect.left()) / scale, (point.y() - rect.top()) / scale
         hits = [p for p in self._overlay if p.box.x0 <= x <= p.box.x1 and p.box.y0 <= y <= p.box.y1]
         return min(hits, key=lambda p: p.box.area).person_id if hits else None
@@ -204,7 +223,7 @@ class VideoView(QWidget):
         return self._labels
 
     def _place_labels(self, target: QRectF) -> list[PlacedLabel]:
-        scale = target.width() / self._image.width()
+        scale = target.width() / self._frame_width()
 
         def to_widget(box: Box) -> QRectF:
             return QRectF(
@@ -249,6 +268,11 @@ class VideoView(QWidget):
             return True
         return super().event(event)
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        ratio = self.devicePixelRatioF()
+        self.resized.emit(round(self.width() * ratio), round(self.height() * ratio))
+
     def sizeHint(self) -> QSize:
         return QSize(960, 540)
 
@@ -270,10 +294,11 @@ class VideoView(QWidget):
                 return
             target = self.image_rect()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            painter.drawImage(target, self._image)
+            # The source in the image's own pixels, whatever its device pixel ratio.
+            painter.drawImage(target, self._image, QRectF(self._image.rect()))
             if self._overlay:
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-                scale = target.width() / self._image.width()
+                scale = target.width() / self._frame_width()
                 _OverlayPainter(painter, target.topLeft(), scale, self._label_font).paint(
                     self._overlay, self.label_layout(), skeleton=self._show_skeleton
                 )

@@ -88,6 +88,7 @@ class Workspace(QWidget):
         self.player.face_detector_failed.connect(self._on_face_detector_failed)
         self.video = VideoView(self)
         self.video.set_show_skeleton(skeleton)
+        self.video.resized.connect(self.player.set_view_size)
         self.player.frame_ready.connect(self._on_frame)
         self.player.position_changed.connect(self._on_position)
         self.player.playing_changed.connect(self._on_playing)

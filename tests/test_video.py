@@ -123,6 +123,17 @@ def test_a_seek_gives_the_same_pixels_as_playing_up_to_the_frame(written: Writte
             assert np.array_equal(reader.frame(n), played[n]), n
 
 
+def test_the_analysis_reader_sees_the_frames_the_reviewer_sees(written: WrittenVideo) -> None:
+    """The analysis decodes with frame threads, the player without: frame n must be the
+    same pixels in both, or a proposal would point at another picture than it was made on."""
+    recording = Recording.open(written.path)
+    with recording.reader(frame_threads=True) as analysis:
+        decoded = dict(analysis.frames(range(written.n_frames)))
+    with recording.reader() as player:
+        for n in [written.n_frames - 1, 0, 61, 60, 59, *range(written.n_frames)]:
+            assert np.array_equal(player.frame(n), decoded[n]), n
+
+
 def test_bframe_samples_have_frames_nothing_refers_to(written: WrittenVideo) -> None:
     """Guards the test above: a seek in the B-frame files has frames it may leave out."""
     if not FORMATS[written.path.stem][2].get("bframes"):

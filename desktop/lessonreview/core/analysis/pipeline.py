@@ -398,7 +398,7 @@ def analyze(
         # It also has the samples in order, so it tells how the camera moved between them.
         motion = CameraMotionEstimator()
         previous_grey = None
-        with recording.reader() as reader:
+        with recording.reader(frame_threads=True) as reader:
             t0 = time.perf_counter()
             for index, (n, image) in enumerate(reader.frames(samples)):
                 t1 = time.perf_counter()

@@ -151,9 +151,14 @@ class Recording:
             duration_s=self.duration_s,
         )
 
-    def reader(self) -> FrameReader:
-        """A new, independent decoder. Use each reader from one thread only."""
-        return FrameReader(self)
+    def reader(self, *, frame_threads: bool = False) -> FrameReader:
+        """A new, independent decoder. Use each reader from one thread only.
+
+        ``frame_threads``: decode several frames at once on several cores, for long runs
+        forward (the analysis). Without them a seek shows its frame sooner: frame threads
+        hold frames back in their pipeline and start it afresh at every seek
+        (``bench/bench_lesson.py`` times seeks)."""
+        return FrameReader(self, frame_threads=frame_threads)
 
 
 def check_file(path: Path) -> None:
@@ -376,8 +381,9 @@ class FrameReader:
     :meth:`close`.
     """
 
-    def __init__(self, recording: Recording) -> None:
+    def __init__(self, recording: Recording, *, frame_threads: bool = False) -> None:
         self.recording = recording
+        self._frame_threads = frame_threads
         self.stopped_at_frame: int | None = None
         # Half-open frame ranges [first, end) that frames() could not decode, in order.
         self.undecodable: list[tuple[int, int]] = []
@@ -637,10 +643,11 @@ class FrameReader:
                 "Check that the file was not moved or deleted and that its drive is connected.",
             ) from e
         self._stream = self._container.streams[self.recording._index.stream_index]
-        # Frame threads decode forward faster on several cores, but lose the frames
-        # around a decode error, so a damaged file gets slice threads only.
+        # Frame threads (see Recording.reader) lose the frames around a decode error, so
+        # a damaged file gets slice threads only.
         damaged = self.recording.damaged_at_s is not None
-        self._stream.codec_context.thread_type = "SLICE" if damaged else "AUTO"
+        frames = self._frame_threads and not damaged
+        self._stream.codec_context.thread_type = "AUTO" if frames else "SLICE"
         self._decoded = self._decode_packets()
         self._at = self._floor = None
 

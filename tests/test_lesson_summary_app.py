@@ -278,8 +278,8 @@ def test_own_behaviours_coded_in_the_window_show_in_the_summary_under_their_name
 def clipped_texts(window) -> list[str]:
     """Every text of the lesson summary dock that does not fit where it is drawn: a
     one-line label, a button or the progress bar narrower than its text, a plot or
-    room-map title wider than its plot or past the picture's edge, or the summary
-    itself wider than the dock shows."""
+    room-map title wider than its plot or past the picture's edge, a lesson phase's
+    numbered line off its plot, or the summary itself wider than the dock shows."""
     dock = window.reflection.dock
     view = window.reflection.view
     # Drawn whole, as the reviewer sees each part when scrolled to it: pyqtgraph places
@@ -317,6 +317,14 @@ def clipped_texts(window) -> list[str]:
         on_screen = view.room.mapFromScene(text.sceneBoundingRect()).boundingRect()
         if not view.room.viewport().rect().contains(on_screen):
             out.append(f"room map {zone} count at {on_screen}, past the picture's edge")
+    for behaviour, plot in view._plot_items.items():
+        lo, hi = plot.viewRange()[0]
+        if lo > 0 or hi < view.summary.duration_s:
+            out.append(f"the {behaviour} plot shows {lo:g} to {hi:g} s, not the whole lesson")
+    for plot, line in view._phase_marks:
+        lo, hi = plot.viewRange()[0]
+        if not lo <= line.value() <= hi:
+            out.append(f"phase line at {line.value():g} s off its plot ({lo:g} to {hi:g} s)")
     if dock.width() < window.reflection.scroll.minimumWidth():
         out.append("the dock is narrower than its minimum")
     return out

@@ -157,7 +157,9 @@ class LessonSummaryView(QWidget):
         self._plot_items: dict[Behaviour, pg.PlotItem] = {}
         self._bars: dict[Behaviour, pg.BarGraphItem] = {}
         self._playheads: list[pg.InfiniteLine] = []
-        first = None
+        # Each plot is given the whole lesson's range when drawn, and none is panned: no
+        # x-link, which maps ranges by the plots' places on screen and, before the dock is
+        # laid out, shifts them (the first phase's line then falls off the left edge).
         left_width = self.fontMetrics().horizontalAdvance(LEFT_AXIS_TEXT) + 16
         for row, (behaviour, title, counts) in enumerate(PLOTS):
             plot = self.plots.addPlot(
@@ -172,10 +174,6 @@ class LessonSummaryView(QWidget):
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setPen(pg.mkPen("#666666"))
                 plot.getAxis(axis).setTextPen(pg.mkPen("#222222"))
-            if first is None:
-                first = plot
-            else:
-                plot.setXLink(first)
             bars = pg.BarGraphItem(
                 x0=[], height=[], width=1, brush=BEHAVIOUR_HEX[behaviour], pen=None
             )

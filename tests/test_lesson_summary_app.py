@@ -23,6 +23,7 @@ from lessonreview.core.domain import (
     BehaviourKind,
     Box,
     CodingScheme,
+    CodingSchemes,
     Observation,
     PersonTrack,
     Proposal,
@@ -32,6 +33,7 @@ from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
+from lessonreview.gui.open_schemes import use_schemes
 from lessonreview.gui.reflection.report_file import save_report
 from lessonreview.gui.shell.main_window import MainWindow
 from lessonreview.gui.shell.resources import demo_recording
@@ -104,6 +106,9 @@ def window(qtbot, monkeypatch, tmp_path):
     yield w
     w.close_recording()
     w.reflection._stills.wait(30)
+    # The open project's schemes are the app's one shared appearance state: a test that
+    # saved its own must not leave them to the next test's widgets.
+    use_schemes(CodingSchemes())
 
 
 def test_summary_counts_only_what_the_reviewer_accepted(qtbot, window):
@@ -223,6 +228,7 @@ def test_the_teacher_marks_a_phase_at_the_playhead_and_the_summary_splits(
     assert [(p.name, p.start_frame) for p in phases] == [("group work", 200)]
     by_phase = {p.name: p.counts[Behaviour.HAND_RAISED] for p in view.summary.phases}
     assert by_phase == {"(before the first phase)": 1, "group work": 1}
+    assert re.search(r"group work \([0-9:]+, 1 hand[,)]", view.phases_text.text())
     assert view._phase_marks  # drawn on the plots
 
     monkeypatch.setattr(

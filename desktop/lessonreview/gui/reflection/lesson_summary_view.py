@@ -163,7 +163,11 @@ class LessonSummaryView(QWidget):
         left_width = self.fontMetrics().horizontalAdvance(LEFT_AXIS_TEXT) + 16
         for row, (behaviour, title, counts) in enumerate(PLOTS):
             plot = self.plots.addPlot(
-                row=row, col=0, axisItems={"bottom": TimeAxisItem(orientation="bottom")}
+                row=row,
+                col=0,
+                # Closer labels than the timeline's: a dock a few hundred pixels wide
+                # would otherwise show a single time under a whole lesson.
+                axisItems={"bottom": TimeAxisItem(orientation="bottom", label_px=75)},
             )
             plot.setTitle(title, size="9pt", color="#222222")
             plot.setToolTip(f"{title}: {counts}. Click to go to that moment.")
@@ -408,7 +412,7 @@ class LessonSummaryView(QWidget):
             "Phases: "
             + " · ".join(
                 f"{i + 1} {phase.name} ({format_time(phase.start_s, hundredths=False)}, "
-                f"{phase.counts[Behaviour.HAND_RAISED]} hands"
+                f"{_hands(phase.counts[Behaviour.HAND_RAISED])}"
                 + (
                     ""
                     if phase.review_state(summary.progress) == "reviewed"
@@ -572,6 +576,10 @@ def _count_ticks(top: float, *, whole: bool) -> list[tuple[float, str]]:
         step = top
     count = int(top // step + 1e-9)
     return [(i * step, f"{i * step:g}") for i in range(count + 1)]
+
+
+def _hands(count: int) -> str:
+    return "1 hand" if count == 1 else f"{count} hands"
 
 
 def _bin_words(bin_s: float) -> str:

@@ -309,12 +309,16 @@ class TimeAxisItem(pg.AxisItem):
     _STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30)  # seconds
     _STEPS += (60, 120, 300, 600, 900, 1800, 3600)  # minutes, up to an hour
 
+    def __init__(self, *args, label_px: float = 110.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._label_px = label_px
+
     def tickSpacing(self, minVal: float, maxVal: float, size: float):
         span = abs(maxVal - minVal)
         if span <= 0 or size <= 0:
             return []
-        # About one labelled tick per 110 pixels: room for "00:00.00".
-        wanted = span / max(1.0, size / 110.0)
+        # About one labelled tick per ``label_px`` pixels: by default room for "00:00.00".
+        wanted = span / max(1.0, size / self._label_px)
         major = next((s for s in self._STEPS if s >= wanted), None) or _hours_step(wanted)
         minor_wanted = span / max(1.0, size / 12.0)
         minor = next((s for s in self._STEPS if s >= minor_wanted and _divides(s, major)), major)

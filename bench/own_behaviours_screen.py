@@ -5,7 +5,13 @@ in the real MainWindow with a few hand-written proposals, saves a coding scheme 
 own behaviours (a state and a point event), codes some labels with them, accepts two
 proposals, shows View > Lesson summary and saves the window. Needs a display:
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python bench/own_behaviours_screen.py docs/screenshots
+    xvfb-run -a -s "-screen 0 1800x1000x24" python bench/own_behaviours_screen.py docs/screenshots
+    xvfb-run -a -s "-screen 0 1800x1000x24" python bench/own_behaviours_screen.py \\
+        docs/screenshots --size 1366x768 --phases
+
+``--size`` is the window's size (a teacher's laptop is often 1366x768); ``--phases`` marks
+two lesson phases first, so the phase lines and their list show too. The file is named
+after what it shows, e.g. ``summary_own_behaviours_1366x768_phases.png``.
 """
 
 from __future__ import annotations
@@ -74,7 +80,10 @@ def wait_for(app: QApplication, done, *, timeout_s: float = 60.0) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--size", default="1800x1000", help="the window's size, WIDTHxHEIGHT")
+    parser.add_argument("--phases", action="store_true", help="mark two lesson phases first")
     args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
     work = Path(tempfile.mkdtemp(prefix="own-behaviours-"))
     for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
         os.environ[variable] = str(work / variable.lower())
@@ -121,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(project_path=project, models_dir=models, settings_path=settings_path)
-    window.resize(1600, 1000)
+    window.resize(width, height)
     window.show()
     opened = []
     window.recording_opened.connect(opened.append)
@@ -145,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     window.reflection.set_shown(True)
     wait_for(app, lambda: window.reflection.view is not None)
     view = window.reflection.view
+    if args.phases:
+        view.mark_phase("introduction", at_frame=0)
+        view.mark_phase("group work", at_frame=tb.seconds_to_frame(12.0))
     wait_for(app, lambda: len(view.summary.own) == 2)
     wait_for(app, lambda: window.reflection.still is not None, timeout_s=120)
     end = time.monotonic() + 2.0
@@ -152,7 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
         time.sleep(0.02)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    shot = args.out_dir / "summary_own_behaviours.png"
+    name = "summary_own_behaviours"
+    if args.size != "1800x1000":
+        name += f"_{args.size}"
+    if args.phases:
+        name += "_phases"
+    shot = args.out_dir / f"{name}.png"
     window.grab().save(str(shot))
     print(f"{shot}: " + "; ".join(f"{o.name}: {o.in_words()}" for o in view.summary.own))
     window.close_recording()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton
 
 from app_window import isolated_user, record_consent
 from lessonreview.core.domain import (
@@ -23,6 +23,7 @@ from lessonreview.core.domain import (
     BehaviourKind,
     Box,
     CodingScheme,
+    CodingSchemes,
     Observation,
     PersonTrack,
     Proposal,
@@ -32,6 +33,7 @@ from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store import proposals_file
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
+from lessonreview.gui.open_schemes import use_schemes
 from lessonreview.gui.reflection.report_file import save_report
 from lessonreview.gui.shell.main_window import MainWindow
 from lessonreview.gui.shell.resources import demo_recording
@@ -104,6 +106,9 @@ def window(qtbot, monkeypatch, tmp_path):
     yield w
     w.close_recording()
     w.reflection._stills.wait(30)
+    # The open project's schemes are the app's one shared appearance state: a test that
+    # saved its own must not leave them to the next test's widgets.
+    use_schemes(CodingSchemes())
 
 
 def test_summary_counts_only_what_the_reviewer_accepted(qtbot, window):
@@ -223,6 +228,7 @@ def test_the_teacher_marks_a_phase_at_the_playhead_and_the_summary_splits(
     assert [(p.name, p.start_frame) for p in phases] == [("group work", 200)]
     by_phase = {p.name: p.counts[Behaviour.HAND_RAISED] for p in view.summary.phases}
     assert by_phase == {"(before the first phase)": 1, "group work": 1}
+    assert re.search(r"group work \([0-9:]+, 1 hand[,)]", view.phases_text.text())
     assert view._phase_marks  # drawn on the plots
 
     monkeypatch.setattr(
@@ -234,9 +240,7 @@ def test_the_teacher_marks_a_phase_at_the_playhead_and_the_summary_splits(
     assert view.summary.phases == ()
 
 
-def test_own_behaviours_coded_in_the_window_show_in_the_summary_under_their_names(
-    qtbot, window
-):
+def test_own_behaviours_coded_in_the_window_show_in_the_summary_under_their_names(qtbot, window):
     """A coder's own behaviours, coded by hand, are in the summary: a state behaviour
     by its time, a point event by its count; a rejected proposal still counts nothing."""
     window.store.save_scheme(
@@ -275,3 +279,114 @@ def test_own_behaviours_coded_in_the_window_show_in_the_summary_under_their_name
     assert "Question asked (Classroom talk): 2 times" in text
     assert view.own_text.isVisible()
     assert view.summary.reviewed_labels == 3
+
+
+def clipped_texts(window) -> list[str]:
+    """Every text of the lesson summary dock that does not fit where it is drawn: a
+    one-line label, a button or the progress bar narrower than its text, a plot or
+    room-map title wider than its plot or past the picture's edge, a lesson phase's
+    numbered line off its plot, or the summary itself wider than the dock shows."""
+    dock = window.reflection.dock
+    view = window.reflection.view
+    # Drawn whole, as the reviewer sees each part when scrolled to it: pyqtgraph places
+    # its texts on the map when it paints them, and a part scrolled out of sight is not.
+    view.grab()
+    out = []
+    shown = window.reflection.scroll.viewport().width()
+    if view.width() > shown:
+        out.append(f"the summary is {view.width()} px wide in a dock showing {shown} px")
+    for label in view.findChildren(QLabel):
+        if label.isVisible() and not label.wordWrap() and label.text():
+            need = label.fontMetrics().horizontalAdvance(label.text())
+            if need > label.contentsRect().width():
+                out.append(f"label {label.text()!r}: {need} px in {label.contentsRect().width()}")
+    for button in view.findChildren(QPushButton):
+        need = button.fontMetrics().horizontalAdvance(button.text()) + 8
+        if need > button.width():
+            out.append(f"button {button.text()!r}: {need} px in {button.width()}")
+    bar = view.progress
+    need = bar.fontMetrics().horizontalAdvance(bar.text())
+    if need > bar.contentsRect().width():
+        out.append(f"progress {bar.text()!r}: {need} px in {bar.contentsRect().width()}")
+    for widget, items in (
+        (view.plots, list(view._plot_items.values())),
+        (view.room, [view._room_plot]),
+    ):
+        visible = widget.viewport().rect()
+        for plot in items:
+            title = plot.titleLabel
+            text = title.item.toPlainText()
+            on_screen = widget.mapFromScene(title.item.sceneBoundingRect()).boundingRect()
+            if title.item.boundingRect().width() > plot.width() or not visible.contains(on_screen):
+                out.append(f"title {text!r} at {on_screen} in a picture of {visible}")
+    for zone, text in view._zone_texts.items():
+        on_screen = view.room.mapFromScene(text.sceneBoundingRect()).boundingRect()
+        if not view.room.viewport().rect().contains(on_screen):
+            out.append(f"room map {zone} count at {on_screen}, past the picture's edge")
+    for behaviour, plot in view._plot_items.items():
+        lo, hi = plot.viewRange()[0]
+        if lo > 0 or hi < view.summary.duration_s:
+            out.append(f"the {behaviour} plot shows {lo:g} to {hi:g} s, not the whole lesson")
+    for plot, line in view._phase_marks:
+        lo, hi = plot.viewRange()[0]
+        if not lo <= line.value() <= hi:
+            out.append(f"phase line at {line.value():g} s off its plot ({lo:g} to {hi:g} s)")
+    if dock.width() < window.reflection.scroll.minimumWidth():
+        out.append("the dock is narrower than its minimum")
+    return out
+
+
+def own_behaviours_and_phases(qtbot, window) -> None:
+    window.store.save_scheme(
+        CodingScheme(
+            name="Classroom talk about the board",
+            behaviours=(
+                SchemeBehaviour(
+                    code="teacher_at_board", name="Teacher at the board", key="B", colour="#1F77B4"
+                ),
+                SchemeBehaviour(
+                    code="question",
+                    name="Question asked",
+                    key="Q",
+                    colour="#9467BD",
+                    kind=BehaviourKind.POINT,
+                ),
+            ),
+        )
+    )
+    window._schemes_changed()
+    window.session.add_label(person="P1", behaviour="teacher_at_board", start_frame=0, end_frame=99)
+    window.session.add_label(person="P2", behaviour="question", start_frame=50, end_frame=51)
+    window.session.accept(HAND_1.key)
+    view = window.reflection.view
+    view.mark_phase("introduction", at_frame=0)
+    view.mark_phase("group work with a long name", at_frame=200)
+    qtbot.waitUntil(lambda: len(view.summary.own) == 2, timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1600, 1000)])
+@pytest.mark.parametrize("own", [False, True], ids=["five behaviours", "own and phases"])
+def test_every_text_of_the_summary_fits_the_dock_at_its_default_width_and_narrowed(
+    qtbot, window, size, own
+):
+    """On a teacher's laptop (1366x768) and a desktop screen, with and without own coding
+    schemes and lesson phases, nothing of the summary dock is cut off: not when it opens
+    at its default width, not when the reviewer narrows it as far as it goes or widens it.
+    And the window with the dock still fits the screen."""
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.width() == size[0], timeout=WAIT_MS)
+    window.reflection.set_shown(True)
+    if own:
+        own_behaviours_and_phases(qtbot, window)
+    dock = window.reflection.dock
+    # The blurred still of the room changes the map's picture: measured once it is there.
+    qtbot.waitUntil(lambda: not window.reflection._stills.busy, timeout=60_000)
+    qtbot.wait(300)  # the summary's redraw and the layout settle
+    assert window.width() <= size[0] and window.height() <= size[1]
+    assert dock.width() > window.reflection.scroll.minimumWidth()  # opens wider than its least
+    assert clipped_texts(window) == []
+    for width in (1, 700):  # narrowed as far as it goes, then widened
+        window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+        qtbot.wait(200)
+        assert window.width() <= size[0]
+        assert clipped_texts(window) == [], f"the dock at {dock.width()} px"

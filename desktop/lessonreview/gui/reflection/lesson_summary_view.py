@@ -47,11 +47,27 @@ from lessonreview.gui.timeline.timeline_items import TimeAxisItem
 # How long the panel waits after a change for more before it redraws.
 REDRAW_DELAY_MS = 250
 
+# Each plot: its title, short enough for the dock at its narrowest, and what its bars
+# count, said in full in the line above the plots and in the plot's tooltip.
 PLOTS = (
-    (Behaviour.HAND_RAISED, "Raised hands per bar (ticks: each hand)"),
-    (Behaviour.STANDING, "Standing (people, mean over the bar)"),
-    (Behaviour.HEAD_DOWN, "Head down on desk (people, mean over the bar)"),
+    (Behaviour.HAND_RAISED, "Raised hands", "hands that went up in the bar; a tick for each"),
+    (Behaviour.STANDING, "Standing", "people standing, mean over the bar"),
+    (Behaviour.HEAD_DOWN, "Head down on desk", "people with the head down, mean over the bar"),
 )
+
+PLOTS_NOTE = (
+    "Bars over the lesson. Raised hands: hands that went up in the bar (a tick for each). "
+    "Standing, head down: people, mean over the bar. Click a plot to go to that moment."
+)
+
+ROOM_TITLE = "Where raised hands came from"
+ROOM_TIP = (
+    "Each dot is a raised hand, where that person was in the picture (people are unnamed). "
+    "Click a dot to go to the moment the hand went up."
+)
+
+# Wide enough for the tick labels of a count in the hundreds, or of "0.8", at the axis' font.
+LEFT_AXIS_TEXT = "000"
 
 NOT_A_SCORE = (
     "Counts of reviewed labels for the whole room: no ranking, no score, nobody named. "
@@ -115,9 +131,15 @@ class LessonSummaryView(QWidget):
         phase_row.addWidget(self.unphase_button)
         phase_row.addStretch(1)
 
+        # The words beside the bar, the figures in it: a sentence inside the bar runs past
+        # its chunk of colour and out of a narrow dock.
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
+        self.progress_label = QLabel("Lesson reviewed:", self)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_label)
+        progress_row.addWidget(self.progress, 1)
         self.progress_text = QLabel(self)
         self.progress_text.setWordWrap(True)
         self.phases_text = QLabel(self)
@@ -126,29 +148,36 @@ class LessonSummaryView(QWidget):
         self.own_text.setWordWrap(True)
         self.own_text.setTextFormat(Qt.TextFormat.RichText)
 
+        self.plots_note = QLabel(PLOTS_NOTE, self)
+        self.plots_note.setWordWrap(True)
+        self.plots_note.setStyleSheet("color: #444; font-size: 11px;")
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.setBackground("w")
-        self.plots.setMinimumHeight(330)
+        self.plots.setMinimumHeight(420)
         self._plot_items: dict[Behaviour, pg.PlotItem] = {}
         self._bars: dict[Behaviour, pg.BarGraphItem] = {}
         self._playheads: list[pg.InfiniteLine] = []
-        first = None
-        for row, (behaviour, title) in enumerate(PLOTS):
+        # Each plot is given the whole lesson's range when drawn, and none is panned: no
+        # x-link, which maps ranges by the plots' places on screen and, before the dock is
+        # laid out, shifts them (the first phase's line then falls off the left edge).
+        left_width = self.fontMetrics().horizontalAdvance(LEFT_AXIS_TEXT) + 16
+        for row, (behaviour, title, counts) in enumerate(PLOTS):
             plot = self.plots.addPlot(
-                row=row, col=0, axisItems={"bottom": TimeAxisItem(orientation="bottom")}
+                row=row,
+                col=0,
+                # Closer labels than the timeline's: a dock a few hundred pixels wide
+                # would otherwise show a single time under a whole lesson.
+                axisItems={"bottom": TimeAxisItem(orientation="bottom", label_px=75)},
             )
             plot.setTitle(title, size="9pt", color="#222222")
+            plot.setToolTip(f"{title}: {counts}. Click to go to that moment.")
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
-            plot.getAxis("left").setWidth(34)
+            plot.getAxis("left").setWidth(left_width)
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setPen(pg.mkPen("#666666"))
                 plot.getAxis(axis).setTextPen(pg.mkPen("#222222"))
-            if first is None:
-                first = plot
-            else:
-                plot.setXLink(first)
             bars = pg.BarGraphItem(
                 x0=[], height=[], width=1, brush=BEHAVIOUR_HEX[behaviour], pen=None
             )
@@ -168,11 +197,8 @@ class LessonSummaryView(QWidget):
         self.room.setBackground("w")
         self.room.setMinimumHeight(220)
         self._room_plot = self.room.addPlot()
-        self._room_plot.setTitle(
-            "Where raised hands came from (unnamed dots)",
-            size="9pt",
-            color="#222222",
-        )
+        self._room_plot.setTitle(ROOM_TITLE, size="9pt", color="#222222")
+        self._room_plot.setToolTip(ROOM_TIP)
         self._room_plot.hideAxis("left")
         self._room_plot.hideAxis("bottom")
         self._room_plot.hideButtons()
@@ -225,9 +251,10 @@ class LessonSummaryView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(phase_row)
-        layout.addWidget(self.progress)
+        layout.addLayout(progress_row)
         layout.addWidget(self.progress_text)
         layout.addWidget(self.own_text)
+        layout.addWidget(self.plots_note)
         layout.addWidget(self.plots, 3)
         layout.addWidget(self.phases_text)
         layout.addWidget(self.room, 2)
@@ -385,7 +412,7 @@ class LessonSummaryView(QWidget):
             "Phases: "
             + " · ".join(
                 f"{i + 1} {phase.name} ({format_time(phase.start_s, hundredths=False)}, "
-                f"{phase.counts[Behaviour.HAND_RAISED]} hands"
+                f"{_hands(phase.counts[Behaviour.HAND_RAISED])}"
                 + (
                     ""
                     if phase.review_state(summary.progress) == "reviewed"
@@ -407,7 +434,7 @@ class LessonSummaryView(QWidget):
 
     def _draw(self, summary: LessonSummary) -> None:
         starts = np.asarray(summary.bin_starts, dtype=float)
-        for behaviour, _title in PLOTS:
+        for behaviour, _title, _counts in PLOTS:
             series = summary.over_time[behaviour]
             values = series.starts if behaviour is Behaviour.HAND_RAISED else series.people
             self._bars[behaviour].setOpts(
@@ -418,6 +445,9 @@ class LessonSummaryView(QWidget):
             plot = self._plot_items[behaviour]
             top = max(max(values, default=0), 1 if behaviour is Behaviour.HAND_RAISED else 0.5)
             plot.setYRange(0, top * 1.1, padding=0)
+            plot.getAxis("left").setTicks(
+                [_count_ticks(top, whole=behaviour is Behaviour.HAND_RAISED)]
+            )
             plot.setXRange(0, max(summary.duration_s, 1e-3), padding=0.01)
         hands = summary.over_time[Behaviour.HAND_RAISED]
         self._ticks.setData(
@@ -433,11 +463,15 @@ class LessonSummaryView(QWidget):
         share = p.share_of_lesson
         if share is None:
             self.progress.setValue(0)
-            self.progress.setFormat("Lesson reviewed: not known")
+            self.progress.setFormat("not known")
+            self.progress.setToolTip("How much of the lesson is reviewed is not known yet")
         else:
+            until = format_time(p.reviewed_until_s or 0, hundredths=False)
             self.progress.setValue(round(share * 1000))
-            self.progress.setFormat(
-                f"Lesson reviewed: {share:.0%} (up to {format_time(p.reviewed_until_s or 0, hundredths=False)})"
+            self.progress.setFormat(f"{share:.0%} (up to {until})")
+            self.progress.setToolTip(
+                f"{share:.0%} of the lesson is reviewed: from its start up to {until}"
+                + (", where the first pending proposal is" if p.pending else "")
             )
         pending = "" if p.pending is None else f", {p.pending} pending"
         self.progress_text.setText(
@@ -528,6 +562,24 @@ class LessonSummaryView(QWidget):
     def seek_to_time(self, t: float) -> None:
         """What a click at time ``t`` of a plot does (for keyboard users and tests)."""
         self.seek_requested.emit(self._timebase.seconds_to_frame(max(0.0, t)))
+
+
+def _count_ticks(top: float, *, whole: bool) -> list[tuple[float, str]]:
+    """At most four labelled ticks from 0 to ``top``, on a round step: a plot in a dock
+    on a laptop is a few lines of text high, and pyqtgraph's own ticks then overlap."""
+    step = next(
+        s
+        for s in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, float("inf"))
+        if (s >= 1 or not whole) and top / s <= 3
+    )
+    if step == float("inf"):
+        step = top
+    count = int(top // step + 1e-9)
+    return [(i * step, f"{i * step:g}") for i in range(count + 1)]
+
+
+def _hands(count: int) -> str:
+    return "1 hand" if count == 1 else f"{count} hands"
 
 
 def _bin_words(bin_s: float) -> str:

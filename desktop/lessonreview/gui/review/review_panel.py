@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.domain import Behaviour, BehaviourKind, Segment, Status, format_time
 from lessonreview.core.review.keyboard_coding import KeyboardCoding
+from lessonreview.gui.flow_layout import FlowLayout
 from lessonreview.gui.open_schemes import behaviour_colour, behaviour_title, open_schemes
 from lessonreview.gui.review.decision_errors import decide
 from lessonreview.gui.review.label_marks import LabelMarks
@@ -123,7 +124,8 @@ class ReviewPanel(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(self.actions[name].trigger)
             buttons.addWidget(button)
-        behaviour_row = QHBoxLayout()
+        # Wraps to a second line in a narrow panel, so that the window fits a laptop's screen.
+        behaviour_row = FlowLayout()
         for b, key in BEHAVIOUR_KEYS.items():
             button = QPushButton(f"{key} {b.title}", self)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -5,14 +5,17 @@ made off the GUI thread (it reads the video and may run the person and face dete
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea
 
 from lessonreview.core.reflection.room_still import room_still
 from lessonreview.gui.background import Tasks
 from lessonreview.gui.reflection.lesson_summary_view import LessonSummaryView
 from lessonreview.gui.reflection.report_file import save_report
 
+# The dock's width when shown: a share of the window, at most DOCK_WIDTH, and never
+# narrower than its content's minimum (the buttons' row; the rest wraps or scales).
 DOCK_WIDTH = 520
+DOCK_SHARE = 0.3
 
 
 class ReflectionDock:
@@ -23,6 +26,13 @@ class ReflectionDock:
         self.dock.setAllowedAreas(
             Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
         )
+        # Scrolls up and down only: on a laptop's screen the plots and the room map do not
+        # fit the dock's height, while every text wraps or shortens to its width.
+        self.scroll = QScrollArea(self.dock)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.dock.setWidget(self.scroll)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.dock.visibilityChanged.connect(self._on_visibility)
@@ -35,10 +45,15 @@ class ReflectionDock:
     def set_shown(self, on: bool) -> None:
         self.dock.setVisible(on)
         if on:
-            # Wide enough for the plots' time axis and the room map side by side with
-            # the video; the reviewer can drag it narrower or float it.
-            self.window.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+            # Wide enough for the plots' time axis and the room map beside the video on a
+            # wide screen, a smaller share on a laptop's; the reviewer can drag it
+            # narrower or wider, or float it.
             self.attach()
+            width = max(
+                self.scroll.minimumWidth(),
+                min(DOCK_WIDTH, round(self.window.width() * DOCK_SHARE)),
+            )
+            self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
 
     def attach(self) -> None:
         """Show the open recording's summary (when the dock is shown)."""
@@ -57,7 +72,10 @@ class ReflectionDock:
         workspace.player.position_changed.connect(view.set_playhead)
         view.report_requested.connect(self.save_report)
         self.view = view
-        self.dock.setWidget(view)
+        self.scroll.setWidget(view)
+        self.scroll.setMinimumWidth(
+            view.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+        )
         self._unsubscribe = w.session.subscribe(lambda _change: self._refresh_still())
         self._refresh_still()
 
@@ -69,7 +87,7 @@ class ReflectionDock:
             self._unsubscribe = None
         if self.view is not None:
             self.view.close_view()
-            self.dock.setWidget(None)
+            self.scroll.takeWidget()
             self.view.deleteLater()
             self.view = None
         self.still = None

@@ -122,7 +122,15 @@ class Workspace(QWidget):
         fwd.setToolTip("One frame forward (Right)")
         fwd.clicked.connect(self.player.step_forward)
         self.time_label = QLabel(self)
-        self.time_label.setMinimumWidth(260)
+        # As wide as its longest text for this recording, so it does not jitter as the
+        # time runs, and no wider: on a laptop's screen every pixel of the row counts.
+        longest = format_time(self.timebase.duration_s)
+        self.time_label.setMinimumWidth(
+            self.time_label.fontMetrics().horizontalAdvance(
+                f"{longest} / {longest} · frame {self.timebase.frame_count}"
+            )
+            + 12
+        )
         self.speed = QComboBox(self)
         for s in SPEEDS:
             self.speed.addItem(f"{s:g}x", s)
@@ -135,6 +143,11 @@ class Workspace(QWidget):
         self.slider.sliderMoved.connect(self.player.seek)
         for w in (self.play_button, back, fwd, self.speed, self.slider, self.banner_button):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The row must fit beside the review panel on a laptop's screen: the frame steps
+        # as wide as their arrows, and the slider never squeezed down to its handle.
+        for w in (back, fwd):
+            w.setMaximumWidth(w.fontMetrics().horizontalAdvance(w.text()) + 24)
+        self.slider.setMinimumWidth(120)
         transport = QHBoxLayout()
         transport.addWidget(back)
         transport.addWidget(self.play_button)

@@ -24,6 +24,7 @@ from lessonreview.gui.colours import (
     segment_icon,
     text_colour_on,
 )
+from lessonreview.gui.flow_layout import FlowLayout
 from lessonreview.gui.open_schemes import behaviour_codes, behaviour_title
 from lessonreview.gui.timeline.timeline_store import (
     ROW_PAD,
@@ -308,12 +309,16 @@ class TimeAxisItem(pg.AxisItem):
     _STEPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30)  # seconds
     _STEPS += (60, 120, 300, 600, 900, 1800, 3600)  # minutes, up to an hour
 
+    def __init__(self, *args, label_px: float = 110.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._label_px = label_px
+
     def tickSpacing(self, minVal: float, maxVal: float, size: float):
         span = abs(maxVal - minVal)
         if span <= 0 or size <= 0:
             return []
-        # About one labelled tick per 110 pixels: room for "00:00.00".
-        wanted = span / max(1.0, size / 110.0)
+        # About one labelled tick per ``label_px`` pixels: by default room for "00:00.00".
+        wanted = span / max(1.0, size / self._label_px)
         major = next((s for s in self._STEPS if s >= wanted), None) or _hours_step(wanted)
         minor_wanted = span / max(1.0, size / 12.0)
         minor = next((s for s in self._STEPS if s >= minor_wanted and _divides(s, major)), major)
@@ -344,9 +349,11 @@ class TimelineHeader(QWidget):
     ) -> None:
         super().__init__(parent)
         self._on_filter = on_filter
-        row = QHBoxLayout(self)
+        # Lines up like words and wraps: with a project's own behaviours, one line of
+        # buttons is wider than a laptop's screen.
+        row = FlowLayout(self)
         row.setContentsMargins(4, 2, 4, 0)
-        row.setSpacing(6)
+        self._row = row
         self._grouping = QComboBox()
         self._grouping.addItem("Rows: people", Grouping.PERSON)
         self._grouping.addItem("Rows: behaviours", Grouping.BEHAVIOUR)
@@ -355,17 +362,18 @@ class TimelineHeader(QWidget):
         )
         row.addWidget(self._grouping)
         self._buttons: dict[str, QToolButton] = {}
-        self._filters = QHBoxLayout()
-        self._filters.setSpacing(6)
-        row.addLayout(self._filters)
         self.set_behaviours(behaviour_codes())
-        row.addSpacing(12)
         for status in Status:
+            # The status' picture and its name together, so a line never parts them.
+            key = QWidget()
+            pair = QHBoxLayout(key)
+            pair.setContentsMargins(6, 0, 0, 0)
+            pair.setSpacing(4)
             icon = QLabel()
             icon.setPixmap(segment_icon(Behaviour.STANDING, status).pixmap(28, 14))
-            row.addWidget(icon)
-            row.addWidget(QLabel(STATUS_STYLE[status].title))
-        row.addStretch(1)
+            pair.addWidget(icon)
+            pair.addWidget(QLabel(STATUS_STYLE[status].title))
+            row.addWidget(key)
         fit = QToolButton()
         fit.setText("Whole lesson")
         fit.setToolTip("Zoom out to the whole recording (wheel zooms, drag pans)")
@@ -381,6 +389,7 @@ class TimelineHeader(QWidget):
         behaviour kept keeps whether it is shown."""
         shown = {c for c, b in self._buttons.items() if b.isChecked()}
         for button in self._buttons.values():
+            self._row.removeWidget(button)
             button.deleteLater()
         known = set(self._buttons)
         self._buttons = {}
@@ -396,8 +405,9 @@ class TimelineHeader(QWidget):
                 f"Show or hide {title.lower()} on the timeline and in the review queue"
             )
             button.toggled.connect(self._filter_toggled)
+            # After the grouping and the buttons before it, ahead of the status key.
+            self._row.insertWidget(len(self._buttons) + 1, button)
             self._buttons[code] = button
-            self._filters.addWidget(button)
 
     def _filter_toggled(self) -> None:
         self._on_filter([b for b, btn in self._buttons.items() if btn.isChecked()])

@@ -47,7 +47,7 @@ import cv2
 import numpy as np
 
 from classroom import DATA, labelled_heads, match_heads
-from lessonreview.core.analysis.tracking import assign
+from lessonreview.core.assignment import assign
 from lessonreview.core.domain import Box, PersonTrack
 
 POSTER_DIR = DATA.parent / "standing-sitting" / "images"

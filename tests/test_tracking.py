@@ -26,7 +26,8 @@ from lessonreview.core.analysis.appearance import appearance_of
 from lessonreview.core.analysis.camera_motion import CameraMotionEstimator
 from lessonreview.core.analysis.own_motion import OwnMotion
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
-from lessonreview.core.analysis.tracking import Cues, Tracker, TrackerConfig, assign
+from lessonreview.core.analysis.tracking import Cues, Tracker, TrackerConfig
+from lessonreview.core.assignment import assign
 from lessonreview.core.domain import Box, Observation
 from lessonreview.core.media.video import Recording
 from lessonreview.core.vision.detection import PersonDetector

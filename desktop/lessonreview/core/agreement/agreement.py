@@ -38,6 +38,7 @@ from typing import Any
 import krippendorff
 import numpy as np
 
+from lessonreview.core.assignment import assign
 from lessonreview.core.domain import (
     REVIEWED,
     Behaviour,
@@ -332,55 +333,11 @@ def _groups(edges: dict[tuple[int, int], float]) -> list[tuple[list[int], list[i
 
 def best_assignment(weights: Sequence[Sequence[float]]) -> list[tuple[int, int]]:
     """The (row, column) pairs of a maximum-weight one-to-one assignment; a weight of 0
-    or less is no pair. Exact: the Hungarian method (Kuhn-Munkres with potentials),
-    cubic in the size, for the few segments of one group (scipy is not a run-time
-    dependency)."""
-    n = len(weights)
-    m = len(weights[0]) if n else 0
-    if n == 0 or m == 0:
-        return []
-    flipped = n > m
-    if flipped:
-        weights = [list(col) for col in zip(*weights, strict=True)]
-        n, m = m, n
-    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
-    owner = [0] * (m + 1)  # the row (from 1) holding each column; 0 for none
-    way = [0] * (m + 1)
-    for i in range(1, n + 1):
-        owner[0] = i
-        j0 = 0
-        least = [math.inf] * (m + 1)
-        used = [False] * (m + 1)
-        while True:
-            used[j0] = True
-            i0, delta, j1 = owner[j0], math.inf, 0
-            for j in range(1, m + 1):
-                if used[j]:
-                    continue
-                cost = -weights[i0 - 1][j - 1] - u[i0] - v[j]
-                if cost < least[j]:
-                    least[j], way[j] = cost, j0
-                if least[j] < delta:
-                    delta, j1 = least[j], j
-            for j in range(m + 1):
-                if used[j]:
-                    u[owner[j]] += delta
-                    v[j] -= delta
-                else:
-                    least[j] -= delta
-            j0 = j1
-            if owner[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            owner[j0] = owner[j1]
-            j0 = j1
-    pairs = [
-        (owner[j] - 1, j - 1)
-        for j in range(1, m + 1)
-        if owner[j] and weights[owner[j] - 1][j - 1] > 0
-    ]
-    return sorted((c, r) for r, c in pairs) if flipped else sorted(pairs)
+    or less is no pair. Exact: the least-cost assignment of the negated weights (a pair
+    of weight 0 that fills the assignment adds nothing, so dropping it afterwards keeps
+    the maximum)."""
+    pairs = assign([[-w for w in row] for row in weights])
+    return [(r, c) for r, c in pairs if weights[r][c] > 0]
 
 
 def compare(

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -162,17 +162,25 @@ class AnalysisCancelled(Exception):
 
 
 @dataclass(frozen=True)
+class HandModels:
+    """The files of the hand step: palm detector, hand landmarks, and the pose model that
+    looks for the arm of a raised hand (it may be the analysis' own pose model)."""
+
+    palm: Path
+    landmarks: Path
+    arm_pose: Path
+
+
+@dataclass(frozen=True)
 class ResolvedModels:
     detector: Path
     pose: Path
-    # The palm detector and hand landmark model; None when hands are not looked for.
-    hands: tuple[Path, Path] | None = None
-    # The pose model for the arm of a raised hand; None when hands are not looked for.
-    arm_pose: Path | None = None
+    hands: HandModels | None = None  # None when hands are not looked for
 
     def hashes(self) -> dict[str, str]:
-        paths = dict.fromkeys((self.detector, self.pose, *(self.hands or ()), self.arm_pose))
-        return {p.name: file_sha256(p) for p in paths if p is not None}
+        hands = () if self.hands is None else astuple(self.hands)
+        paths = dict.fromkeys((self.detector, self.pose, *hands))
+        return {p.name: file_sha256(p) for p in paths}
 
 
 def resolve_models(
@@ -180,7 +188,6 @@ def resolve_models(
 ) -> ResolvedModels:
     """The model files, found (or downloaded if allowed) and checked to work. Every
     missing file is named in one error."""
-    hand_names = (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS) if request.find_hands else ()
     found = resolve_all(
         request.model_names,
         explicit_dir=request.models_dir,
@@ -190,17 +197,22 @@ def resolve_models(
     models = ResolvedModels(
         detector=found[ModelName.PERSON_DETECTOR],
         pose=found[request.pose_model],
-        hands=tuple(found[n] for n in hand_names) or None,
-        arm_pose=found[request.arm_pose_model] if request.find_hands else None,
+        hands=HandModels(
+            palm=found[ModelName.PALM_DETECTOR],
+            landmarks=found[ModelName.HAND_LANDMARKS],
+            arm_pose=found[request.arm_pose_model],
+        )
+        if request.find_hands
+        else None,
     )
     check_works(ModelName.PERSON_DETECTOR, models.detector)
     check_works(request.pose_model, models.pose, person_detector=models.detector)
-    if models.hands is not None:
-        palm, landmarks = models.hands
-        check_works(ModelName.PALM_DETECTOR, palm)
-        check_works(ModelName.HAND_LANDMARKS, landmarks, palm_detector=palm)
-    if models.arm_pose is not None and models.arm_pose != models.pose:
-        check_works(request.arm_pose_model, models.arm_pose, person_detector=models.detector)
+    hands = models.hands
+    if hands is not None:
+        check_works(ModelName.PALM_DETECTOR, hands.palm)
+        check_works(ModelName.HAND_LANDMARKS, hands.landmarks, palm_detector=hands.palm)
+        if hands.arm_pose != models.pose:
+            check_works(request.arm_pose_model, hands.arm_pose, person_detector=models.detector)
     return models
 
 
@@ -210,15 +222,17 @@ class _Worker:
     def __init__(self, models: ResolvedModels, still: StillnessTest) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
+        hands = models.hands
+        # The arm's own estimator, when it is not the analysis' pose model.
         self.arm_pose = (
-            PoseEstimator(models.arm_pose)
-            if models.arm_pose is not None and models.arm_pose != models.pose
+            PoseEstimator(hands.arm_pose)
+            if hands is not None and hands.arm_pose != models.pose
             else None
         )
         self.hands = (
             None
-            if models.hands is None
-            else HandFinder(*models.hands, pose=self.arm_pose or self.pose)
+            if hands is None
+            else HandFinder(hands.palm, hands.landmarks, pose=self.arm_pose or self.pose)
         )
         self.still_test = still
         self.still = StillPoses()

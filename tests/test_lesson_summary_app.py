@@ -240,26 +240,30 @@ def test_the_teacher_marks_a_phase_at_the_playhead_and_the_summary_splits(
     assert view.summary.phases == ()
 
 
+def talk_scheme(name: str) -> CodingScheme:
+    """A scheme of two own behaviours: a state (the teacher at the board) and a point
+    event (a question asked)."""
+    return CodingScheme(
+        name=name,
+        behaviours=(
+            SchemeBehaviour(
+                code="teacher_at_board", name="Teacher at the board", key="B", colour="#1F77B4"
+            ),
+            SchemeBehaviour(
+                code="question",
+                name="Question asked",
+                key="Q",
+                colour="#9467BD",
+                kind=BehaviourKind.POINT,
+            ),
+        ),
+    )
+
+
 def test_own_behaviours_coded_in_the_window_show_in_the_summary_under_their_names(qtbot, window):
     """A coder's own behaviours, coded by hand, are in the summary: a state behaviour
     by its time, a point event by its count; a rejected proposal still counts nothing."""
-    window.store.save_scheme(
-        CodingScheme(
-            name="Classroom talk",
-            behaviours=(
-                SchemeBehaviour(
-                    code="teacher_at_board", name="Teacher at the board", key="B", colour="#1F77B4"
-                ),
-                SchemeBehaviour(
-                    code="question",
-                    name="Question asked",
-                    key="Q",
-                    colour="#9467BD",
-                    kind=BehaviourKind.POINT,
-                ),
-            ),
-        )
-    )
+    window.store.save_scheme(talk_scheme("Classroom talk"))
     window._schemes_changed()  # what the scheme editor's Save does
     window.menus.summary.trigger()
     view = window.reflection.view
@@ -337,23 +341,7 @@ def clipped_texts(window) -> list[str]:
 
 
 def own_behaviours_and_phases(qtbot, window) -> None:
-    window.store.save_scheme(
-        CodingScheme(
-            name="Classroom talk about the board",
-            behaviours=(
-                SchemeBehaviour(
-                    code="teacher_at_board", name="Teacher at the board", key="B", colour="#1F77B4"
-                ),
-                SchemeBehaviour(
-                    code="question",
-                    name="Question asked",
-                    key="Q",
-                    colour="#9467BD",
-                    kind=BehaviourKind.POINT,
-                ),
-            ),
-        )
-    )
+    window.store.save_scheme(talk_scheme("Classroom talk about the board"))
     window._schemes_changed()
     window.session.add_label(person="P1", behaviour="teacher_at_board", start_frame=0, end_frame=99)
     window.session.add_label(person="P2", behaviour="question", start_frame=50, end_frame=51)

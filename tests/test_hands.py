@@ -5,6 +5,11 @@ Screenshots and raised-hand labels: "Hand Raise" dataset v1, by a Roboflow Unive
 https://universe.roboflow.com/test-qu52t/hand-raise-ww4ow
 Changes: one of the augmented copies of each screenshot kept, renamed; here, short videos
 are made by showing some of them for a few seconds each.
+
+One lecture frame: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
+pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0,
+https://universe.roboflow.com/pranavs-workspace-8k4n7/cctv-accurate (changes: one of the
+three augmented copies of each frame kept, renamed).
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.media.video import Recording
 from lessonreview.core.store import proposals_file
 from lessonreview.core.vision.detection import ModelFileError
+from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.hands import HandFinder, HandLandmarker, PalmDetector
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hand-raise-office"
+CCTV = DATA.parent / "classroom-cctv"
 # The student in the middle of the room raising a hand in these screenshots: the centre
 # of their head in pixels (bench/hand_owners.json: placed by eye, following the arm).
 MIDDLE_STUDENT = {
@@ -113,9 +120,7 @@ def test_a_hand_raised_in_front_of_someone_further_back_is_given_by_the_arm(name
     owners = [pid for pid in on_label if whose_head(people[pid], NEAR_STUDENT[name])]
     assert owners and set(owners) == set(on_label), sorted(on_label)
     assert all(on_label[pid].arm for pid in owners)
-    raised = {
-        p.person: p.evidence for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED
-    }
+    raised = {p.person: p.evidence for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED}
     assert set(owners) <= set(raised)
     assert all("arm reaching it" in raised[pid] for pid in owners), raised
 
@@ -249,3 +254,49 @@ def test_a_window_empty_in_the_sample_before_is_searched_again_when_a_hand_goes_
         assert on_label(finder.find(raised, boxes, poses, since=up))
     finally:
         finder.close()
+
+
+def test_a_palm_on_a_face_is_not_a_raised_hand(models_dir):
+    """A lecture frame where a student rests a hand on her cheek, fingers up. The palm
+    detector takes her face, just above the hand, for a palm too, surer than of the
+    hand itself; the face detector sees a face there, and nobody is proposed a raised
+    hand."""
+    image = cv2.imread(str(CCTV / "images" / "81.jpg"))
+    cheek = Box(500.0, 290.0, 560.0, 345.0)  # the hand and the face above it
+    doc = analyze(AnalysisRequest(path=CCTV / "images" / "81.jpg", models_dir=models_dir))
+    config = config_for(Timebase.constant(1.0, 1))
+    obs = [p.observations[0] for p in doc.people]
+    boxes, poses = [o.box for o in obs], [o.keypoints for o in obs]
+
+    def surest_there(hands) -> float:
+        return max(
+            (
+                h.score
+                for h in hands
+                if h is not None
+                and cheek.x0 <= h.box.centre[0] <= cheek.x1
+                and cheek.y0 <= h.box.centre[1] <= cheek.y1
+            ),
+            default=-99.0,
+        )
+
+    raised = {p.person for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED}
+    people = {p.id: p for p in doc.people}
+    assert not any(surest_there([people[pid].observations[0].raised_hand]) > -99 for pid in raised)
+    palms, landmarks = (
+        models_dir / "palm_detection_lite.tflite",
+        models_dir / "hand_landmark_full.tflite",
+    )
+    without = HandFinder(palms, landmarks)
+    with_faces = HandFinder(
+        palms,
+        landmarks,
+        faces=FaceDetector(models_dir / "face_detection_full_range.tflite", tiling=None),
+    )
+    try:
+        # Without the face check, the face is a hand sure enough to propose.
+        assert surest_there(without.find(image, boxes, poses)) >= config.hand_found
+        assert surest_there(with_faces.find(image, boxes, poses)) < config.hand_found
+    finally:
+        without.close()
+        with_faces.close()

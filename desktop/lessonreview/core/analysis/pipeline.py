@@ -39,6 +39,7 @@ from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.hands import HandFinder
 from lessonreview.core.vision.head_cue import default_model
 from lessonreview.core.vision.model_check import check_works
@@ -83,7 +84,12 @@ class AnalysisRequest:
     def _hand_models(self) -> tuple[ModelName, ...]:
         if not self.find_hands:
             return ()
-        return (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS, self.arm_pose_model)
+        return (
+            ModelName.PALM_DETECTOR,
+            ModelName.HAND_LANDMARKS,
+            self.arm_pose_model,
+            ModelName.FACE_DETECTOR,
+        )
 
 
 @dataclass(frozen=True)
@@ -163,12 +169,14 @@ class AnalysisCancelled(Exception):
 
 @dataclass(frozen=True)
 class HandModels:
-    """The files of the hand step: palm detector, hand landmarks, and the pose model that
-    looks for the arm of a raised hand (it may be the analysis' own pose model)."""
+    """The files of the hand step: palm detector, hand landmarks, the pose model that
+    looks for the arm of a raised hand (it may be the analysis' own pose model), and the
+    face detector that tells a palm from a face."""
 
     palm: Path
     landmarks: Path
     arm_pose: Path
+    face: Path
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,7 @@ def resolve_models(
             palm=found[ModelName.PALM_DETECTOR],
             landmarks=found[ModelName.HAND_LANDMARKS],
             arm_pose=found[request.arm_pose_model],
+            face=found[ModelName.FACE_DETECTOR],
         )
         if request.find_hands
         else None,
@@ -213,6 +222,7 @@ def resolve_models(
         check_works(ModelName.HAND_LANDMARKS, hands.landmarks, palm_detector=hands.palm)
         if hands.arm_pose != models.pose:
             check_works(request.arm_pose_model, hands.arm_pose, person_detector=models.detector)
+        check_works(ModelName.FACE_DETECTOR, hands.face)
     return models
 
 
@@ -232,7 +242,12 @@ class _Worker:
         self.hands = (
             None
             if hands is None
-            else HandFinder(hands.palm, hands.landmarks, pose=self.arm_pose or self.pose)
+            else HandFinder(
+                hands.palm,
+                hands.landmarks,
+                pose=self.arm_pose or self.pose,
+                faces=FaceDetector(hands.face, tiling=None, denoise=False),
+            )
         )
         self.still_test = still
         self.still = StillPoses()

@@ -19,7 +19,7 @@ at a larger scale (:class:`FaceTiling`), and the boxes of all passes are merged.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +175,31 @@ class FaceDetector:
         boxes = np.concatenate([b for b, _ in found])
         scores = np.concatenate([s for _, s in found])
         return [Face(Box(*map(float, b)), float(s)) for b, s in weighted_nms(boxes, scores)]
+
+    def face_at(
+        self, image_bgr: np.ndarray, point: tuple[float, float], sides: Sequence[float]
+    ) -> Face | None:
+        """The surest face whose box holds ``point``, looking at square windows of these
+        sides (pixels) centred on it; None when no box holds it. For telling a small blob
+        (a palm) from a face, where the whole-frame passes of ``detect`` would see it far
+        too small."""
+        h, w = image_bgr.shape[:2]
+        x, y = point
+        best: Face | None = None
+        for side in sides:
+            x0, y0 = max(0, round(x - side / 2)), max(0, round(y - side / 2))
+            x1, y1 = min(w, round(x + side / 2)), min(h, round(y + side / 2))
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            boxes, scores = self._detect_window(image_bgr, (x0, y0, x1, y1), threshold=0.0)
+            holds = np.flatnonzero(
+                (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+            )
+            if holds.size:
+                i = holds[np.argmax(scores[holds])]
+                if best is None or scores[i] > best.score:
+                    best = Face(Box(*map(float, boxes[i])), float(scores[i]))
+        return best
 
     def _detect_window(
         self, image_bgr: np.ndarray, window: tuple[int, int, int, int], *, threshold: float

@@ -16,7 +16,9 @@ LiteRT like the pose model:
    direction within ``HandSearch.pointing_up_deg`` of vertical.
 3. **Not a face.** At this size the palm detector also fires on faces. A palm lying on
    the face of a person whose pose shows a head with its shoulders under it
-   (``HandSearch.face_radius`` head widths) is dropped.
+   (``HandSearch.face_radius`` head widths) is dropped, and so is a palm where the
+   face detector (BlazeFace, boxes only), run on a few palm sizes around it, sees a face
+   (``HandSearch.max_face_score``).
 4. **Whose hand.** An arm connects a raised hand to its owner. For each palm, the
    people it could belong to (the palm not in their head spot; the wrist above the
    head centre, at most ``HandSearch.max_aside`` head widths to the side, at most
@@ -54,6 +56,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import Box, Keypoint, RaisedHand
+from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.core.vision.pose import CropMargins, PoseEstimator
 
@@ -273,6 +276,12 @@ class HandSearch:
     pointing_up_deg: float = 60.0
     # A palm within this many head widths of a face the pose found is that face.
     face_radius: float = 0.3
+    # A palm where the face detector sees a face at least this sure, looking at windows
+    # of ``face_sides`` palm sizes around it, is that face. The pose finds few faces of
+    # people this small; on the office screenshots (bench/eval_hands.py) the palms on faces
+    # score far higher as faces than the raised hands do.
+    max_face_score: float = 0.2
+    face_sides: tuple[float, ...] = (3.0, 5.0)
     # The owner by an arm: the people whose wrist could be there (as for the owner
     # without an arm below, whatever the palm's size), the nearest ``arm_candidates`` of
     # them posed again. The pose's wrist or
@@ -336,13 +345,17 @@ class HandFinder:
         landmark_model: Path,
         *,
         pose: PoseEstimator | None = None,
+        faces: FaceDetector | None = None,
         search: HandSearch = DEFAULT_SEARCH,
     ) -> None:
         """``pose``: the thread's pose estimator, to look for the arm that connects a hand
-        to its owner; without it hands are given by position alone."""
+        to its owner; without it hands are given by position alone. ``faces``: the
+        thread's face detector, to drop palms that are faces (``max_face_score``); without
+        it only the faces the pose found are."""
         self.palms = PalmDetector(palm_model)
         self.landmarks = HandLandmarker(landmark_model)
         self.pose = pose
+        self.faces = faces
         self.search = search
         self.arm_checks = 0
         self.windows_searched = 0
@@ -380,6 +393,7 @@ class HandFinder:
         palms = merge_palms(sorted(palms, key=lambda p: -p.score))
         faces = [_face(kp, b, h) for kp, b, h in zip(poses, boxes, heads, strict=True)]
         found: list[RaisedHand | None] = [None] * len(boxes)
+        faces_seen: list[Box] = []
         for palm in palms:
             if abs(palm.pointing_deg - 90.0) > s.pointing_up_deg:
                 continue
@@ -391,7 +405,7 @@ class HandFinder:
             score = _log_odds(palm.score) + 0.5 * _log_odds(
                 self.landmarks.presence(image_bgr, palm)
             )
-            if score + s.arm_bonus < s.min_score:
+            if score + s.arm_bonus < s.min_score or self._is_a_face(image_bgr, palm, faces_seen):
                 continue
             owner, arm = self._owner(
                 image_bgr,
@@ -416,6 +430,25 @@ class HandFinder:
                 arm=arm,
             )
         return found
+
+    def _is_a_face(self, image_bgr: np.ndarray, palm: Palm, seen: list[Box]) -> bool:
+        """Whether the face detector sees a face where the palm is. ``seen``: the faces
+        found for the palms before in this frame, added to. A palm on one of them is
+        that face without looking again: the detector's score for a face this small
+        swings with a few pixels' shift of its window, and the palm detector often gives
+        two palms a few pixels apart for one face."""
+        if self.faces is None:
+            return False
+        x, y = palm.box.centre
+        if any(f.x0 <= x <= f.x1 and f.y0 <= y <= f.y1 for f in seen):
+            return True
+        size = max(palm.box.width, palm.box.height)
+        sides = [k * size for k in self.search.face_sides]
+        face = self.faces.face_at(image_bgr, (x, y), sides)
+        if face is None or face.score < self.search.max_face_score:
+            return False
+        seen.append(face.box)
+        return True
 
     def _owner(
         self,
@@ -446,6 +479,8 @@ class HandFinder:
     def close(self) -> None:
         self.palms.close()
         self.landmarks.close()
+        if self.faces is not None:
+            self.faces.close()
 
 
 def search_windows(heads: Sequence[Box], search: HandSearch, width: int, height: int) -> list[Box]:

@@ -185,7 +185,9 @@ def _boxes_problem(boxes, image: np.ndarray, *, least: int, what: str) -> str | 
         return "it gives boxes that are not finite numbers"
     if len(boxes) > MAX_BOXES:
         return f"it finds {len(boxes)} {what} on a picture of about twenty"
-    inside = (coords[:, 2] > 0) & (coords[:, 3] > 0) & (coords[:, 0] < width) & (coords[:, 1] < height)
+    inside = (
+        (coords[:, 2] > 0) & (coords[:, 3] > 0) & (coords[:, 0] < width) & (coords[:, 1] < height)
+    )
     if int(inside.sum()) < least:
         return f"it finds {int(inside.sum())} {what} on a picture where a working copy finds many"
     return None

@@ -43,7 +43,12 @@ from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.hands import HandFinder
 from lessonreview.core.vision.head_cue import default_model
 from lessonreview.core.vision.model_check import check_works
-from lessonreview.core.vision.model_files import ModelName, model_hosts, resolve_all
+from lessonreview.core.vision.model_files import (
+    ModelMissingError,
+    ModelName,
+    model_hosts,
+    resolve_all,
+)
 from lessonreview.core.vision.offline import keep_libraries_offline
 from lessonreview.core.vision.pose import PoseEstimator
 
@@ -84,12 +89,7 @@ class AnalysisRequest:
     def _hand_models(self) -> tuple[ModelName, ...]:
         if not self.find_hands:
             return ()
-        return (
-            ModelName.PALM_DETECTOR,
-            ModelName.HAND_LANDMARKS,
-            self.arm_pose_model,
-            ModelName.FACE_DETECTOR,
-        )
+        return (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS, self.arm_pose_model)
 
 
 @dataclass(frozen=True)
@@ -171,12 +171,14 @@ class AnalysisCancelled(Exception):
 class HandModels:
     """The files of the hand step: palm detector, hand landmarks, the pose model that
     looks for the arm of a raised hand (it may be the analysis' own pose model), and the
-    face detector that tells a palm from a face."""
+    face detector that tells a palm from a face. The face detector is the privacy view's:
+    when its file is missing (the user declined it), hands are found without that check,
+    and the proposals file's list of models shows it."""
 
     palm: Path
     landmarks: Path
     arm_pose: Path
-    face: Path
+    face: Path | None
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ class ResolvedModels:
 
     def hashes(self) -> dict[str, str]:
         hands = () if self.hands is None else astuple(self.hands)
-        paths = dict.fromkeys((self.detector, self.pose, *hands))
+        paths = dict.fromkeys(p for p in (self.detector, self.pose, *hands) if p is not None)
         return {p.name: file_sha256(p) for p in paths}
 
 
@@ -209,7 +211,7 @@ def resolve_models(
             palm=found[ModelName.PALM_DETECTOR],
             landmarks=found[ModelName.HAND_LANDMARKS],
             arm_pose=found[request.arm_pose_model],
-            face=found[ModelName.FACE_DETECTOR],
+            face=_optional(ModelName.FACE_DETECTOR, request),
         )
         if request.find_hands
         else None,
@@ -222,8 +224,19 @@ def resolve_models(
         check_works(ModelName.HAND_LANDMARKS, hands.landmarks, palm_detector=hands.palm)
         if hands.arm_pose != models.pose:
             check_works(request.arm_pose_model, hands.arm_pose, person_detector=models.detector)
-        check_works(ModelName.FACE_DETECTOR, hands.face)
+        if hands.face is not None:
+            check_works(ModelName.FACE_DETECTOR, hands.face)
     return models
+
+
+def _optional(name: ModelName, request: AnalysisRequest) -> Path | None:
+    """A model file the analysis is better with but can run without; None if missing."""
+    try:
+        return resolve_all(
+            (name,), explicit_dir=request.models_dir, allow_download=request.allow_download
+        )[name]
+    except ModelMissingError:
+        return None
 
 
 class _Worker:
@@ -246,7 +259,9 @@ class _Worker:
                 hands.palm,
                 hands.landmarks,
                 pose=self.arm_pose or self.pose,
-                faces=FaceDetector(hands.face, tiling=None, denoise=False),
+                faces=None
+                if hands.face is None
+                else FaceDetector(hands.face, tiling=None, denoise=False),
             )
         )
         self.still_test = still

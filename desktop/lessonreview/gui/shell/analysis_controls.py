@@ -89,13 +89,11 @@ class AnalysisControls(QObject):
                 return
         allow_download = False
         request = AnalysisRequest(path=h.recording.path, models_dir=h.models_dir)
-        # The privacy view's face detector is asked for here too (the hand step needs it as
-        # well): this is where the app asks before downloading anything.
+        # The privacy view's face detector (which the hand step also uses when it is
+        # there) is asked for here too: this is where the app asks before downloading
+        # anything.
         try:
-            resolve_all(
-                dict.fromkeys((*request.model_names, ModelName.FACE_DETECTOR)),
-                explicit_dir=h.models_dir,
-            )
+            resolve_all((*request.model_names, ModelName.FACE_DETECTOR), explicit_dir=h.models_dir)
         except ModelMissingError as exc:
             missing = {spec.name for spec in exc.missing}
             answer = QMessageBox.question(

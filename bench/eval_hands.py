@@ -323,7 +323,7 @@ def main() -> int:
     if cache is not None:
         cache = cache / f"{args.pose}-{'pose-only' if args.no_hands else 'hands'}"
     stills = Stills(cache=cache, pose=pose, models=args.models, hands=not args.no_hands)
-    config = config_for(STILL)
+    config = config_for(STILL, hand_detector=not args.no_hands)
     if args.fit:
         fit(stills, config)
         return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,7 +23,14 @@ from lessonreview.core.analysis.posture_cues import (
     head_lowered_cues,
     head_resting,
 )
-from lessonreview.core.domain import Behaviour, Box, Keypoint, Observation, PersonTrack
+from lessonreview.core.domain import (
+    Behaviour,
+    Box,
+    Keypoint,
+    Observation,
+    PersonTrack,
+    RaisedHand,
+)
 from lessonreview.core.media.timebase import Timebase
 from real_poses import (
     CONFIG,
@@ -121,6 +129,33 @@ def test_a_hand_flicked_up_for_one_sample_is_not_proposed(students):
     samples = [(kp, box)] * 5 + [raise_arm(kp, box, side, rng)] + [(kp, box)] * 5
     tb = constant_timebase(len(samples))
     assert not of(propose([track("P1", samples, tb)], tb), Behaviour.HAND_RAISED)
+
+
+def test_where_the_hand_detector_looked_the_pose_only_keeps_a_raised_hand_it_found(students):
+    """With the hand detector on, an arm the pose alone shows up starts nothing; a hand
+    the detector found stays raised while the pose still shows the arm up, through the
+    samples where the detector missed the palm."""
+    rng = np.random.default_rng(10)
+    s, side = arm_candidates(students)[2]
+    kp, box = pose(s), person_box(s)
+    down = [(jittered(kp, rng, 0.01), box) for _ in range(4)]
+    up = [raise_arm(kp, box, side, rng) for _ in range(8)]
+    samples = down + up + down
+    tb = constant_timebase(len(samples))
+    config = config_for(tb, hand_detector=True)
+    assert not of(propose([track("P1", samples, tb)], tb, config=config), Behaviour.HAND_RAISED)
+
+    wrist = int(Keypoint.LEFT_WRIST if side == "left" else Keypoint.RIGHT_WRIST)
+    base = track("P1", samples, tb)
+    observations = list(base.observations)
+    for k in (4, 5):  # the detector found the palm in the first two raised samples only
+        x, y = (float(v) for v in observations[k].keypoints[wrist, :2])
+        palm = Box(x - 5, y - 10, x + 5, y)
+        hand = RaisedHand(box=palm, wrist=(x, y), score=2.0, above_head=2.0, arm=True)
+        observations[k] = replace(observations[k], raised_hand=hand)
+    found = propose([replace(base, observations=tuple(observations))], tb, config=config)
+    raised = of(found, Behaviour.HAND_RAISED)
+    assert [(p.start_frame, p.end_frame) for p in raised] == [(4 * STEP, 12 * STEP)]
 
 
 def test_a_missed_sample_is_bridged_but_a_long_hole_splits_the_segment(students):

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lessonreview.core.analysis.behaviours import config_for
+from lessonreview.core.analysis.behaviours import config_for, propose
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.analysis.posture import features
 from lessonreview.core.analysis.posture_cues import best_raised_hand
@@ -300,3 +300,22 @@ def test_a_palm_on_a_face_is_not_a_raised_hand(models_dir):
     finally:
         without.close()
         with_faces.close()
+
+
+def test_an_arm_the_pose_alone_shows_up_starts_no_raised_hand_where_the_hand_detector_looked(
+    models_dir,
+):
+    """A lecture frame where nobody raises a hand, but the pose of one student puts a
+    wrist up on the head of the student behind, clearly seen. Without the hand detector
+    that arm alone is a raised hand; the analysis looked for hands, found no palm there,
+    and proposes none."""
+    still = CCTV / "images" / "51.jpg"
+    doc = analyze(AnalysisRequest(path=still, models_dir=models_dir))
+    assert not [p for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED]
+    one_frame = Timebase.constant(1.0, 1)
+    by_pose = [
+        p
+        for p in propose(list(doc.people), one_frame, config=config_for(one_frame))
+        if p.behaviour == Behaviour.HAND_RAISED
+    ]
+    assert by_pose and all("wrist above the head" in p.evidence for p in by_pose)

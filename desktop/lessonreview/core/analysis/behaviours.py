@@ -98,14 +98,17 @@ _BEHAVIOUR_ORDER = {b: i for i, b in enumerate(Behaviour)}
 DEFAULT_CONFIG = RuleConfig()
 
 
-def config_for(timebase: Timebase) -> RuleConfig:
+def config_for(timebase: Timebase, *, hand_detector: bool = False) -> RuleConfig:
     """The rules for a recording: a still (one frame) cannot show how long a posture
     lasts or whether a hand moves, so its one frame is judged on posture alone: no
-    minimum durations, and a lowered head is reading posture even with no wrist in view."""
+    minimum durations, and a lowered head is reading posture even with no wrist in view.
+    ``hand_detector``: the analysis looked for hands with the hand detector; a raised
+    hand then starts only where it found one (``RuleConfig.pose_starts_hand``)."""
+    config = replace(DEFAULT_CONFIG, pose_starts_hand=not hand_detector)
     if timebase.frame_count > 1:
-        return DEFAULT_CONFIG
+        return config
     return replace(
-        DEFAULT_CONFIG,
+        config,
         hand_raised_min_s=0.0,
         standing_min_s=0.0,
         reading_min_s=0.0,
@@ -209,7 +212,7 @@ def _rules(
     seated line, None where the room has none."""
     hand_on = hysteresis(
         [best_raised_hand(f, config) for f in feats],
-        enter=lambda r: r.enters,
+        enter=lambda r: r.starts,
         stay=lambda r: r.stays,
     )
     hand = [_hand_sample(f, config) for f in feats]

@@ -467,7 +467,7 @@ def analyze(
 
     # A short recording (a still has one sample) keeps every person it saw.
     default_min = TrackerConfig().min_observations
-    rules = config_for(timebase)
+    rules = config_for(timebase, hand_detector=models.hands is not None)
     live = LiveProposals(timebase, rules, request.live)
     tracker = Tracker(TrackerConfig(min_observations=max(1, min(default_min, len(samples) // 4))))
     decoder = threading.Thread(target=decode, name="analysis-decode", daemon=True)

@@ -88,6 +88,11 @@ class RuleConfig:
     # detector finds those hands instead.
     raised_wrist_box_margin: float = 0.1
     raised_arm_visibility: float = 0.9
+    # Whether the pose alone may start a raised hand. Where the hand detector looked
+    # (``behaviours.config_for``), it sees the hands of people this far away better than
+    # the pose does, and the pose alone puts wrists on neighbours' heads: there the pose
+    # only keeps a raised hand going through samples where the detector missed the palm.
+    pose_starts_hand: bool = True
     # Or the hand detector found a raised hand for the person (``core/vision/hands.py``) with a
     # score (log-odds that it is a hand) at least this, and it stays raised while the
     # score is at least ``hand_found_exit``. Chosen on each half of the hand-raise-office

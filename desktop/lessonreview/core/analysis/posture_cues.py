@@ -110,6 +110,9 @@ class RaisedHandCue:
     """The raised hand of one sample, from the pose or the hand detector.
 
     ``enters`` / ``stays``: past the threshold to start a raised hand / to keep one.
+    ``starts``: ``enters``, and this cue may start one (the pose alone may not where the
+    hand detector looked: ``RuleConfig.pose_starts_hand``); a sample that only ``enters``
+    still counts as meeting the rule within a raised hand that something else started.
     ``margin``: how far past the threshold to start, 0..1. ``point``: the hand (the
     wrist) in frame pixels. ``side``: the pose's "left" or "right"; None from the hand
     detector, which cannot tell. ``height``: the wrist above the face (shoulder widths)
@@ -128,6 +131,7 @@ class RaisedHandCue:
     height: float
     trust: float
     arm: bool = False
+    starts: bool = False
 
 
 def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | None:
@@ -151,6 +155,7 @@ def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | 
             RaisedHandCue(
                 source=HandSource.POSE,
                 enters=height >= config.hand_above_head,
+                starts=config.pose_starts_hand and height >= config.hand_above_head,
                 stays=height >= config.hand_above_head_exit,
                 margin=_unit((height - config.hand_above_head) / 0.5),
                 point=at,
@@ -165,6 +170,7 @@ def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | 
             RaisedHandCue(
                 source=HandSource.HAND_DETECTOR,
                 enters=hand.score >= config.hand_found,
+                starts=hand.score >= config.hand_found,
                 stays=hand.score >= config.hand_found_exit,
                 # Two more log-odds than the threshold (e.g. 0.5 to 0.88) is a full margin.
                 margin=_unit((hand.score - config.hand_found) / 2.0),
@@ -177,7 +183,7 @@ def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | 
         )
     if not cues:
         return None
-    return max(cues, key=lambda c: (c.enters, c.stays, c.margin))
+    return max(cues, key=lambda c: (c.starts, c.enters, c.stays, c.margin))
 
 
 def _unit(x: float) -> float:

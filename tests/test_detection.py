@@ -19,6 +19,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 import pytest
 
 from classroom import MODELS, REPO, frame_and_heads, match_heads, yolo_labels
@@ -26,6 +27,7 @@ from lessonreview.core.domain import Box
 from lessonreview.core.vision import detection
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.model_errors import ModelFileError
+from lessonreview.core.vision.onnx_graph import free_image_size
 
 # A bright frame, two ordinary ones, one dim and noisy; 84 of their 100 labelled
 # heads are found (bench/eval_recall.py: 0.88 over all 159 frames).
@@ -240,3 +242,43 @@ def test_faint_candidates_doubling_a_person_are_told_as_box_by_box(
     got = detection._overlaps(detection._corners(candidates), detection._corners(people))
     assert got.tolist() == expected
     assert 0 < sum(expected) < len(expected)
+
+
+def test_the_model_takes_a_window_at_its_own_shape_and_its_file_is_untouched() -> None:
+    """In memory, the model's input height and width are left free: the square input
+    gives exactly what the file's model gives, and a wide window needs no square."""
+    path = MODELS / "yolox_nano.onnx"
+    raw = path.read_bytes()
+    edited, dims = free_image_size(raw)
+    assert dims == (1, 3, 416, 416)
+    assert path.read_bytes() == raw
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    fixed, free = (
+        ort.InferenceSession(m, sess_options=options, providers=["CPUExecutionProvider"])
+        for m in (raw, edited)
+    )
+    frame, _ = frame_and_heads("13")
+    blob = cv2.resize(frame, (416, 416)).transpose(2, 0, 1)[None].astype(np.float32)
+    name = fixed.get_inputs()[0].name
+    assert np.array_equal(fixed.run(None, {name: blob})[0], free.run(None, {name: blob})[0])
+    wide = free.run(None, {name: np.ascontiguousarray(blob[:, :, :256])})[0]
+    assert wide.shape == (1, 32 * 52 + 16 * 26 + 8 * 13, 85)
+
+
+def test_a_file_that_is_not_an_onnx_model_is_not_edited() -> None:
+    palm = (MODELS / "palm_detection_lite.tflite").read_bytes()
+    for data in (palm, palm[:1000], b"", (MODELS / "yolox_nano.onnx").read_bytes()[:500_000]):
+        with pytest.raises(ValueError):
+            free_image_size(data)
+
+
+def test_windows_at_their_own_shape_still_find_most_students() -> None:
+    free = PersonDetector(MODELS / "yolox_nano.onnx", free_size=True)
+    assert free.free_size
+    total = found = 0
+    for name in FRAMES:
+        frame, heads = frame_and_heads(name)
+        total += len(heads)
+        found += heads_found(heads, [d.box for d in free.detect(frame)])
+    assert found / total >= RECALL_FLOOR

@@ -21,6 +21,7 @@ import onnxruntime as ort
 
 from lessonreview.core.domain import Box, Detection
 from lessonreview.core.vision.model_errors import ModelFileError
+from lessonreview.core.vision.onnx_graph import free_image_size
 
 INPUT_SIZE = 416
 PAD_VALUE = 114
@@ -86,6 +87,11 @@ def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(cells).astype(np.float32), np.concatenate(strides).astype(np.float32)
 
 
+def _padded(n: int) -> int:
+    """``n`` rounded up to a multiple of the largest stride, which the model's input must be."""
+    return -(-n // STRIDES[-1]) * STRIDES[-1]
+
+
 def nms(
     boxes: np.ndarray, scores: np.ndarray, *, iou_threshold: float, nested: float = 0.8
 ) -> list[int]:
@@ -137,30 +143,46 @@ class PersonDetector:
         threads: int = 1,
         nms_iou: float = 0.5,
         denoise: bool = True,
+        free_size: bool = False,
     ) -> None:
         model_path = Path(model_path)
         if not model_path.is_file():
             raise ModelFileError.missing(model_path)
+        model: str | bytes = str(model_path)
+        # Square: every window is letterboxed into the 416x416 input the model was
+        # exported for. Free: the window keeps its own shape (the scale is the same), padded
+        # only up to a multiple of the largest stride; a wide tile then costs the model
+        # well under the square (bench/eval_recall.py --free compares the two). Off until its
+        # effect on the hand step is measured (the windows move with the boxes).
+        file_dims: tuple[int, ...] | None = None
+        if free_size:
+            try:
+                model, file_dims = free_image_size(model_path.read_bytes())
+            except ValueError:
+                pass  # not a model this can edit: onnxruntime below says what is wrong
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                model, sess_options=options, providers=["CPUExecutionProvider"]
             )
         # onnxruntime raises its own pybind exception classes (InvalidProtobuf, Fail, ...)
         # that share no public base class below Exception.
         except Exception as exc:
             raise ModelFileError.damaged(model_path, str(exc).splitlines()[0][:200]) from exc
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        square = [1, 3, INPUT_SIZE, INPUT_SIZE]
         if (
             len(inputs) != 1
-            or list(inputs[0].shape) != [1, 3, INPUT_SIZE, INPUT_SIZE]
-            or list(outputs[0].shape)[1:] != [len(_grid(INPUT_SIZE, INPUT_SIZE)[0]), N_OUTPUTS]
+            or list(file_dims or inputs[0].shape) != square
+            or list(outputs[0].shape)[2:] != [N_OUTPUTS]
+            or (file_dims is None and list(outputs[0].shape)[1] != len(_grid(*square[2:])[0]))
         ):
             raise ModelFileError.damaged(model_path, "not a YOLOX-Nano 416x416 COCO model")
         self._input_name = inputs[0].name
+        self.free_size = file_dims is not None
         self.score_threshold = score_threshold
         self.tiling = tiling
         self.nms_iou = nms_iou
@@ -243,7 +265,7 @@ class PersonDetector:
         scale = min(INPUT_SIZE / crop.shape[1], INPUT_SIZE / crop.shape[0])
         rw, rh = round(crop.shape[1] * scale), round(crop.shape[0] * scale)
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        ih, iw = INPUT_SIZE, INPUT_SIZE
+        ih, iw = (_padded(rh), _padded(rw)) if self.free_size else (INPUT_SIZE, INPUT_SIZE)
         # YOLOX letterboxes into the top-left corner; the rest is the training pad grey.
         canvas = np.full((ih, iw, 3), PAD_VALUE, dtype=np.uint8)
         canvas[:rh, :rw] = cv2.resize(crop, (rw, rh), interpolation=interp)

@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/eval_recall.py [--data DIR] [--models DIR]
         [--pose-every N] [--pose-model lite|full] [--runtime litert|tasks] [--no-tiles]
-        [--threshold T]
+        [--threshold T] [--free]
 
 Recall: a labelled head counts as found when its centre lies inside a found person
 box, in the box's upper half (from a little above the box top down to its middle).
@@ -16,6 +16,9 @@ we report ms per crop, how often a pose comes back, and how often the nose lands
 on the labelled head (within 0.75 head sizes of its centre). ``--runtime tasks`` runs
 MediaPipe's whole Tasks pipeline (its pose detector, then the landmark model) instead
 of the product's landmark model alone on its own window (core/vision/pose.py).
+
+``--free``: each detector window given to the model at its own shape (padded to a
+multiple of 32) instead of letterboxed into its 416x416 square (``PersonDetector(free_size=True)``).
 
 Data: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
 pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
@@ -94,6 +97,7 @@ def main() -> None:
     ap.add_argument("--runtime", choices=("litert", "tasks"), default="litert")
     ap.add_argument("--no-tiles", action="store_true", help="whole frame only")
     ap.add_argument("--threshold", type=float, default=None, help="detector score threshold")
+    ap.add_argument("--free", action="store_true", help="windows at their own shape")
     ap.add_argument("--quiet", action="store_true", help="no per-frame lines")
     args = ap.parse_args()
 
@@ -102,6 +106,8 @@ def main() -> None:
         kwargs["tiling"] = None
     if args.threshold is not None:
         kwargs["score_threshold"] = args.threshold
+    if args.free:
+        kwargs["free_size"] = True
     detector = PersonDetector(args.models / "yolox_nano.onnx", **kwargs)
     pose = None
     if args.pose_every:

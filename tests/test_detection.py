@@ -18,12 +18,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import numpy as np
+import onnxruntime as ort
 import pytest
 
 from classroom import MODELS, REPO, frame_and_heads, match_heads, yolo_labels
 from lessonreview.core.domain import Box
+from lessonreview.core.vision import detection
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.model_errors import ModelFileError
+from lessonreview.core.vision.onnx_graph import free_image_size
 
 # A bright frame, two ordinary ones, one dim and noisy; 84 of their 100 labelled
 # heads are found (bench/eval_recall.py: 0.88 over all 159 frames).
@@ -143,3 +147,138 @@ def _inside(a: Box, b: Box) -> float:
     ix = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
     iy = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
     return ix * iy
+
+
+def _drop_or_extend_one_by_one(boxes, scores, at, near, *, tall, covered):
+    """The pieces' first two steps of ``join_cut_boxes`` written one piece at a time, the
+    plain reading of its docstring: what the array code in detection.py must give."""
+    near = near.copy()
+    widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    areas = widths * heights
+    out, keep, extended = boxes.copy(), [], 0
+    for i in range(len(boxes)):
+        if not near[i].any():
+            keep.append(i)
+            continue
+        iw = np.minimum(boxes[i, 2], boxes[:, 2]) - np.maximum(boxes[i, 0], boxes[:, 0])
+        ih = np.minimum(boxes[i, 3], boxes[:, 3]) - np.maximum(boxes[i, 1], boxes[:, 1])
+        inside = np.clip(iw, 0, None) * np.clip(ih, 0, None) / max(float(areas[i]), 1e-9)
+        bigger = areas > areas[i] * 1.2
+        if at[i].any() and np.any(bigger & (inside >= covered)):
+            continue
+        keep.append(i)
+        past = bigger & (inside >= 0.5)
+        if near[i, 0]:
+            past &= (boxes[:, 0] <= boxes[i, 0] - 0.1 * widths[i]) & (widths >= tall[0])
+        if near[i, 1]:
+            past &= (boxes[:, 1] <= boxes[i, 1] - 0.1 * heights[i]) & (heights >= tall[1])
+        if near[i, 2]:
+            past &= (boxes[:, 2] >= boxes[i, 2] + 0.1 * widths[i]) & (widths >= tall[0])
+        if near[i, 3]:
+            past &= (boxes[:, 3] >= boxes[i, 3] + 0.1 * heights[i]) & (heights >= tall[1])
+        if near[i, 1] or near[i, 3]:
+            past &= widths <= 1.4 * widths[i]
+        if near[i, 0] or near[i, 2]:
+            past &= heights <= 1.4 * heights[i]
+        if past.any():
+            j = int(np.argmax(np.where(past, inside * scores, -1.0)))
+            sides = np.flatnonzero(near[i])
+            out[i, sides] = boxes[j, sides]
+            near[i] = False
+            extended += 1
+    return out[keep], scores[keep], near[keep], extended
+
+
+def test_cut_pieces_are_judged_as_one_by_one_on_real_detections(
+    detector: PersonDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pieces of people cut by tile edges are judged all at once (arrays); the result
+    is exactly, to the bit, that of judging them one at a time, on the detector's own
+    boxes of classroom frames and of tall people at a seam."""
+    calls = []
+    real = detection.join_cut_boxes
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(detection, "join_cut_boxes", spy)
+    images = [frame_and_heads(name)[0] for name in FRAMES]
+    images += [
+        cv2.imread(str(next((STANDING_SITTING / "images").glob(f"{p}*.jpg"))))
+        for p in TALL_AT_A_SEAM
+    ]
+    for image in images:
+        detector.detect_with_faint(image)
+    extended = 0
+    for args, kwargs in calls:
+        boxes, scores, at, near = (np.asarray(a) for a in args)
+        tall = tuple(detection._TALL_FOR_TILE * s for s in kwargs["tile_size"])
+        *expected, n = _drop_or_extend_one_by_one(boxes, scores, at, near, tall=tall, covered=0.7)
+        extended += n
+        got = detection._drop_or_extend(boxes, scores, at, near, tall=tall, covered=0.7)
+        for e, g in zip(expected, got, strict=True):
+            assert e.dtype == g.dtype and np.array_equal(e, g)
+    assert len(calls) == 2 * len(images)  # the people and the faint candidates
+    assert extended > 0  # the extension step was met, not only the dropping
+
+
+def test_faint_candidates_doubling_a_person_are_told_as_box_by_box(
+    detector: PersonDetector,
+) -> None:
+    """Which faint candidates double a person is found for all at once; it is exactly
+    the Box arithmetic (IoU over 0.3, or mostly inside one another) on real boxes."""
+    frame, _ = frame_and_heads("13")
+    people = [d.box for d in detector.detect(frame)]
+    candidates = [
+        d.box
+        for d in PersonDetector(MODELS / "yolox_nano.onnx", score_threshold=0.05).detect(frame)
+    ]
+
+    def doubles(a: Box, b: Box) -> bool:
+        return a.iou(b) > 0.3 or _inside(a, b) > 0.6 * min(a.area, b.area)
+
+    expected = [any(doubles(c, p) for p in people) for c in candidates]
+    got = detection._overlaps(detection._corners(candidates), detection._corners(people))
+    assert got.tolist() == expected
+    assert 0 < sum(expected) < len(expected)
+
+
+def test_the_model_takes_a_window_at_its_own_shape_and_its_file_is_untouched() -> None:
+    """In memory, the model's input height and width are left free: the square input
+    gives exactly what the file's model gives, and a wide window needs no square."""
+    path = MODELS / "yolox_nano.onnx"
+    raw = path.read_bytes()
+    edited, dims = free_image_size(raw)
+    assert dims == (1, 3, 416, 416)
+    assert path.read_bytes() == raw
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    fixed, free = (
+        ort.InferenceSession(m, sess_options=options, providers=["CPUExecutionProvider"])
+        for m in (raw, edited)
+    )
+    frame, _ = frame_and_heads("13")
+    blob = cv2.resize(frame, (416, 416)).transpose(2, 0, 1)[None].astype(np.float32)
+    name = fixed.get_inputs()[0].name
+    assert np.array_equal(fixed.run(None, {name: blob})[0], free.run(None, {name: blob})[0])
+    wide = free.run(None, {name: np.ascontiguousarray(blob[:, :, :256])})[0]
+    assert wide.shape == (1, 32 * 52 + 16 * 26 + 8 * 13, 85)
+
+
+def test_a_file_that_is_not_an_onnx_model_is_not_edited() -> None:
+    palm = (MODELS / "palm_detection_lite.tflite").read_bytes()
+    for data in (palm, palm[:1000], b"", (MODELS / "yolox_nano.onnx").read_bytes()[:500_000]):
+        with pytest.raises(ValueError):
+            free_image_size(data)
+
+
+def test_windows_at_their_own_shape_still_find_most_students() -> None:
+    free = PersonDetector(MODELS / "yolox_nano.onnx", free_size=True)
+    assert free.free_size
+    total = found = 0
+    for name in FRAMES:
+        frame, heads = frame_and_heads(name)
+        total += len(heads)
+        found += heads_found(heads, [d.box for d in free.detect(frame)])
+    assert found / total >= RECALL_FLOOR

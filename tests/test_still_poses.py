@@ -12,7 +12,13 @@ import pytest
 from tests.classroom import frame_and_heads
 
 from lessonreview.core.analysis.camera_motion import CameraMotion
-from lessonreview.core.analysis.still_poses import SampleChange, StillnessTest, StillPoses, changed
+from lessonreview.core.analysis.still_poses import (
+    SampleChange,
+    StillnessTest,
+    StillPoses,
+    _ious,
+    changed,
+)
 from lessonreview.core.domain import Box
 
 STILL = CameraMotion(np.eye(3), 1.0)
@@ -119,3 +125,16 @@ def test_max_age_zero_poses_everyone_every_sample(room):
         since = None if index == 0 else SampleChange(grey, grey, STILL, StillnessTest(max_age=0))
         still.poses(boxes, model, since)
     assert len(model.asked) == 3 * len(boxes)
+
+
+def test_the_box_last_sample_a_person_matches_is_the_one_box_iou_picks():
+    """The overlaps with last sample's boxes are computed at once; they are exactly
+    ``Box.iou``, and a tie goes to the first box, on real head boxes grown into bodies
+    and those moved by a few pixels (a still person's jitter) or onto a neighbour."""
+    _, heads = frame_and_heads("13")
+    boxes = [body(h) for h in heads]
+    before = [Box(b.x0 + 3, b.y0 - 2, b.x1 + 1, b.y1 + 4) for b in boxes] + boxes
+    for box in boxes + [Box(0, 0, 5, 5), Box(-50, -50, -10, -10)]:
+        ious = _ious(box, before)
+        assert ious.tolist() == [box.iou(b) for b in before]
+        assert int(np.argmax(ious)) == max(range(len(before)), key=lambda k: box.iou(before[k]))

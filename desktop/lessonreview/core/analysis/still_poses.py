@@ -106,9 +106,10 @@ class SampleChange:
         may be carried once more, and ``seen`` of both boxes did not change; else None."""
         if not before:
             return None
-        i = max(range(len(before)), key=lambda k: box.iou(before[k][0]))
+        ious = _ious(box, [b for b, _ in before])
+        i = int(np.argmax(ious))  # the first of equals, as ``max`` would
         moved, age = before[i]
-        if box.iou(moved) < min_iou or age >= self.max_age:
+        if ious[i] < min_iou or age >= self.max_age:
             return None
         return i if self.unchanged(seen(box.union(moved))) else None
 
@@ -155,6 +156,18 @@ class StillPoses:
             keypoints = keypoints.copy()
             keypoints[:, :2] = since.map_points(keypoints[:, :2])
         return PersonPose(box, keypoints, pose.head_down_score, pose.age + 1)
+
+
+def _ious(box: Box, others: Sequence[Box]) -> np.ndarray:
+    """``box.iou(other)`` for each of ``others``, computed at once (the same arithmetic)."""
+    o = np.array([(b.x0, b.y0, b.x1, b.y1) for b in others], dtype=np.float64).reshape(-1, 4)
+    ix = np.maximum(0.0, np.minimum(box.x1, o[:, 2]) - np.maximum(box.x0, o[:, 0]))
+    iy = np.maximum(0.0, np.minimum(box.y1, o[:, 3]) - np.maximum(box.y0, o[:, 1]))
+    inter = ix * iy
+    areas = np.maximum(0.0, o[:, 2] - o[:, 0]) * np.maximum(0.0, o[:, 3] - o[:, 1])
+    union = box.area + areas - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
 
 
 def changed(

@@ -10,7 +10,9 @@ together into one box before anyone looks at the pose (``join_cut_boxes``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -19,6 +21,7 @@ import onnxruntime as ort
 
 from lessonreview.core.domain import Box, Detection
 from lessonreview.core.vision.model_errors import ModelFileError
+from lessonreview.core.vision.onnx_graph import free_image_size
 
 INPUT_SIZE = 416
 PAD_VALUE = 114
@@ -72,18 +75,21 @@ class TileLayout:
 CLASSROOM_TILES = TileLayout()
 
 
-def _grid() -> tuple[np.ndarray, np.ndarray]:
-    """Cell offsets and strides of the 3549 predictions, in the order the model emits them."""
+@cache
+def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell offsets and strides of the predictions for an input of this size, in the
+    order the model emits them (3549 for the square input)."""
     cells, strides = [], []
     for s in STRIDES:
-        n = INPUT_SIZE // s
-        ys, xs = np.mgrid[0:n, 0:n]
+        ys, xs = np.mgrid[0 : height // s, 0 : width // s]
         cells.append(np.stack([xs.ravel(), ys.ravel()], axis=1))
-        strides.append(np.full(n * n, s))
+        strides.append(np.full(xs.size, s))
     return np.concatenate(cells).astype(np.float32), np.concatenate(strides).astype(np.float32)
 
 
-_CELLS, _STRIDES = _grid()
+def _padded(n: int) -> int:
+    """``n`` rounded up to a multiple of the largest stride, which the model's input must be."""
+    return -(-n // STRIDES[-1]) * STRIDES[-1]
 
 
 def nms(
@@ -137,30 +143,46 @@ class PersonDetector:
         threads: int = 1,
         nms_iou: float = 0.5,
         denoise: bool = True,
+        free_size: bool = False,
     ) -> None:
         model_path = Path(model_path)
         if not model_path.is_file():
             raise ModelFileError.missing(model_path)
+        model: str | bytes = str(model_path)
+        # Square: every window is letterboxed into the 416x416 input the model was
+        # exported for. Free: the window keeps its own shape (the scale is the same), padded
+        # only up to a multiple of the largest stride; a wide tile then costs the model
+        # well under the square (bench/eval_recall.py --free compares the two). Off until its
+        # effect on the hand step is measured (the windows move with the boxes).
+        file_dims: tuple[int, ...] | None = None
+        if free_size:
+            try:
+                model, file_dims = free_image_size(model_path.read_bytes())
+            except ValueError:
+                pass  # not a model this can edit: onnxruntime below says what is wrong
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+                model, sess_options=options, providers=["CPUExecutionProvider"]
             )
         # onnxruntime raises its own pybind exception classes (InvalidProtobuf, Fail, ...)
         # that share no public base class below Exception.
         except Exception as exc:
             raise ModelFileError.damaged(model_path, str(exc).splitlines()[0][:200]) from exc
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        square = [1, 3, INPUT_SIZE, INPUT_SIZE]
         if (
             len(inputs) != 1
-            or list(inputs[0].shape) != [1, 3, INPUT_SIZE, INPUT_SIZE]
-            or list(outputs[0].shape)[1:] != [len(_CELLS), N_OUTPUTS]
+            or list(file_dims or inputs[0].shape) != square
+            or list(outputs[0].shape)[2:] != [N_OUTPUTS]
+            or (file_dims is None and list(outputs[0].shape)[1] != len(_grid(*square[2:])[0]))
         ):
             raise ModelFileError.damaged(model_path, "not a YOLOX-Nano 416x416 COCO model")
         self._input_name = inputs[0].name
+        self.free_size = file_dims is not None
         self.score_threshold = score_threshold
         self.tiling = tiling
         self.nms_iou = nms_iou
@@ -210,14 +232,11 @@ class PersonDetector:
         people = self._merge(all_boxes, all_scores, all_at, all_near, strong, tile_size=tile_size)
         if faint_threshold is None:
             return people, []
-        faint = [
-            d.box
-            for d in self._merge(
-                all_boxes, all_scores, all_at, all_near, ~strong, tile_size=tile_size
-            )
-            if not any(_overlaps(d.box, p.box) for p in people)
-        ]
-        return people, faint
+        candidates = self._merge(
+            all_boxes, all_scores, all_at, all_near, ~strong, tile_size=tile_size
+        )
+        doubles = _overlaps(_corners(d.box for d in candidates), _corners(p.box for p in people))
+        return people, [d.box for d, double in zip(candidates, doubles, strict=True) if not double]
 
     def _merge(
         self,
@@ -246,20 +265,23 @@ class PersonDetector:
         scale = min(INPUT_SIZE / crop.shape[1], INPUT_SIZE / crop.shape[0])
         rw, rh = round(crop.shape[1] * scale), round(crop.shape[0] * scale)
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        ih, iw = (_padded(rh), _padded(rw)) if self.free_size else (INPUT_SIZE, INPUT_SIZE)
         # YOLOX letterboxes into the top-left corner; the rest is the training pad grey.
-        canvas = np.full((INPUT_SIZE, INPUT_SIZE, 3), PAD_VALUE, dtype=np.uint8)
+        canvas = np.full((ih, iw, 3), PAD_VALUE, dtype=np.uint8)
         canvas[:rh, :rw] = cv2.resize(crop, (rw, rh), interpolation=interp)
         blob = canvas.transpose(2, 0, 1)[None].astype(np.float32)
         pred = self._session.run(None, {self._input_name: blob})[0][0]
+        cells, strides = _grid(ih, iw)
         # The exported model already applies the sigmoid to objectness and classes.
         score = pred[:, 4] * pred[:, 5 + PERSON_CLASS]
         # Class-aware NMS below only ever sees one class: a box is a person only when
-        # person is its best class, so a chair or a bag does not turn into one.
-        best = np.argmax(pred[:, 5:], axis=1) == PERSON_CLASS
-        sel = (score >= threshold) & best
+        # person is its best class, so a chair or a bag does not turn into one. (Asked
+        # only of the few predictions scoring enough.)
+        sel = np.flatnonzero(score >= threshold)
+        sel = sel[np.argmax(pred[sel, 5:], axis=1) == PERSON_CLASS]
         p, s = pred[sel], score[sel]
-        centre = (p[:, :2] + _CELLS[sel]) * _STRIDES[sel, None]
-        size = np.exp(p[:, 2:4]) * _STRIDES[sel, None]
+        centre = (p[:, :2] + cells[sel]) * strides[sel, None]
+        size = np.exp(p[:, 2:4]) * strides[sel, None]
         boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1) / scale
         boxes += np.array([x0, y0, x0, y0], dtype=np.float32)
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], y0, y1)
@@ -271,12 +293,24 @@ class PersonDetector:
         return boxes[ok], s[ok]
 
 
-def _overlaps(a: Box, b: Box) -> bool:
-    """Two boxes of the same person: they overlap, or one lies mostly inside the other."""
-    ix = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
-    iy = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+def _corners(boxes: Iterable[Box]) -> np.ndarray:
+    return np.array([(b.x0, b.y0, b.x1, b.y1) for b in boxes], dtype=np.float64).reshape(-1, 4)
+
+
+def _overlaps(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Per box (rows of x0, y0, x1, y1): whether it and one of ``others`` may be boxes of
+    the same person: they overlap (IoU as ``Box.iou``), or one lies mostly inside the other."""
+    a, b = boxes[:, None, :], others[None, :, :]
+    ix = np.maximum(0.0, np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]))
+    iy = np.maximum(0.0, np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]))
     inter = ix * iy
-    return a.iou(b) > 0.3 or inter > 0.6 * min(a.area, b.area)
+    area_a = np.maximum(0.0, a[..., 2] - a[..., 0]) * np.maximum(0.0, a[..., 3] - a[..., 1])
+    area_b = np.maximum(0.0, b[..., 2] - b[..., 0]) * np.maximum(0.0, b[..., 3] - b[..., 1])
+    union = area_a + area_b - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = np.where(union > 0, inter / union, 0.0)
+    double = (iou > 0.3) | (inter > 0.6 * np.minimum(area_a, area_b))
+    return double.any(axis=1)
 
 
 # Sides of a box, as columns of the cut flags.
@@ -339,49 +373,69 @@ def join_cut_boxes(
     """
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4).copy()
     scores = np.asarray(scores, dtype=np.float32).reshape(-1).copy()
-    near = np.asarray(near_edge, dtype=bool).reshape(-1, 4).copy()
+    near = np.asarray(near_edge, dtype=bool).reshape(-1, 4)
     at = np.asarray(at_edge, dtype=bool).reshape(-1, 4)
     tall = (_TALL_FOR_TILE * tile_size[0], _TALL_FOR_TILE * tile_size[1])
+    boxes, scores, near = _drop_or_extend(boxes, scores, at, near, tall=tall, covered=covered)
+    return _join_pieces(boxes, scores, near, tall=tall)
+
+
+def _drop_or_extend(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    at: np.ndarray,
+    near: np.ndarray,
+    *,
+    tall: tuple[float, float],
+    covered: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first two steps of ``join_cut_boxes``: the pieces another window saw whole
+    dropped, those a taller box carries on past extended (their cut flags cleared)."""
+    near = near.copy()
     widths = boxes[:, 2] - boxes[:, 0]
     heights = boxes[:, 3] - boxes[:, 1]
     areas = widths * heights
     out = boxes.copy()
-    keep = []
-    for i in range(len(boxes)):
-        if not near[i].any():
-            keep.append(i)
-            continue
-        iw = np.minimum(boxes[i, 2], boxes[:, 2]) - np.maximum(boxes[i, 0], boxes[:, 0])
-        ih = np.minimum(boxes[i, 3], boxes[:, 3]) - np.maximum(boxes[i, 1], boxes[:, 1])
-        inside = np.clip(iw, 0, None) * np.clip(ih, 0, None) / max(float(areas[i]), 1e-9)
-        bigger = areas > areas[i] * 1.2
-        if at[i].any() and np.any(bigger & (inside >= covered)):
-            continue
-        keep.append(i)
+    keep = np.ones(len(boxes), dtype=bool)
+    # Each piece near an edge (a row below) against every box (a column): the pieces do
+    # not depend on each other, so all of them are judged at once.
+    cut = np.flatnonzero(near.any(axis=1))
+    if cut.size:
+        b = boxes[cut, None, :]
+        iw = np.minimum(b[..., 2], boxes[:, 2]) - np.maximum(b[..., 0], boxes[:, 0])
+        ih = np.minimum(b[..., 3], boxes[:, 3]) - np.maximum(b[..., 1], boxes[:, 1])
+        inside = np.clip(iw, 0, None) * np.clip(ih, 0, None) / np.maximum(areas[cut], 1e-9)[:, None]
+        bigger = areas > areas[cut, None] * 1.2
+        gone = at[cut].any(axis=1) & np.any(bigger & (inside >= covered), axis=1)
+        keep[cut[gone]] = False
+        cut, b, inside, bigger = cut[~gone], b[~gone], inside[~gone], bigger[~gone]
+        side = near[cut].T[:, :, None]  # (side, piece, 1)
+        w, h = widths[cut, None], heights[cut, None]
         # Boxes that go on past every side of this piece near an edge, by a tenth of it.
         past = bigger & (inside >= 0.5)
-        if near[i, _LEFT]:
-            past &= (boxes[:, 0] <= boxes[i, 0] - 0.1 * widths[i]) & (widths >= tall[0])
-        if near[i, _TOP]:
-            past &= (boxes[:, 1] <= boxes[i, 1] - 0.1 * heights[i]) & (heights >= tall[1])
-        if near[i, _RIGHT]:
-            past &= (boxes[:, 2] >= boxes[i, 2] + 0.1 * widths[i]) & (widths >= tall[0])
-        if near[i, _BOTTOM]:
-            past &= (boxes[:, 3] >= boxes[i, 3] + 0.1 * heights[i]) & (heights >= tall[1])
+        past &= ~side[_LEFT] | ((boxes[:, 0] <= b[..., 0] - 0.1 * w) & (widths >= tall[0]))
+        past &= ~side[_TOP] | ((boxes[:, 1] <= b[..., 1] - 0.1 * h) & (heights >= tall[1]))
+        past &= ~side[_RIGHT] | ((boxes[:, 2] >= b[..., 2] + 0.1 * w) & (widths >= tall[0]))
+        past &= ~side[_BOTTOM] | ((boxes[:, 3] >= b[..., 3] + 0.1 * h) & (heights >= tall[1]))
         # ...and about as wide across the seam: a much wider box holds someone else too
         # (two students side by side near the camera), and the tile's piece is the
         # better box for this one.
-        if near[i, _TOP] or near[i, _BOTTOM]:
-            past &= widths <= _SAME_WIDTH * widths[i]
-        if near[i, _LEFT] or near[i, _RIGHT]:
-            past &= heights <= _SAME_WIDTH * heights[i]
-        if past.any():
-            j = int(np.argmax(np.where(past, inside * scores, -1.0)))
-            sides = np.flatnonzero(near[i])
-            out[i, sides] = boxes[j, sides]
-            near[i] = False
-    boxes, scores, near = out[keep], scores[keep], near[keep]
+        past &= ~(side[_TOP] | side[_BOTTOM]) | (widths <= _SAME_WIDTH * w)
+        past &= ~(side[_LEFT] | side[_RIGHT]) | (heights <= _SAME_WIDTH * h)
+        extended = past.any(axis=1)
+        j = np.argmax(np.where(past, inside * scores, -1.0), axis=1)[extended]
+        i = cut[extended]
+        sides = near[i]
+        out[i] = np.where(sides, boxes[j], out[i])
+        near[i] = False
+    return out[keep], scores[keep], near[keep]
 
+
+def _join_pieces(
+    boxes: np.ndarray, scores: np.ndarray, near: np.ndarray, *, tall: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The last step of ``join_cut_boxes``: pieces either side of a seam joined, the
+    surest piece first (it takes the others in, so the order matters)."""
     alive = np.ones(len(boxes), dtype=bool)
     order = np.argsort(-scores, kind="stable")
     rank = np.empty_like(order)

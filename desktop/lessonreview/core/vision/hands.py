@@ -24,8 +24,10 @@ LiteRT like the pose model:
    head centre, at most ``HandSearch.max_aside`` head widths to the side, at most
    ``max_above`` above), nearest first, are posed again
    (``arm_candidates`` of them) on a window framed to take in their box and the palm.
-   The nearest whose pose puts a wrist or index finger on the palm, with that side's
-   shoulder below it and the nose on their head, is the owner, and an arm counts as
+   Of those whose pose puts a wrist or index finger on the palm, with that side's
+   shoulder below it and the nose on their head, the one whose hand lands nearest the
+   palm (relative to the reach allowed) is the owner, not simply the first tried: a
+   neighbour's or a chair's guessed arm also reaches a small palm. An arm counts as
    evidence (``arm_bonus``). Without such an arm, the owner is the person whose head is
    nearest below the wrist, within an arm's reach of it (the wrist above the head
    centre, not too far to the side, a palm not too small for that person's head); a
@@ -467,13 +469,17 @@ class HandFinder:
             around = Box(
                 palm.box.x0 - size, palm.box.y0 - size, palm.box.x1 + size, palm.box.y1 + size
             )
+            best: tuple[float, int] | None = None
             for i in near:
                 self.arm_checks += 1
                 keypoints = self.pose.estimate(
                     image_bgr, boxes[i].union(around), margins=_ARM_MARGINS
                 )
-                if arm_reaches(keypoints, palm, heads[i], self.search):
-                    return i, True
+                gap = arm_gap(keypoints, palm, heads[i], self.search)
+                if gap is not None and (best is None or gap < best[0]):
+                    best = (gap, i)
+            if best is not None:
+                return best[1], True
         return owner_of(palm, heads, self.search), False
 
     def close(self) -> None:
@@ -531,18 +537,28 @@ def _from_heads(palm: Palm, heads: Sequence[Box]) -> Iterator[tuple[int, float, 
 
 
 def arm_reaches(keypoints: np.ndarray | None, palm: Palm, head: Box, search: HandSearch) -> bool:
-    """Whether this pose is of the person whose head this is, with a wrist or index
-    finger on the palm, the shoulder of that side below it and the elbow raised."""
+    """Whether this pose's arm reaches the palm (see ``arm_gap``)."""
+    return arm_gap(keypoints, palm, head, search) is not None
+
+
+def arm_gap(
+    keypoints: np.ndarray | None, palm: Palm, head: Box, search: HandSearch
+) -> float | None:
+    """How near this pose's hand lands on the palm, as a share of the reach allowed
+    (0 on it, 1 at the limit), when the pose is of the person whose head this is, with a
+    wrist or index finger on the palm, the shoulder of that side below it and the elbow
+    raised; None otherwise."""
     if keypoints is None:
-        return False
+        return None
     nx, ny = keypoints[int(Keypoint.NOSE), :2]
     mx, my = head.width / 2, head.height / 2
     if not (head.x0 - mx <= nx <= head.x1 + mx and head.y0 - my <= ny <= head.y1 + my):
-        return False
+        return None
     reach = max(search.arm_reach * max(palm.box.width, palm.box.height), 0.5 * head.width)
     shoulders = abs(
         keypoints[int(Keypoint.LEFT_SHOULDER), 0] - keypoints[int(Keypoint.RIGHT_SHOULDER), 0]
     )
+    best: float | None = None
     for point, elbow, shoulder in _ARM_POINTS:
         x, y, seen = keypoints[int(point)]
         _, sy, shoulder_seen = keypoints[int(shoulder)]
@@ -555,9 +571,9 @@ def arm_reaches(keypoints: np.ndarray | None, palm: Palm, head: Box, search: Han
             math.hypot(x - palm.wrist[0], y - palm.wrist[1]),
             math.hypot(x - palm.box.centre[0], y - palm.box.centre[1]),
         )
-        if d <= reach:
-            return True
-    return False
+        if d <= reach and (best is None or d / reach < best):
+            best = d / reach
+    return best
 
 
 def owner_of(palm: Palm, heads: Sequence[Box], search: HandSearch) -> int | None:

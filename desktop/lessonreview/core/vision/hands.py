@@ -536,11 +536,6 @@ def _from_heads(palm: Palm, heads: Sequence[Box]) -> Iterator[tuple[int, float, 
         yield i, (hy - wy) / hw, abs(wx - hx) / hw, math.hypot(wx - hx, wy - hy)
 
 
-def arm_reaches(keypoints: np.ndarray | None, palm: Palm, head: Box, search: HandSearch) -> bool:
-    """Whether this pose's arm reaches the palm (see ``arm_gap``)."""
-    return arm_gap(keypoints, palm, head, search) is not None
-
-
 def arm_gap(
     keypoints: np.ndarray | None, palm: Palm, head: Box, search: HandSearch
 ) -> float | None:

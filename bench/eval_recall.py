@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/eval_recall.py [--data DIR] [--models DIR]
         [--pose-every N] [--pose-model lite|full] [--runtime litert|tasks] [--no-tiles]
-        [--threshold T] [--free]
+        [--threshold T] [--free] [--tiles COLSxROWS[:OVERLAP[:BOTTOM]]]
 
 Recall: a labelled head counts as found when its centre lies inside a found person
 box, in the box's upper half (from a little above the box top down to its middle).
@@ -19,6 +19,9 @@ of the product's landmark model alone on its own window (core/vision/pose.py).
 
 ``--free``: each detector window given to the model at its own shape (padded to a
 multiple of 32) instead of letterboxed into its 416x416 square (``PersonDetector(free_size=True)``).
+
+``--tiles``: another tile layout than the product's (``CLASSROOM_TILES``), e.g. ``4x1:0.3:0.6``
+(four tiles in one row over the top 0.6 of the frame, overlapping by 0.3).
 
 Data: "cctv-accurate" dataset v1, by a Roboflow Universe user (workspace
 pranavs-workspace-8k4n7), exported 2023-07-18, licensed CC BY 4.0.
@@ -37,7 +40,7 @@ import cv2
 from pose_tasks import TasksPoseEstimator
 
 from lessonreview.core.domain import Box
-from lessonreview.core.vision.detection import PersonDetector
+from lessonreview.core.vision.detection import CLASSROOM_TILES, PersonDetector, TileLayout
 from lessonreview.core.vision.pose import PoseEstimator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,6 +90,18 @@ def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
     return {h: p for p, h in owner.items()}
 
 
+def tile_layout(text: str) -> TileLayout:
+    """``COLSxROWS[:OVERLAP[:BOTTOM]]`` as a layout over the top BOTTOM of the frame."""
+    try:
+        grid, *rest = text.split(":")
+        cols, rows = (int(v) for v in grid.lower().split("x"))
+        overlap = float(rest[0]) if rest else CLASSROOM_TILES.overlap
+        bottom = float(rest[1]) if len(rest) > 1 else CLASSROOM_TILES.region[3]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not COLSxROWS[:OVERLAP[:BOTTOM]]: {text!r}") from None
+    return TileLayout(cols=cols, rows=rows, overlap=overlap, region=(0.0, 0.0, 1.0, bottom))
+
+
 def main() -> None:
     models_default = os.environ.get("LESSONREVIEW_MODELS", str(REPO.parent / "shared" / "models"))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -98,6 +113,11 @@ def main() -> None:
     ap.add_argument("--no-tiles", action="store_true", help="whole frame only")
     ap.add_argument("--threshold", type=float, default=None, help="detector score threshold")
     ap.add_argument("--free", action="store_true", help="windows at their own shape")
+    ap.add_argument(
+        "--tiles",
+        type=tile_layout,
+        help="tile layout COLSxROWS[:OVERLAP[:BOTTOM]], e.g. 3x1:0.3:0.7 (default: the product's)",
+    )
     ap.add_argument("--quiet", action="store_true", help="no per-frame lines")
     args = ap.parse_args()
 
@@ -108,6 +128,8 @@ def main() -> None:
         kwargs["score_threshold"] = args.threshold
     if args.free:
         kwargs["free_size"] = True
+    if args.tiles:
+        kwargs["tiling"] = args.tiles
     detector = PersonDetector(args.models / "yolox_nano.onnx", **kwargs)
     pose = None
     if args.pose_every:

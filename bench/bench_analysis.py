@@ -5,7 +5,10 @@ time, both as ratios to the recording's duration (measured in the same run, so a
 busy machine slows both), time per stage, people found, and resident memory at
 each quarter of the run (flat memory means it does not grow with video length).
 
-    python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--no-hands] [--no-carry]
+    python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--no-hands]
+        [--no-carry] [--search NAME=VALUE,...]
+
+``--search``: the hand finder's settings changed for this run (``HandSearch``).
 
 Make a 10-minute 720p classroom-like video from the real CC BY 4.0 frames with
 ``python bench/classroom_video.py /tmp/class10.mp4 --seconds 600 --size 1280x720 --fps 25``.
@@ -19,6 +22,8 @@ import resource
 import sys
 import time
 from pathlib import Path
+
+from hand_search_option import add_search_argument
 
 from lessonreview.core.analysis.pipeline import AnalysisRequest, StageTimes, analyze
 from lessonreview.core.analysis.still_poses import StillnessTest
@@ -56,6 +61,7 @@ def main() -> int:
         action="store_true",
         help="pose every person in every sample (no carrying over of still people's poses)",
     )
+    add_search_argument(parser)
     args = parser.parse_args()
 
     recording = Recording.open(args.video)
@@ -86,6 +92,7 @@ def main() -> int:
         pose_model=ModelName.POSE_LITE if args.pose == "lite" else ModelName.POSE_FULL,
         find_hands=not args.no_hands,
         still=StillnessTest(max_age=0) if args.no_carry else StillnessTest(),
+        hand_search=args.search,
     )
     t0 = time.perf_counter()
     doc = analyze(request, progress=progress, times=times, recording=recording)

@@ -35,7 +35,7 @@ Costs: milliseconds per sample for detection, per person for pose, per sample fo
 hand step, from the analysis' own stage times.
 
     python bench/eval_hands.py [--cache DIR] [--fold A|B|all] [--cctv] [--fit] [--why]
-        [--pose lite|full] [--no-hands] [--scales 0.8,0.9,1,1.1,1.25]
+        [--pose lite|full] [--no-hands] [--scales 0.8,0.9,1,1.1,1.25] [--search NAME=VALUE,...]
 
 ``--scales``: the screenshots are also resized (a camera further away or nearer, another
 resolution) and the figures printed per size, then pooled over the sizes: a hand found
@@ -44,7 +44,8 @@ at one size and lost a few percent away is luck, and the pooled figure counts it
 ``--cache DIR`` keeps each still's analysis (a proposals file) and, on the next run,
 re-runs only the behaviour rules on it; delete the folder after changing the detector,
 the pose or the hand finder. ``--no-hands``: the analysis without the hand detector
-(the pose alone), as before it.
+(the pose alone), as before it. ``--search``: the hand finder's settings changed for this
+run (``HandSearch``, e.g. ``merge_growth=1.6``); its cache is kept apart from the default's.
 
 Data: "Hand Raise" dataset v1, by a Roboflow Universe user (workspace test-qu52t),
 exported 2025-07-06, licensed CC BY 4.0, https://universe.roboflow.com/test-qu52t/hand-raise-ww4ow
@@ -57,11 +58,14 @@ dataset v1, by a Roboflow Universe user (workspace pranavs-workspace-8k4n7), exp
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from hand_search_option import add_search_argument
 
 from lessonreview.core.analysis.behaviours import config_for, propose
 from lessonreview.core.analysis.pipeline import AnalysisRequest, StageTimes, analyze
@@ -70,6 +74,7 @@ from lessonreview.core.analysis.posture_cues import best_raised_hand
 from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.store import proposals_file
+from lessonreview.core.vision.hands import DEFAULT_SEARCH, HandSearch
 from lessonreview.core.vision.model_files import ModelName
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,12 +147,19 @@ class Stills:
     """The analysis of each still, run once and kept in ``cache`` if given."""
 
     def __init__(
-        self, *, cache: Path | None, pose: ModelName, models: Path | None, hands: bool
+        self,
+        *,
+        cache: Path | None,
+        pose: ModelName,
+        models: Path | None,
+        hands: bool,
+        search: HandSearch = DEFAULT_SEARCH,
     ) -> None:
         self.cache = cache
         self.pose = pose
         self.models = models
         self.hands = hands
+        self.search = search
         self.times = StageTimes()
         self.samples = 0
         if cache is not None:
@@ -167,6 +179,7 @@ class Stills:
             workers=1,
             pose_model=self.pose,
             find_hands=self.hands,
+            hand_search=self.search,
         )
         doc = analyze(request, times=self.times)
         self.samples += 1
@@ -348,12 +361,19 @@ def main() -> int:
     parser.add_argument(
         "--fit", action="store_true", help="choose hand_found on each half, report on the other"
     )
+    add_search_argument(parser)
     args = parser.parse_args()
     pose = ModelName.POSE_FULL if args.pose == "full" else ModelName.POSE_LITE
     cache = args.cache
     if cache is not None:
         cache = cache / f"{args.pose}-{'pose-only' if args.no_hands else 'hands'}"
-    stills = Stills(cache=cache, pose=pose, models=args.models, hands=not args.no_hands)
+        if args.search != DEFAULT_SEARCH:
+            cache = cache.with_name(
+                f"{cache.name}-search-{hashlib.sha256(repr(args.search).encode()).hexdigest()[:8]}"
+            )
+    stills = Stills(
+        cache=cache, pose=pose, models=args.models, hands=not args.no_hands, search=args.search
+    )
     config = config_for(STILL, hand_detector=not args.no_hands)
     if args.fit:
         fit(stills, config)

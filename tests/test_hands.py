@@ -14,6 +14,7 @@ three augmented copies of each frame kept, renamed).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -32,7 +33,12 @@ from lessonreview.core.media.video import Recording
 from lessonreview.core.store import proposals_file
 from lessonreview.core.vision.detection import ModelFileError
 from lessonreview.core.vision.face_detection import FaceDetector
-from lessonreview.core.vision.hands import HandFinder, HandLandmarker, PalmDetector
+from lessonreview.core.vision.hands import (
+    DEFAULT_SEARCH,
+    HandFinder,
+    HandLandmarker,
+    PalmDetector,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hand-raise-office"
 CCTV = DATA.parent / "classroom-cctv"
@@ -99,6 +105,18 @@ def test_a_raised_hand_in_a_real_frame_is_proposed_for_the_student_whose_arm_it_
     label = grown(labelled_hand(name), 0.25)
     assert label.x0 <= x <= label.x1 and label.y0 <= y <= label.y1
     assert hand.above_head > 0
+
+
+def test_the_analysis_looks_for_hands_with_the_settings_it_is_given(still, models_dir):
+    """The request's hand settings reach the hand finder of every worker: a palm score
+    nothing reaches finds no hand where the product's settings find one."""
+    name, doc = still
+    assert any(o.raised_hand for p in doc.people for o in p.observations)
+    blind = replace(DEFAULT_SEARCH, min_palm_score=1.01)
+    request = AnalysisRequest(path=DATA / "images" / name, models_dir=models_dir, hand_search=blind)
+    again = analyze(request)
+    assert len(again.people) == len(doc.people)
+    assert not any(o.raised_hand for p in again.people for o in p.observations)
 
 
 @pytest.mark.parametrize("name", sorted(NEAR_STUDENT))

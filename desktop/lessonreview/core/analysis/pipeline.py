@@ -40,7 +40,7 @@ from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.face_detection import FaceDetector
-from lessonreview.core.vision.hands import HandFinder
+from lessonreview.core.vision.hands import DEFAULT_SEARCH, HandFinder, HandSearch
 from lessonreview.core.vision.head_cue import default_model
 from lessonreview.core.vision.model_check import check_works
 from lessonreview.core.vision.model_files import (
@@ -78,6 +78,8 @@ class AnalysisRequest:
     live: LiveSettings = LiveSettings()
     # When a person's pose is carried over from the sample before (``max_age=0``: never).
     still: StillnessTest = DEFAULT_TEST
+    # Where raised hands are looked for and who they are given to (benchmarks try others).
+    hand_search: HandSearch = DEFAULT_SEARCH
 
     @property
     def model_names(self) -> tuple[ModelName, ...]:
@@ -242,7 +244,9 @@ def _optional(name: ModelName, request: AnalysisRequest) -> Path | None:
 class _Worker:
     """Detector and pose estimator owned by one worker thread (neither is shareable)."""
 
-    def __init__(self, models: ResolvedModels, still: StillnessTest) -> None:
+    def __init__(
+        self, models: ResolvedModels, still: StillnessTest, hand_search: HandSearch
+    ) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
         hands = models.hands
@@ -259,6 +263,7 @@ class _Worker:
                 hands.palm,
                 hands.landmarks,
                 pose=self.arm_pose or self.pose,
+                search=hand_search,
                 faces=None
                 if hands.face is None
                 else FaceDetector(hands.face, tiling=None, denoise=False),
@@ -351,9 +356,11 @@ class _Lanes:
         n: int,
         models: ResolvedModels,
         still: StillnessTest,
+        hand_search: HandSearch,
         seconds: Callable[[int], float],
     ) -> None:
         self._models, self._still, self._seconds = models, still, seconds
+        self._hand_search = hand_search
         self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(n)]
         self._threads = [
             threading.Thread(target=self._run, args=(q,), name=f"analysis-{i}", daemon=True)
@@ -388,7 +395,7 @@ class _Lanes:
                     continue
                 try:
                     if worker is None:
-                        worker = _Worker(self._models, self._still)
+                        worker = _Worker(self._models, self._still, self._hand_search)
                     future.set_result(worker.process(sample, self._seconds(sample.frame)))
                 except BaseException as exc:  # handed to the consumer, which raises it
                     future.set_exception(exc)
@@ -513,7 +520,9 @@ def analyze(
             )
 
     handed_out: set[str] = set()
-    lanes = _Lanes(request.workers, models, request.still, timebase.frame_to_seconds)
+    lanes = _Lanes(
+        request.workers, models, request.still, request.hand_search, timebase.frame_to_seconds
+    )
     try:
         while True:
             item = frames_q.get()

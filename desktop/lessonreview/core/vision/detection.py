@@ -365,7 +365,9 @@ def join_cut_boxes(
       goes: another window saw that person whole.
     - A piece near a tile edge that a bigger box, about as wide and tall for a tile
       (``_TALL_FOR_TILE``), covers by half and carries on past that edge, is extended
-      to where that box ends on that side. The piece keeps the tile's sharper top and
+      to where that box ends on that side. Another side of the piece may lie near an
+      edge without being cut (a standing person's flank along the next tile's edge):
+      the bigger box then ends level with it there. The piece keeps the tile's sharper top and
       sides (where the head is), the other window adds the rest of the body; NMS then
       drops the copy.
     - Two pieces left near the same seam from either side, overlapping across it,
@@ -411,17 +413,29 @@ def _drop_or_extend(
         cut, b, inside, bigger = cut[~gone], b[~gone], inside[~gone], bigger[~gone]
         side = near[cut].T[:, :, None]  # (side, piece, 1)
         w, h = widths[cut, None], heights[cut, None]
-        # Boxes that go on past every side of this piece near an edge, by a tenth of it.
-        past = bigger & (inside >= 0.5)
-        past &= ~side[_LEFT] | ((boxes[:, 0] <= b[..., 0] - 0.1 * w) & (widths >= tall[0]))
-        past &= ~side[_TOP] | ((boxes[:, 1] <= b[..., 1] - 0.1 * h) & (heights >= tall[1]))
-        past &= ~side[_RIGHT] | ((boxes[:, 2] >= b[..., 2] + 0.1 * w) & (widths >= tall[0]))
-        past &= ~side[_BOTTOM] | ((boxes[:, 3] >= b[..., 3] + 0.1 * h) & (heights >= tall[1]))
+        # Boxes that go on past a side of this piece near an edge, by a tenth of it, and
+        # past or level with (within a tenth) each other side near an edge: a person's
+        # side can lie near a tile edge without being cut by it.
+        goes = (
+            side[_LEFT] & (boxes[:, 0] <= b[..., 0] - 0.1 * w) & (widths >= tall[0]),
+            side[_TOP] & (boxes[:, 1] <= b[..., 1] - 0.1 * h) & (heights >= tall[1]),
+            side[_RIGHT] & (boxes[:, 2] >= b[..., 2] + 0.1 * w) & (widths >= tall[0]),
+            side[_BOTTOM] & (boxes[:, 3] >= b[..., 3] + 0.1 * h) & (heights >= tall[1]),
+        )
+        level = (
+            np.abs(boxes[:, 0] - b[..., 0]) <= 0.1 * w,
+            np.abs(boxes[:, 1] - b[..., 1]) <= 0.1 * h,
+            np.abs(boxes[:, 2] - b[..., 2]) <= 0.1 * w,
+            np.abs(boxes[:, 3] - b[..., 3]) <= 0.1 * h,
+        )
+        past = bigger & (inside >= 0.5) & np.logical_or.reduce(goes)
+        for k in (_LEFT, _TOP, _RIGHT, _BOTTOM):
+            past &= ~side[k] | goes[k] | level[k]
         # ...and about as wide across the seam: a much wider box holds someone else too
         # (two students side by side near the camera), and the tile's piece is the
         # better box for this one.
-        past &= ~(side[_TOP] | side[_BOTTOM]) | (widths <= _SAME_WIDTH * w)
-        past &= ~(side[_LEFT] | side[_RIGHT]) | (heights <= _SAME_WIDTH * h)
+        past &= ~(goes[_TOP] | goes[_BOTTOM]) | (widths <= _SAME_WIDTH * w)
+        past &= ~(goes[_LEFT] | goes[_RIGHT]) | (heights <= _SAME_WIDTH * h)
         extended = past.any(axis=1)
         j = np.argmax(np.where(past, inside * scores, -1.0), axis=1)[extended]
         i = cut[extended]

@@ -367,9 +367,9 @@ def join_cut_boxes(
       (``_TALL_FOR_TILE``), covers by half and carries on past that edge, is extended
       to where that box ends on that side. Another side of the piece may lie near an
       edge without being cut (a standing person's flank along the next tile's edge):
-      the bigger box then ends level with it there. The piece keeps the tile's sharper top and
-      sides (where the head is), the other window adds the rest of the body; NMS then
-      drops the copy.
+      the bigger box then ends level with it there. The piece keeps the tile's sharper
+      top and sides (where the head is), the other window adds the rest of the body;
+      NMS then drops the copy.
     - Two pieces left near the same seam from either side, overlapping across it,
       about as wide, and together tall for a tile, become one box.
     """

@@ -118,6 +118,36 @@ def test_everyone_is_posed_afresh_after_max_age_and_when_samples_do_not_follow(r
     assert len(model.asked) == len(boxes)
 
 
+def test_a_slow_change_adds_up_against_the_sample_the_pose_was_estimated_on(room):
+    """A person whose pixels change a little in every sample, each time less than the
+    test allows between two samples, is posed again once the change since the sample
+    their pose was estimated on is too big; the others keep theirs."""
+    grey, boxes = room
+    test = StillnessTest(max_age=7)
+    step = 0.7 * test.max_cell_change
+    target = boxes[3]
+    x0, y0, x1, y1 = (int(v) for v in (target.x0, target.y0, target.x1, target.y1))
+    still, model = StillPoses(), Recorder()
+    still.poses(boxes, model, None)
+    previous = grey
+    for k in (1, 2):
+        now = grey.astype(np.float32)
+        now[y0:y1, x0:x1] = np.clip(now[y0:y1, x0:x1] * (1 - k * step / 255) + k * step, 0, 255)
+        now = now.astype(np.uint8)
+        assert not changed(target, now, previous, STILL, test)  # little since the last one
+        model.asked.clear()
+        still.poses(boxes, model, SampleChange(now, previous, STILL, test))
+        previous = now
+        if k == 1:
+            assert target not in model.asked
+    assert target in model.asked
+    # Besides them, only people whose pose window takes in part of the changed pixels.
+    for box in model.asked:
+        seen = Box(*test.margins.around(box))
+        assert seen.x0 < x1 and x0 < seen.x1 and seen.y0 < y1 and y0 < seen.y1
+    assert len(model.asked) < len(boxes) / 2
+
+
 def test_max_age_zero_poses_everyone_every_sample(room):
     grey, boxes = room
     still, model = StillPoses(), Recorder()

@@ -12,8 +12,11 @@ and the previous sample's, warped by the camera motion, are both shrunk to a coa
 grid of cells, which averages away compression noise, and a change of more than a few
 grey levels in any one cell is a change. A hand going up, a wrist writing, a head
 turning or someone sitting down all change cells; the person is then posed afresh. A
-pose is carried over at most ``max_age`` samples in a row, so everyone is posed anew
-at least that often whatever the test says.
+pose carried over for several samples is checked against the sample it was estimated
+on (the camera's motions since then chained), not only against the sample just before,
+so a slow movement, a few grey levels per sample, still adds up to a change. A pose is
+carried over at most ``max_age`` samples in a row, so everyone is posed anew at least
+that often whatever the test says.
 
 One instance per worker; it only carries over from the sample just before (the
 pipeline gives each worker runs of consecutive samples).
@@ -45,23 +48,31 @@ class StillnessTest:
     # Largest change of one cell's mean grey level (0..255) that is still "no change":
     # compression noise averages out in a cell; a moving hand does not.
     max_cell_change: float = 6.0
-    # A pose carried over this many samples in a row is estimated afresh.
-    max_age: int = 3
+    # A pose carried over this many samples in a row is estimated afresh. The pipeline's
+    # workers take runs of 8 samples (the first posed in full), so 7 lets a person who sits
+    # still keep one pose for a whole run.
+    max_age: int = 7
     margins: CropMargins = DEFAULT_MARGINS
 
 
 DEFAULT_TEST = StillnessTest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PersonPose:
     """What the pose step gives one person box: keypoints (33, 3) or None, the head-down
-    score or None, and how many samples ago it was estimated (0: in this sample)."""
+    score or None, and how many samples ago it was estimated (0: in this sample).
+
+    A carried pose also keeps the grey picture of the sample it was estimated on and the
+    camera's motion from there to this sample (``estimated_on``, ``to_here``): what the
+    next sample's test compares with."""
 
     box: Box
     keypoints: np.ndarray | None
     head_down_score: float | None
     age: int = 0
+    estimated_on: np.ndarray | None = None  # None: this sample (age 0)
+    to_here: np.ndarray | None = None  # 3x3 homography, None: identity
 
 
 Estimate = Callable[[Box], tuple[np.ndarray | None, float | None]]
@@ -80,7 +91,6 @@ class SampleChange:
         test: StillnessTest = DEFAULT_TEST,
     ) -> None:
         self.grey, self.previous_grey, self.camera, self.test = grey, previous_grey, camera, test
-        self.max_age = test.max_age
 
     def map_box(self, box: Box) -> Box:
         return self.camera.map_box(box)
@@ -92,26 +102,30 @@ class SampleChange:
         """Whether ``region`` (this sample's pixels) shows what it showed before."""
         return not changed(region, self.grey, self.previous_grey, self.camera, self.test)
 
+    def unchanged_since(self, region: Box, grey: np.ndarray, to_previous: np.ndarray) -> bool:
+        """Whether ``region`` shows what it showed in an earlier sample: its ``grey``
+        picture, and ``to_previous`` the camera's motion from there to the sample before."""
+        camera = CameraMotion(self.camera.matrix @ to_previous, self.camera.support)
+        return not changed(region, self.grey, grey, camera, self.test)
+
     def still(
         self,
         box: Box,
         before: Sequence[tuple[Box, int]],
         *,
         min_iou: float,
+        max_age: int,
         seen: Callable[[Box], Box] = lambda b: b,
     ) -> int | None:
         """Which of last sample's findings ``box`` may keep: ``before`` holds their boxes,
         already moved with the camera (``map_box``), and how many samples in a row each
         was carried over. The best-overlapping one, if it overlaps at least ``min_iou``,
-        may be carried once more, and ``seen`` of both boxes did not change; else None."""
-        if not before:
+        may be carried once more if it was carried fewer than ``max_age`` times, and
+        ``seen`` of both boxes did not change since the sample before; else None."""
+        i = _best(box, before, min_iou=min_iou, max_age=max_age)
+        if i is None:
             return None
-        ious = _ious(box, [b for b, _ in before])
-        i = int(np.argmax(ious))  # the first of equals, as ``max`` would
-        moved, age = before[i]
-        if ious[i] < min_iou or age >= self.max_age:
-            return None
-        return i if self.unchanged(seen(box.union(moved))) else None
+        return i if self.unchanged(seen(box.union(before[i][0]))) else None
 
 
 class StillPoses:
@@ -146,16 +160,42 @@ class StillPoses:
         self, box: Box, before: list[tuple[Box, int]], since: SampleChange
     ) -> PersonPose | None:
         t = since.test
-        # What the pose model sees of either box: the box with the room above the head.
-        i = since.still(box, before, min_iou=t.min_iou, seen=lambda b: Box(*t.margins.around(b)))
+        i = _best(box, before, min_iou=t.min_iou, max_age=t.max_age)
         if i is None:
             return None
         pose = self._last[i]
+        # Against the pixels the pose was estimated on: what the pose model sees of
+        # either box, the box with the room above the head.
+        grey = since.previous_grey if pose.estimated_on is None else pose.estimated_on
+        to_previous = np.eye(3) if pose.to_here is None else pose.to_here
+        seen = Box(*t.margins.around(box.union(before[i][0])))
+        if not since.unchanged_since(seen, grey, to_previous):
+            return None
         keypoints = pose.keypoints
         if keypoints is not None:
             keypoints = keypoints.copy()
             keypoints[:, :2] = since.map_points(keypoints[:, :2])
-        return PersonPose(box, keypoints, pose.head_down_score, pose.age + 1)
+        return PersonPose(
+            box,
+            keypoints,
+            pose.head_down_score,
+            pose.age + 1,
+            estimated_on=grey,
+            to_here=since.camera.matrix @ to_previous,
+        )
+
+
+def _best(
+    box: Box, before: Sequence[tuple[Box, int]], *, min_iou: float, max_age: int
+) -> int | None:
+    """The one of ``before`` (boxes, and how many samples in a row each was carried
+    over) that ``box`` overlaps best, if at least ``min_iou`` and carried fewer than
+    ``max_age`` times; else None."""
+    if not before:
+        return None
+    ious = _ious(box, [b for b, _ in before])
+    i = int(np.argmax(ious))  # the first of equals, as ``max`` would
+    return i if ious[i] >= min_iou and before[i][1] < max_age else None
 
 
 def _ious(box: Box, others: Sequence[Box]) -> np.ndarray:

@@ -321,6 +321,9 @@ class HandSearch:
     # that did not change. Only empty windows are carried over: carrying a palm over
     # would repeat a false hand in every sample it is carried to.
     carry_iou: float = 0.8
+    # ... and at most this many samples in a row (each time compared with the sample
+    # just before).
+    carry_max_age: int = 3
 
 
 DEFAULT_SEARCH = HandSearch()
@@ -333,9 +336,12 @@ class SinceBefore(Protocol):
 
     def map_box(self, box: Box) -> Box: ...
 
-    def still(self, box: Box, before: Sequence[tuple[Box, int]], *, min_iou: float) -> int | None:
+    def still(
+        self, box: Box, before: Sequence[tuple[Box, int]], *, min_iou: float, max_age: int
+    ) -> int | None:
         """Which of ``before`` (boxes moved with the camera, and how many samples in a row
-        each was carried over) ``box`` may stand for once more; None if none."""
+        each was carried over, at most ``max_age``) ``box`` may stand for once more; None
+        if none."""
 
 
 class HandFinder:
@@ -381,7 +387,11 @@ class HandFinder:
         before = [] if since is None else [(since.map_box(w), n) for w, n in self._empty]
         empty = []
         for window in windows:
-            i = None if since is None else since.still(window, before, min_iou=s.carry_iou)
+            i = (
+                None
+                if since is None
+                else since.still(window, before, min_iou=s.carry_iou, max_age=s.carry_max_age)
+            )
             if i is not None:
                 self.windows_carried += 1
                 empty.append((window, before[i][1] + 1))

@@ -96,7 +96,11 @@ def _scrambled(source: Path, target: Path, *, fill: str) -> Path:
             weights = net.get_tensor(detail["index"])
         except ValueError:
             continue
-        if weights.size < 256 or weights.dtype.kind != "f" or not np.any(weights):
+        # Tensors that are not weights hold whatever memory they were given, which can
+        # be a signalling NaN: looked at as integers, so numpy raises no float warning.
+        if weights.size < 256 or weights.dtype.kind != "f":
+            continue
+        if not weights.view(f"u{weights.itemsize}").any():
             continue
         at = data.find(weights.tobytes())
         if at < 0:

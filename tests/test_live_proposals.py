@@ -87,7 +87,9 @@ def test_closed_segments_are_handed_out_before_the_run_ends(lesson):
     assert raised, "no raised hand was handed out mid-run"
     first_t, first = raised[0]
     assert first.start_frame == RAISED[0][0] * STEP
-    assert first_t <= tb.frame_to_seconds(RAISED[0][1] * STEP) + SETTINGS.margin_s + SETTINGS.chunk_s
+    assert (
+        first_t <= tb.frame_to_seconds(RAISED[0][1] * STEP) + SETTINGS.margin_s + SETTINGS.chunk_s
+    )
     assert {p.person for _, p in handed} >= {"P1", "P2"}
 
 
@@ -127,3 +129,41 @@ def test_a_proposal_keeps_the_key_the_whole_track_run_gives_it(lesson):
     whole = {p.key for p in propose(tracks, tb, config=CONFIG)}
     raised = [p for p in final if p.behaviour == Behaviour.HAND_RAISED]
     assert raised and {p.key for p in raised} <= whole
+
+
+def test_each_observation_is_measured_once_and_the_steps_hand_out_the_same(lesson, monkeypatch):
+    """A step sees the whole history window again; the posture features of each
+    observation are measured only the first time, and what is handed out is what
+    measuring them afresh in every step gives."""
+    import lessonreview.core.analysis.live_proposals as live_module
+    from lessonreview.core.analysis.posture import features
+
+    class Afresh(LiveProposals):
+        def _measure(self, observation):
+            return features(observation, CONFIG)
+
+    tb, tracks = lesson
+    measured: list[int] = []
+
+    def counting(observation, config):
+        measured.append(id(observation))
+        return features(observation, config)
+
+    monkeypatch.setattr(live_module, "features", counting)
+    remembering, afresh = LiveProposals(tb, CONFIG, SETTINGS), Afresh(tb, CONFIG, SETTINGS)
+    handed_out = 0
+    for k in range(SAMPLES):
+        t = tb.frame_to_seconds(k * STEP)
+        if not remembering.due(t):
+            continue
+        seen = [
+            PersonTrack(id=p.id, observations=tuple(o for o in p.observations if o.t <= t))
+            for p in tracks
+        ]
+        batch = remembering.step(seen, t)
+        assert batch == afresh.step(seen, t)
+        handed_out += len(batch)
+        assert len(set(measured)) == len(measured)  # nobody measured twice
+        window = {id(o) for p in seen for o in p.observations if o.t >= t - SETTINGS.history_s}
+        assert window <= set(measured)
+    assert handed_out >= 3

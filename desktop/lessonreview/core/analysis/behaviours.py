@@ -86,7 +86,7 @@ from lessonreview.core.analysis.segments import (
     segments,
     timeline,
 )
-from lessonreview.core.domain import Behaviour, PersonTrack, Proposal, Segment
+from lessonreview.core.domain import Behaviour, Observation, PersonTrack, Proposal, Segment
 
 if TYPE_CHECKING:
     from lessonreview.core.media.timebase import Timebase
@@ -150,12 +150,24 @@ class _Sample:
 
 
 def propose(
-    tracks: Sequence[PersonTrack], timebase: Timebase, *, config: RuleConfig = DEFAULT_CONFIG
+    tracks: Sequence[PersonTrack],
+    timebase: Timebase,
+    *,
+    config: RuleConfig = DEFAULT_CONFIG,
+    measure: Callable[[Observation], PostureFeatures] | None = None,
 ) -> list[Proposal]:
     """Machine-suggested behaviour segments for every person, pending review.
 
     Ids are ``p1``, ``p2``... in order of start frame, then person, then behaviour.
+    ``measure``: an observation's posture features under ``config`` (by default
+    ``posture.features``); a caller that proposes again over the same observations may
+    remember them.
     """
+    if measure is None:
+
+        def measure(o: Observation) -> PostureFeatures:
+            return features(o, config)
+
     found: list[tuple[Segment, float, str]] = []
     people: dict[str, list[PostureFeatures]] = {}
     for track in tracks:
@@ -167,7 +179,7 @@ def propose(
             for o in observations
         ):
             continue
-        people[track.id] = [features(o, config) for o in observations]
+        people[track.id] = [measure(o) for o in observations]
     room = room_rises(people, config=config)
     for person, feats in people.items():
         line = timeline([f.frame for f in feats], timebase)

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from lessonreview.core.analysis.behaviours import propose
-from lessonreview.core.analysis.posture import RuleConfig
-from lessonreview.core.domain import PersonTrack, Proposal, person_sort_key
+from lessonreview.core.analysis.posture import PostureFeatures, RuleConfig, features
+from lessonreview.core.domain import Observation, PersonTrack, Proposal, person_sort_key
 from lessonreview.core.media.timebase import Timebase
 
 
@@ -38,6 +38,10 @@ class LiveProposals:
         self._next_t = settings.chunk_s
         self._emitted: list[Proposal] = []
         self._by_person: dict[tuple[str, str], list[Proposal]] = {}
+        # Each observation's posture features, measured once while it is in the history
+        # window (every step sees it again); keyed by identity, the observation kept
+        # alongside so that its id is not reused.
+        self._measured: dict[int, tuple[Observation, PostureFeatures]] = {}
 
     @property
     def emitted(self) -> tuple[Proposal, ...]:
@@ -56,14 +60,24 @@ class LiveProposals:
             recent = tuple(o for o in track.observations if o.t >= lo)
             if recent:
                 window.append(PersonTrack(id=track.id, observations=recent))
+        self._measured = {k: v for k, v in self._measured.items() if v[0].t >= lo}
         seconds = self._timebase.frame_to_seconds
         closed = [
             p
-            for p in propose(window, self._timebase, config=self._config)
+            for p in propose(window, self._timebase, config=self._config, measure=self._measure)
             if seconds(p.end_frame) <= t - s.margin_s
             and (lo <= 0 or seconds(p.start_frame) >= lo + s.margin_s)
         ]
         return self._emit(closed)
+
+    def _measure(self, observation: Observation) -> PostureFeatures:
+        known = self._measured.get(id(observation))
+        if known is None:
+            known = self._measured[id(observation)] = (
+                observation,
+                features(observation, self._config),
+            )
+        return known[1]
 
     def finish(self, final: Iterable[Proposal]) -> tuple[Proposal, ...]:
         """Everything handed out, plus what the whole-track run adds, ordered by time."""

@@ -102,10 +102,10 @@ class SampleChange:
         """Whether ``region`` (this sample's pixels) shows what it showed before."""
         return not changed(region, self.grey, self.previous_grey, self.camera, self.test)
 
-    def unchanged_since(self, region: Box, grey: np.ndarray, to_previous: np.ndarray) -> bool:
+    def unchanged_since(self, region: Box, grey: np.ndarray, to_here: np.ndarray) -> bool:
         """Whether ``region`` shows what it showed in an earlier sample: its ``grey``
-        picture, and ``to_previous`` the camera's motion from there to the sample before."""
-        camera = CameraMotion(self.camera.matrix @ to_previous, self.camera.support)
+        picture, and ``to_here`` the camera's motion from there to this sample."""
+        camera = CameraMotion(to_here, self.camera.support)
         return not changed(region, self.grey, grey, camera, self.test)
 
     def still(
@@ -115,17 +115,16 @@ class SampleChange:
         *,
         min_iou: float,
         max_age: int,
-        seen: Callable[[Box], Box] = lambda b: b,
     ) -> int | None:
         """Which of last sample's findings ``box`` may keep: ``before`` holds their boxes,
         already moved with the camera (``map_box``), and how many samples in a row each
         was carried over. The best-overlapping one, if it overlaps at least ``min_iou``,
         may be carried once more if it was carried fewer than ``max_age`` times, and
-        ``seen`` of both boxes did not change since the sample before; else None."""
+        both boxes' region did not change since the sample before; else None."""
         i = _best(box, before, min_iou=min_iou, max_age=max_age)
         if i is None:
             return None
-        return i if self.unchanged(seen(box.union(before[i][0]))) else None
+        return i if self.unchanged(box.union(before[i][0])) else None
 
 
 class StillPoses:
@@ -168,8 +167,9 @@ class StillPoses:
         # either box, the box with the room above the head.
         grey = since.previous_grey if pose.estimated_on is None else pose.estimated_on
         to_previous = np.eye(3) if pose.to_here is None else pose.to_here
+        to_here = since.camera.matrix @ to_previous
         seen = Box(*t.margins.around(box.union(before[i][0])))
-        if not since.unchanged_since(seen, grey, to_previous):
+        if not since.unchanged_since(seen, grey, to_here):
             return None
         keypoints = pose.keypoints
         if keypoints is not None:
@@ -181,7 +181,7 @@ class StillPoses:
             pose.head_down_score,
             pose.age + 1,
             estimated_on=grey,
-            to_here=since.camera.matrix @ to_previous,
+            to_here=to_here,
         )
 
 

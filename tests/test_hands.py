@@ -27,7 +27,7 @@ from lessonreview.core.analysis.behaviours import config_for, propose
 from lessonreview.core.analysis.pipeline import AnalysisRequest, analyze
 from lessonreview.core.analysis.posture import features
 from lessonreview.core.analysis.posture_cues import best_raised_hand
-from lessonreview.core.domain import Behaviour, Box, PersonTrack
+from lessonreview.core.domain import Behaviour, Box, Keypoint, PersonTrack
 from lessonreview.core.media.timebase import Timebase
 from lessonreview.core.media.video import Recording
 from lessonreview.core.store import proposals_file
@@ -37,7 +37,9 @@ from lessonreview.core.vision.hands import (
     DEFAULT_SEARCH,
     HandFinder,
     HandLandmarker,
+    Palm,
     PalmDetector,
+    arm_gap,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "hand-raise-office"
@@ -337,3 +339,29 @@ def test_an_arm_the_pose_alone_shows_up_starts_no_raised_hand_where_the_hand_det
         if p.behaviour == Behaviour.HAND_RAISED
     ]
     assert by_pose and all("wrist above the head" in p.evidence for p in by_pose)
+
+
+def _side_on_pose(elbow_below: float) -> np.ndarray:
+    """A student seen from the side, head 20 px wide: the shoulders lie one behind the
+    other (a pixel apart across the picture), the left elbow ``elbow_below`` px below the
+    shoulder and the forearm straight up, the wrist 40 px above the shoulder."""
+    kp = np.zeros((33, 3), dtype=np.float32)
+    kp[int(Keypoint.NOSE)] = (110, 110, 0.99)
+    kp[int(Keypoint.LEFT_SHOULDER)] = (110, 135, 0.99)
+    kp[int(Keypoint.RIGHT_SHOULDER)] = (111, 135, 0.99)
+    kp[int(Keypoint.LEFT_ELBOW)] = (122, 135 + elbow_below, 0.9)
+    kp[int(Keypoint.LEFT_WRIST)] = (122, 95, 0.9)
+    return kp
+
+
+def test_the_arm_of_a_student_seen_from_the_side_reaches_the_palm():
+    """How far the elbow may sit below the shoulder is measured in shoulder widths; seen
+    from the side the shoulders are a pixel apart across the picture, and an arm raised
+    with the elbow at shoulder height was no arm at all. The head's width stands in for
+    them then; an arm hanging down is still no raised arm."""
+    head = Box(100.0, 100.0, 120.0, 120.0)
+    palm = Palm(
+        score=0.8, box=Box(117.0, 82.0, 127.0, 94.0), wrist=(122, 95), middle_base=(122, 85)
+    )
+    assert arm_gap(_side_on_pose(elbow_below=3.0), palm, head, DEFAULT_SEARCH) == pytest.approx(0)
+    assert arm_gap(_side_on_pose(elbow_below=30.0), palm, head, DEFAULT_SEARCH) is None

@@ -289,7 +289,8 @@ class HandSearch:
     # them posed again. The pose's wrist or
     # index finger within ``arm_reach`` palm sizes of the palm (at least half a head
     # width), with the shoulder of that side below it and the elbow of that side at most
-    # ``arm_elbow_below`` shoulder widths below the shoulder (a raised arm), all three
+    # ``arm_elbow_below`` shoulder widths (at least a head width: seen from the side the
+    # shoulders are close together) below the shoulder (a raised arm), all three
     # seen at least ``arm_visibility``. An arm adds ``arm_bonus`` to the hand's log-odds: on the
     # office screenshots and the lecture frames (bench/eval_hands.py), a hand with an
     # arm was far more often a real raised hand than one without.
@@ -560,8 +561,11 @@ def arm_gap(
     if not (head.x0 - mx <= nx <= head.x1 + mx and head.y0 - my <= ny <= head.y1 + my):
         return None
     reach = max(search.arm_reach * max(palm.box.width, palm.box.height), 0.5 * head.width)
-    shoulders = abs(
-        keypoints[int(Keypoint.LEFT_SHOULDER), 0] - keypoints[int(Keypoint.RIGHT_SHOULDER), 0]
+    # Seen from the side, the shoulders lie one behind the other and their distance
+    # across the picture is near nothing: the head's width stands in for it then.
+    shoulders = max(
+        abs(keypoints[int(Keypoint.LEFT_SHOULDER), 0] - keypoints[int(Keypoint.RIGHT_SHOULDER), 0]),
+        head.width,
     )
     best: float | None = None
     for point, elbow, shoulder in _ARM_POINTS:

@@ -365,3 +365,25 @@ def test_the_arm_of_a_student_seen_from_the_side_reaches_the_palm():
     )
     assert arm_gap(_side_on_pose(elbow_below=3.0), palm, head, DEFAULT_SEARCH) == pytest.approx(0)
     assert arm_gap(_side_on_pose(elbow_below=30.0), palm, head, DEFAULT_SEARCH) is None
+
+
+def test_a_raised_arm_boxed_on_its_own_is_not_a_person(models_dir):
+    """The person detector boxes the middle student's raised arm on its own, from the hand
+    down to his head, and that box's head spot sits on the hand. The hand is given to
+    the student by his arm, and the arm's box is not a person of the analysis."""
+    name = "shot_2024-12-15-002229.jpg"
+    doc = analyze(AnalysisRequest(path=DATA / "images" / name, models_dir=models_dir))
+    (owner,) = [
+        p
+        for p in doc.people
+        if whose_head(p, MIDDLE_STUDENT[name]) and p.observations[0].raised_hand is not None
+    ]
+    hand = owner.observations[0].raised_hand
+    assert hand.arm
+    x, y = hand.box.centre
+    others = [p for p in doc.people if p.id != owner.id]
+    assert not any(
+        (spot := o.box.head()).x0 <= x <= spot.x1 and spot.y0 <= y <= spot.y1
+        for p in others
+        for o in p.observations
+    )

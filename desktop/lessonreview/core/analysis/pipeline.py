@@ -40,7 +40,12 @@ from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.face_detection import FaceDetector
-from lessonreview.core.vision.hands import DEFAULT_SEARCH, HandFinder, HandSearch
+from lessonreview.core.vision.hands import (
+    DEFAULT_SEARCH,
+    HandFinder,
+    HandSearch,
+    raised_arm_boxes,
+)
 from lessonreview.core.vision.head_cue import default_model
 from lessonreview.core.vision.model_check import check_works
 from lessonreview.core.vision.model_files import (
@@ -302,7 +307,17 @@ class _Worker:
             if self.hands is None
             else self.hands.find(image, boxes, poses, since=since)
         )
+        # A box that is only someone's raised arm is not a person of its own.
+        arms = (
+            set()
+            if self.hands is None
+            else raised_arm_boxes(boxes, poses, hands, self.hands.search)
+        )
         t3 = time.perf_counter()
+        kept = [k for k in range(len(boxes)) if k not in arms]
+        detections = [detections[k] for k in kept]
+        posed = [posed[k] for k in kept]
+        hands = [hands[k] for k in kept]
         observations = [
             Observation(
                 frame=frame,

@@ -317,6 +317,12 @@ class HandSearch:
     # arm is looked for when even ``arm_bonus`` would not lift a palm to it. A little
     # below where the rule starts counting (``RuleConfig.hand_found_exit``).
     min_score: float = -1.0
+    # A person box whose head spot holds a hand given to someone else by their arm, no
+    # wider than this many palm sizes, and whose pose shows no face with shoulders under
+    # it, is only that raised arm, boxed by the person detector on its own
+    # (``raised_arm_boxes``). A seated person's box is several palm sizes wide (two or
+    # three head widths, a palm about half of one).
+    arm_box_palms: float = 2.5
     # A window where the sample before found no palm is not searched again when it
     # overlaps that window at least this much (after the camera's motion) over pixels
     # that did not change. Only empty windows are carried over: carrying a palm over
@@ -498,6 +504,37 @@ class HandFinder:
         self.landmarks.close()
         if self.faces is not None:
             self.faces.close()
+
+
+def raised_arm_boxes(
+    boxes: Sequence[Box],
+    poses: Sequence[np.ndarray | None],
+    hands: Sequence[RaisedHand | None],
+    search: HandSearch = DEFAULT_SEARCH,
+) -> set[int]:
+    """The people (indices) who are only someone else's raised arm: the person detector
+    often boxes a raised arm on its own, and that box's head spot then sits on the hand.
+    Only hands whose owner's arm reaches them (``RaisedHand.arm``) are looked at; a box
+    is the arm when the hand lies in its head spot, it is at most ``arm_box_palms`` palm
+    sizes wide, and its pose shows no face with shoulders under it (a person further
+    back, whose head the hand is raised in front of, keeps theirs)."""
+    arms: set[int] = set()
+    for i, hand in enumerate(hands):
+        if hand is None or not hand.arm:
+            continue
+        x, y = hand.box.centre
+        size = max(hand.box.width, hand.box.height)
+        for j, box in enumerate(boxes):
+            head = box.head()
+            if (
+                j != i
+                and head.x0 <= x <= head.x1
+                and head.y0 <= y <= head.y1
+                and box.width <= search.arm_box_palms * size
+                and _face(poses[j], box, head) is None
+            ):
+                arms.add(j)
+    return arms
 
 
 def search_windows(heads: Sequence[Box], search: HandSearch, width: int, height: int) -> list[Box]:

@@ -320,9 +320,11 @@ class HandSearch:
     # A person box whose head spot holds a hand given to someone else by their arm, no
     # wider than this many palm sizes, and whose pose shows no face with shoulders under
     # it, is only that raised arm, boxed by the person detector on its own
-    # (``raised_arm_boxes``). A seated person's box is several palm sizes wide (two or
-    # three head widths, a palm about half of one).
-    arm_box_palms: float = 2.5
+    # (``raised_arm_boxes``). On the office screenshots such boxes were 1.8-2.8 palm sizes
+    # wide (the palm detector's box of a 10-px hand varies by a few pixels between
+    # samples), a few 4-4.5 (the arm with the desk under it); a seated person's box is
+    # two or three head widths, a palm about half of one.
+    arm_box_palms: float = 4.0
     # A window where the sample before found no palm is not searched again when it
     # overlaps that window at least this much (after the camera's motion) over pixels
     # that did not change. Only empty windows are carried over: carrying a palm over

@@ -380,10 +380,5 @@ def test_a_raised_arm_boxed_on_its_own_is_not_a_person(models_dir):
     ]
     hand = owner.observations[0].raised_hand
     assert hand.arm
-    x, y = hand.box.centre
     others = [p for p in doc.people if p.id != owner.id]
-    assert not any(
-        (spot := o.box.head()).x0 <= x <= spot.x1 and spot.y0 <= y <= spot.y1
-        for p in others
-        for o in p.observations
-    )
+    assert not any(o.box.head().holds(hand.box.centre) for p in others for o in p.observations)

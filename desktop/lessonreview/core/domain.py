@@ -186,6 +186,11 @@ class Box:
         union = self.area + other.area - inter
         return inter / union if union > 0 else 0.0
 
+    def holds(self, point: tuple[float, float]) -> bool:
+        """Whether the point lies in the box (its edges included)."""
+        x, y = point
+        return self.x0 <= x <= self.x1 and self.y0 <= y <= self.y1
+
     def union(self, other: Box) -> Box:
         """The smallest box holding both."""
         return Box(

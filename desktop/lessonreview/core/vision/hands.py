@@ -461,7 +461,7 @@ class HandFinder:
         if self.faces is None:
             return False
         x, y = palm.box.centre
-        if any(f.x0 <= x <= f.x1 and f.y0 <= y <= f.y1 for f in seen):
+        if any(f.holds((x, y)) for f in seen):
             return True
         size = max(palm.box.width, palm.box.height)
         sides = [k * size for k in self.search.face_sides]
@@ -524,14 +524,12 @@ def raised_arm_boxes(
     for i, hand in enumerate(hands):
         if hand is None or not hand.arm:
             continue
-        x, y = hand.box.centre
         size = max(hand.box.width, hand.box.height)
         for j, box in enumerate(boxes):
             head = box.head()
             if (
                 j != i
-                and head.x0 <= x <= head.x1
-                and head.y0 <= y <= head.y1
+                and head.holds(hand.box.centre)
                 and box.width <= search.arm_box_palms * size
                 and _face(poses[j], box, head) is None
             ):
@@ -580,7 +578,7 @@ def _from_heads(palm: Palm, heads: Sequence[Box]) -> Iterator[tuple[int, float, 
     cx, cy = palm.box.centre
     for i, head in enumerate(heads):
         hw = head.width
-        if hw <= 0 or (head.x0 <= cx <= head.x1 and head.y0 <= cy <= head.y1):
+        if hw <= 0 or head.holds((cx, cy)):
             continue
         hx, hy = head.centre
         yield i, (hy - wy) / hw, abs(wx - hx) / hw, math.hypot(wx - hx, wy - hy)

@@ -207,7 +207,7 @@ class VideoView(QWidget):
                 return label.person_id
         scale = rect.width() / self._frame_width()
         x, y = (point.x() - rect.left()) / scale, (point.y() - rect.top()) / scale
-        hits = [p for p in self._overlay if p.box.x0 <= x <= p.box.x1 and p.box.y0 <= y <= p.box.y1]
+        hits = [p for p in self._overlay if p.box.holds((x, y))]
         return min(hits, key=lambda p: p.box.area).person_id if hits else None
 
     def label_layout(self) -> list[PlacedLabel]:

@@ -123,6 +123,12 @@ class Watch:
         hands._on_a_face = watched_on_a_face
 
 
+def score(seen: Seen) -> float:
+    """The finder's log-odds for a palm given to someone (``RaisedHand.score``)."""
+    value = hands._log_odds(seen.palm.score) + 0.5 * hands._log_odds(seen.presence or 0.0)
+    return value + (hands.DEFAULT_SEARCH.arm_bonus if seen.by_arm else 0.0)
+
+
 def fate(seen: Seen, owner_head: tuple[float, float]) -> str:
     """How far the finder took this palm, in words."""
     search = hands.DEFAULT_SEARCH
@@ -141,13 +147,11 @@ def fate(seen: Seen, owner_head: tuple[float, float]) -> str:
         return words + ", a face to the face detector"
     if not seen.asked_owner:
         return words + ", too weak even with an arm"
-    score = hands._log_odds(seen.palm.score) + 0.5 * hands._log_odds(seen.presence)
-    score += search.arm_bonus if seen.by_arm else 0.0
     owners = [i for i, head in enumerate(seen.heads) if head.holds(owner_head)]
     given = "nobody" if seen.owner is None else f"person {seen.owner}"
     how = " by the arm" if seen.by_arm else (" by position" if seen.owner is not None else "")
     return (
-        f"{words}, score {score:.2f} (proposed from {RuleConfig().hand_found:g}), "
+        f"{words}, score {score(seen):.2f} (proposed from {RuleConfig().hand_found:g}), "
         f"given to {given}{how} (owner {owners or 'not boxed'})"
     )
 
@@ -161,10 +165,8 @@ def step(seen: Seen, owner_head: tuple[float, float]) -> str:
         return "given to nobody"
     if not seen.heads[seen.owner].holds(owner_head):
         return "given to someone else" + (" by the arm" if seen.by_arm else " by position")
-    score = hands._log_odds(seen.palm.score) + 0.5 * hands._log_odds(seen.presence or 0.0)
-    score += hands.DEFAULT_SEARCH.arm_bonus if seen.by_arm else 0.0
     how = "by the arm" if seen.by_arm else "by position"
-    if score < RuleConfig().hand_found:
+    if score(seen) < RuleConfig().hand_found:
         return f"given to its owner {how}, scoring under the rule's threshold"
     return f"given to its owner {how}"
 

@@ -125,7 +125,7 @@ class Watch:
 
 def score(seen: Seen) -> float:
     """The finder's log-odds for a palm given to someone (``RaisedHand.score``)."""
-    value = hands._log_odds(seen.palm.score) + 0.5 * hands._log_odds(seen.presence or 0.0)
+    value = hands.hand_score(seen.palm.score, seen.presence or 0.0)
     return value + (hands.DEFAULT_SEARCH.arm_bonus if seen.by_arm else 0.0)
 
 

@@ -320,10 +320,10 @@ class HandSearch:
     # A person box whose head spot holds a hand given to someone else by their arm, no
     # wider than this many palm sizes, and whose pose shows no face with shoulders under
     # it, is only that raised arm, boxed by the person detector on its own
-    # (``raised_arm_boxes``). On the office screenshots such boxes were 1.8-2.8 palm sizes
-    # wide (the palm detector's box of a 10-px hand varies by a few pixels between
-    # samples), a few 4-4.5 (the arm with the desk under it); a seated person's box is
-    # two or three head widths, a palm about half of one.
+    # (``raised_arm_boxes``). Such a box is two or three palm sizes wide, more with the
+    # desk under the arm, and the palm detector's box of a small hand varies by a few
+    # pixels between samples; a seated person's box is two or three head widths, a palm
+    # about half of one.
     arm_box_palms: float = 4.0
     # A window where the sample before found no palm is not searched again when it
     # overlaps that window at least this much (after the camera's motion) over pixels
@@ -423,9 +423,7 @@ class HandFinder:
             near = arm_candidates(palm, heads, s)
             if not near and owner_of(palm, heads, s) is None:
                 continue
-            score = _log_odds(palm.score) + 0.5 * _log_odds(
-                self.landmarks.presence(image_bgr, palm)
-            )
+            score = hand_score(palm.score, self.landmarks.presence(image_bgr, palm))
             if score + s.arm_bonus < s.min_score or self._is_a_face(image_bgr, palm, faces_seen):
                 continue
             owner, arm = self._owner(
@@ -575,10 +573,9 @@ def _from_heads(palm: Palm, heads: Sequence[Box]) -> Iterator[tuple[int, float, 
     it was mistaken for): its index, how far the wrist is above its centre and to its
     side in head widths, and the wrist's distance from it in pixels."""
     wx, wy = palm.wrist
-    cx, cy = palm.box.centre
     for i, head in enumerate(heads):
         hw = head.width
-        if hw <= 0 or head.holds((cx, cy)):
+        if hw <= 0 or head.holds(palm.box.centre):
             continue
         hx, hy = head.centre
         yield i, (hy - wy) / hw, abs(wx - hx) / hw, math.hypot(wx - hx, wy - hy)
@@ -678,6 +675,12 @@ def _on_a_face(
         f is not None and math.hypot(cx - f[0], cy - f[1]) < search.face_radius * h.width
         for f, h in zip(faces, heads, strict=True)
     )
+
+
+def hand_score(palm_score: float, presence: float) -> float:
+    """Log-odds that a palm is a hand, before any arm: the palm detector's, and half the
+    hand landmark model's presence (``RaisedHand.score`` adds ``arm_bonus`` for an arm)."""
+    return _log_odds(palm_score) + 0.5 * _log_odds(presence)
 
 
 def _log_odds(p: float) -> float:

@@ -119,13 +119,7 @@ def owners_of(hand: Hand, people: list[PersonTrack]) -> set[str]:
     """The people the analysis found who are the owner: the owner's head lies in their
     box's usual head spot (``Box.head``). Two boxes of the same person both count; a
     box that is only the raised arm, or a student in front, does not."""
-    hx, hy = hand.owner_head
-    found = set()
-    for person in people:
-        head = person.observations[0].box.head()
-        if head.x0 <= hx <= head.x1 and head.y0 <= hy <= head.y1:
-            found.add(person.id)
-    return found
+    return {p.id for p in people if p.observations[0].box.head().holds(hand.owner_head)}
 
 
 def hand_point(obs: Observation, config: RuleConfig) -> tuple[float, float] | None:
@@ -137,10 +131,6 @@ def hand_point(obs: Observation, config: RuleConfig) -> tuple[float, float] | No
 def grown(box: Box, share: float) -> Box:
     dx, dy = share * box.width, share * box.height
     return Box(box.x0 - dx, box.y0 - dy, box.x1 + dx, box.y1 + dy)
-
-
-def inside(point: tuple[float, float], box: Box) -> bool:
-    return box.x0 <= point[0] <= box.x1 and box.y0 <= point[1] <= box.y1
 
 
 class Stills:
@@ -207,7 +197,7 @@ def judge(
         at = [
             i
             for i, h in enumerate(hands)
-            if point is not None and inside(point, grown(h.box, LABEL_GROWTH))
+            if point is not None and grown(h.box, LABEL_GROWTH).holds(point)
         ]
         right = [i for i in at if proposal.person in owners[i] and i not in credited]
         if right:

@@ -6,9 +6,11 @@ busy machine slows both), time per stage, people found, and resident memory at
 each quarter of the run (flat memory means it does not grow with video length).
 
     python bench/bench_analysis.py VIDEO [--rate 2] [--workers 2] [--pose full|lite] [--no-hands]
-        [--no-carry] [--search NAME=VALUE,...]
+        [--no-carry] [--every N] [--search NAME=VALUE,...]
 
 ``--search``: the hand finder's settings changed for this run (``HandSearch``).
+``--every N``: person detection on every N-th sample (the key
+samples, core/analysis/key_samples.py; 1: every sample).
 
 Make a 10-minute 720p classroom-like video from the real CC BY 4.0 frames with
 ``python bench/classroom_video.py /tmp/class10.mp4 --seconds 600 --size 1280x720 --fps 25``.
@@ -21,10 +23,12 @@ import os
 import resource
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from hand_search_option import add_search_argument
 
+from lessonreview.core.analysis.key_samples import DEFAULT_KEYS, KeySamples
 from lessonreview.core.analysis.pipeline import AnalysisRequest, StageTimes, analyze
 from lessonreview.core.analysis.still_poses import StillnessTest
 from lessonreview.core.media.video import Recording
@@ -61,6 +65,12 @@ def main() -> int:
         action="store_true",
         help="pose every person in every sample (no carrying over of still people's poses)",
     )
+    parser.add_argument(
+        "--every",
+        type=int,
+        default=DEFAULT_KEYS.every,
+        help="person detection on every N-th sample (key_samples.py)",
+    )
     add_search_argument(parser)
     args = parser.parse_args()
 
@@ -93,6 +103,7 @@ def main() -> int:
         find_hands=not args.no_hands,
         still=StillnessTest(max_age=0) if args.no_carry else StillnessTest(),
         hand_search=args.search,
+        keys=KeySamples(every=args.every),
     )
     t0 = time.perf_counter()
     doc = analyze(request, progress=progress, times=times, recording=recording)
@@ -120,9 +131,12 @@ def main() -> int:
         f"track {1000 * times.track / len(frames):.1f} ms, "
         f"people per sample {times.crops / len(frames):.1f}"
     )
+    print(f"key samples (people detected afresh): {times.key_samples}")
     print(
         f"people (tracks): {len(doc.people)}, observations {n_obs}, proposals {len(doc.proposals)}"
     )
+    counts = Counter(str(p.behaviour) for p in doc.proposals)
+    print("proposals by behaviour: " + ", ".join(f"{b} {n}" for b, n in sorted(counts.items())))
     print("resident memory (MB) at each quarter: " + ", ".join(f"{d}: {m:.0f}" for d, m in rss))
     print(
         f"peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"

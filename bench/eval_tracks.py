@@ -18,7 +18,7 @@ part (one to one, as in bench/eval_recall.py). Printed per clip:
 - milliseconds per sample for each step of the analysis.
 
     python bench/eval_tracks.py [--clips A,B,A-still] [--seconds 12] [--fps 25]
-        [--cache DIR] [--replay [--without camera,cues]] [--workers 2] [--cues]
+        [--cache DIR] [--replay [--without camera,cues]] [--workers 2] [--every N] [--cues]
 
 ``--cache DIR`` keeps the clips and, per clip, every input the tracker received (a JSON
 file); ``--replay`` then reruns only the tracker on those inputs (seconds instead of
@@ -61,6 +61,7 @@ from handheld_video import (  # noqa: E402
     write_handheld_clip,
 )
 from lessonreview.core.analysis import pipeline  # noqa: E402
+from lessonreview.core.analysis.key_samples import DEFAULT_KEYS, KeySamples  # noqa: E402
 from lessonreview.core.analysis.pipeline import AnalysisRequest, StageTimes, analyze  # noqa: E402
 from lessonreview.core.analysis.tracking import Tracker, TrackerConfig  # noqa: E402
 from lessonreview.core.domain import Box, Observation, PersonTrack  # noqa: E402
@@ -143,7 +144,7 @@ class _RecordingTracker(Tracker):
 
 
 def run_analysis(
-    clip: HandheldClip, *, workers: int
+    clip: HandheldClip, *, workers: int, keys: KeySamples = DEFAULT_KEYS
 ) -> tuple[list[PersonTrack], list[PersonTrack], dict]:
     """The app's analysis on the clip; the people, the tracks left out as pictures, and
     what the tracker was given."""
@@ -152,7 +153,7 @@ def run_analysis(
     pipeline.Tracker = _RecordingTracker
     try:
         t0 = time.perf_counter()
-        doc = analyze(AnalysisRequest(path=clip.path, workers=workers), times=times)
+        doc = analyze(AnalysisRequest(path=clip.path, workers=workers, keys=keys), times=times)
         wall = time.perf_counter() - t0
     finally:
         pipeline.Tracker = original
@@ -275,6 +276,12 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--every",
+        type=int,
+        default=DEFAULT_KEYS.every,
+        help="person detection on every N-th sample (key_samples.py)",
+    )
+    parser.add_argument(
         "--cues", action="store_true", help="how own motion and clothing colours tell people apart"
     )
     args = parser.parse_args()
@@ -293,7 +300,9 @@ def main() -> int:
                 f" without {', '.join(without)}" if without else ""
             )
         else:
-            people, pictures, record = run_analysis(clip, workers=args.workers)
+            people, pictures, record = run_analysis(
+                clip, workers=args.workers, keys=KeySamples(every=args.every)
+            )
             record_path.write_text(json.dumps(record))
             how = f"full analysis, {record['wall_s']:.1f} s wall for {args.seconds:g} s of video"
         s = score(clip, people)

@@ -26,6 +26,7 @@ import numpy as np
 from lessonreview.core.analysis.appearance import appearance_of
 from lessonreview.core.analysis.behaviours import config_for, propose
 from lessonreview.core.analysis.camera_motion import CameraMotion, CameraMotionEstimator
+from lessonreview.core.analysis.key_samples import DEFAULT_KEYS, KeySamples, SeenBefore
 from lessonreview.core.analysis.live_proposals import LiveProposals, LiveSettings
 from lessonreview.core.analysis.own_motion import own_motion
 from lessonreview.core.analysis.still_poses import (
@@ -85,6 +86,9 @@ class AnalysisRequest:
     still: StillnessTest = DEFAULT_TEST
     # Where raised hands are looked for and who they are given to (benchmarks try others).
     hand_search: HandSearch = DEFAULT_SEARCH
+    # Which samples run the person detector; between them people follow the camera
+    # (key_samples.py).
+    keys: KeySamples = DEFAULT_KEYS
 
     @property
     def model_names(self) -> tuple[ModelName, ...]:
@@ -140,6 +144,7 @@ class _Processed:
     hands_s: float
     cues_s: float
     carried: int = 0  # people whose pose was carried over from the sample before
+    key: bool = True  # people detected afresh (key_samples.py)
 
 
 @dataclass
@@ -156,6 +161,7 @@ class StageTimes:
     behaviours: float = 0.0
     crops: int = 0
     poses_carried: int = 0  # of ``crops``: pose kept from the sample before (still_poses.py)
+    key_samples: int = 0  # samples whose people were detected afresh (key_samples.py)
 
 
 class CancelToken:
@@ -250,7 +256,11 @@ class _Worker:
     """Detector and pose estimator owned by one worker thread (neither is shareable)."""
 
     def __init__(
-        self, models: ResolvedModels, still: StillnessTest, hand_search: HandSearch
+        self,
+        models: ResolvedModels,
+        still: StillnessTest,
+        hand_search: HandSearch,
+        keys: KeySamples,
     ) -> None:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
@@ -276,12 +286,27 @@ class _Worker:
         )
         self.still_test = still
         self.still = StillPoses()
+        self.keys = keys
         self.last_index: int | None = None
+        self.seen: SeenBefore | None = None  # what this worker's last sample found
 
     def process(self, sample: _Sample, t: float) -> _Processed:
         frame, image = sample.frame, sample.image
         t0 = time.perf_counter()
-        detections, faint = self.detector.detect_with_faint(image)
+        # What changed since this worker's last sample, when that is the one just before.
+        since = None
+        follows = self.last_index == sample.index - 1
+        if follows and sample.camera is not None and sample.previous_grey is not None:
+            since = SampleChange(sample.grey, sample.previous_grey, sample.camera, self.still_test)
+        self.last_index = sample.index
+        # Between key samples, the sample before's people moved with the camera.
+        seen = None if self.keys.is_key(sample.index) else self.seen
+        key = seen is None or since is None
+        if seen is None or since is None:
+            detections, faint = self.detector.detect_with_faint(image)
+        else:
+            height, width = image.shape[:2]
+            detections, faint = seen.moved(since.map_box, width, height, self.keys)
         t1 = time.perf_counter()
         head_cue = default_model()
 
@@ -289,12 +314,6 @@ class _Worker:
             score = None if head_cue is None else head_cue.score(image, box)
             return self.pose.estimate(image, box), score
 
-        # What changed since this worker's last sample, when that is the one just before.
-        since = None
-        follows = self.last_index == sample.index - 1
-        if follows and sample.camera is not None and sample.previous_grey is not None:
-            since = SampleChange(sample.grey, sample.previous_grey, sample.camera, self.still_test)
-        self.last_index = sample.index
         carried_before = self.still.carried
         posed = self.still.poses([d.box for d in detections], estimate, since)
         poses = [p.keypoints for p in posed]
@@ -318,6 +337,7 @@ class _Worker:
         detections = [detections[k] for k in kept]
         posed = [posed[k] for k in kept]
         hands = [hands[k] for k in kept]
+        self.seen = SeenBefore(tuple(detections), tuple(faint))
         observations = [
             Observation(
                 frame=frame,
@@ -349,6 +369,7 @@ class _Worker:
             t3 - t2,
             t4 - t3,
             carried=self.still.carried - carried_before,
+            key=key,
         )
 
     def close(self) -> None:
@@ -376,10 +397,11 @@ class _Lanes:
         models: ResolvedModels,
         still: StillnessTest,
         hand_search: HandSearch,
+        keys: KeySamples,
         seconds: Callable[[int], float],
     ) -> None:
         self._models, self._still, self._seconds = models, still, seconds
-        self._hand_search = hand_search
+        self._hand_search, self._keys = hand_search, keys
         self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(n)]
         self._threads = [
             threading.Thread(target=self._run, args=(q,), name=f"analysis-{i}", daemon=True)
@@ -414,7 +436,7 @@ class _Lanes:
                     continue
                 try:
                     if worker is None:
-                        worker = _Worker(self._models, self._still, self._hand_search)
+                        worker = _Worker(self._models, self._still, self._hand_search, self._keys)
                     future.set_result(worker.process(sample, self._seconds(sample.frame)))
                 except BaseException as exc:  # handed to the consumer, which raises it
                     future.set_exception(exc)
@@ -514,6 +536,7 @@ def analyze(
         times.hands += processed.hands_s
         times.crops += len(observations)
         times.poses_carried += processed.carried
+        times.key_samples += processed.key
         t0 = time.perf_counter()
         t = timebase.frame_to_seconds(fut_frame)
         assigned = tracker.update(
@@ -540,7 +563,12 @@ def analyze(
 
     handed_out: set[str] = set()
     lanes = _Lanes(
-        request.workers, models, request.still, request.hand_search, timebase.frame_to_seconds
+        request.workers,
+        models,
+        request.still,
+        request.hand_search,
+        request.keys,
+        timebase.frame_to_seconds,
     )
     try:
         while True:

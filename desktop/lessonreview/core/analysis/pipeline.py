@@ -540,7 +540,12 @@ def analyze(
         t0 = time.perf_counter()
         t = timebase.frame_to_seconds(fut_frame)
         assigned = tracker.update(
-            fut_frame, t, observations, camera=cameras.pop(fut_frame), cues=processed.cues
+            fut_frame,
+            t,
+            observations,
+            camera=cameras.pop(fut_frame),
+            cues=processed.cues,
+            detected=processed.key,
         )
         times.track += time.perf_counter() - t0
         done += 1

@@ -24,6 +24,10 @@ only). And a track that never moves on its own (own_motion.py) while most people
 while most people around it in time do is a picture on the wall, not a person: it is
 left out of the people.
 
+A track becomes a person (gets an id) once the detector has found it on a few samples;
+between key samples (key_samples.py) the boxes handed in are the sample before's moved
+with the camera, which says nothing new, so those sightings do not count.
+
 Known limits: someone walking fully hidden behind another person of the same size
 for a second or more comes back as a new id (the hidden person's last boxes are
 partial, so the predicted velocity is off), and where the detector boxes two
@@ -62,7 +66,11 @@ class TrackerConfig:
     """
 
     max_gap_s: float = 3.0  # a person hidden longer than this comes back as a new id
-    min_observations: int = 3  # shorter tracks are dropped as noise by finish()
+    # Tracks the detector found fewer times than this are dropped as noise by finish().
+    # Between key samples (key_samples.py) a person's box is the sample before's, moved
+    # with the camera: such a sighting is not the detector finding them again and does not
+    # count, or a one-off flicker carried over would pass for a person seen twice.
+    min_observations: int = 3
     # Gates. Distance is between the top-centre points, in predicted box widths, so
     # a step means the same for people near and far from the camera.
     max_distance: float = 0.8
@@ -134,6 +142,7 @@ class _Track:
     # analysis runs keep their pseudonym in the final result.
     number: int | None = None
     observations: list[Observation] = field(default_factory=list)
+    detected: int = 0  # observations that were the detector's own boxes (see min_observations)
     recent: list[tuple[float, float, float]] = field(default_factory=list)  # (t, x, y)
     w: float = 0.0
     h: float = 0.0
@@ -150,8 +159,9 @@ class _Track:
     def t_last(self) -> float:
         return self.recent[-1][0]
 
-    def start(self, obs: Observation, cues: Cues, config: TrackerConfig) -> None:
+    def start(self, obs: Observation, cues: Cues, config: TrackerConfig, detected: bool) -> None:
         self.observations.append(obs)
+        self.detected += detected
         self.recent.append((obs.t, *_anchor(obs.box)))
         self.w, self.h = obs.box.width, obs.box.height
         self._note(cues, config)
@@ -188,9 +198,10 @@ class _Track:
         (vx0, vy0), (vx1, vy1) = camera.map_points([(x, y), (x + self.vx, y + self.vy)])
         self.vx, self.vy = float(vx1 - vx0), float(vy1 - vy0)
 
-    def add(self, obs: Observation, cues: Cues, config: TrackerConfig) -> None:
+    def add(self, obs: Observation, cues: Cues, config: TrackerConfig, detected: bool) -> None:
         self._note(cues, config)
         self.observations.append(obs)
+        self.detected += detected
         self.recent.append((obs.t, *_anchor(obs.box)))
         self.recent = [r for r in self.recent if obs.t - r[0] <= config.velocity_window_s]
         self.vx, self.vy = _fit_velocity(self.recent)
@@ -238,6 +249,7 @@ class Tracker:
         *,
         camera: CameraMotion | None = None,
         cues: Sequence[Cues] | None = None,
+        detected: bool = True,
     ) -> list[tuple[str, Observation]]:
         """The person id of each observation, in the order given.
 
@@ -246,8 +258,10 @@ class Tracker:
         they are in the room, not where they were in the picture. None: a fixed camera,
         or a motion that could not be told. ``cues``: one per observation, what else is
         known of it (clothing colours for re-linking, own motion for telling pictures).
+        ``detected``: the boxes are the person detector's in this sample; False when they
+        are the sample before's moved with the camera (between key samples).
 
-        A track gets its id ("P7") when it has been seen ``min_observations`` times and
+        A track gets its id ("P7") when the detector has found it ``min_observations`` times and
         keeps it to the end. Before that its id is provisional ("?12"): it may still
         turn out to be noise, which ``finish()`` drops.
         """
@@ -292,11 +306,11 @@ class Tracker:
             if i not in owner:
                 track = _Track(key=self._next_key)
                 self._next_key += 1
-                track.start(observations[i], cues[i], cfg)
+                track.start(observations[i], cues[i], cfg, detected)
                 self._active.append(track)
                 owner[i] = track
             else:
-                owner[i].add(observations[i], cues[i], cfg)
+                owner[i].add(observations[i], cues[i], cfg, detected)
         measured = [
             (owner[i], cues[i].own_motion.moved) for i in order if cues[i].own_motion is not None
         ]
@@ -307,7 +321,7 @@ class Tracker:
             track.others_moved |= moved_now - {track.key}
         for i in order:  # canonical order: confirmation numbers do not depend on input order
             track = owner[i]
-            if track.number is None and len(track.observations) >= cfg.min_observations:
+            if track.number is None and track.detected >= cfg.min_observations:
                 track.number = self._next_number
                 self._next_number += 1
         return [(_public_id(owner[i]), obs) for i, obs in enumerate(observations)]

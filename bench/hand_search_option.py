@@ -11,7 +11,7 @@ from lessonreview.core.vision.hands import DEFAULT_SEARCH, HandSearch
 
 
 def add_search_argument(parser: argparse.ArgumentParser) -> None:
-    names = ", ".join(f.name for f in fields(HandSearch) if f.type in ("float", "int"))
+    names = ", ".join(f.name for f in fields(HandSearch) if f.type in _KINDS)
     parser.add_argument(
         "--search",
         type=parse_search,
@@ -20,17 +20,27 @@ def add_search_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _flag(value: str) -> bool:
+    if value.strip().lower() not in ("0", "1", "false", "true"):
+        raise ValueError(value)
+    return value.strip().lower() in ("1", "true")
+
+
+_KINDS = {"float": float, "int": int, "bool": _flag}
+
+
 def parse_search(text: str) -> HandSearch:
-    """``NAME=VALUE`` pairs, comma-separated, over the product's settings."""
+    """``NAME=VALUE`` pairs, comma-separated, over the product's settings (a yes/no
+    setting is 1 or 0)."""
     kinds = {f.name: f.type for f in fields(HandSearch)}
-    changes: dict[str, float | int] = {}
+    changes: dict[str, float | int | bool] = {}
     for pair in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = pair.partition("=")
         kind = kinds.get(name.strip())
-        if not sep or kind not in ("float", "int"):
-            raise argparse.ArgumentTypeError(f"not a number setting of HandSearch: {pair!r}")
+        if not sep or kind not in _KINDS:
+            raise argparse.ArgumentTypeError(f"not a setting of HandSearch: {pair!r}")
         try:
-            changes[name.strip()] = int(value) if kind == "int" else float(value)
+            changes[name.strip()] = _KINDS[kind](value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {pair!r}") from None
+            raise argparse.ArgumentTypeError(f"not a {kind}: {pair!r}") from None
     return replace(DEFAULT_SEARCH, **changes)

@@ -276,6 +276,49 @@ def test_a_window_empty_in_the_sample_before_is_searched_again_when_a_hand_goes_
         finder.close()
 
 
+def test_between_key_samples_only_the_hands_up_before_are_searched(still, models_dir):
+    """Between key samples (no person detection either) the finder searches only the
+    windows that held a raised hand the sample before: a hand kept up is followed, a
+    hand going up between key samples is found at the next key sample."""
+    from lessonreview.core.analysis.camera_motion import CameraMotion
+    from lessonreview.core.analysis.still_poses import SampleChange
+
+    name, doc = still
+    raised = cv2.imread(str(DATA / "images" / name))
+    lowered = raised.copy()
+    hand = grown(labelled_hand(name), 0.1)
+    x0, y0, x1, y1 = (int(v) for v in (hand.x0, hand.y0, hand.x1, hand.y1))
+    lowered[y0:y1, x0:x1] = cv2.blur(raised[y0:y1, x0:x1], (61, 61))
+    obs = [p.observations[0] for p in doc.people]
+    boxes, poses = [o.box for o in obs], [o.keypoints for o in obs]
+    grey = {k: cv2.cvtColor(v, cv2.COLOR_BGR2GRAY) for k, v in (("up", raised), ("down", lowered))}
+    camera = CameraMotion(np.eye(3), 1.0)
+    label = grown(labelled_hand(name), 0.25)
+
+    def on_label(hands) -> bool:
+        return any(h is not None and label.holds(h.wrist) for h in hands)
+
+    finder = HandFinder(
+        models_dir / "palm_detection_lite.tflite", models_dir / "hand_landmark_full.tflite"
+    )
+    try:
+        # The hand goes up just after a key sample: not looked for until the next one.
+        assert not on_label(finder.find(lowered, boxes, poses))
+        up = SampleChange(grey["up"], grey["down"], camera)
+        searched = finder.windows_searched
+        assert not on_label(finder.find(raised, boxes, poses, since=up, key=False))
+        assert finder.windows_searched == searched  # no hand before: nothing searched
+        assert finder.windows_skipped > 0
+        same = SampleChange(grey["up"], grey["up"], camera)
+        assert on_label(finder.find(raised, boxes, poses, since=same, key=True))
+        # Kept up: followed between key samples, searching only where it was.
+        searched, skipped = finder.windows_searched, finder.windows_skipped
+        assert on_label(finder.find(raised, boxes, poses, since=same, key=False))
+        assert 0 < finder.windows_searched - searched < finder.windows_skipped - skipped
+    finally:
+        finder.close()
+
+
 def test_a_palm_on_a_face_is_not_a_raised_hand(models_dir):
     """A lecture frame where a student rests a hand on her cheek, fingers up. The palm
     detector takes her face, just above the hand, for a palm too, surer than of the

@@ -324,7 +324,7 @@ class _Worker:
         hands = (
             [None] * len(boxes)
             if self.hands is None
-            else self.hands.find(image, boxes, poses, since=since)
+            else self.hands.find(image, boxes, poses, since=since, key=key)
         )
         # A box that is only someone's raised arm is not a person of its own.
         arms = (

@@ -828,6 +828,33 @@ def test_cancelling_the_analysis_keeps_nothing(qtbot, window, short_clip):
     assert db_rows(w, "SELECT count(*) FROM decisions")[0][0] == 0
 
 
+def test_people_found_before_a_cancel_keep_the_usual_refusals(qtbot, window, short_clip):
+    """The people a cancelled analysis found so far stay with their proposals; the review
+    knows them, so a merge of two people it saw at the same time is refused."""
+    w = window
+    record_consent(w.store, short_clip)
+
+    def together() -> tuple[str, str] | None:
+        seen = {t.id: {o.frame for o in t.observations} for t in w.workspace.tracks}
+        return next((ab for ab in combinations(sorted(seen), 2) if seen[ab[0]] & seen[ab[1]]), None)
+
+    cancelled = []
+
+    def cancel_once_two_are_seen_together(sample) -> None:
+        if not cancelled and together() is not None:
+            cancelled.append(True)
+            w.analysis.cancel()
+
+    with qtbot.waitSignal(w.analysis.runner.cancelled, timeout=ANALYSIS_WAIT_MS):
+        w.analysis.runner.sample.connect(cancel_once_two_are_seen_together)
+        open_clip(qtbot, w, short_clip)
+    qtbot.waitUntil(lambda: not w.analysis.runner.running, timeout=ANALYSIS_WAIT_MS)
+    a, b = together()
+    assert {a, b} <= set(w.session.people())
+    with pytest.raises(ValueError, match="both on screen"):
+        w.session.merge_people(a, b)
+
+
 def test_analyse_can_be_chosen_again_once_a_run_is_cancelled(qtbot, window, short_clip):
     """Even while the analysis thread is still on its way out after saying it stopped."""
     w = window

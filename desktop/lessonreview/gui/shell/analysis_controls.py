@@ -196,12 +196,14 @@ class AnalysisControls(QObject):
         self.finished.emit(doc)
 
     def _on_failed(self, message: str) -> None:
+        self._host.workspace.keep_people_so_far()
         self._end_people_wait()
         self.show_progress(False)
         self._host.update_actions()
         QMessageBox.critical(self._parent, "Analysis failed", message)
 
     def _on_cancelled(self) -> None:
+        self._host.workspace.keep_people_so_far()
         self._end_people_wait()
         self.show_progress(False)
         self._host.show_status(

@@ -258,13 +258,23 @@ class Workspace(QWidget):
     def set_people(self, tracks) -> None:
         """The people of a finished analysis (or a proposals file): the whole recording is covered."""
         self._tracks = list(tracks)
-        self.session.add_people(
-            (t.id for t in self._tracks),
-            seen={t.id: [o.frame for o in t.observations] for t in self._tracks},
-        )
+        self._tell_session(self._tracks)
         self._live.clear()
         self._covered_until = None
         self._rebuild_index()
+
+    def keep_people_so_far(self) -> None:
+        """An analysis stopped before the end (cancelled, failed): the people it found so
+        far stay on screen with their proposals, and the review learns them, so that a
+        merge of two of them seen at the same time is refused and a split never names its
+        new person after one of them."""
+        self._tell_session(self.tracks)
+
+    def _tell_session(self, tracks) -> None:
+        self.session.add_people(
+            (t.id for t in tracks),
+            seen={t.id: [o.frame for o in t.observations] for t in tracks},
+        )
 
     def add_sample(self, sample) -> None:
         """A sample from a running analysis: show its people at once (live ids)."""

@@ -14,7 +14,7 @@ three augmented copies of each frame kept, renamed).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -232,46 +232,65 @@ def test_a_damaged_hand_model_is_a_clear_error(tmp_path, models_dir):
     HandLandmarker(Path(models_dir) / "hand_landmark_full.tflite").close()
 
 
+@dataclass
+class HandGoingUp:
+    """The still's room with its labelled hand up, and the same room a moment before
+    with the hand not yet up (blurred away), seen by a camera that did not move."""
+
+    raised: np.ndarray
+    lowered: np.ndarray
+    boxes: list[Box]
+    poses: list[np.ndarray | None]
+    label: Box  # the labelled hand, grown as the evaluation grows it
+
+    @classmethod
+    def of(cls, still) -> HandGoingUp:
+        name, doc = still
+        raised = cv2.imread(str(DATA / "images" / name))
+        lowered = raised.copy()
+        hand = grown(labelled_hand(name), 0.1)
+        x0, y0, x1, y1 = (int(v) for v in (hand.x0, hand.y0, hand.x1, hand.y1))
+        lowered[y0:y1, x0:x1] = cv2.blur(raised[y0:y1, x0:x1], (61, 61))
+        obs = [p.observations[0] for p in doc.people]
+        return cls(
+            raised,
+            lowered,
+            [o.box for o in obs],
+            [o.keypoints for o in obs],
+            grown(labelled_hand(name), 0.25),
+        )
+
+    def change(self, now: np.ndarray, before: np.ndarray):
+        """What changed from ``before`` to ``now`` (either picture), the camera still."""
+        from lessonreview.core.analysis.camera_motion import CameraMotion
+        from lessonreview.core.analysis.still_poses import SampleChange
+
+        grey = [cv2.cvtColor(v, cv2.COLOR_BGR2GRAY) for v in (now, before)]
+        return SampleChange(*grey, CameraMotion(np.eye(3), 1.0))
+
+    def on_label(self, hands) -> bool:
+        return any(h is not None and self.label.holds(h.wrist) for h in hands)
+
+
 def test_a_window_empty_in_the_sample_before_is_searched_again_when_a_hand_goes_up(
     still, models_dir
 ):
     """Windows where the sample before found no palm and whose pixels did not change
     are not searched again; a hand going up changes the pixels, so its window is."""
-    from lessonreview.core.analysis.camera_motion import CameraMotion
-    from lessonreview.core.analysis.still_poses import SampleChange
-
-    name, doc = still
-    raised = cv2.imread(str(DATA / "images" / name))
-    lowered = raised.copy()  # the same room a moment before, the hand not yet up
-    hand = grown(labelled_hand(name), 0.1)
-    x0, y0, x1, y1 = (int(v) for v in (hand.x0, hand.y0, hand.x1, hand.y1))
-    lowered[y0:y1, x0:x1] = cv2.blur(raised[y0:y1, x0:x1], (61, 61))
-    obs = [p.observations[0] for p in doc.people]
-    boxes, poses = [o.box for o in obs], [o.keypoints for o in obs]
-    grey = {k: cv2.cvtColor(v, cv2.COLOR_BGR2GRAY) for k, v in (("up", raised), ("down", lowered))}
-    still_camera = CameraMotion(np.eye(3), 1.0)
-    label = grown(labelled_hand(name), 0.25)
-
-    def on_label(hands) -> bool:
-        return any(
-            h is not None
-            and label.x0 <= h.wrist[0] <= label.x1
-            and label.y0 <= h.wrist[1] <= label.y1
-            for h in hands
-        )
-
+    scene = HandGoingUp.of(still)
+    raised, lowered, boxes, poses = scene.raised, scene.lowered, scene.boxes, scene.poses
     finder = HandFinder(
         models_dir / "palm_detection_lite.tflite", models_dir / "hand_landmark_full.tflite"
     )
     try:
-        assert not on_label(finder.find(lowered, boxes, poses))
+        assert not scene.on_label(finder.find(lowered, boxes, poses))
         searched = finder.windows_searched
-        same = SampleChange(grey["down"], grey["down"], still_camera)
-        assert not on_label(finder.find(lowered, boxes, poses, since=same))
+        same = scene.change(lowered, lowered)
+        assert not scene.on_label(finder.find(lowered, boxes, poses, since=same))
         assert finder.windows_carried > 0  # empty windows over unchanged pixels
         assert finder.windows_searched - searched < searched  # fewer searched than before
-        up = SampleChange(grey["up"], grey["down"], still_camera)
-        assert on_label(finder.find(raised, boxes, poses, since=up))
+        up = scene.change(raised, lowered)
+        assert scene.on_label(finder.find(raised, boxes, poses, since=up))
     finally:
         finder.close()
 
@@ -280,40 +299,24 @@ def test_between_key_samples_only_the_hands_up_before_are_searched(still, models
     """Between key samples (no person detection either) the finder searches only the
     windows that held a raised hand the sample before: a hand kept up is followed, a
     hand going up between key samples is found at the next key sample."""
-    from lessonreview.core.analysis.camera_motion import CameraMotion
-    from lessonreview.core.analysis.still_poses import SampleChange
-
-    name, doc = still
-    raised = cv2.imread(str(DATA / "images" / name))
-    lowered = raised.copy()
-    hand = grown(labelled_hand(name), 0.1)
-    x0, y0, x1, y1 = (int(v) for v in (hand.x0, hand.y0, hand.x1, hand.y1))
-    lowered[y0:y1, x0:x1] = cv2.blur(raised[y0:y1, x0:x1], (61, 61))
-    obs = [p.observations[0] for p in doc.people]
-    boxes, poses = [o.box for o in obs], [o.keypoints for o in obs]
-    grey = {k: cv2.cvtColor(v, cv2.COLOR_BGR2GRAY) for k, v in (("up", raised), ("down", lowered))}
-    camera = CameraMotion(np.eye(3), 1.0)
-    label = grown(labelled_hand(name), 0.25)
-
-    def on_label(hands) -> bool:
-        return any(h is not None and label.holds(h.wrist) for h in hands)
-
+    scene = HandGoingUp.of(still)
+    raised, lowered, boxes, poses = scene.raised, scene.lowered, scene.boxes, scene.poses
     finder = HandFinder(
         models_dir / "palm_detection_lite.tflite", models_dir / "hand_landmark_full.tflite"
     )
     try:
         # The hand goes up just after a key sample: not looked for until the next one.
-        assert not on_label(finder.find(lowered, boxes, poses))
-        up = SampleChange(grey["up"], grey["down"], camera)
+        assert not scene.on_label(finder.find(lowered, boxes, poses))
+        up = scene.change(raised, lowered)
         searched = finder.windows_searched
-        assert not on_label(finder.find(raised, boxes, poses, since=up, key=False))
+        assert not scene.on_label(finder.find(raised, boxes, poses, since=up, key=False))
         assert finder.windows_searched == searched  # no hand before: nothing searched
         assert finder.windows_skipped > 0
-        same = SampleChange(grey["up"], grey["up"], camera)
-        assert on_label(finder.find(raised, boxes, poses, since=same, key=True))
+        same = scene.change(raised, raised)
+        assert scene.on_label(finder.find(raised, boxes, poses, since=same, key=True))
         # Kept up: followed between key samples, searching only where it was.
         searched, skipped = finder.windows_searched, finder.windows_skipped
-        assert on_label(finder.find(raised, boxes, poses, since=same, key=False))
+        assert scene.on_label(finder.find(raised, boxes, poses, since=same, key=False))
         assert 0 < finder.windows_searched - searched < finder.windows_skipped - skipped
     finally:
         finder.close()

@@ -35,7 +35,9 @@ Costs: milliseconds per sample for detection, per person for pose, per sample fo
 hand step, from the analysis' own stage times.
 
     python bench/eval_hands.py [--cache DIR] [--fold A|B|all] [--cctv] [--fit] [--why]
-        [--pose lite|full] [--no-hands] [--scales 0.8,0.9,1,1.1,1.25] [--search NAME=VALUE,...]
+        [--pose lite|full] [--arm-pose full,heavy|full|heavy] [--no-hands]
+        [--scales 0.8,0.9,1,1.1,1.25]
+        [--search NAME=VALUE,...]
 
 ``--scales``: the screenshots are also resized (a camera further away or nearer, another
 resolution) and the figures printed per size, then pooled over the sizes: a hand found
@@ -46,6 +48,8 @@ re-runs only the behaviour rules on it; delete the folder after changing the det
 the pose or the hand finder. ``--no-hands``: the analysis without the hand detector
 (the pose alone), as before it. ``--search``: the hand finder's settings changed for this
 run (``HandSearch``, e.g. ``merge_growth=1.6``); its cache is kept apart from the default's.
+``--arm-pose full`` or ``heavy``: the arm that connects a hand to its owner looked for with
+that BlazePose model alone, instead of the product's full then heavy (its cache kept apart).
 
 Data: "Hand Raise" dataset v1, by a Roboflow Universe user (workspace test-qu52t),
 exported 2025-07-06, licensed CC BY 4.0, https://universe.roboflow.com/test-qu52t/hand-raise-ww4ow
@@ -80,6 +84,12 @@ from lessonreview.core.vision.model_files import ModelName
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 HANDS = SHARED / "data" / "hand-raise-office"
+# The arm check's pose models, tried in turn (the product's: full then heavy).
+ARM_POSES = {
+    "full,heavy": (ModelName.POSE_FULL, ModelName.POSE_HEAVY),
+    "full": (ModelName.POSE_FULL,),
+    "heavy": (ModelName.POSE_HEAVY,),
+}
 CCTV = SHARED / "data" / "classroom-cctv"
 OWNERS = REPO / "bench" / "hand_owners.json"
 STILL = Timebase.constant(1.0, 1)
@@ -144,9 +154,11 @@ class Stills:
         models: Path | None,
         hands: bool,
         search: HandSearch = DEFAULT_SEARCH,
+        arm_poses: tuple[ModelName, ...] = ARM_POSES["full,heavy"],
     ) -> None:
         self.cache = cache
         self.pose = pose
+        self.arm_poses = arm_poses
         self.models = models
         self.hands = hands
         self.search = search
@@ -168,6 +180,7 @@ class Stills:
             models_dir=self.models,
             workers=1,
             pose_model=self.pose,
+            arm_pose_models=self.arm_poses,
             find_hands=self.hands,
             hand_search=self.search,
         )
@@ -342,6 +355,12 @@ def main() -> int:
     parser.add_argument("--models", type=Path)
     parser.add_argument("--fold", choices=("A", "B", "all"), default="all")
     parser.add_argument("--pose", choices=("lite", "full"), default="lite")
+    parser.add_argument(
+        "--arm-pose",
+        choices=tuple(ARM_POSES),
+        default="full,heavy",
+        help="the arm check's pose models, in turn",
+    )
     parser.add_argument("--cctv", action="store_true")
     parser.add_argument("--why", action="store_true")
     parser.add_argument("--no-hands", action="store_true", help="without the hand detector")
@@ -357,12 +376,19 @@ def main() -> int:
     cache = args.cache
     if cache is not None:
         cache = cache / f"{args.pose}-{'pose-only' if args.no_hands else 'hands'}"
+        if args.arm_pose != "full,heavy":
+            cache = cache.with_name(f"{cache.name}-arm-{args.arm_pose}")
         if args.search != DEFAULT_SEARCH:
             cache = cache.with_name(
                 f"{cache.name}-search-{hashlib.sha256(repr(args.search).encode()).hexdigest()[:8]}"
             )
     stills = Stills(
-        cache=cache, pose=pose, models=args.models, hands=not args.no_hands, search=args.search
+        cache=cache,
+        pose=pose,
+        models=args.models,
+        hands=not args.no_hands,
+        search=args.search,
+        arm_poses=ARM_POSES[args.arm_pose],
     )
     config = config_for(STILL, hand_detector=not args.no_hands)
     if args.fit:

@@ -86,6 +86,7 @@ def test_output_follows_the_documented_schema(analysed, tmp_path):
         "palm_detection_lite.tflite",
         "hand_landmark_full.tflite",
         "pose_landmarker_full.task",  # the arm of a raised hand
+        "pose_landmark_heavy.tflite",  # ... where full finds none
         "face_detection_full_range.tflite",  # palms that are faces
     }
     for p in d["proposals"]:

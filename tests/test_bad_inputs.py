@@ -985,7 +985,7 @@ MODEL_FILES = {
 }
 IMPOSTORS = {
     ModelName.PERSON_DETECTOR: "palm_detection_full.tflite",
-    ModelName.POSE_LITE: "pose_landmark_heavy.tflite",
+    ModelName.POSE_LITE: "hand_landmark_full.tflite",
     ModelName.FACE_DETECTOR: "face_detection_short_range.tflite",
 }
 MODEL_DAMAGE: dict[str, Callable[[Path, ModelName, Path], None]] = {
@@ -1019,6 +1019,7 @@ def _bad_models_folder(sources: Sources, folder: Path, name: ModelName, damage: 
         ModelName.PALM_DETECTOR,
         ModelName.HAND_LANDMARKS,
         ModelName.POSE_FULL,
+        ModelName.POSE_HEAVY,
     ):
         if other is not name:
             filename = SPECS[other].filename

@@ -145,6 +145,31 @@ def test_a_hand_raised_in_front_of_someone_further_back_is_given_by_the_arm(name
     assert all("arm reaching it" in raised[pid] for pid in owners), raised
 
 
+def test_an_arm_full_does_not_find_is_found_by_heavy(models_dir, tmp_path):
+    """Shot 003256 a tenth larger (a camera a little nearer): BlazePose full finds no arm
+    for the student on the right, and the hand went by position to the student in front;
+    BlazePose heavy, asked where full found no arm, finds it, and the hand is the owner's."""
+    name = "shot_2024-12-15-003256.jpg"
+    owner_head = (609 * 1.1, 331 * 1.1)  # bench/hand_owners.json, placed following the arm
+    pixels = cv2.imread(str(DATA / "images" / name))
+    size = (round(pixels.shape[1] * 1.1), round(pixels.shape[0] * 1.1))
+    path = tmp_path / "nearer.png"
+    cv2.imwrite(str(path), cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR))
+    label = grown(labelled_hand(name), 0.25)
+    label = Box(label.x0 * 1.1, label.y0 * 1.1, label.x1 * 1.1, label.y1 * 1.1)
+    doc = analyze(AnalysisRequest(path=path, models_dir=models_dir))
+    on_label = [
+        p
+        for p in doc.people
+        for o in p.observations
+        if o.raised_hand is not None and label.holds(o.raised_hand.wrist)
+    ]
+    assert on_label and all(whose_head(p, owner_head) for p in on_label)
+    assert all(o.raised_hand.arm for p in on_label for o in p.observations if o.raised_hand)
+    raised = {p.person for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED}
+    assert {p.id for p in on_label} <= raised
+
+
 def test_people_with_their_hands_down_are_not_proposed(still):
     """Everyone else in the room (a dozen people at desks) has both hands down: every
     hand_raised proposal there is about the one raised hand."""

@@ -181,7 +181,8 @@ def test_dropped_connection_leaves_no_file(local_server, isolated_cache, models_
 
 
 @pytest.mark.parametrize(
-    "name", [ModelName.PERSON_DETECTOR, ModelName.POSE_FULL, ModelName.FACE_DETECTOR]
+    "name",
+    [ModelName.PERSON_DETECTOR, ModelName.POSE_FULL, ModelName.POSE_HEAVY, ModelName.FACE_DETECTOR],
 )
 def test_damaged_download_is_rejected_and_not_installed(
     name, local_server, isolated_cache, models_dir

@@ -42,9 +42,14 @@ def students(name: str) -> tuple[np.ndarray, list[tuple[Box, Box]]]:
     return frame, pairs
 
 
-@pytest.fixture(scope="module")
-def estimator():
-    with PoseEstimator(MODEL) as est:
+@pytest.fixture(
+    scope="module",
+    # The lite landmark model inside its .task bundle (each person's pose), and the heavy
+    # one alone, as MediaPipe's model storage serves it (the arm of a raised hand).
+    params=["pose_landmarker_lite.task", "pose_landmark_heavy.tflite"],
+)
+def estimator(request):
+    with PoseEstimator(MODELS / request.param) as est:
         yield est
 
 
@@ -134,3 +139,7 @@ def test_damaged_model_file_says_which_file(tmp_path: Path) -> None:
         PoseEstimator(damaged)
     with pytest.raises(ModelFileError, match="not found"):
         PoseEstimator(tmp_path / "missing.task")
+    cut = tmp_path / "pose_landmark_heavy.tflite"
+    cut.write_bytes((MODELS / cut.name).read_bytes()[:1_000_000])
+    with pytest.raises(ModelFileError, match="pose_landmark_heavy.tflite"):
+        PoseEstimator(cut)

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import astuple, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -75,11 +75,12 @@ class AnalysisRequest:
     # Look for raised hands with the hand detector (core/vision/hands.py); without it only the
     # pose shows a raised hand.
     find_hands: bool = True
-    # The pose model that looks for the arm connecting a hand to its owner (few runs per
-    # sample: only for palms that could count). Full: on the office screenshots and the
-    # lecture frames it finds more of the arms of raised hands than lite, and puts fewer
-    # hands on a face or a chair (bench/eval_hands.py).
-    arm_pose_model: ModelName = ModelName.POSE_FULL
+    # The pose models that look for the arm connecting a hand to its owner (few runs per
+    # sample: only for palms that could count), in turn, each where the ones before found
+    # no arm. Full, which finds more of those arms than lite, then heavy: on the office
+    # screenshots full then heavy gives more hands to their owner than either alone, and
+    # fewer to the wrong person than full alone (bench/eval_hands.py --arm-pose).
+    arm_pose_models: tuple[ModelName, ...] = (ModelName.POSE_FULL, ModelName.POSE_HEAVY)
     allow_download: bool = False
     live: LiveSettings = LiveSettings()
     # When a person's pose is carried over from the sample before (``max_age=0``: never).
@@ -100,7 +101,7 @@ class AnalysisRequest:
     def _hand_models(self) -> tuple[ModelName, ...]:
         if not self.find_hands:
             return ()
-        return (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS, self.arm_pose_model)
+        return (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS, *self.arm_pose_models)
 
 
 @dataclass(frozen=True)
@@ -182,15 +183,15 @@ class AnalysisCancelled(Exception):
 
 @dataclass(frozen=True)
 class HandModels:
-    """The files of the hand step: palm detector, hand landmarks, the pose model that
-    looks for the arm of a raised hand (it may be the analysis' own pose model), and the
+    """The files of the hand step: palm detector, hand landmarks, the pose models that
+    look for the arm of a raised hand in turn (one may be the analysis' own), and the
     face detector that tells a palm from a face. The face detector is the privacy view's:
     when its file is missing (the user declined it), hands are found without that check,
     and the proposals file's list of models shows it."""
 
     palm: Path
     landmarks: Path
-    arm_pose: Path
+    arm_poses: tuple[Path, ...]
     face: Path | None
 
 
@@ -201,7 +202,11 @@ class ResolvedModels:
     hands: HandModels | None = None  # None when hands are not looked for
 
     def hashes(self) -> dict[str, str]:
-        hands = () if self.hands is None else astuple(self.hands)
+        hands = (
+            ()
+            if self.hands is None
+            else (self.hands.palm, self.hands.landmarks, *self.hands.arm_poses, self.hands.face)
+        )
         paths = dict.fromkeys(p for p in (self.detector, self.pose, *hands) if p is not None)
         return {p.name: file_sha256(p) for p in paths}
 
@@ -223,7 +228,7 @@ def resolve_models(
         hands=HandModels(
             palm=found[ModelName.PALM_DETECTOR],
             landmarks=found[ModelName.HAND_LANDMARKS],
-            arm_pose=found[request.arm_pose_model],
+            arm_poses=tuple(found[name] for name in request.arm_pose_models),
             face=_optional(ModelName.FACE_DETECTOR, request),
         )
         if request.find_hands
@@ -235,8 +240,9 @@ def resolve_models(
     if hands is not None:
         check_works(ModelName.PALM_DETECTOR, hands.palm)
         check_works(ModelName.HAND_LANDMARKS, hands.landmarks, palm_detector=hands.palm)
-        if hands.arm_pose != models.pose:
-            check_works(request.arm_pose_model, hands.arm_pose, person_detector=models.detector)
+        for name, path in zip(request.arm_pose_models, hands.arm_poses, strict=True):
+            if path != models.pose:
+                check_works(name, path, person_detector=models.detector)
         if hands.face is not None:
             check_works(ModelName.FACE_DETECTOR, hands.face)
     return models
@@ -265,19 +271,18 @@ class _Worker:
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
         hands = models.hands
-        # The arm's own estimator, when it is not the analysis' pose model.
-        self.arm_pose = (
-            PoseEstimator(hands.arm_pose)
-            if hands is not None and hands.arm_pose != models.pose
-            else None
-        )
+        # The arm's own estimators; the analysis' pose model is not loaded twice.
+        arm_files = () if hands is None else hands.arm_poses
+        own = {p: PoseEstimator(p) for p in arm_files if p != models.pose}
+        self.arm_poses = list(own.values())
+        arm_poses = tuple(own.get(p, self.pose) for p in arm_files)
         self.hands = (
             None
             if hands is None
             else HandFinder(
                 hands.palm,
                 hands.landmarks,
-                pose=self.arm_pose or self.pose,
+                poses=arm_poses,
                 search=hand_search,
                 faces=None
                 if hands.face is None
@@ -374,8 +379,8 @@ class _Worker:
 
     def close(self) -> None:
         self.pose.close()
-        if self.arm_pose is not None:
-            self.arm_pose.close()
+        for pose in self.arm_poses:
+            pose.close()
         if self.hands is not None:
             self.hands.close()
 

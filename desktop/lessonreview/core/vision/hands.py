@@ -23,7 +23,9 @@ LiteRT like the pose model:
    people it could belong to (the palm not in their head spot; the wrist above the
    head centre, at most ``HandSearch.max_aside`` head widths to the side, at most
    ``max_above`` above), nearest first, are posed again
-   (``arm_candidates`` of them) on a window framed to take in their box and the palm.
+   (``arm_candidates`` of them) on a window framed to take in their box and the palm,
+   by each of the finder's pose models in turn where the ones before found no arm (the
+   analysis: BlazePose full, then heavy, which finds more of the small arms).
    Of those whose pose puts a wrist or index finger on the palm, with that side's
    shoulder below it and the nose on their head, the one whose hand lands nearest the
    palm (relative to the reach allowed) is the owner, not simply the first tried: a
@@ -369,17 +371,18 @@ class HandFinder:
         palm_model: Path,
         landmark_model: Path,
         *,
-        pose: PoseEstimator | None = None,
+        poses: Sequence[PoseEstimator] = (),
         faces: FaceDetector | None = None,
         search: HandSearch = DEFAULT_SEARCH,
     ) -> None:
-        """``pose``: the thread's pose estimator, to look for the arm that connects a hand
-        to its owner; without it hands are given by position alone. ``faces``: the
+        """``poses``: the thread's pose estimators that look for the arm connecting a hand
+        to its owner, in order, each only where the ones before found no arm; without
+        any, hands are given by position alone. ``faces``: the
         thread's face detector, to drop palms that are faces (``max_face_score``); without
         it only the faces the pose found are."""
         self.palms = PalmDetector(palm_model)
         self.landmarks = HandLandmarker(landmark_model)
-        self.pose = pose
+        self.poses = tuple(poses)
         self.faces = faces
         self.search = search
         self.arm_checks = 0
@@ -502,17 +505,13 @@ class HandFinder:
     ) -> tuple[int | None, bool]:
         """Whose palm this is, and whether an arm connects them (see ``HandSearch``).
         ``look_again``: pose the people near it again, framed to take in the palm."""
-        if self.pose is not None and look_again:
-            size = max(palm.box.width, palm.box.height)
-            around = Box(
-                palm.box.x0 - size, palm.box.y0 - size, palm.box.x1 + size, palm.box.y1 + size
-            )
+        size = max(palm.box.width, palm.box.height)
+        around = Box(palm.box.x0 - size, palm.box.y0 - size, palm.box.x1 + size, palm.box.y1 + size)
+        for pose in self.poses if look_again else ():
             best: tuple[float, int] | None = None
             for i in near:
                 self.arm_checks += 1
-                keypoints = self.pose.estimate(
-                    image_bgr, boxes[i].union(around), margins=_ARM_MARGINS
-                )
+                keypoints = pose.estimate(image_bgr, boxes[i].union(around), margins=_ARM_MARGINS)
                 gap = arm_gap(keypoints, palm, heads[i], self.search)
                 if gap is not None and (best is None or gap < best[0]):
                     best = (gap, i)

@@ -30,7 +30,7 @@ from lessonreview.core.domain import Box
 from lessonreview.core.media.video import file_sha256
 from lessonreview.core.store.atomic_file import write_text_atomically
 from lessonreview.core.vision.model_errors import ModelCheckError, ModelFileError
-from lessonreview.core.vision.model_files import ModelName, cache_dir
+from lessonreview.core.vision.model_files import POSE_MODELS, ModelName, cache_dir
 
 REFERENCE = Path(__file__).resolve().parents[2] / "resources" / "model_check.jpg"
 # What any working copy finds on the reference picture, with a wide margin: a dozen and
@@ -106,7 +106,7 @@ def _problem(
     if name is ModelName.PERSON_DETECTOR:
         people = PersonDetector(path, threads=1).detect(image)
         return _boxes_problem([p.box for p in people], image, least=MIN_PEOPLE, what="people")
-    if name in (ModelName.POSE_LITE, ModelName.POSE_FULL):
+    if name in POSE_MODELS:
         from lessonreview.core.vision.pose import PoseEstimator
 
         if person_detector is None:

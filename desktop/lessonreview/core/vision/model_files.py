@@ -49,9 +49,13 @@ class ModelName(Enum):
     PERSON_DETECTOR = "yolox_nano.onnx"
     POSE_FULL = "pose_landmarker_full.task"
     POSE_LITE = "pose_landmarker_lite.task"
+    POSE_HEAVY = "pose_landmark_heavy.tflite"
     FACE_DETECTOR = "face_detection_full_range.tflite"
     PALM_DETECTOR = "palm_detection_lite.tflite"
     HAND_LANDMARKS = "hand_landmark_full.tflite"
+
+
+POSE_MODELS = (ModelName.POSE_LITE, ModelName.POSE_FULL, ModelName.POSE_HEAVY)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,16 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_POSE_BASE}/pose_landmarker_lite/float16/latest/pose_landmarker_lite.task",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=4_500_000,
+    ),
+    # The heavy landmark model alone (the arm of a raised hand), from the address MediaPipe's
+    # own build fetches it from (third_party/external_files.bzl); the pose estimator runs a
+    # landmark model alone as it runs the one inside a .task bundle.
+    ModelName.POSE_HEAVY: ModelSpec(
+        name=ModelName.POSE_HEAVY,
+        filename="pose_landmark_heavy.tflite",
+        url=f"{_MEDIAPIPE_ASSETS}/pose_landmark_heavy.tflite",
+        licence="Apache-2.0 (Google MediaPipe)",
+        min_size=25_000_000,
     ),
     # MediaPipe's own build fetches it from this address (third_party/external_files.bzl);
     # the Tasks model page offers only the short-range face detector.
@@ -215,10 +229,10 @@ def check_loads(spec: ModelSpec, path: Path) -> None:
         _check_face_detector(path)
     elif spec.filename.endswith(".onnx"):
         _check_onnx(path)
-    elif spec.filename.endswith(".tflite"):
-        _check_hand_model(spec, path)
+    elif spec.name in POSE_MODELS:
+        _check_pose(path)
     else:
-        _check_task(path)
+        _check_hand_model(spec, path)
 
 
 def _check_onnx(path: Path) -> None:
@@ -234,9 +248,9 @@ def _check_onnx(path: Path) -> None:
         ) from exc
 
 
-def _check_task(path: Path) -> None:
-    # Loads the bundle's landmark model with the runtime that will run it; the bundle is a
-    # zip, and a cut-off file is refused before any native loader sees it.
+def _check_pose(path: Path) -> None:
+    # Loads the landmark model with the runtime that will run it; a bundle is a zip, and a
+    # cut-off one is refused before any native loader sees it.
     from lessonreview.core.vision.pose import PoseEstimator  # lazy: imports the TFLite runtime
 
     try:

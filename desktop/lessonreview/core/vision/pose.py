@@ -33,6 +33,8 @@ from lessonreview.core.vision.model_errors import ModelFileError
 
 MASK_GREY = 114
 LANDMARK_MODEL = "pose_landmarks_detector.tflite"
+# A TFLite model is a FlatBuffer whose file identifier, at bytes 4-8, is this.
+_TFLITE_MARK = b"TFL3"
 # The landmark model's outputs: 39 points (33 body keypoints and MediaPipe's auxiliary
 # ones) of x, y (window pixels), z, visibility and presence logits; and a pose flag, the
 # probability that a person is in the window.
@@ -189,18 +191,29 @@ class PoseEstimator:
 
 
 def landmark_model_bytes(path: Path) -> bytes:
-    """The landmark model inside a MediaPipe .task bundle, refusing a damaged bundle.
+    """The landmark model of a pose model file, refusing a damaged one: a MediaPipe .task
+    bundle (a zip archive holding it) or the landmark model alone (a TFLite file, as
+    MediaPipe's model storage serves the heavy one).
 
-    A .task is a zip archive: checking it here catches truncated or corrupted downloads
-    with a clear message before any native loader sees the file.
+    Checking the archive here catches truncated or corrupted downloads with a clear
+    message before any native loader sees the file.
     """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise ModelFileError.damaged(path, f"not readable: {exc}") from exc
+    if head[4:8] == _TFLITE_MARK:
+        return path.read_bytes()
     try:
         with zipfile.ZipFile(path) as bundle:
             broken = bundle.testzip()
             names = bundle.namelist()
             model = bundle.read(LANDMARK_MODEL) if LANDMARK_MODEL in names else None
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ModelFileError.damaged(path, f"not a readable .task bundle: {exc}") from exc
+        raise ModelFileError.damaged(
+            path, f"neither a .task bundle nor a TFLite model: {exc}"
+        ) from exc
     if broken is not None:
         raise ModelFileError.damaged(path, f"{broken} inside it is corrupt")
     if model is None:

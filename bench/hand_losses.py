@@ -104,8 +104,8 @@ class Watch:
             watch._seen(palm).face = value
             return value
 
-        def watched_owner(self, image_bgr, palm, near, boxes, heads, *, look_again):
-            who, arm = owner(self, image_bgr, palm, near, boxes, heads, look_again=look_again)
+        def watched_owner(self, image_bgr, palm, near, boxes, heads, *, looks):
+            who, arm = owner(self, image_bgr, palm, near, boxes, heads, looks=looks)
             seen = watch._seen(palm)
             seen.owner, seen.by_arm, seen.asked_owner = who, arm, True
             return who, arm

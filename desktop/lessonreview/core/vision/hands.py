@@ -306,6 +306,11 @@ class HandSearch:
     # analysis: framed on the person alone, they put a neighbour's wrist on a raised
     # hand more often.
     arm_worth: float = 0.0
+    # The next pose models (the analysis: BlazePose heavy after full) look again only for
+    # palms at least this sure before any arm: on the lecture frames, where nobody raises a
+    # hand, that leaves out half of those second looks, and no office hand was lost
+    # (replayed on the arm checks of three sizes of the office screenshots).
+    look_again_score: float = -0.5
     # The owner without an arm: the wrist at least ``min_above`` and at most
     # ``max_above`` above the head centre, at most ``max_aside`` to either side (an arm
     # raised sideways puts the hand well beside the head), and a palm at least
@@ -449,14 +454,13 @@ class HandFinder:
             score = hand_score(palm.score, self.landmarks.presence(image_bgr, palm))
             if score + s.arm_bonus < s.min_score or self._is_a_face(image_bgr, palm, faces_seen):
                 continue
-            owner, arm = self._owner(
-                image_bgr,
-                palm,
-                near,
-                boxes,
-                heads,
-                look_again=score + s.arm_bonus >= s.arm_worth,
-            )
+            if score + s.arm_bonus < s.arm_worth:
+                looks = 0
+            elif score < s.look_again_score:
+                looks = 1
+            else:
+                looks = len(self.poses)
+            owner, arm = self._owner(image_bgr, palm, near, boxes, heads, looks=looks)
             if owner is None:
                 continue
             score += s.arm_bonus if arm else 0.0
@@ -501,13 +505,14 @@ class HandFinder:
         boxes: Sequence[Box],
         heads: Sequence[Box],
         *,
-        look_again: bool,
+        looks: int,
     ) -> tuple[int | None, bool]:
         """Whose palm this is, and whether an arm connects them (see ``HandSearch``).
-        ``look_again``: pose the people near it again, framed to take in the palm."""
+        ``looks``: how many of the finder's pose models pose the people near it again, in
+        turn, framed to take in the palm."""
         size = max(palm.box.width, palm.box.height)
         around = Box(palm.box.x0 - size, palm.box.y0 - size, palm.box.x1 + size, palm.box.y1 + size)
-        for pose in self.poses if look_again else ():
+        for pose in self.poses[:looks]:
             best: tuple[float, int] | None = None
             for i in near:
                 self.arm_checks += 1

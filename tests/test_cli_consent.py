@@ -82,6 +82,25 @@ def test_consent_given_on_the_command_line_is_recorded_in_the_project(
     store.close()
 
 
+def test_consent_given_on_a_first_run_goes_into_the_default_project(
+    capsys, tmp_path, frame, no_models, monkeypatch
+):
+    """No --project and no data folder yet (a new account): the default project and its
+    folder are created, as the app creates them, instead of 'the folder does not exist'."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    args = consent_args(tmp_path)
+    at = args.index("--project")
+    del args[at : at + 2]
+    code, err = run(capsys, "analyze", frame, *args)
+    assert code == 1 and "yolox_nano.onnx" in err, err  # past the consent check
+    folder = tmp_path / "data" / "lessonreview"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    store = LabelStore.open(folder / "default.lessonreview")
+    (row,) = store.recordings()
+    assert row.consent.purpose == "automated test"
+    store.close()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

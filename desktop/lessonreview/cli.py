@@ -68,6 +68,7 @@ def _consented(args: argparse.Namespace) -> bool:
     from lessonreview.core.privacy.consent_gate import check_consent
     from lessonreview.core.store import settings as settings_io
     from lessonreview.core.store.label_store import StoreError
+    from lessonreview.core.store.private_files import make_private_folder
     from lessonreview.core.store.store_rows import Consent
 
     project = args.project or settings_io.default_project_path()
@@ -94,8 +95,12 @@ def _consented(args: argparse.Namespace) -> bool:
             recorded_at=datetime.now().astimezone(),
         )
     try:
+        if new is not None and not args.project:
+            # The default project's folder, on a first run: created as the app creates it
+            # (owner-only). A folder the user named is theirs to create.
+            make_private_folder(project.parent)
         check = check_consent(project, [Path(p) for p in args.paths], new=new)
-    except (StoreError, ValueError) as exc:
+    except (StoreError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return False
     if check.missing:

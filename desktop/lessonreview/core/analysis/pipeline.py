@@ -273,16 +273,14 @@ class _Worker:
         hands = models.hands
         # The arm's own estimators; the analysis' pose model is not loaded twice.
         arm_files = () if hands is None else hands.arm_poses
-        own = {p: PoseEstimator(p) for p in arm_files if p != models.pose}
-        self.arm_poses = list(own.values())
-        arm_poses = tuple(own.get(p, self.pose) for p in arm_files)
+        self.arm_poses = {p: PoseEstimator(p) for p in arm_files if p != models.pose}
         self.hands = (
             None
             if hands is None
             else HandFinder(
                 hands.palm,
                 hands.landmarks,
-                poses=arm_poses,
+                poses=[self.arm_poses.get(p, self.pose) for p in arm_files],
                 search=hand_search,
                 faces=None
                 if hands.face is None
@@ -379,7 +377,7 @@ class _Worker:
 
     def close(self) -> None:
         self.pose.close()
-        for pose in self.arm_poses:
+        for pose in self.arm_poses.values():
             pose.close()
         if self.hands is not None:
             self.hands.close()

@@ -21,6 +21,7 @@ person fills about half of it, as in the windows the landmark model was trained 
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,14 +200,13 @@ def landmark_model_bytes(path: Path) -> bytes:
     message before any native loader sees the file.
     """
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
+        data = path.read_bytes()
     except OSError as exc:
         raise ModelFileError.damaged(path, f"not readable: {exc}") from exc
-    if head[4:8] == _TFLITE_MARK:
-        return path.read_bytes()
+    if data[4:8] == _TFLITE_MARK:
+        return data
     try:
-        with zipfile.ZipFile(path) as bundle:
+        with zipfile.ZipFile(io.BytesIO(data)) as bundle:
             broken = bundle.testzip()
             names = bundle.namelist()
             model = bundle.read(LANDMARK_MODEL) if LANDMARK_MODEL in names else None

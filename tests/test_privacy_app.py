@@ -259,8 +259,12 @@ def test_without_the_face_model_the_privacy_view_says_so_and_analysis_still_runs
     monkeypatch.delenv(ENV_VAR, raising=False)
     asked: list[str] = []
 
+    banner: list[str] = []
+
     def question(parent, title, text, *args, **kwargs):
         asked.append(text)
+        # The window behind the question already says whose consent this analysis has.
+        banner.append(w.workspace.banner.text())
         return QMessageBox.StandardButton.No
 
     monkeypatch.setattr(QMessageBox, "question", question)
@@ -276,6 +280,7 @@ def test_without_the_face_model_the_privacy_view_says_so_and_analysis_still_runs
         # Offered for download with the analysis; declined, the analysis runs anyway.
         open_analysed(qtbot, w, still)
         assert len(asked) == 1 and "face_detection_full_range.tflite" in asked[0]
+        assert banner[0].startswith("Consent: ")
         note = w.workspace.video.privacy_note
         assert note is not None and "around the people found only" in note
         assert "face detector" in note

@@ -272,13 +272,14 @@ class MainWindow(QMainWindow):
             )
         if demo and self.store.consent(rid) is None:
             self.record_consent(prefill=DEMO_CONSENT)
+        # Before the analysis starts: it may ask about model files over this window.
+        self.privacy.refresh_consent_banner()
         if proposals is not None:
             self._load_proposals(proposals, sha256)
         elif self.kept.restore(sha256):
             pass  # the kept analysis is in the review: no need to analyse again
         elif self.store.consent(rid) is not None:
             self.start_analysis()
-        self.privacy.refresh_consent_banner()
         self.reflection.attach()
         self.update_actions()
         self.workspace.setFocus()

@@ -143,3 +143,35 @@ def test_damaged_model_file_says_which_file(tmp_path: Path) -> None:
     cut.write_bytes((MODELS / cut.name).read_bytes()[:1_000_000])
     with pytest.raises(ModelFileError, match="pose_landmark_heavy.tflite"):
         PoseEstimator(cut)
+
+
+def test_a_shared_estimator_is_loaded_when_first_asked_and_gives_each_thread_its_pose(
+    tmp_path: Path,
+) -> None:
+    """The analysis' workers share the arm checks' pose models: one copy loaded when a
+    hand first needs it, the threads taking turns, each getting its own person's pose."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lessonreview.core.vision.pose import SharedPoseEstimator
+
+    frame, people = students("13")
+    boxes = [body for _, body in people[:6]]
+    with PoseEstimator(MODEL) as alone:
+        expected = [alone.estimate(frame, b) for b in boxes]
+    shared = SharedPoseEstimator(MODEL)
+    assert not shared.loaded
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        got = list(pool.map(lambda b: shared.estimate(frame, b), boxes * 3))
+    assert shared.loaded
+    for kp, want in zip(got, expected * 3, strict=True):
+        assert (kp is None) == (want is None)
+        if kp is not None:
+            np.testing.assert_allclose(kp, want, atol=1e-4)
+    shared.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        shared.estimate(frame, boxes[0])
+    # A file damaged after the analysis checked it: the first use says which file.
+    cut = tmp_path / "pose_landmark_heavy.tflite"
+    cut.write_bytes((MODELS / cut.name).read_bytes()[:1_000_000])
+    with pytest.raises(ModelFileError, match="pose_landmark_heavy.tflite"):
+        SharedPoseEstimator(cut).estimate(frame, boxes[0])

@@ -56,7 +56,7 @@ from lessonreview.core.vision.model_files import (
     resolve_all,
 )
 from lessonreview.core.vision.offline import keep_libraries_offline
-from lessonreview.core.vision.pose import PoseEstimator
+from lessonreview.core.vision.pose import PoseEstimator, SharedPoseEstimator
 
 DEFAULT_RATE_HZ = 2.0
 
@@ -267,20 +267,20 @@ class _Worker:
         still: StillnessTest,
         hand_search: HandSearch,
         keys: KeySamples,
+        arm_poses: dict[Path, SharedPoseEstimator],
     ) -> None:
+        """``arm_poses``: the arm checks' own pose models (file -> estimator), shared by
+        the workers; the analysis' pose model is not loaded twice."""
         self.detector = PersonDetector(models.detector, threads=1)
         self.pose = PoseEstimator(models.pose)
         hands = models.hands
-        # The arm's own estimators; the analysis' pose model is not loaded twice.
-        arm_files = () if hands is None else hands.arm_poses
-        self.arm_poses = {p: PoseEstimator(p) for p in arm_files if p != models.pose}
         self.hands = (
             None
             if hands is None
             else HandFinder(
                 hands.palm,
                 hands.landmarks,
-                poses=[self.arm_poses.get(p, self.pose) for p in arm_files],
+                poses=[arm_poses.get(p, self.pose) for p in hands.arm_poses],
                 search=hand_search,
                 faces=None
                 if hands.face is None
@@ -377,8 +377,6 @@ class _Worker:
 
     def close(self) -> None:
         self.pose.close()
-        for pose in self.arm_poses.values():
-            pose.close()
         if self.hands is not None:
             self.hands.close()
 
@@ -405,6 +403,10 @@ class _Lanes:
     ) -> None:
         self._models, self._still, self._seconds = models, still, seconds
         self._hand_search, self._keys = hand_search, keys
+        # The arm checks' pose models are used now and then: one copy for all workers,
+        # loaded when first needed (the heavy model alone is 100 MB in memory).
+        arm_files = () if models.hands is None else models.hands.arm_poses
+        self.arm_poses = {p: SharedPoseEstimator(p) for p in arm_files if p != models.pose}
         self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(n)]
         self._threads = [
             threading.Thread(target=self._run, args=(q,), name=f"analysis-{i}", daemon=True)
@@ -429,6 +431,8 @@ class _Lanes:
             q.put(None)
         for thread in self._threads:
             thread.join()
+        for pose in self.arm_poses.values():
+            pose.close()
 
     def _run(self, q: queue.SimpleQueue) -> None:
         worker = None
@@ -439,7 +443,13 @@ class _Lanes:
                     continue
                 try:
                     if worker is None:
-                        worker = _Worker(self._models, self._still, self._hand_search, self._keys)
+                        worker = _Worker(
+                            self._models,
+                            self._still,
+                            self._hand_search,
+                            self._keys,
+                            self.arm_poses,
+                        )
                     future.set_result(worker.process(sample, self._seconds(sample.frame)))
                 except BaseException as exc:  # handed to the consumer, which raises it
                     future.set_exception(exc)

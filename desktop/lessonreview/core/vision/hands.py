@@ -62,7 +62,7 @@ import numpy as np
 from lessonreview.core.domain import Box, Keypoint, RaisedHand
 from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.model_errors import ModelFileError
-from lessonreview.core.vision.pose import CropMargins, PoseEstimator
+from lessonreview.core.vision.pose import CropMargins, EstimatesPose
 
 PALM_INPUT = 192
 LANDMARK_INPUT = 224
@@ -376,12 +376,13 @@ class HandFinder:
         palm_model: Path,
         landmark_model: Path,
         *,
-        poses: Sequence[PoseEstimator] = (),
+        poses: Sequence[EstimatesPose] = (),
         faces: FaceDetector | None = None,
         search: HandSearch = DEFAULT_SEARCH,
     ) -> None:
-        """``poses``: the thread's pose estimators that look for the arm connecting a hand
-        to its owner, in order, each only where the ones before found no arm; without
+        """``poses``: the pose estimators that look for the arm connecting a hand to its
+        owner (this thread's own, or shared and locked), in order, each only where the
+        ones before found no arm; without
         any, hands are given by position alone. ``faces``: the
         thread's face detector, to drop palms that are faces (``max_face_score``); without
         it only the faces the pose found are."""

@@ -22,9 +22,11 @@ person fills about half of it, as in the windows the landmark model was trained 
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -189,6 +191,53 @@ class PoseEstimator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class EstimatesPose(Protocol):
+    """What asks for a person's pose needs of a pose model: ``PoseEstimator`` or
+    ``SharedPoseEstimator``."""
+
+    def estimate(
+        self, image_bgr: np.ndarray, box: Box, *, margins: CropMargins | None = None
+    ) -> np.ndarray | None: ...
+
+
+class SharedPoseEstimator:
+    """One pose estimator for all the analysis' threads, loaded when first asked, for a
+    pose model used now and then (the arm checks of the hand step): one copy of it in
+    memory instead of one per thread, and none at all in a recording where nobody seems
+    to raise a hand. The threads take turns with it."""
+
+    def __init__(self, model_path: Path, **options) -> None:
+        """``options``: as for ``PoseEstimator``."""
+        self.path = Path(model_path)
+        self._options = options
+        self._lock = threading.Lock()
+        self._estimator: PoseEstimator | None = None
+        self._closed = False
+
+    @property
+    def loaded(self) -> bool:
+        return self._estimator is not None
+
+    def estimate(
+        self, image_bgr: np.ndarray, box: Box, *, margins: CropMargins | None = None
+    ) -> np.ndarray | None:
+        """As ``PoseEstimator.estimate``; the first call loads the model (a damaged file
+        raises ``ModelFileError`` then)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"the shared pose estimator of {self.path.name} is closed")
+            if self._estimator is None:
+                self._estimator = PoseEstimator(self.path, **self._options)
+            return self._estimator.estimate(image_bgr, box, margins=margins)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._estimator is not None:
+                self._estimator.close()
+                self._estimator = None
 
 
 def landmark_model_bytes(path: Path) -> bytes:

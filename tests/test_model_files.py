@@ -143,6 +143,15 @@ def test_resolve_all_reports_every_missing_file_at_once(tmp_path):
     with pytest.raises(ModelMissingError) as caught:
         model_files.resolve_all(list(ModelName), explicit_dir=tmp_path)
     assert {spec.name for spec in caught.value.missing} == set(ModelName) - {ModelName.POSE_LITE}
+    # Told before the app asks to download them (the first run's download, less the lite one).
+    assert caught.value.download_size == "about 49 MB"
+    assert "pose_landmark_heavy.tflite (about 28 MB)" in str(caught.value)
+
+
+def test_the_download_sizes_told_are_the_official_files_sizes(models_dir):
+    for spec in SPECS.values():
+        size_mb = (models_dir / spec.filename).stat().st_size / 1e6
+        assert abs(size_mb - spec.approx_mb) <= 0.05 * size_mb, spec.filename
 
 
 def test_official_sources_are_https():

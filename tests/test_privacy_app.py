@@ -280,6 +280,7 @@ def test_without_the_face_model_the_privacy_view_says_so_and_analysis_still_runs
         # Offered for download with the analysis; declined, the analysis runs anyway.
         open_analysed(qtbot, w, still)
         assert len(asked) == 1 and "face_detection_full_range.tflite" in asked[0]
+        assert "Download them now (about 1 MB)" in asked[0]
         assert banner[0].startswith("Consent: ")
         note = w.workspace.video.privacy_note
         assert note is not None and "around the people found only" in note

@@ -43,6 +43,7 @@ class ModelCheckError(ModelFileError):
 class _Spec(Protocol):
     filename: str
     url: str
+    approx_mb: float
 
 
 class ModelMissingError(ModelFileError):
@@ -69,5 +70,14 @@ class ModelMissingError(ModelFileError):
             f"Copy the file(s) into the folder named by the environment variable {ENV_VAR}"
             f"{env_now}, or into {cache}, or allow the download from the official source:"
         )
-        lines += [f"  {spec.url}" for spec in self.missing]
+        lines += [f"  {spec.url} ({_megabytes(spec.approx_mb)})" for spec in self.missing]
         return "\n".join(lines)
+
+    @property
+    def download_size(self) -> str:
+        """How much the missing files are to download, in words ("about 29 MB")."""
+        return _megabytes(sum(spec.approx_mb for spec in self.missing))
+
+
+def _megabytes(mb: float) -> str:
+    return f"about {max(1, round(mb))} MB"

@@ -66,6 +66,9 @@ class ModelSpec:
     licence: str
     # Smaller than this is certainly not the model (an HTML error page, a cut-off copy).
     min_size: int
+    # About this many MB to download, told before asking (the official file's size when
+    # this version was made; a "latest" address may serve a slightly different one).
+    approx_mb: float
 
 
 _POSE_BASE = "https://storage.googleapis.com/mediapipe-models/pose_landmarker"
@@ -79,6 +82,7 @@ SPECS: dict[ModelName, ModelSpec] = {
         url="https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx",
         licence="Apache-2.0 (Megvii YOLOX)",
         min_size=3_000_000,
+        approx_mb=3.7,
     ),
     ModelName.POSE_FULL: ModelSpec(
         name=ModelName.POSE_FULL,
@@ -86,6 +90,7 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_POSE_BASE}/pose_landmarker_full/float16/latest/pose_landmarker_full.task",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=7_500_000,
+        approx_mb=9.4,
     ),
     ModelName.POSE_LITE: ModelSpec(
         name=ModelName.POSE_LITE,
@@ -93,6 +98,7 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_POSE_BASE}/pose_landmarker_lite/float16/latest/pose_landmarker_lite.task",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=4_500_000,
+        approx_mb=5.8,
     ),
     # The heavy landmark model alone (the arm of a raised hand), from the address MediaPipe's
     # own build fetches it from (third_party/external_files.bzl); the pose estimator runs a
@@ -103,6 +109,7 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_MEDIAPIPE_ASSETS}/pose_landmark_heavy.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=25_000_000,
+        approx_mb=27.7,
     ),
     # MediaPipe's own build fetches it from this address (third_party/external_files.bzl);
     # the Tasks model page offers only the short-range face detector.
@@ -112,6 +119,7 @@ SPECS: dict[ModelName, ModelSpec] = {
         url="https://storage.googleapis.com/mediapipe-assets/face_detection_full_range.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=1_000_000,
+        approx_mb=1.1,
     ),
     ModelName.PALM_DETECTOR: ModelSpec(
         name=ModelName.PALM_DETECTOR,
@@ -119,6 +127,7 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_MEDIAPIPE_ASSETS}/palm_detection_lite.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=1_500_000,
+        approx_mb=2.0,
     ),
     ModelName.HAND_LANDMARKS: ModelSpec(
         name=ModelName.HAND_LANDMARKS,
@@ -126,6 +135,7 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_MEDIAPIPE_ASSETS}/hand_landmark_full.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
         min_size=4_000_000,
+        approx_mb=5.5,
     ),
 }
 

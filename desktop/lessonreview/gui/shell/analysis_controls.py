@@ -99,7 +99,8 @@ class AnalysisControls(QObject):
             answer = QMessageBox.question(
                 self._parent,
                 "Model files needed",
-                f"{exc}\n\nDownload them now from their official sources (MediaPipe, YOLOX)? "
+                f"{exc}\n\nDownload them now ({exc.download_size}) from their official sources "
+                "(MediaPipe, YOLOX)? "
                 "This is the only network connection Lesson Review makes.",
             )
             if answer == QMessageBox.StandardButton.Yes:

@@ -144,7 +144,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from lessonreview.core.store import proposals_file
     from lessonreview.core.store.atomic_file import TargetError, check_target
     from lessonreview.core.store.private_files import make_private_folder
-    from lessonreview.core.vision.model_errors import ModelFileError
+    from lessonreview.core.vision.model_errors import ModelFileError, ModelMissingError
     from lessonreview.core.vision.model_files import ModelName
 
     if args.out and len(args.paths) > 1:
@@ -198,6 +198,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             )
         except (RecordingError, ModelFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
+            if isinstance(exc, ModelMissingError):
+                print(
+                    f"To download them ({exc.download_size}): lessonreview models --download",
+                    file=sys.stderr,
+                )
+                return 1  # every other recording would need the same files
             failures += 1
             continue
         if doc.analysis.stopped_at_s is not None:

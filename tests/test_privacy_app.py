@@ -289,6 +289,31 @@ def test_without_the_face_model_the_privacy_view_says_so_and_analysis_still_runs
         w.close()
 
 
+
+@pytest.mark.gui
+def test_declining_the_download_of_the_models_it_needs_says_the_recording_was_not_analysed(
+    qtbot, tmp_path, monkeypatch, messages, still
+):
+    empty = tmp_path / "models"
+    empty.mkdir()
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    settings_path = isolated_user(monkeypatch, tmp_path)
+    w = MainWindow(
+        project_path=tmp_path / "lesson.lessonreview", settings_path=settings_path, models_dir=empty
+    )
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        record_consent(w.store, still)
+        w.open_recording(still)  # asked "download them?", answered No (the messages fixture)
+        qtbot.waitUntil(lambda: w.workspace is not None, timeout=WAIT_MS)
+        assert not w.analysis.running
+        status = w.status_text.text()
+        assert status.startswith("Not analysed: the model files are missing"), status
+        assert "Opening" not in status
+    finally:
+        w.close()
+
 class AuditSeen:
     def __init__(self, monkeypatch) -> None:
         self.dialogs: list[AuditDialog] = []

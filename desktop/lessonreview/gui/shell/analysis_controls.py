@@ -108,6 +108,10 @@ class AnalysisControls(QObject):
                 if ModelName.FACE_DETECTOR in missing:
                     self._download_face_detector()
             elif missing & set(request.model_names):
+                h.show_status(
+                    "Not analysed: the model files are missing. Copy them into the models "
+                    "folder, or choose Analysis > Analyse recording (Ctrl+R) and let them download."
+                )
                 return
         self.runner.start(replace(request, allow_download=allow_download))
         # Its proposals come before its people, which the tracker settles only at the end.

@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Project error", str(exc))
             return
         self.recording, self.recording_id, self.session = recording, rid, session
+        self.show_status("")  # opened: what comes next (the analysis) says so itself
         use_schemes(session.schemes)
         self.workspace = Workspace(
             recording,

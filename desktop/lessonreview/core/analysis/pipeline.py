@@ -3,7 +3,9 @@
 The pipeline: one thread decodes the sampled frames (it owns the reader), worker
 threads each owning its own detector and pose estimator turn a frame into
 observations (each worker takes runs of consecutive samples, so that people who did
-not move keep their pose: still_poses.py), and the calling thread puts the results back in frame order, tracks
+not move keep their pose: still_poses.py; the hand step's arm-check pose models, used
+now and then, are one copy the workers share), and the calling thread puts the results
+back in frame order, tracks
 people and finally derives proposals. Nothing here writes a file: the caller
 decides what happens to the result (the CLI writes it only when asked to; the
 desktop app keeps it in memory until a reviewer decides).
@@ -259,7 +261,8 @@ def _optional(name: ModelName, request: AnalysisRequest) -> Path | None:
 
 
 class _Worker:
-    """Detector and pose estimator owned by one worker thread (neither is shareable)."""
+    """Detector, pose estimator and hand finder owned by one worker thread (none is
+    shareable); the arm checks' pose models are the lanes' shared ones."""
 
     def __init__(
         self,

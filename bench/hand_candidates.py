@@ -10,16 +10,18 @@ by position; ``replay`` then decides as the product does, from the recording, wi
 settings.
 
     python bench/hand_candidates.py record DIR [--scales 0.8,0.9,1,1.1,1.25] [--search ...]
-    python bench/hand_candidates.py replay DIR [--presence-weight 0.5] [--arm-bonus 1.5]
-        [--threshold 0] [--min-palm 0.3] [--look-again -0.5] [--arm-worth 0]
+    python bench/hand_candidates.py replay DIR [--search NAME=VALUE,...]
+        [--presence-weight 0.5] [--threshold 0]
 
 ``record`` writes DIR/office-SCALE.json per size of ``shared/data/hand-raise-office`` and
-DIR/cctv.json for the classroom frames (nobody raises a hand there); ``--search`` changes
-the finder's settings that decide which palms are weighed (``merge_growth``,
-``min_palm_score``...). ``replay`` prints the figures of ``bench/eval_hands.py`` (right
-person, wrong person, no raised hand there, proposals on the classroom frames) and what
-any way of scoring could reach with these palms: the labelled hands with a palm weighed,
-with their owner among those its arms or its position give, with their owner's arm.
+DIR/cctv.json for the classroom frames (nobody raises a hand there); its ``--search``
+changes the finder's settings that decide which palms are weighed (``merge_growth``,
+``min_palm_score``...), ``replay``'s those that score and give them (``arm_bonus``,
+``arm_worth``, ``look_again_score``, ``min_palm_score`` above the recorded one).
+``replay`` prints the figures of ``bench/eval_hands.py`` (right person, wrong person, no
+raised hand there, proposals on the classroom frames) and what any way of scoring could
+reach with these palms: the labelled hands with a palm weighed, with their owner among
+those its arms or its position give, with their owner's arm.
 With the product's settings the replay gives eval_hands' figures exactly (measured on
 2026-12-06: pooled F1 0.633, 107 of 215 right, 123 proposed, 4 on the classroom frames).
 
@@ -38,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 from dataclasses import dataclass, replace
@@ -125,33 +126,26 @@ def _palm_row(seen, arms, labels, search: hands.HandSearch) -> dict:
 
 @dataclass(frozen=True)
 class Scoring:
-    """The product's way of scoring and giving a hand (``HandFinder.find``), its
-    settings open to change."""
+    """The product's way of scoring and giving a hand (``HandFinder.find``): its hand
+    finder's settings, the hand landmark model's weight in the score and the rule's
+    threshold open to change."""
 
-    presence_weight: float = 0.5
-    arm_bonus: float = hands.DEFAULT_SEARCH.arm_bonus
+    search: hands.HandSearch = hands.DEFAULT_SEARCH
+    presence_weight: float = 0.5  # as ``hands.hand_score``
     threshold: float = RuleConfig().hand_found
-    min_palm: float = hands.DEFAULT_SEARCH.min_palm_score
-    look_again: float = hands.DEFAULT_SEARCH.look_again_score
-    arm_worth: float = hands.DEFAULT_SEARCH.arm_worth
 
     def decide(self, palm: dict) -> tuple[int | None, float, list[int]] | None:
         """(owner, score, the labelled hands it is right for), or None when not weighed."""
-        if palm["palm"] < self.min_palm:
+        s = self.search
+        if palm["palm"] < s.min_palm_score:
             return None
-        score = _log_odds(palm["palm"]) + self.presence_weight * _log_odds(palm["presence"])
-        if score + self.arm_bonus >= self.arm_worth:
-            models = palm["arms"] if score >= self.look_again else palm["arms"][:1]
-            for who, arm, right in models:
-                if arm:
-                    return who, score + self.arm_bonus, right
+        presence = self.presence_weight * hands._log_odds(palm["presence"])
+        score = hands._log_odds(palm["palm"]) + presence
+        for who, arm, right in palm["arms"][: s.arm_looks(score, len(palm["arms"]))]:
+            if arm:
+                return who, score + s.arm_bonus, right
         who, right = palm["position"]
         return who, score, right
-
-
-def _log_odds(p: float | None) -> float:
-    p = min(max(p or 0.0, 1e-3), 1 - 1e-3)
-    return math.log(p / (1 - p))
 
 
 def replay(stills: list[dict], scoring: Scoring) -> dict[str, int]:
@@ -222,7 +216,7 @@ def show(folder: Path, scoring: Scoring) -> None:
     if cctv.is_file():
         n = replay(json.loads(cctv.read_text())["stills"], scoring)["proposed"]
         print(f"classroom frames: {n} hand_raised proposals")
-    reach = reachable(office, scoring.min_palm)
+    reach = reachable(office, scoring.search.min_palm_score)
     print(
         "labelled hands any scoring could give right with these palms: "
         + ", ".join(f"{name} {n}" for name, n in reach.items())
@@ -239,21 +233,14 @@ def main() -> int:
     parser.add_argument("--scales", default="0.8,0.9,1,1.1,1.25")
     parser.add_argument("--search", type=parse_search, default=hands.DEFAULT_SEARCH)
     defaults = Scoring()
-    for name in ("presence_weight", "arm_bonus", "threshold", "min_palm", "look_again"):
-        flag = "--" + name.replace("_", "-")
-        parser.add_argument(flag, type=float, default=getattr(defaults, name))
-    parser.add_argument("--arm-worth", type=float, default=defaults.arm_worth)
+    parser.add_argument("--presence-weight", type=float, default=defaults.presence_weight)
+    parser.add_argument("--threshold", type=float, default=defaults.threshold)
     args = parser.parse_args()
     if args.step == "record":
         record(args.folder, [float(s) for s in args.scales.split(",")], args.search)
         return 0
     scoring = Scoring(
-        presence_weight=args.presence_weight,
-        arm_bonus=args.arm_bonus,
-        threshold=args.threshold,
-        min_palm=args.min_palm,
-        look_again=args.look_again,
-        arm_worth=args.arm_worth,
+        search=args.search, presence_weight=args.presence_weight, threshold=args.threshold
     )
     show(args.folder, scoring)
     return 0

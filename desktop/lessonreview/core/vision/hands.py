@@ -349,6 +349,13 @@ class HandSearch:
     # about 40% less time.
     every_window_on_keys_only: bool = True
 
+    def arm_looks(self, score: float, models: int) -> int:
+        """How many of ``models`` pose models look in turn for the arm of a palm scoring
+        ``score`` before any arm (see ``arm_worth`` and ``look_again_score``)."""
+        if score + self.arm_bonus < self.arm_worth:
+            return 0
+        return 1 if score < self.look_again_score else models
+
 
 DEFAULT_SEARCH = HandSearch()
 
@@ -455,12 +462,7 @@ class HandFinder:
             score = hand_score(palm.score, self.landmarks.presence(image_bgr, palm))
             if score + s.arm_bonus < s.min_score or self._is_a_face(image_bgr, palm, faces_seen):
                 continue
-            if score + s.arm_bonus < s.arm_worth:
-                looks = 0
-            elif score < s.look_again_score:
-                looks = 1
-            else:
-                looks = len(self.poses)
+            looks = s.arm_looks(score, len(self.poses))
             owner, arm = self._owner(image_bgr, palm, near, boxes, heads, looks=looks)
             if owner is None:
                 continue

@@ -64,11 +64,16 @@ class ModelSpec:
     filename: str
     url: str
     licence: str
-    # Smaller than this is certainly not the model (an HTML error page, a cut-off copy).
-    min_size: int
     # About this many MB to download, told before asking (the official file's size when
     # this version was made; a "latest" address may serve a slightly different one).
     approx_mb: float
+
+    @property
+    def min_size(self) -> int:
+        """Bytes below which a file is certainly not the model (an HTML error page, a
+        cut-off copy): well under the official size, which a new release may change a
+        little."""
+        return int(0.7 * self.approx_mb * 1_000_000)
 
 
 _POSE_BASE = "https://storage.googleapis.com/mediapipe-models/pose_landmarker"
@@ -81,7 +86,6 @@ SPECS: dict[ModelName, ModelSpec] = {
         filename="yolox_nano.onnx",
         url="https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_nano.onnx",
         licence="Apache-2.0 (Megvii YOLOX)",
-        min_size=3_000_000,
         approx_mb=3.7,
     ),
     ModelName.POSE_FULL: ModelSpec(
@@ -89,7 +93,6 @@ SPECS: dict[ModelName, ModelSpec] = {
         filename="pose_landmarker_full.task",
         url=f"{_POSE_BASE}/pose_landmarker_full/float16/latest/pose_landmarker_full.task",
         licence="Apache-2.0 (Google MediaPipe)",
-        min_size=7_500_000,
         approx_mb=9.4,
     ),
     ModelName.POSE_LITE: ModelSpec(
@@ -97,7 +100,6 @@ SPECS: dict[ModelName, ModelSpec] = {
         filename="pose_landmarker_lite.task",
         url=f"{_POSE_BASE}/pose_landmarker_lite/float16/latest/pose_landmarker_lite.task",
         licence="Apache-2.0 (Google MediaPipe)",
-        min_size=4_500_000,
         approx_mb=5.8,
     ),
     # The heavy landmark model alone (the arm of a raised hand), from the address MediaPipe's
@@ -108,7 +110,6 @@ SPECS: dict[ModelName, ModelSpec] = {
         filename="pose_landmark_heavy.tflite",
         url=f"{_MEDIAPIPE_ASSETS}/pose_landmark_heavy.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
-        min_size=25_000_000,
         approx_mb=27.7,
     ),
     # MediaPipe's own build fetches it from this address (third_party/external_files.bzl);
@@ -118,7 +119,6 @@ SPECS: dict[ModelName, ModelSpec] = {
         filename="face_detection_full_range.tflite",
         url="https://storage.googleapis.com/mediapipe-assets/face_detection_full_range.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
-        min_size=1_000_000,
         approx_mb=1.1,
     ),
     ModelName.PALM_DETECTOR: ModelSpec(
@@ -126,7 +126,6 @@ SPECS: dict[ModelName, ModelSpec] = {
         filename="palm_detection_lite.tflite",
         url=f"{_MEDIAPIPE_ASSETS}/palm_detection_lite.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
-        min_size=1_500_000,
         approx_mb=2.0,
     ),
     ModelName.HAND_LANDMARKS: ModelSpec(
@@ -134,7 +133,6 @@ SPECS: dict[ModelName, ModelSpec] = {
         filename="hand_landmark_full.tflite",
         url=f"{_MEDIAPIPE_ASSETS}/hand_landmark_full.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
-        min_size=4_000_000,
         approx_mb=5.5,
     ),
 }

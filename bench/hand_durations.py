@@ -15,13 +15,18 @@ app's own analysis runs on each, and printed per duration:
 - late: seconds from the hand going up to the proposal's start (median, largest);
 - other: hand-raised proposals that are not on a labelled hand while it is up.
 
+``--shake PX``: the camera sways by up to PX pixels and each frame gets sensor noise, so
+that no two samples are the same picture, as in real footage; without it every sample
+of a raised hand is the same screenshot, which the hand detector either sees or misses
+each time, and the figures are those of one still per hand.
+
 What this measures is the analysis' timing (when hands are looked for, the rule's least
 duration ``hand_raised_min_s``) on top of whether a hand is seen at all, which
 ``bench/eval_hands.py`` measures: the longest duration is the reference for the others,
 and the figures are for comparing durations and versions of the code.
 
     python bench/hand_durations.py [--durations 1,1.5,2,3,6] [--shots 10] [--cache DIR]
-        [--search NAME=VALUE,...]
+        [--shake 1.5] [--search NAME=VALUE,...]
 
 Screenshots and raised-hand labels: "Hand Raise" dataset v1, by a Roboflow Universe user
 (workspace test-qu52t), exported 2025-07-06, licensed CC BY 4.0,
@@ -83,8 +88,37 @@ def lowered(image: np.ndarray, hands: list[Hand]) -> np.ndarray:
     return cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
 
 
-def write_video(shots: list[Path], duration_s: float, out: Path) -> list[Raise]:
+class Camera:
+    """A camera on a stand that is not quite still (``--shake``): each frame moved by up to
+    ``shake_px`` pixels, slowly wandering as a stand in a busy room does, with sensor noise,
+    so that no two samples are the same picture, as in real footage."""
+
+    def __init__(self, shake_px: float, seed: int = 7) -> None:
+        self.shake_px = shake_px
+        self._rng = np.random.default_rng(seed)
+        self._phases = self._rng.uniform(0, 2 * np.pi, 4)
+
+    def frame(self, picture: np.ndarray, n: int) -> np.ndarray:
+        if self.shake_px <= 0:
+            return picture
+        t = n / FPS
+        a, b, c, d = self._phases
+        # Two slow sways and a faster tremor per direction, at most ``shake_px`` in all.
+        dx = self.shake_px * (0.6 * np.sin(0.7 * t + a) + 0.4 * np.sin(5.3 * t + b))
+        dy = self.shake_px * (0.6 * np.sin(0.5 * t + c) + 0.4 * np.sin(4.1 * t + d))
+        h, w = picture.shape[:2]
+        moved = cv2.warpAffine(
+            picture, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h), borderMode=cv2.BORDER_REFLECT
+        )
+        noise = self._rng.normal(0.0, 2.0, picture.shape)
+        return np.clip(moved + noise, 0, 255).astype(np.uint8)
+
+
+def write_video(
+    shots: list[Path], duration_s: float, out: Path, camera: Camera | None = None
+) -> list[Raise]:
     """The video of ``shots``, each with its hands up for ``duration_s``; what is in it."""
+    camera = camera or Camera(0.0)
     raises: list[Raise] = []
     tmp = out.with_name(out.name + ".part")
     up_frames = round(duration_s * FPS)
@@ -111,6 +145,7 @@ def write_video(shots: list[Path], duration_s: float, out: Path) -> list[Raise]:
             raises += [Raise(k, hand, up, down, first, down + after - 1) for hand in hands]
             for n in range(before + up_frames + after):
                 picture = image if before <= n < before + up_frames else down_image
+                picture = camera.frame(picture, frame_no)
                 rgb = cv2.cvtColor(picture[: stream.height, : stream.width], cv2.COLOR_BGR2RGB)
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
                 frame_no += 1
@@ -155,6 +190,12 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/hand-durations"))
+    parser.add_argument(
+        "--shake",
+        type=float,
+        default=0.0,
+        help="camera sway in pixels, with sensor noise: no two samples the same (0: still)",
+    )
     add_search_argument(parser)
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -164,8 +205,9 @@ def main() -> int:
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
     print(f"{len(shots)} screenshots: {', '.join(p.stem for p in shots)}")
     for duration in (float(d) for d in args.durations.split(",")):
-        out = args.cache / f"hands-up-{duration:g}s-{len(shots)}shots.mp4"
-        raises = write_video(shots, duration, out)
+        shaken = f"-shake{args.shake:g}" if args.shake else ""
+        out = args.cache / f"hands-up-{duration:g}s-{len(shots)}shots{shaken}.mp4"
+        raises = write_video(shots, duration, out, Camera(args.shake))
         doc = analyze(
             AnalysisRequest(
                 path=out, rate_hz=args.rate, workers=args.workers, hand_search=args.search

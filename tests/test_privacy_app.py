@@ -289,7 +289,6 @@ def test_without_the_face_model_the_privacy_view_says_so_and_analysis_still_runs
         w.close()
 
 
-
 @pytest.mark.gui
 def test_declining_the_download_of_the_models_it_needs_says_the_recording_was_not_analysed(
     qtbot, tmp_path, monkeypatch, messages, still
@@ -313,6 +312,7 @@ def test_declining_the_download_of_the_models_it_needs_says_the_recording_was_no
         assert "Opening" not in status
     finally:
         w.close()
+
 
 class AuditSeen:
     def __init__(self, monkeypatch) -> None:

@@ -13,19 +13,29 @@ import sys
 import threading
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+from tests.classroom import frame_and_heads
 
 from app_window import consent_args
+from lessonreview.core.analysis.camera_motion import CameraMotion
+from lessonreview.core.analysis.key_samples import DEFAULT_KEYS
 from lessonreview.core.analysis.live_proposals import LiveSettings
 from lessonreview.core.analysis.pipeline import (
     AnalysisCancelled,
     AnalysisRequest,
     CancelToken,
+    _Lanes,
+    _Sample,
     analyze,
+    resolve_models,
 )
+from lessonreview.core.analysis.still_poses import DEFAULT_TEST
 from lessonreview.core.domain import Behaviour
 from lessonreview.core.media.video import RecordingError
 from lessonreview.core.store import proposals_file
+from lessonreview.core.vision.hands import DEFAULT_SEARCH
 from video_samples import cut_clip, cut_file, remux
 
 REPO = Path(__file__).resolve().parent.parent
@@ -203,7 +213,9 @@ def test_cli_analyze_prints_json_on_stdout_without_out(classroom_frames, tmp_pat
 def test_cli_analyze_explains_a_file_that_is_not_a_video(tmp_path, models_dir):
     bad = tmp_path / "lesson.mp4"
     bad.write_text("this is not a video")
-    result = run_cli("analyze", str(bad), "--models", str(models_dir), *consent_args(tmp_path), cwd=tmp_path)
+    result = run_cli(
+        "analyze", str(bad), "--models", str(models_dir), *consent_args(tmp_path), cwd=tmp_path
+    )
     assert result.returncode == 1
     assert "lesson.mp4" in result.stderr
     assert "Traceback" not in result.stderr
@@ -276,3 +288,41 @@ def test_recording_errors_name_the_file(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(RecordingError, match="empty.mov"):
         Recording.open(empty)
+
+
+def test_a_workers_run_keeps_the_poses_of_its_run_before_where_nothing_changed(models_dir):
+    """Each worker takes runs of consecutive samples; the first sample of a run detects
+    people afresh and carries poses over from the end of the worker's run before, the
+    camera's motions over the other worker's samples chained, unless the motion could not
+    be told somewhere in between (a cut): then everyone is posed. A real classroom frame,
+    as a fixed camera sees a still room."""
+    image, _ = frame_and_heads("1")
+    image = cv2.resize(image, (700, 450))
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    models = resolve_models(AnalysisRequest(path=DEMO, models_dir=models_dir, find_hands=False))
+    still = CameraMotion(np.eye(3), 1.0)
+
+    def run(cut_at: int | None):
+        lanes = _Lanes(2, models, DEFAULT_TEST, DEFAULT_SEARCH, DEFAULT_KEYS, lambda f: f / 2.0)
+        try:
+            n = 2 * _Lanes.RUN + 1
+            futures = [
+                lanes.submit(
+                    _Sample(i, i, image, grey, None if i == cut_at else still, grey if i else None)
+                )
+                for i in range(n)
+            ]
+            return [f.result(timeout=120) for f in futures]
+        finally:
+            lanes.close()
+
+    start = 2 * _Lanes.RUN  # the first worker's second run
+    out = run(cut_at=None)
+    people = len(out[start].observations)
+    assert people >= 5
+    assert out[start].key  # detected afresh
+    assert out[start].carried == people
+    assert out[_Lanes.RUN].carried == 0  # the second worker's first sample: nothing before
+    cut = run(cut_at=start - 3)
+    assert cut[start].key and cut[start].carried == 0
+    assert cut[start - 1].carried == len(cut[start - 1].observations)  # followed the cut

@@ -126,6 +126,15 @@ class SampleResult:
 
 
 @dataclass(frozen=True)
+class _Before:
+    """The sample a worker analysed last, for the next sample it is given."""
+
+    index: int
+    grey: np.ndarray
+    camera: CameraMotion  # from that sample to the next one (chained over the samples between)
+
+
+@dataclass(frozen=True)
 class _Sample:
     """A decoded sample as the decode thread hands it on (arrays never written to)."""
 
@@ -135,6 +144,9 @@ class _Sample:
     grey: np.ndarray
     camera: CameraMotion | None  # from the previous sample, when it could be told
     previous_grey: np.ndarray | None
+    # The last sample given to the same worker, when the camera's motion since is known
+    # (set by ``_Lanes.submit``).
+    lane_before: _Before | None = None
 
 
 @dataclass(frozen=True)
@@ -299,16 +311,25 @@ class _Worker:
     def process(self, sample: _Sample, t: float) -> _Processed:
         frame, image = sample.frame, sample.image
         t0 = time.perf_counter()
-        # What changed since this worker's last sample, when that is the one just before.
+        # What changed since this worker's last sample: the one just before, or at the
+        # start of a run the end of its run before (poses are carried over from there;
+        # people are detected afresh).
         since = None
-        follows = self.last_index == sample.index - 1
-        if follows and sample.camera is not None and sample.previous_grey is not None:
-            since = SampleChange(sample.grey, sample.previous_grey, sample.camera, self.still_test)
+        before = sample.lane_before
+        if before is not None and before.index == self.last_index:
+            since = SampleChange(
+                sample.grey,
+                before.grey,
+                before.camera,
+                self.still_test,
+                gap=sample.index - before.index,
+            )
+        follows = since is not None and since.gap == 1
         self.last_index = sample.index
         # Between key samples, the sample before's people moved with the camera.
         seen = None if self.keys.is_key(sample.index) else self.seen
-        key = seen is None or since is None
-        if seen is None or since is None:
+        key = seen is None or not follows
+        if key:
             detections, faint = self.detector.detect_with_faint(image)
         else:
             height, width = image.shape[:2]
@@ -389,9 +410,11 @@ class _Lanes:
     of its samples follow one it analysed itself and still people keep their pose
     (still_poses.py). Results come back as futures, in any order.
 
-    The first sample of a run follows another worker's, so everyone in it is posed
-    afresh: longer runs carry more poses over (on the 10-minute benchmark 53% with runs
-    of 8 against 49% with 4) but hold more decoded samples in memory (``lookahead``)."""
+    The first sample of a run follows another worker's: people are detected afresh there,
+    and their poses are carried over from the worker's run before where nothing changed
+    since, the camera's motions over the other workers' samples chained
+    (``_Sample.lane_before``). Longer runs hold more decoded samples in memory
+    (``lookahead``)."""
 
     RUN = 8
 
@@ -411,6 +434,10 @@ class _Lanes:
         arm_files = () if models.hands is None else models.hands.arm_poses
         self.arm_poses = {p: SharedPoseEstimator(p) for p in arm_files if p != models.pose}
         self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(n)]
+        # Per worker: its last sample, and the camera's motion from there to the newest
+        # sample handed out (None where it could not be told, e.g. across a cut).
+        self._last: list[tuple[int, np.ndarray] | None] = [None] * n
+        self._motion: list[CameraMotion | None] = [None] * n
         self._threads = [
             threading.Thread(target=self._run, args=(q,), name=f"analysis-{i}", daemon=True)
             for i, q in enumerate(self._queues)
@@ -424,8 +451,25 @@ class _Lanes:
         return self.RUN * len(self._queues) + len(self._queues)
 
     def submit(self, sample: _Sample) -> Future:
+        """Hand out the samples in order, each once."""
+        lane = (sample.index // self.RUN) % len(self._queues)
+        for k, motion in enumerate(self._motion):
+            if motion is not None:
+                self._motion[k] = (
+                    None
+                    if sample.camera is None
+                    else CameraMotion(
+                        sample.camera.matrix @ motion.matrix,
+                        min(motion.support, sample.camera.support),
+                    )
+                )
+        last, motion = self._last[lane], self._motion[lane]
+        if last is not None and motion is not None and last[0] < sample.index:
+            sample = replace(sample, lane_before=_Before(last[0], last[1], motion))
+        self._last[lane] = (sample.index, sample.grey)
+        self._motion[lane] = CameraMotion(np.eye(3), 1.0)
         future: Future = Future()
-        self._queues[(sample.index // self.RUN) % len(self._queues)].put((sample, future))
+        self._queues[lane].put((sample, future))
         return future
 
     def close(self) -> None:

@@ -338,7 +338,9 @@ class HandSearch:
     # would repeat a false hand in every sample it is carried to.
     carry_iou: float = 0.8
     # ... and at most this many samples in a row (each time compared with the sample
-    # just before).
+    # just before). Where the analysis' sample before is further back (the start of a
+    # worker's run, core/analysis/pipeline.py), that counts as more samples: every
+    # window is searched there.
     carry_max_age: int = 3
     # Between key samples (core/analysis/key_samples.py, where the person detector does
     # not run either) only the windows holding a raised hand given the sample before are
@@ -371,8 +373,8 @@ class SinceBefore(Protocol):
         self, box: Box, before: Sequence[tuple[Box, int]], *, min_iou: float, max_age: int
     ) -> int | None:
         """Which of ``before`` (boxes moved with the camera, and how many samples in a row
-        each was carried over, at most ``max_age``) ``box`` may stand for once more; None
-        if none."""
+        each was carried over) ``box`` may stand for once more, at most ``max_age`` samples
+        after it was found (the samples since the one before count); None if none."""
 
 
 class HandFinder:

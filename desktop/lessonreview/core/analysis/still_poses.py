@@ -66,8 +66,11 @@ class StillnessTest:
     # estimated on (tests/test_still_poses.py).
     max_shift_px: int = 1
     subpixel_px: float = 0.5
-    # A pose this many samples old (at the analysis' sample rate, 2 a second by default)
-    # is estimated afresh whatever the test says; so is everyone after a cut.
+    # A pose this many samples old (10 s at the default 2 samples a second) is estimated
+    # afresh whatever the test says; so is everyone after a cut. With two workers a
+    # worker's runs of eight samples start 16 samples apart (core/analysis/pipeline.py), so
+    # a pose can be carried from one run into the next; with more than three workers the
+    # gap is longer than this and the first sample of every run poses everyone.
     max_age: int = 20
     margins: CropMargins = DEFAULT_MARGINS
 

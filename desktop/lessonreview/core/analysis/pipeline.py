@@ -434,10 +434,10 @@ class _Lanes:
         arm_files = () if models.hands is None else models.hands.arm_poses
         self.arm_poses = {p: SharedPoseEstimator(p) for p in arm_files if p != models.pose}
         self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(n)]
-        # Per worker: its last sample, and the camera's motion from there to the newest
-        # sample handed out (None where it could not be told, e.g. across a cut).
-        self._last: list[tuple[int, np.ndarray] | None] = [None] * n
-        self._motion: list[CameraMotion | None] = [None] * n
+        # Per worker: its last sample, with the camera's motion from there to the newest
+        # sample handed out (None before its first, or where the motion could not be told,
+        # e.g. across a cut).
+        self._before: list[_Before | None] = [None] * n
         self._threads = [
             threading.Thread(target=self._run, args=(q,), name=f"analysis-{i}", daemon=True)
             for i, q in enumerate(self._queues)
@@ -453,21 +453,22 @@ class _Lanes:
     def submit(self, sample: _Sample) -> Future:
         """Hand out the samples in order, each once."""
         lane = (sample.index // self.RUN) % len(self._queues)
-        for k, motion in enumerate(self._motion):
-            if motion is not None:
-                self._motion[k] = (
+        camera = sample.camera
+        for k, before in enumerate(self._before):
+            if before is not None:
+                self._before[k] = (
                     None
-                    if sample.camera is None
-                    else CameraMotion(
-                        sample.camera.matrix @ motion.matrix,
-                        min(motion.support, sample.camera.support),
+                    if camera is None
+                    else replace(
+                        before,
+                        camera=CameraMotion(
+                            camera.matrix @ before.camera.matrix,
+                            min(before.camera.support, camera.support),
+                        ),
                     )
                 )
-        last, motion = self._last[lane], self._motion[lane]
-        if last is not None and motion is not None and last[0] < sample.index:
-            sample = replace(sample, lane_before=_Before(last[0], last[1], motion))
-        self._last[lane] = (sample.index, sample.grey)
-        self._motion[lane] = CameraMotion(np.eye(3), 1.0)
+        sample = replace(sample, lane_before=self._before[lane])
+        self._before[lane] = _Before(sample.index, sample.grey, CameraMotion(np.eye(3), 1.0))
         future: Future = Future()
         self._queues[lane].put((sample, future))
         return future

@@ -18,8 +18,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     listed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         str(ROOT / "tests" / "test_bad_inputs.py")],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "tests" / "test_bad_inputs.py"),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -111,15 +111,19 @@ def main() -> int:
         t0 = time.perf_counter()
         w.open_recording(clip, proposals=path)
         deadline = time.perf_counter() + 300
-        while (w.session is None or w.session.pending_count() == 0) and time.perf_counter() < deadline:
+        while (
+            w.session is None or w.session.pending_count() == 0
+        ) and time.perf_counter() < deadline:
             app.processEvents()
             time.sleep(0.01)
         if w.session is None or w.session.pending_count() == 0:
             print(f"not loaded: {w.status_text.text()}", file=sys.stderr)
             return 1
         idle(app)
-        print(f"open with proposals: {time.perf_counter() - t0:.1f} s, "
-              f"{w.session.pending_count()} pending")
+        print(
+            f"open with proposals: {time.perf_counter() - t0:.1f} s, "
+            f"{w.session.pending_count()} pending"
+        )
         w.activateWindow()
         idle(app)
 

@@ -1,6 +1,6 @@
 """Screenshot of the export dialog with its formats list open, as a reviewer sees it.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python bench/exchange_screens.py docs/screenshots
+xvfb-run -a -s "-screen 0 1600x1000x24" python bench/exchange_screens.py docs/screenshots
 """
 
 from __future__ import annotations

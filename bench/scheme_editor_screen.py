@@ -59,7 +59,10 @@ def main() -> None:
     parser.add_argument("out_dir", type=Path)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
-    with tempfile.TemporaryDirectory() as tmp, LabelStore.open(Path(tmp) / "p.lessonreview") as store:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LabelStore.open(Path(tmp) / "p.lessonreview") as store,
+    ):
         store.save_scheme(TALK)
         rid = store.add_recording(
             RecordingInfo(
@@ -72,9 +75,13 @@ def main() -> None:
                 duration_s=600.0,
             )
         )
-        session = ReviewSession(store, rid, timebase=Timebase.constant(25.0, 25 * 600), reviewer="Ann")
+        session = ReviewSession(
+            store, rid, timebase=Timebase.constant(25.0, 25 * 600), reviewer="Ann"
+        )
         for i, (code, length) in enumerate([("group_work", 900), ("question_asked", 1)] * 6):
-            session.add_label(person="P1", behaviour=code, start_frame=i * 1000, end_frame=i * 1000 + length)
+            session.add_label(
+                person="P1", behaviour=code, start_frame=i * 1000, end_frame=i * 1000 + length
+            )
         editor = SchemeEditor(store)
         editor.scheme.setCurrentIndex(1)
         editor.select_behaviour("group_work")

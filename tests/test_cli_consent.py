@@ -54,7 +54,9 @@ def test_without_a_consent_record_nothing_is_analysed_and_the_message_says_how(
     assert not (tmp_path / "data").exists()  # looking for consent creates no project
 
 
-def test_a_project_without_this_recordings_consent_is_not_enough(capsys, tmp_path, frame, no_models):
+def test_a_project_without_this_recordings_consent_is_not_enough(
+    capsys, tmp_path, frame, no_models
+):
     project = tmp_path / "class.lessonreview"
     store = LabelStore.open(project)
     other = tmp_path / "other.jpg"

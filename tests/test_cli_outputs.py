@@ -17,7 +17,9 @@ from lessonreview.core.store.label_store import LabelStore
 def project(tmp_path) -> Path:
     path = tmp_path / "lesson.lessonreview"
     store = LabelStore.open(path)
-    store.add_recording(RecordingInfo(str(tmp_path / "4B.mp4"), "9" * 64, 640, 360, 25.0, 250, 10.0))
+    store.add_recording(
+        RecordingInfo(str(tmp_path / "4B.mp4"), "9" * 64, 640, 360, 25.0, 250, 10.0)
+    )
     store.close()
     return path
 
@@ -66,7 +68,9 @@ def test_export_replaces_an_earlier_export(capsys, project, tmp_path):
 
 
 @pytest.mark.parametrize("where", ["missing/labels.csv", "", "folder"])
-def test_export_to_a_missing_folder_or_onto_a_folder_says_what_to_do(capsys, project, tmp_path, where):
+def test_export_to_a_missing_folder_or_onto_a_folder_says_what_to_do(
+    capsys, project, tmp_path, where
+):
     (tmp_path / "folder").mkdir()
     code, err = run(capsys, "export", project, "--out", tmp_path / where)
     assert code == 2

@@ -230,7 +230,9 @@ def test_export_command_writes_the_reviewed_labels_of_a_project(reviewed, tmp_pa
     assert "reject" in log.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", ["=1+2", '=HYPERLINK("http://x.example","click")', "+1", "-2", "@SUM(A1)"])
+@pytest.mark.parametrize(
+    "name", ["=1+2", '=HYPERLINK("http://x.example","click")', "+1", "-2", "@SUM(A1)"]
+)
 def test_a_name_that_looks_like_a_formula_is_text_in_the_csv(tmp_path, reviewed, name):
     store, rid, session = reviewed
     session.rename_person("P2", name)

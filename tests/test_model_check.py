@@ -26,7 +26,9 @@ def test_the_shipped_models_work_and_are_checked_once(models_dir, monkeypatch):
     model_check.check_works(
         ModelName.POSE_LITE, models_dir / "pose_landmarker_lite.task", person_detector=detector
     )
-    model_check.check_works(ModelName.FACE_DETECTOR, models_dir / "face_detection_full_range.tflite")
+    model_check.check_works(
+        ModelName.FACE_DETECTOR, models_dir / "face_detection_full_range.tflite"
+    )
     # Remembered: a second check does not run the model again.
     monkeypatch.setattr(model_check, "_problem", lambda *a, **k: pytest.fail("checked twice"))
     model_check.check_works(ModelName.PERSON_DETECTOR, detector)
@@ -46,7 +48,9 @@ def _damaged_copy(source: Path, target: Path, *, fill: bytes | None) -> Path:
 
 
 @pytest.mark.parametrize("fill", [None, b"\x00", b"\x7f"], ids=["random", "zeros", "nan"])
-def test_a_person_detector_with_damaged_weights_is_refused_with_a_reason(models_dir, tmp_path, fill):
+def test_a_person_detector_with_damaged_weights_is_refused_with_a_reason(
+    models_dir, tmp_path, fill
+):
     bad = _damaged_copy(models_dir / "yolox_nano.onnx", tmp_path / "yolox_nano.onnx", fill=fill)
     with pytest.raises(ModelCheckError, match="does not work as yolox_nano.onnx") as err:
         model_check.check_works(ModelName.PERSON_DETECTOR, bad)

@@ -1022,9 +1022,7 @@ def test_a_damaged_kept_analysis_is_said_dropped_and_nothing_is_half_loaded(
     assert w.store.kept_analysis(rid) is None
 
 
-def test_an_analysis_is_kept_when_the_consent_record_asks_and_only_then(
-    qtbot, window, analysed
-):
+def test_an_analysis_is_kept_when_the_consent_record_asks_and_only_then(qtbot, window, analysed):
     w = window
     rid = record_consent(w.store, analysed.clip)
     w.store.set_consent(rid, replace(w.store.consent(rid), keep_proposals=True))

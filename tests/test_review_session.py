@@ -619,9 +619,7 @@ def test_two_coders_in_two_programs_each_decide_the_same_proposal(project, sessi
     assert [s.key for s in session.segments() if s.label_id is not None] == []
 
 
-def test_switching_coder_shows_only_that_coders_labels_and_drops_the_undo_history(
-    project, session
-):
+def test_switching_coder_shows_only_that_coders_labels_and_drops_the_undo_history(project, session):
     path, _, _ = project
     session.accept(KEY["a"])
     session.correct(KEY["b"], end_frame=500)
@@ -775,10 +773,12 @@ def test_after_any_mix_of_decisions_and_undos_the_queue_is_what_a_fresh_session_
     live = ReviewSession(store, rid, timebase=FakeTimebase(FPS, FRAMES), reviewer="Ann")
     live.add_proposals(proposals)
     shown = {s.key: s for s in live.segments()}
-    live.subscribe(lambda change: (
-        [shown.pop(k, None) for k in change.removed],
-        shown.update({s.key: s for s in change.added}),
-    ))
+    live.subscribe(
+        lambda change: (
+            [shown.pop(k, None) for k in change.removed],
+            shown.update({s.key: s for s in change.added}),
+        )
+    )
     for step in range(150):
         pending = live.pending()
         labels = [s for s in live.segments() if s.label_id is not None]

@@ -837,8 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tolerance",
         type=_tolerance,
         default=0.5,
-        help="seconds apart at which two point events (one-frame labels) still agree "
-        "(default 0.5)",
+        help="seconds apart at which two point events (one-frame labels) still agree (default 0.5)",
     )
     agreement.add_argument("--json", action="store_true", help="print the figures as JSON")
     agreement.set_defaults(func=_cmd_agreement)

@@ -174,9 +174,7 @@ def paint_segment_rects(
         )
 
 
-def segment_icon(
-    behaviour: str, status: Status, *, width: int = 28, height: int = 14
-) -> QIcon:
+def segment_icon(behaviour: str, status: Status, *, width: int = 28, height: int = 14) -> QIcon:
     """A small sample of a segment, for legends and the review queue."""
     pixmap = QPixmap(width, height)
     pixmap.fill(Qt.GlobalColor.transparent)

@@ -181,7 +181,8 @@ class OwnBehaviourTotal:
     seconds: float | None
 
     def in_words(self) -> str:
-        """"7 times" for a point event; "2:15 in all (3 labels)" for a state behaviour."""
+        """In words: "7 times" for a point event; "2:15 in all (3 labels)" for a state
+        behaviour."""
         if self.kind is BehaviourKind.POINT:
             return "1 time" if self.labels == 1 else f"{self.labels} times"
         labels = "1 label" if self.labels == 1 else f"{self.labels} labels"

@@ -116,9 +116,7 @@ class PendingProposals:
             self._ordered[order] = self._apply_diff(before, order)
             self._ordered_from[order] = self.segments
             return self._ordered[order]
-        wanted = [
-            s for s in self.segments.values() if order == "all" or s.status is Status.PENDING
-        ]
+        wanted = [s for s in self.segments.values() if order == "all" or s.status is Status.PENDING]
         if before is None:
             ordered = sorted(wanted, key=key)
         else:

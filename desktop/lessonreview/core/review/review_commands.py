@@ -43,10 +43,7 @@ class Context(Protocol):
 def describe(verb: str, segment: Segment, *, start_s: float, title: str) -> str:
     """The command's label for an Undo menu: "Accept hand raised P3 0:12"; ``title`` is
     the name of the segment's behaviour."""
-    return (
-        f"{verb} {title.lower()} {segment.person} "
-        f"{format_time(start_s, hundredths=False)}"
-    )
+    return f"{verb} {title.lower()} {segment.person} {format_time(start_s, hundredths=False)}"
 
 
 def label_payload(ctx: Context, label: Label) -> dict[str, Any]:

@@ -350,9 +350,7 @@ class ReviewSession:
         title = self._describe("Correct", p)
         return self._run(DecideProposal(p, changed, action=DecisionAction.CORRECT, title=title))
 
-    def add_label(
-        self, *, person: str, behaviour: str, start_frame: int, end_frame: int
-    ) -> Change:
+    def add_label(self, *, person: str, behaviour: str, start_frame: int, end_frame: int) -> Change:
         """A label the machine missed, drawn by the reviewer."""
         label = manual_label(
             self._ctx,

@@ -51,7 +51,9 @@ def check_target(
     if not folder.is_dir():
         raise TargetError(
             target,
-            f"the folder {folder} does not exist" if not folder.exists() else f"{folder} is not a folder",
+            f"the folder {folder} does not exist"
+            if not folder.exists()
+            else f"{folder} is not a folder",
             "Create the folder first, or choose a file in an existing folder.",
         )
     if not os.access(folder, os.W_OK | os.X_OK):

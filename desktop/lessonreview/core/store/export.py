@@ -84,9 +84,7 @@ def _check_format(fmt: str) -> None:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_text(
-    columns: tuple[str, ...], rows: list[dict[str, Any]], *, header: bool = True
-) -> str:
+def csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]], *, header: bool = True) -> str:
     """Rows as CSV text, with a header line unless ``header`` is false; text a
     spreadsheet would run as a formula is made plain (see _FORMULA_START)."""
     out = io.StringIO()

@@ -217,9 +217,7 @@ def check_fits(doc: ProposalsDocument, *, frame_count: int) -> None:
     content hash matched, but its frame numbers are its own word, and a hand-edited or
     damaged file can name frames the recording does not have."""
     last_end = max((p.end_frame for p in doc.proposals), default=0)
-    last_seen = max(
-        (o.frame for person in doc.people for o in person.observations), default=-1
-    )
+    last_seen = max((o.frame for person in doc.people for o in person.observations), default=-1)
     if last_end > frame_count or last_seen >= frame_count:
         frame = max(last_end, last_seen + 1)
         raise ProposalsFileError(
@@ -290,9 +288,7 @@ def from_json_dict(d: dict) -> ProposalsDocument:
             models=dict(an["models"]),
             elapsed_s=float(an["elapsed_s"]),
             stopped_at_s=None if an.get("stopped_at_s") is None else float(an["stopped_at_s"]),
-            undecodable_s=tuple(
-                (float(a), float(b)) for a, b in an.get("undecodable_s", ())
-            ),
+            undecodable_s=tuple((float(a), float(b)) for a, b in an.get("undecodable_s", ())),
         ),
         people=people,
         proposals=proposals,

@@ -63,7 +63,12 @@ def validate(d: dict) -> None:
         )
 
     an = d["analysis"]
-    _keys(an, "analysis", {"rate_hz", "models", "elapsed_s"}, optional={"stopped_at_s", "undecodable_s"})
+    _keys(
+        an,
+        "analysis",
+        {"rate_hz", "models", "elapsed_s"},
+        optional={"stopped_at_s", "undecodable_s"},
+    )
     _num(an["rate_hz"], "analysis.rate_hz", positive=True)
     _obj(an["models"], "analysis.models")
     for name, digest in an["models"].items():

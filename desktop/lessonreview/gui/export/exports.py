@@ -70,7 +70,9 @@ def export_reviewed_labels(
     return f"Exported {summary.n_labels} reviewed labels to {summary.path}.{pending}{notes}"
 
 
-IMPORT_FILTER = "ELAN or BORIS coding (*.eaf *.csv *.tsv);;ELAN (*.eaf);;BORIS tabular events (*.csv *.tsv)"
+IMPORT_FILTER = (
+    "ELAN or BORIS coding (*.eaf *.csv *.tsv);;ELAN (*.eaf);;BORIS tabular events (*.csv *.tsv)"
+)
 
 
 def import_coding(

@@ -28,8 +28,7 @@ from lessonreview.gui.background import Tasks
 from lessonreview.gui.shell.workspace import Workspace
 
 PEOPLE_LOADING = (
-    "The people of this recording are still loading from the kept analysis: try again "
-    "in a moment."
+    "The people of this recording are still loading from the kept analysis: try again in a moment."
 )
 
 
@@ -122,9 +121,7 @@ class KeptProposals:
                 self.kept = True
                 self.drop_if_done()
 
-        self._packing.start(
-            lambda _r: kept_pack.pack(doc), done=stored, failed=self._not_kept
-        )
+        self._packing.start(lambda _r: kept_pack.pack(doc), done=stored, failed=self._not_kept)
 
     def finish(self) -> None:
         """Before the recording closes: a kept analysis being packed is still written."""

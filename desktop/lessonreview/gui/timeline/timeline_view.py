@@ -182,9 +182,7 @@ class TimelineView(QWidget):
         and every name and colour is read again."""
         known = set(self._header.behaviours())
         self._header.set_behaviours(behaviour_codes())
-        self.set_behaviour_filter(
-            self._shown | {c for c in behaviour_codes() if c not in known}
-        )
+        self.set_behaviour_filter(self._shown | {c for c in behaviour_codes() if c not in known})
         self._layer.invalidate()
 
     # --- what is shown -------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Key samples: the people are found afresh once a second, and followed with the camera between.
 
 Finding the people (the detection model over the whole frame and six tiles of the back
-rows) costs about a third of an analysis, and people enter, leave and change places over
-seconds, not within half of one. So the person detector runs on key samples only: every
+rows) is one of the largest costs of an analysis (``bench/bench_analysis.py`` prints the
+time per stage), and people enter, leave and change places over seconds, not within half
+of one. So the person detector runs on key samples only: every
 ``every``-th sample, and any sample whose motion from the one before is not known (the
 first of a worker's run, a cut, a black frame). In between, the people are the sample
 before's boxes moved with the camera (a handheld camera's pan or shake moves every box),
@@ -12,7 +13,8 @@ sample, and someone who came in is found there.
 Everything else still runs on every sample: the pose (or its carry-over where nothing
 changed, still_poses.py), the head cue, the hand search, own motion and clothing colours,
 so posture, raised hands, head and wrist movement keep the full rate. (Searching for hands
-on key samples only was measured and lost hands held for a second or so: README, Speed.)
+on key samples only would lose hands held up for a second or so: ``bench/hand_durations.py``
+counts them.)
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ from lessonreview.core.analysis.camera_motion import CameraMotion
 from lessonreview.core.domain import Box
 
 # A flat picture, followed between two samples of a shaking camera: its corners agree
-# with each other and with the camera's motion to within about half a pixel, and at
-# most about a quarter of them are lost to blur. These thresholds sit above that
+# with each other and with the camera's motion to within a fraction of a pixel, and
+# only a minority of them are lost to blur. These thresholds sit above that
 # (bench/eval_tracks.py --cues prints the distributions for the poster and for people
 # on the handheld clips). The common shift gets a wider margin: the camera's motion is
 # fitted to the whole frame and is least exact at its edges, where posters hang.

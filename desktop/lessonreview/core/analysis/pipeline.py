@@ -430,7 +430,8 @@ class _Lanes:
         self._models, self._still, self._seconds = models, still, seconds
         self._hand_search, self._keys = hand_search, keys
         # The arm checks' pose models are used now and then: one copy for all workers,
-        # loaded when first needed (the heavy model alone is 100 MB in memory).
+        # loaded when first needed (the heavy model alone is large in memory;
+        # bench/bench_analysis.py prints the peak).
         arm_files = () if models.hands is None else models.hands.arm_poses
         self.arm_poses = {p: SharedPoseEstimator(p) for p in arm_files if p != models.pose}
         self._queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(n)]

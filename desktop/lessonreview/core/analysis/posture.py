@@ -98,7 +98,7 @@ class RuleConfig:
     # score is at least ``hand_found_exit``. Chosen on each half of the hand-raise-office
     # screenshots in turn (the best F1 there that adds few proposals on the classroom
     # frames, where nobody raises a hand) and tested on the other (``bench/eval_hands.py
-    # --fit``); the halves chose this and a quarter below it.
+    # --fit``); the two halves chose values close to each other, and this is the higher.
     hand_found: float = 0.0
     hand_found_exit: float = -0.5
     hand_raised_min_s: float = 1.0
@@ -107,8 +107,9 @@ class RuleConfig:
     stand_rise_exit: float = 0.7
     # ...and the person's box this many times taller than their usual (sitting) box:
     # the detector agrees, and a track that jumped to a student further back (higher
-    # in the image, but smaller) does not pass. A seated student's box is 2 to 6
-    # shoulder widths tall on real frames, so a rise of 1 adds 15 to 50 %.
+    # in the image, but smaller) does not pass. A seated student's box is a few shoulder
+    # widths tall, so a rise of ``stand_rise`` makes even the tallest one at least this much
+    # taller (docs/measurements.md, Standing).
     stand_box_growth: float = 1.15
     stand_box_growth_exit: float = 1.1
     # Or, whatever the history, the body itself: torso upright (the shoulders above the
@@ -184,7 +185,7 @@ class RuleConfig:
     # Ears further below the shoulder line than this are a pose error, and the sample is
     # not judged: on real frames the shoulders were put across the face or the forehead
     # (more often on `up` students than on `down` ones), while a head resting on the
-    # desk keeps its ears within 0.2 of the shoulder line.
+    # desk keeps its ears near the shoulder line, well above this.
     head_lowest: float = -0.3
     # Hands near the desk: a wrist at least this far below the shoulder line (from an
     # elevated camera a hand on the desk shows well below it on real frames).

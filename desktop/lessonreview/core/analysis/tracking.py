@@ -35,9 +35,9 @@ neighbours together in some samples and apart in others, one of them changes id
 (most of the remaining extra tracks on a handheld clip are of this kind). A person
 sitting perfectly still for the whole recording while most others move is taken for
 a picture; when nobody moves (a video made from a still), nothing is.
-Keypoints are not used to associate: for students at the back the pose lands on a
-neighbour for about one box in five, which would add confusion exactly where boxes
-are already ambiguous.
+Keypoints are not used to associate: for students at the back the pose often lands on a
+neighbour (``bench/eval_recall.py`` prints how often the nose lands on the labelled
+head), which would add confusion exactly where boxes are already ambiguous.
 
 Everything here is deterministic: the same observations give the same ids, so a
 re-analysis of a recording gives the same people.

@@ -44,8 +44,8 @@ MAGIC = b"LRKEPT\r\n"  # the line ending catches a pack mangled by a text-mode c
 FORMAT_VERSION = 2
 _GZIP_MAGIC = b"\x1f\x8b"  # the packs of format 1: gzip-compressed proposals-file JSON
 _HEADER_LENGTH = struct.Struct("<I")
-# Level 1: a pack of a long lesson is packed in about a quarter of the time of the
-# default level for a few percent more bytes, and unpacks as fast.
+# Level 1: a pack of a long lesson is packed in a fraction of the time of the default
+# level for slightly more bytes, and unpacks as fast.
 _ZLIB_LEVEL = 1
 
 # One row per observation, people one after the other, each person's frames increasing.

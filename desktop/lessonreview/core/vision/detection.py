@@ -28,8 +28,8 @@ PAD_VALUE = 114
 STRIDES = (8, 16, 32)
 PERSON_CLASS = 0
 # Candidates scoring at least this, below the detection threshold, are blurred but not
-# analysed: on the first 40 real frames they hold 41 of the 58 labelled heads that the
-# detection misses, for 6.6 extra boxes per frame.
+# analysed: they hold most of the labelled heads that the detection misses, for a few
+# extra boxes per frame (bench/eval_face_blur.py measures what they add to the blur).
 FAINT_THRESHOLD = 0.05
 N_OUTPUTS = 85  # cx, cy, w, h, objectness, 80 COCO class scores
 
@@ -152,8 +152,9 @@ class PersonDetector:
         # Square: every window is letterboxed into the 416x416 input the model was
         # exported for. Free: the window keeps its own shape (the scale is the same), padded
         # only up to a multiple of the largest stride; a wide tile then costs the model
-        # well under the square (bench/eval_recall.py --free compares the two). Off until its
-        # effect on the hand step is measured (the windows move with the boxes).
+        # well under the square (bench/eval_recall.py --free compares the two). Off: the
+        # hand step then finds fewer raised hands (its windows move with the boxes;
+        # docs/measurements.md, Speed).
         file_dims: tuple[int, ...] | None = None
         if free_size:
             try:

@@ -308,8 +308,9 @@ class HandSearch:
     arm_worth: float = 0.0
     # The next pose models (the analysis: BlazePose heavy after full) look again only for
     # palms at least this sure before any arm: on the lecture frames, where nobody raises a
-    # hand, that leaves out half of those second looks, and no office hand was lost
-    # (replayed on the arm checks of three sizes of the office screenshots).
+    # hand, many second looks are at palms weaker than this, and on the office screenshots
+    # no second look at such a palm gave a raised hand (``bench/hand_candidates.py replay
+    # --search look_again_score=...`` replays the arm checks with another value).
     look_again_score: float = -0.5
     # The owner without an arm: the wrist at least ``min_above`` and at most
     # ``max_above`` above the head centre, at most ``max_aside`` to either side (an arm
@@ -345,10 +346,11 @@ class HandSearch:
     # Between key samples (core/analysis/key_samples.py, where the person detector does
     # not run either) only the windows holding a raised hand given the sample before are
     # searched: a hand kept up is followed from sample to sample, a hand going up is found
-    # at the next key sample, half a second later at most at 2 samples a second. Measured
-    # with bench/hand_durations.py: hands up 1.5 s and longer found as often as with every
-    # window searched in every sample, hands up 1 s half as often; the hand search takes
-    # about 40% less time.
+    # at the next key sample, half a second later at most at 2 samples a second. Only
+    # the shortest raised hands are lost, which the rule's minimum duration mostly misses
+    # anyway, and the hand search takes much less time (bench/hand_durations.py counts
+    # the hands found by how long they are up; bench/bench_analysis.py --search
+    # every_window_on_keys_only=0 times the other way).
     every_window_on_keys_only: bool = True
 
     def arm_looks(self, score: float, models: int) -> int:

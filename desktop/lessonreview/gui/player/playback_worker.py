@@ -416,8 +416,8 @@ class Worker:
             # thread uses it. A copy that loads but finds no faces must not look like a
             # room where nobody's face shows.
             check_works(ModelName.FACE_DETECTOR, path)
-            # Two threads: a seek or a step waits for the faces of its frame (about 100 ms
-            # on one core, three quarters of that on two; bench/bench_playback.py).
+            # Two threads: a seek or a step waits for the faces of its frame, which two
+            # threads find sooner than one (bench/bench_playback.py times steps and seeks).
             threads = min(2, os.cpu_count() or 1)
             state.faces = FaceFinder(FaceDetector(path, threads=threads))
         except ModelFileError as exc:

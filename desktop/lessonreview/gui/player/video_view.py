@@ -359,8 +359,8 @@ class _OverlayPainter:
 
     def _skeleton(self, kp: np.ndarray, *, faint: bool) -> None:
         seen = kp[:, 2] >= SKELETON_MIN_VISIBILITY
-        # One drawLines call per pen: thirty skeletons of 26 limbs each, drawn limb by
-        # limb, were most of the paint time of a classroom frame.
+        # One drawLines call per pen: a classroom frame holds thirty skeletons of 26 limbs
+        # each, and drawn limb by limb they would take most of its paint time.
         lines = [
             QLineF(self._map(*kp[a, :2]), self._map(*kp[b, :2]))
             for a, b in BODY_CONNECTIONS

@@ -8,6 +8,7 @@ Changes: only one of the three augmented copies of each training frame is kept, 
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import av
 import cv2
 import numpy as np
 
+from lessonreview.core.assignment import assign
 from lessonreview.core.domain import Box
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,30 +54,32 @@ def frame_and_heads(name: str) -> tuple[np.ndarray, list[Box]]:
 
 
 def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
-    """Labelled head -> person box holding it in its upper half, one to one (max matching)."""
-    options = [
-        [
-            j
-            for j, p in enumerate(people)
-            if p.x0 <= h.centre[0] <= p.x1
-            and p.y0 - 0.1 * p.height <= h.centre[1] <= p.y0 + 0.5 * p.height
-        ]
-        for h in heads
-    ]
-    owner: dict[int, int] = {}
+    """Labelled head -> person box holding it in its upper half, one to one.
 
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in options[i]:
-            if j not in seen:
-                seen.add(j)
-                if j not in owner or augment(owner[j], seen):
-                    owner[j] = i
-                    return True
-        return False
+    As many heads as can be are matched (a maximum matching); among the matchings that
+    many, the one that puts heads nearest their box's usual head spot (``Box.head``, in
+    box widths). Where two neighbours' boxes each hold both heads, any maximum matching
+    would do, and one chosen by the order of the boxes could give a head its neighbour's
+    box in one sample and its own in the next: an identity switch that never happened.
+    """
+    if not heads or not people:
+        return {}
+    # A pair that may not be matched costs more than any matching of allowed pairs can
+    # add up to, so the least-cost assignment first matches as many as possible.
+    barred = 10.0 * (len(heads) + len(people))
+    cost = [[_head_cost(h, p, barred) for p in people] for h in heads]
+    return {i: j for i, j in assign(cost) if cost[i][j] < barred}
 
-    for i in range(len(heads)):
-        augment(i, set())
-    return {i: j for j, i in owner.items()}
+
+def _head_cost(head: Box, person: Box, barred: float) -> float:
+    x, y = head.centre
+    if not (
+        person.x0 <= x <= person.x1
+        and person.y0 - 0.1 * person.height <= y <= person.y0 + 0.5 * person.height
+    ):
+        return barred
+    hx, hy = person.head().centre
+    return min(2.0, math.hypot(x - hx, y - hy) / max(person.width, 1.0))
 
 
 def drifting_video(

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -355,6 +356,8 @@ class TrackScore:
     people_in_view: int
     people_found: int
     ids_per_found_person: float
+    # Of all sightings of labelled people, the share under each one's most frequent id.
+    main_id_share: float
     switches: int
     sightings: int
     tracks_on_nobody: int
@@ -397,6 +400,8 @@ def score(clip: HandheldClip, people: list[PersonTrack]) -> TrackScore:
         ids_per_found_person=float(np.mean([len(set(s)) for s in ids_of.values()]))
         if ids_of
         else 0.0,
+        main_id_share=sum(Counter(s).most_common(1)[0][1] for s in ids_of.values())
+        / max(1, sum(len(s) for s in ids_of.values())),
         switches=switches,
         sightings=sum(len(s) for s in ids_of.values()),
         tracks_on_nobody=len({p.id for p in people} - on_someone - on_poster),

@@ -9,7 +9,10 @@ greedy-by-IoU: in a packed classroom neighbouring boxes overlap, and greedy
 matching lets one track take its neighbour's box first, then leaves the neighbour
 to start a new id. People who already have an id choose their box first, then the
 provisional tracks, so that a flicker of the detector next to a person missed for a
-sample cannot take that person's next box.
+sample cannot take that person's next box. Where neighbours' boxes overlap, their
+clothing colours (appearance.py: the torso below the head, never the face) tip the
+balance. A provisional track must be found by the detector on consecutive key samples
+to become a person: a second box that comes and goes on one person is not someone new.
 
 A handheld camera moves the whole picture by tens of pixels between samples, more
 than a student at the back is wide. Each update can carry the camera's motion since
@@ -69,7 +72,13 @@ class TrackerConfig:
     # Tracks the detector found fewer times than this are dropped as noise by finish().
     # Between key samples (key_samples.py) a person's box is the sample before's, moved
     # with the camera: such a sighting is not the detector finding them again and does not
-    # count, or a one-off flicker carried over would pass for a person seen twice.
+    # count, or a one-off flicker carried over would pass for a person seen twice. The
+    # sightings must follow each other: a track without an id that the detector does not
+    # find again on the next sample it looks at ends. The detector's boxes of seated
+    # people change a little with every view of a moving camera, and a second box on
+    # one person (or on a bag, or across two neighbours) that comes and goes would
+    # otherwise gather enough sightings over a long recording to become a person, whose
+    # box then competes with the real one's and takes over their id.
     min_observations: int = 3
     # Gates. Distance is between the top-centre points, in predicted box widths, so
     # a step means the same for people near and far from the camera.
@@ -87,6 +96,15 @@ class TrackerConfig:
     # person instead. Without it, the assignment would prefer two poor matches to one
     # good match and one new track, and hand ids between people who cross.
     new_track_cost: float = 1.6
+    # Clothing colours (appearance.py) weigh in too: where neighbours' boxes overlap, the
+    # detector's boxes of a sample can fit either of them about as well. The cost grows
+    # by w_appearance * (distance to the track's recent looks - appearance_neutral): a
+    # neighbour's torso is usually further than appearance_neutral from the track's
+    # (Hellinger distance), the same person's nearer, and an observation or track whose
+    # colours are unknown adds nothing. bench/eval_tracks.py --cues prints both
+    # distributions.
+    w_appearance: float = 2.0
+    appearance_neutral: float = 0.3
     # Velocity is a straight-line fit over this much recent history: boxes jitter by
     # several pixels between samples, and a person being hidden by someone walking in
     # front shrinks their box from one side, so two-point differences are too noisy.
@@ -297,11 +315,21 @@ class Tracker:
         provisional = [tr for tr in self._active if tr.number is None]
         for tracks in (confirmed, provisional):
             free = [i for i in order if i not in owner]
-            cost = [[self._cost(track, observations[i].box, t) for i in free] for track in tracks]
+            cost = [
+                [self._cost(track, observations[i].box, t, cues[i]) for i in free]
+                for track in tracks
+            ]
             for ti, oi in assign(cost) if cost and free else []:
                 if cost[ti][oi] < cfg.new_track_cost:
                     owner[free[oi]] = tracks[ti]
         self._relink([i for i in order if i not in owner], observations, cues, owner)
+        if detected:
+            # A provisional track the detector did not find again here ends (see
+            # ``min_observations``).
+            taken = {track.key for track in owner.values()}
+            missed = {tr.key for tr in provisional if tr.key not in taken}
+            self._ended += [tr for tr in provisional if tr.key in missed]
+            self._active = [tr for tr in self._active if tr.key not in missed]
         for i in order:
             if i not in owner:
                 track = _Track(key=self._next_key)
@@ -367,16 +395,23 @@ class Tracker:
         """Keys of the tracks that never moved on their own while most others around
         them in time did."""
         cfg = self.config
-        return {
-            tr.key
-            for tr in self._ended + self._lost + self._active
-            if tr.measured >= cfg.picture_min_measured
-            and tr.moved == 0
-            and len(tr.others_moved) >= cfg.picture_min_moving_tracks
-            and len(tr.others_moved) >= cfg.picture_min_moving_share * len(tr.others_measured)
-        }
+        tracks = self._ended + self._lost + self._active
+        # Only people count among the others: the detector's flickers never confirmed as
+        # anyone are measured now and then and seldom move, and over a long recording
+        # they would outnumber the people.
+        people = {tr.key for tr in tracks if tr.number is not None}
+        pictures = set()
+        for tr in tracks:
+            if tr.measured < cfg.picture_min_measured or tr.moved:
+                continue
+            moving = len(tr.others_moved & people)
+            if moving >= cfg.picture_min_moving_tracks and moving >= (
+                cfg.picture_min_moving_share * len(tr.others_measured & people)
+            ):
+                pictures.add(tr.key)
+        return pictures
 
-    def _cost(self, track: _Track, box: Box, t: float) -> float:
+    def _cost(self, track: _Track, box: Box, t: float, cues: Cues = _NO_CUES) -> float:
         cfg = self.config
         pred = track.predict(t)
         gap = t - track.t_last
@@ -394,6 +429,10 @@ class Tracker:
             + cfg.w_size * abs(math.log(width_ratio))
             + cfg.w_gap * gap
         )
+        if cfg.w_appearance:
+            looks = track.looks_like(cues.appearance)
+            looks = cfg.appearance_neutral if looks is None else looks
+            cost += cfg.w_appearance * (looks - cfg.appearance_neutral)
         return min(cost, cfg.new_track_cost)
 
     def snapshot(self) -> list[PersonTrack]:

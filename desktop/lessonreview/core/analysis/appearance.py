@@ -2,7 +2,8 @@
 
 When a person is lost for a while (hidden, missed by the detector, the camera turned
 away) and found again where they sat, the tracker asks whether the clothing below
-their head still looks the same before it gives them their old id back.
+their head still looks the same before it gives them their old id back; and where
+neighbours' boxes overlap, which box shows the clothes each of them wore so far.
 
 Only the body below the head is looked at, never the face: the region starts under
 where the head usually sits in a person box (``Box.head``). What is kept is a colour

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -44,6 +45,9 @@ from lessonreview.core.vision.detection import CLASSROOM_TILES, PersonDetector, 
 from lessonreview.core.vision.pose import PoseEstimator
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from classroom import match_heads  # noqa: E402  (one matching for every benchmark)
 
 
 def read_heads(label_path: Path, width: int, height: int) -> list[Box]:
@@ -62,32 +66,6 @@ def read_heads(label_path: Path, width: int, height: int) -> list[Box]:
             )
         )
     return heads
-
-
-def head_in_person(head: Box, person: Box) -> bool:
-    hx, hy = head.centre
-    top = person.y0 - 0.1 * person.height
-    return person.x0 <= hx <= person.x1 and top <= hy <= person.y0 + 0.5 * person.height
-
-
-def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
-    """Maximum one-to-one matching head index -> person index (augmenting paths)."""
-    options = [[j for j, p in enumerate(people) if head_in_person(h, p)] for h in heads]
-    owner: dict[int, int] = {}  # person -> head
-
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in options[i]:
-            if j in seen:
-                continue
-            seen.add(j)
-            if j not in owner or augment(owner[j], seen):
-                owner[j] = i
-                return True
-        return False
-
-    for i in range(len(heads)):
-        augment(i, set())
-    return {h: p for p, h in owner.items()}
 
 
 def tile_layout(text: str) -> TileLayout:

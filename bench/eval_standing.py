@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
@@ -74,6 +75,10 @@ from lessonreview.core.domain import Behaviour, Box, Observation, PersonTrack
 from lessonreview.core.media.timebase import Timebase
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from classroom import match_heads  # noqa: E402  (one matching for every benchmark)
+
 DATA = REPO.parent / "shared" / "data" / "standing-sitting"
 CLASSROOM = REPO.parent / "shared" / "data" / "classroom-cctv"
 CLASSROOM_STANDING = Path(__file__).resolve().parent / "data" / "classroom_standing.json"
@@ -271,33 +276,6 @@ def classroom_people(found: dict, frame_name: str, marks: dict) -> dict[int, boo
     people = [Box(*p["box"]) for p in found["people"]]
     owner = match_heads([b for b, _ in heads], people)
     return {j: heads[i][1] for i, j in owner.items() if heads[i][1] is not None}
-
-
-def match_heads(heads: list[Box], people: list[Box]) -> dict[int, int]:
-    """Head -> person whose box holds it in its upper half, one to one (max matching)."""
-    options = [
-        [
-            j
-            for j, p in enumerate(people)
-            if p.x0 <= hd.centre[0] <= p.x1
-            and p.y0 - 0.1 * p.height <= hd.centre[1] <= p.y0 + 0.5 * p.height
-        ]
-        for hd in heads
-    ]
-    owner: dict[int, int] = {}
-
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in options[i]:
-            if j not in seen:
-                seen.add(j)
-                if j not in owner or augment(owner[j], seen):
-                    owner[j] = i
-                    return True
-        return False
-
-    for i in range(len(heads)):
-        augment(i, set())
-    return {i: j for j, i in owner.items()}
 
 
 def classroom(args: argparse.Namespace) -> int:

@@ -63,6 +63,16 @@ class CameraMotion:
         m.setflags(write=False)
         object.__setattr__(self, "matrix", m)
 
+    @classmethod
+    def none(cls) -> CameraMotion:
+        """A camera that did not move."""
+        return cls(np.eye(3), 1.0)
+
+    def then(self, later: CameraMotion) -> CameraMotion:
+        """This motion followed by ``later``: from this one's earlier sample to ``later``'s
+        sample, as sure as the less sure of the two."""
+        return CameraMotion(later.matrix @ self.matrix, min(self.support, later.support))
+
     def map_points(self, points: np.ndarray) -> np.ndarray:
         """(n, 2) points of the previous sample, in this sample's pixels."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)

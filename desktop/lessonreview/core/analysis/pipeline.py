@@ -455,21 +455,14 @@ class _Lanes:
         """Hand out the samples in order, each once."""
         lane = (sample.index // self.RUN) % len(self._queues)
         camera = sample.camera
-        for k, before in enumerate(self._before):
-            if before is not None:
-                self._before[k] = (
-                    None
-                    if camera is None
-                    else replace(
-                        before,
-                        camera=CameraMotion(
-                            camera.matrix @ before.camera.matrix,
-                            min(before.camera.support, camera.support),
-                        ),
-                    )
-                )
+        self._before = [
+            None
+            if before is None or camera is None
+            else replace(before, camera=before.camera.then(camera))
+            for before in self._before
+        ]
         sample = replace(sample, lane_before=self._before[lane])
-        self._before[lane] = _Before(sample.index, sample.grey, CameraMotion(np.eye(3), 1.0))
+        self._before[lane] = _Before(sample.index, sample.grey, CameraMotion.none())
         future: Future = Future()
         self._queues[lane].put((sample, future))
         return future

@@ -411,7 +411,7 @@ class Tracker:
                 pictures.add(tr.key)
         return pictures
 
-    def _cost(self, track: _Track, box: Box, t: float, cues: Cues = _NO_CUES) -> float:
+    def _cost(self, track: _Track, box: Box, t: float, cues: Cues) -> float:
         cfg = self.config
         pred = track.predict(t)
         gap = t - track.t_last

@@ -17,7 +17,12 @@ import pytest
 from classroom import REPO, frame_and_heads, labelled_heads
 from lessonreview.core.domain import Box
 from lessonreview.core.vision import model_files
-from lessonreview.core.vision.face_detection import FaceDetector, FaceTiling, weighted_nms
+from lessonreview.core.vision.face_detection import (
+    MAX_SHORT_SIDE,
+    FaceDetector,
+    FaceTiling,
+    weighted_nms,
+)
 from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.core.vision.model_files import SPECS, ModelMissingError, ModelName
 
@@ -75,6 +80,27 @@ def test_a_face_close_to_the_camera_is_found_whole(detector):
     assert 0.12 * w < best.box.width < 0.3 * w
     cx, cy = best.box.centre
     assert 0.25 < cx / w < 0.5 and 0.35 < cy / h < 0.55
+
+
+def test_a_4k_frame_is_looked_at_as_its_1080_row_version(detector):
+    # Frame 1 at 1080 rows, and the same picture at twice the size (each pixel a 2x2
+    # block, as a 4K recording of that scene would be at most as sharp): the detector
+    # shrinks the large one to 1080 rows first, so it finds the same faces, given in the
+    # large frame's own pixels, without denoising and cutting up four times the pixels.
+    image, _ = frame_and_heads("1")
+    h, w = image.shape[:2]
+    rows = MAX_SHORT_SIDE
+    small = cv2.resize(image, (round(w * rows / h), rows), interpolation=cv2.INTER_AREA)
+    large = cv2.resize(small, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+
+    in_small = detector.detect(small)
+    in_large = detector.detect(large)
+
+    assert len(in_small) >= 8
+    assert len(in_large) == len(in_small)
+    for a, b in zip(in_small, in_large, strict=True):
+        assert b.score == pytest.approx(a.score, abs=1e-4)
+        assert b.box.as_list() == pytest.approx([2 * v for v in a.box.as_list()], abs=0.5)
 
 
 def test_tiles_find_small_faces_the_whole_frame_pass_misses(face_model):

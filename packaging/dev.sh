@@ -9,7 +9,8 @@
 # only those missing), a virtual environment .venv with exactly the versions in
 # requirements.lock, and Lesson Review installed into it (editable). A .venv made from the
 # same lock is reused. Model files: LESSONREVIEW_MODELS if set, else ../shared/models when
-# it exists (this repository's development layout); otherwise the app offers to download them.
+# it exists (this repository's development layout), with the arm pose model's development
+# copy beside them (packaging/dev_models.sh); otherwise the app offers to download them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-demo}
@@ -62,8 +63,8 @@ make_venv() {
 
 install_system_packages
 make_venv
-if [[ -z "${LESSONREVIEW_MODELS:-}" && -d ../shared/models ]]; then
-    LESSONREVIEW_MODELS="$(cd ../shared/models && pwd)"
+if [[ -n "${LESSONREVIEW_MODELS:-}" || -d ../shared/models ]]; then
+    LESSONREVIEW_MODELS="$(bash packaging/dev_models.sh)"
     export LESSONREVIEW_MODELS
 fi
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -12,10 +13,33 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CLASSROOM_DIR = REPO_ROOT.parent / "shared" / "data" / "classroom-cctv"
 
 
+DEV_MODELS = REPO_ROOT / "tests" / "data" / "models"
+
+
+def _with_dev_models(folder: Path) -> Path:
+    """``folder``, or where it lacks a model that only has a development copy in the
+    repository (tests/data/models, see its README), a folder of links to both."""
+    missing = [f for f in DEV_MODELS.glob("*.tflite") if not (folder / f.name).exists()]
+    if not missing or not folder.is_dir():
+        return folder
+    both = Path(tempfile.mkdtemp(prefix="lessonreview-models-"))
+    for f in [*folder.iterdir(), *missing]:
+        (both / f.name).symlink_to(f.resolve())
+    return both
+
+
+# Every test, and every process a test starts, sees the same model folder.
+os.environ["LESSONREVIEW_MODELS"] = str(
+    _with_dev_models(
+        Path(os.environ.get("LESSONREVIEW_MODELS") or REPO_ROOT.parent / "shared" / "models")
+    )
+)
+
+
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The folder with the real model files (never downloaded during tests)."""
-    folder = Path(os.environ.get("LESSONREVIEW_MODELS") or REPO_ROOT.parent / "shared" / "models")
+    folder = Path(os.environ["LESSONREVIEW_MODELS"])
     if not folder.is_dir():
         pytest.fail(f"model folder {folder} is missing: set LESSONREVIEW_MODELS")
     return folder

@@ -1020,6 +1020,7 @@ def _bad_models_folder(sources: Sources, folder: Path, name: ModelName, damage: 
         ModelName.HAND_LANDMARKS,
         ModelName.POSE_FULL,
         ModelName.POSE_HEAVY,
+        ModelName.ARM_POSE,
     ):
         if other is not name:
             filename = SPECS[other].filename

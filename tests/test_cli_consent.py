@@ -77,7 +77,7 @@ def test_consent_given_on_the_command_line_is_recorded_in_the_project(
 ):
     code, err = run(capsys, "analyze", frame, *consent_args(tmp_path))
     assert code == 1 and "yolox_nano.onnx" in err  # past the consent check
-    assert "To download them (about 54 MB): lessonreview models --download" in err
+    assert "To download them (about 59 MB): lessonreview models --download" in err
     store = LabelStore.open(tmp_path / "consent.lessonreview")
     (row,) = store.recordings()
     assert row.sha256 == file_sha256(frame)

@@ -221,14 +221,16 @@ class Detection:
 
 @dataclass(frozen=True)
 class RaisedHand:
-    """A hand the hand detector found raised above a person's head and gave to them
-    (``core/vision/hands.py``), in frame pixels.
+    """A hand found raised above a person's head and given to them, in frame pixels:
+    by the hand detector (``core/vision/hands.py``), or, where it found none, by the arm
+    pose model (``core/vision/arm_pose.py``; ``by_pose``).
 
     ``score`` is the finder's log-odds that this is this person's raised hand (the palm
-    detector's, half the hand landmark model's, and a bonus when ``arm``); ``above_head``
-    is how far the wrist is above the centre of the person's head, in head widths;
-    ``arm`` says that the pose, framed to take in both the person and the hand, put this
-    person's wrist on the hand with the shoulder below it: an arm connects them.
+    detector's, half the hand landmark model's, and a bonus when ``arm``; for ``by_pose``
+    the arm pose model's score of the wrist); ``above_head`` is how far the wrist is above
+    the centre of the person's head, in head widths; ``arm`` says that a pose put this
+    person's wrist on the hand with the shoulder below it: an arm connects them (always,
+    for ``by_pose``).
     """
 
     box: Box
@@ -236,6 +238,7 @@ class RaisedHand:
     score: float
     above_head: float
     arm: bool = False
+    by_pose: bool = False
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,7 +5,9 @@ Rules, one person at a time (thresholds in :class:`RuleConfig`, lengths in shoul
 - ``hand_raised``: a wrist well above the face, elbow up, forearm pointing up, the arm in
   plain view and inside the person's box; or a hand the hand detector found raised above
   the person's head and gave to them (``vision/hands.py``) with a score of at least
-  ``hand_found``; held ``hand_raised_min_s``.
+  ``hand_found``; or, where it found none, the arm pose model's (MoveNet) wrist above the
+  head with the elbow and shoulder below it (``vision/arm_pose.py``, ``arm_pose_found``);
+  held ``hand_raised_min_s``.
 - ``standing``: any of three cues. The room: the shoulder line well above where seated
   people of the same size in the picture have theirs (``room_height``), which sees
   people who stand the whole recording or when it starts. The body: upright, with hips
@@ -419,26 +421,41 @@ def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
     counts = _in(len(met), len(verdicts), seconds)
     found = [v for v in met if v.source is HandSource.HAND_DETECTOR]
     posed = [v for v in met if v.source is HandSource.POSE]
+    armed_up = [v for v in met if v.source is HandSource.ARM_POSE]
     sides = Counter(v.note for v in posed).most_common(1)
     side = sides[0][0] if sides else "a"
-    if not found:
+    if not found and not armed_up:
         return f"{side} wrist above the head, elbow up, {counts}"
-    height = median(v.height for v in found)
-    detector = (
-        f"hand found by {HandSource.HAND_DETECTOR}, "
-        f"its wrist {height:.1f} head widths above the head centre"
-    )
-    armed = sum(v.note == _ARM for v in found)
-    if armed:
-        detector += (
-            f", the person's arm reaching it in {HandSource.POSE} in {armed} of {len(found)}"
+    parts = []
+    if found:
+        height = median(v.height for v in found)
+        detector = (
+            f"hand found by {HandSource.HAND_DETECTOR}, "
+            f"its wrist {height:.1f} head widths above the head centre"
         )
-    if not posed:
-        return f"a hand raised above the head {counts}; {detector}"
-    return (
-        f"a hand raised above the head {counts}; {detector} in {len(found)}, "
-        f"{side} wrist above the head with the elbow up in {HandSource.POSE} in {len(posed)}"
-    )
+        armed = sum(v.note == _ARM for v in found)
+        if armed:
+            detector += (
+                f", the person's arm reaching it in {HandSource.POSE} in {armed} of {len(found)}"
+            )
+        parts.append(detector)
+    if armed_up:
+        height = median(v.height for v in armed_up)
+        parts.append(
+            f"the person's arm up in {HandSource.ARM_POSE} (MoveNet), the wrist "
+            f"{height:.1f} head widths above the head centre and the elbow below it"
+        )
+    if posed:
+        parts.append(f"{side} wrist above the head with the elbow up in {HandSource.POSE}")
+    if len(parts) == 1:
+        return f"a hand raised above the head {counts}; {parts[0]}"
+    counted = [
+        f"{part} in {n}"
+        for part, n in zip(
+            parts, [n for n in (len(found), len(armed_up), len(posed)) if n], strict=True
+        )
+    ]
+    return f"a hand raised above the head {counts}; " + ", ".join(counted)
 
 
 def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:

@@ -41,6 +41,7 @@ from lessonreview.core.analysis.tracking import Cues, Tracker, TrackerConfig
 from lessonreview.core.domain import Box, Observation, Proposal
 from lessonreview.core.media.video import Recording, file_sha256
 from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocument, times_of
+from lessonreview.core.vision.arm_pose import ArmPoseModel
 from lessonreview.core.vision.detection import PersonDetector
 from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.hands import (
@@ -103,7 +104,12 @@ class AnalysisRequest:
     def _hand_models(self) -> tuple[ModelName, ...]:
         if not self.find_hands:
             return ()
-        return (ModelName.PALM_DETECTOR, ModelName.HAND_LANDMARKS, *self.arm_pose_models)
+        return (
+            ModelName.PALM_DETECTOR,
+            ModelName.HAND_LANDMARKS,
+            *self.arm_pose_models,
+            ModelName.ARM_POSE,
+        )
 
 
 @dataclass(frozen=True)
@@ -198,14 +204,16 @@ class AnalysisCancelled(Exception):
 @dataclass(frozen=True)
 class HandModels:
     """The files of the hand step: palm detector, hand landmarks, the pose models that
-    look for the arm of a raised hand in turn (one may be the analysis' own), and the
-    face detector that tells a palm from a face. The face detector is the privacy view's:
+    look for the arm of a raised hand in turn (one may be the analysis' own), the arm pose
+    model that looks for raised arms where no palm is found, and the face detector that
+    tells a palm from a face. The face detector is the privacy view's:
     when its file is missing (the user declined it), hands are found without that check,
     and the proposals file's list of models shows it."""
 
     palm: Path
     landmarks: Path
     arm_poses: tuple[Path, ...]
+    arm_pose: Path
     face: Path | None
 
 
@@ -219,7 +227,13 @@ class ResolvedModels:
         hands = (
             ()
             if self.hands is None
-            else (self.hands.palm, self.hands.landmarks, *self.hands.arm_poses, self.hands.face)
+            else (
+                self.hands.palm,
+                self.hands.landmarks,
+                *self.hands.arm_poses,
+                self.hands.arm_pose,
+                self.hands.face,
+            )
         )
         paths = dict.fromkeys(p for p in (self.detector, self.pose, *hands) if p is not None)
         return {p.name: file_sha256(p) for p in paths}
@@ -243,6 +257,7 @@ def resolve_models(
             palm=found[ModelName.PALM_DETECTOR],
             landmarks=found[ModelName.HAND_LANDMARKS],
             arm_poses=tuple(found[name] for name in request.arm_pose_models),
+            arm_pose=found[ModelName.ARM_POSE],
             face=_optional(ModelName.FACE_DETECTOR, request),
         )
         if request.find_hands
@@ -257,6 +272,7 @@ def resolve_models(
         for name, path in zip(request.arm_pose_models, hands.arm_poses, strict=True):
             if path != models.pose:
                 check_works(name, path, person_detector=models.detector)
+        check_works(ModelName.ARM_POSE, hands.arm_pose, person_detector=models.detector)
         if hands.face is not None:
             check_works(ModelName.FACE_DETECTOR, hands.face)
     return models
@@ -300,6 +316,7 @@ class _Worker:
                 faces=None
                 if hands.face is None
                 else FaceDetector(hands.face, tiling=None, denoise=False),
+                arms=ArmPoseModel(hands.arm_pose),
             )
         )
         self.still_test = still

@@ -101,6 +101,11 @@ class RuleConfig:
     # --fit``); the two halves chose values close to each other, and this is the higher.
     hand_found: float = 0.0
     hand_found_exit: float = -0.5
+    # Or the arm pose model (``core/vision/arm_pose.py``) showed the person's arm up where
+    # the hand detector found no hand: its wrist's log-odds at least this (a score of 0.3,
+    # which the finder asks already) to start and keep a raised hand.
+    arm_pose_found: float = -0.85
+    arm_pose_found_exit: float = -0.85
     hand_raised_min_s: float = 1.0
     # Standing: the shoulder line this far above where the person's usually is...
     stand_rise: float = 1.0

@@ -103,11 +103,13 @@ class HandSource(StrEnum):
 
     POSE = "the body pose"
     HAND_DETECTOR = "the hand detector"
+    ARM_POSE = "the arm pose model"
 
 
 @dataclass(frozen=True)
 class RaisedHandCue:
-    """The raised hand of one sample, from the pose or the hand detector.
+    """The raised hand of one sample, from the pose, the hand detector or the arm pose
+    model (a hand the hand detector missed, ``RaisedHand.by_pose``).
 
     ``enters`` / ``stays``: past the threshold to start a raised hand / to keep one.
     ``starts``: ``enters``, and this cue may start one (the pose alone may not where the
@@ -116,9 +118,9 @@ class RaisedHandCue:
     ``margin``: how far past the threshold to start, 0..1. ``point``: the hand (the
     wrist) in frame pixels. ``side``: the pose's "left" or "right"; None from the hand
     detector, which cannot tell. ``height``: the wrist above the face (shoulder widths)
-    for the pose, above the head centre (head widths) for the hand detector. ``trust``:
-    how much to trust the sample (the pose's face and shoulder visibility, or the hand
-    detector's probability). ``arm``: the hand detector's hand, with an arm connecting
+    for the pose, above the head centre (head widths) for the hand detector and the arm
+    pose model. ``trust``: how much to trust the sample (the pose's face and shoulder
+    visibility, or the finder's probability). ``arm``: the hand detector's hand, with an arm connecting
     it to the person (``RaisedHand.arm``).
     """
 
@@ -166,14 +168,19 @@ def best_raised_hand(f: PostureFeatures, config: RuleConfig) -> RaisedHandCue | 
         )
     hand = f.hand_found
     if hand is not None:
+        enter, stay = (
+            (config.arm_pose_found, config.arm_pose_found_exit)
+            if hand.by_pose
+            else (config.hand_found, config.hand_found_exit)
+        )
         cues.append(
             RaisedHandCue(
-                source=HandSource.HAND_DETECTOR,
-                enters=hand.score >= config.hand_found,
-                starts=hand.score >= config.hand_found,
-                stays=hand.score >= config.hand_found_exit,
+                source=HandSource.ARM_POSE if hand.by_pose else HandSource.HAND_DETECTOR,
+                enters=hand.score >= enter,
+                starts=hand.score >= enter,
+                stays=hand.score >= stay,
                 # Two more log-odds than the threshold (e.g. 0.5 to 0.88) is a full margin.
-                margin=_unit((hand.score - config.hand_found) / 2.0),
+                margin=_unit((hand.score - enter) / 2.0),
                 point=hand.wrist,
                 side=None,
                 height=hand.above_head,

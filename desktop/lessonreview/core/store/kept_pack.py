@@ -41,7 +41,10 @@ from lessonreview.core.store.proposals_file import AnalysisMeta, ProposalsDocume
 from lessonreview.core.store.proposals_schema import ProposalsFileError
 
 MAGIC = b"LRKEPT\r\n"  # the line ending catches a pack mangled by a text-mode copy
-FORMAT_VERSION = 2
+# 3: a raised hand's "arm" may say the arm pose model found it (2); packs of form 2
+# read the same (0 and 1 only).
+FORMAT_VERSION = 3
+_READABLE = (2, 3)
 _GZIP_MAGIC = b"\x1f\x8b"  # the packs of format 1: gzip-compressed proposals-file JSON
 _HEADER_LENGTH = struct.Struct("<I")
 # Level 1: a pack of a long lesson is packed in a fraction of the time of the default
@@ -67,8 +70,10 @@ _HAND_COLUMNS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     ("wrist", "<f8", (2,)),
     ("hand_score", "<f8", ()),
     ("above_head", "<f8", ()),
+    # 0: the hand detector's hand, no arm seen; 1: with an arm; 2: the arm pose model's.
     ("arm", "u1", ()),
 )
+_ARM_POSE = 2  # in the "arm" column: a hand the arm pose model found
 _TIME_SLACK_S = 1e-3  # as the proposals file: seconds from a timebase may land a hair past
 
 
@@ -110,7 +115,7 @@ def pack(doc: ProposalsDocument) -> bytes:
         "wrist": np.round([h.wrist for h in hands], 1),
         "hand_score": np.round([h.score for h in hands], 3),
         "above_head": np.round([h.above_head for h in hands], 3),
-        "arm": [h.arm for h in hands],
+        "arm": [_ARM_POSE if h.by_pose else int(h.arm) for h in hands],
     }
     rows = {"observations": n, "keypoints": len(with_kp), "hands": len(hands)}
     arrays = {
@@ -207,7 +212,14 @@ class KeptPack:
 
 def _hands(c: dict[str, np.ndarray]) -> list[RaisedHand]:
     return [
-        RaisedHand(box=Box(*box), wrist=(wrist[0], wrist[1]), score=s, above_head=a, arm=bool(arm))
+        RaisedHand(
+            box=Box(*box),
+            wrist=(wrist[0], wrist[1]),
+            score=s,
+            above_head=a,
+            arm=bool(arm),
+            by_pose=arm == _ARM_POSE,
+        )
         for box, wrist, s, a, arm in zip(
             c["hand_box"].tolist(),
             c["wrist"].tolist(),
@@ -238,7 +250,7 @@ def open_pack(blob: bytes) -> KeptPack:
             f"the kept proposals were packed by a newer version of Lesson Review (form "
             f"{version}); update Lesson Review to use them"
         )
-    if version != FORMAT_VERSION:
+    if version not in _READABLE:
         raise _damaged(f"unknown form {version}")
     stream = zlib.decompressobj()
     try:
@@ -341,8 +353,8 @@ def _check_columns(
         or (len(used) and (used != np.arange(len(used))).any())
     ):
         raise _damaged("the raised hands do not match the observations")
-    if (c["arm"] > 1).any():
-        raise _damaged("a raised hand's arm is neither yes nor no")
+    if (c["arm"] > _ARM_POSE).any():
+        raise _damaged("a raised hand's arm is neither yes, no nor the arm pose model's")
 
 
 def _from_json_gzip(blob: bytes) -> ProposalsDocument:

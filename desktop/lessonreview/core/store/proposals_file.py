@@ -158,6 +158,9 @@ def _observation(o: Observation) -> dict:
             "above_head": round(float(h.above_head), 3),
             "arm": bool(h.arm),
         }
+        if h.by_pose:
+            # Optional (absent for the hand detector's hands), so files without it stay valid.
+            out["raised_hand"]["by_pose"] = True
     return out
 
 
@@ -235,6 +238,7 @@ def _raised_hand(h: dict | None) -> RaisedHand | None:
         score=float(h["score"]),
         above_head=float(h["above_head"]),
         arm=bool(h.get("arm", False)),
+        by_pose=bool(h.get("by_pose", False)),
     )
 
 

@@ -119,8 +119,9 @@ def validate(d: dict) -> None:
 
 
 def _raised_hand_ok(h: Any, where: str) -> None:
-    # "arm" is optional: files written before the finder checked arms have none.
-    _keys(h, where, {"box", "wrist", "score", "above_head"}, optional={"arm"})
+    # "arm" is optional: files written before the finder checked arms have none;
+    # "by_pose" only where the arm pose model found the hand.
+    _keys(h, where, {"box", "wrist", "score", "above_head"}, optional={"arm", "by_pose"})
     box = _list(h["box"], f"{where}.box")
     wrist = _list(h["wrist"], f"{where}.wrist")
     if len(box) != 4 or len(wrist) != 2:
@@ -132,8 +133,9 @@ def _raised_hand_ok(h: Any, where: str) -> None:
         _num(v, f"{where}.wrist[{k}]")
     _num(h["score"], f"{where}.score")
     _num(h["above_head"], f"{where}.above_head")
-    if not isinstance(h.get("arm", False), bool):
-        raise ProposalsFileError(f"{where}.arm: must be true or false, got {_kind(h['arm'])}")
+    for flag in ("arm", "by_pose"):
+        if not isinstance(h.get(flag, False), bool):
+            raise ProposalsFileError(f"{where}.{flag}: must be true or false, got {_kind(h[flag])}")
 
 
 def _observation_ok(o: Any, where: str, frame_count: int, duration: float) -> int:

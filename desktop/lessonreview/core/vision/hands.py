@@ -41,6 +41,12 @@ LiteRT like the pose model:
    the palm, half those of the presence, and ``arm_bonus`` when an arm connects it).
    The behaviour rule decides what score counts (``RuleConfig.hand_found``), so the
    finder keeps weak hands too.
+6. **Arms where no palm was found.** For each person given no palm, the arm pose model
+   (MoveNet, ``arm_pose.py``) looks for an arm held up on a window around the person; an
+   arm it shows becomes their raised hand (``RaisedHand.by_pose``), unless a palm given
+   to someone else is that hand. It sees many of the hands the palm detector misses (a
+   hand against a bright window, blurred, a fist). People whose arms were down in the
+   sample before, where nothing changed, are not posed again.
 
 Weak, measured (``bench/eval_hands.py``): the palm detector at 10-px hands confuses
 faces, a student's head resting on a hand and chair backs with palms; a hand whose
@@ -60,6 +66,13 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import Box, Keypoint, RaisedHand
+from lessonreview.core.vision.arm_pose import (
+    DEFAULT_FRAMING,
+    DEFAULT_RULE,
+    ArmPoseModel,
+    one_per_arm,
+    raised_arm,
+)
 from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.model_errors import ModelFileError
 from lessonreview.core.vision.pose import CropMargins, EstimatesPose
@@ -352,6 +365,9 @@ class HandSearch:
     # the hands found by how long they are up; bench/bench_analysis.py --search
     # every_window_on_keys_only=0 times the other way).
     every_window_on_keys_only: bool = True
+    # Look for raised arms with the arm pose model where no palm was given (step 6 above);
+    # off, only palms are found (``bench/eval_hands.py --search look_for_arms=0``).
+    look_for_arms: bool = True
 
     def arm_looks(self, score: float, models: int) -> int:
         """How many of ``models`` pose models look in turn for the arm of a palm scoring
@@ -362,6 +378,12 @@ class HandSearch:
 
 
 DEFAULT_SEARCH = HandSearch()
+
+
+def arm_region(box: Box) -> Box:
+    """Where a person's raised arm would be: their box, grown by its width above and by
+    half of it to each side. The arm pose model looks again only where this changed."""
+    return Box(box.x0 - box.width / 2, box.y0 - box.width, box.x1 + box.width / 2, box.y1)
 
 
 class SinceBefore(Protocol):
@@ -389,6 +411,7 @@ class HandFinder:
         *,
         poses: Sequence[EstimatesPose] = (),
         faces: FaceDetector | None = None,
+        arms: ArmPoseModel | None = None,
         search: HandSearch = DEFAULT_SEARCH,
     ) -> None:
         """``poses``: the pose estimators that look for the arm connecting a hand to its
@@ -396,18 +419,23 @@ class HandFinder:
         ones before found no arm; without
         any, hands are given by position alone. ``faces``: the
         thread's face detector, to drop palms that are faces (``max_face_score``); without
-        it only the faces the pose found are."""
+        it only the faces the pose found are. ``arms``: the thread's arm pose model, which
+        looks for a raised arm where no palm was given to the person (``arm_pose.py``);
+        without it only palms are found."""
         self.palms = PalmDetector(palm_model)
         self.landmarks = HandLandmarker(landmark_model)
         self.poses = tuple(poses)
         self.faces = faces
+        self.arms = arms
         self.search = search
         self.arm_checks = 0
         self.windows_searched = 0
         self.windows_carried = 0
         self.windows_skipped = 0  # between key samples, no hand there the sample before
+        self.arm_looks_carried = 0  # people whose arms were down and nothing changed there
         self._hands: list[Box] = []  # raised hands given in the sample before
         self._empty: list[tuple[Box, int]] = []  # last sample's palm-less windows, carried for
+        self._arms_down: list[tuple[Box, int]] = []  # last sample's people with no arm up
 
     def find(
         self,
@@ -482,8 +510,57 @@ class HandFinder:
                 above_head=round((head.centre[1] - palm.wrist[1]) / head.width, 3),
                 arm=arm,
             )
+        if self.arms is not None and s.look_for_arms:
+            found = self._add_arms(image_bgr, boxes, found, since, last_hands)
         self._hands = [h.box for h in found if h is not None]
         return found
+
+    def _add_arms(
+        self,
+        image_bgr: np.ndarray,
+        boxes: Sequence[Box],
+        found: list[RaisedHand | None],
+        since: SinceBefore | None,
+        last_hands: list[tuple[float, float]] | None,
+    ) -> list[RaisedHand | None]:
+        """``found`` with the arm pose model's raised hand for each person given no palm,
+        unless a palm given to someone else is that hand. People whose arms were down
+        the sample before and whose region did not change are not posed again (as
+        palm-less windows are not searched again); between key samples only people
+        around last sample's raised hands are looked at, as for palms."""
+        s = self.search
+        assert self.arms is not None
+        before = [] if since is None else [(since.map_box(r), n) for r, n in self._arms_down]
+        seen: list[RaisedHand | None] = [None] * len(boxes)
+        down = []
+        for i, box in enumerate(boxes):
+            if found[i] is not None:
+                continue
+            region = arm_region(box)
+            if last_hands is not None and not any(region.holds(c) for c in last_hands):
+                continue
+            k = (
+                None
+                if since is None
+                else since.still(region, before, min_iou=s.carry_iou, max_age=s.carry_max_age)
+            )
+            if k is not None:
+                self.arm_looks_carried += 1
+                down.append((region, before[k][1] + 1))
+                continue
+            hand = raised_arm(box, self.arms.keypoints(image_bgr, DEFAULT_FRAMING.window(box)))
+            if hand is None:
+                down.append((region, 0))
+            seen[i] = hand
+        self._arms_down = down
+        palms = [(h, boxes[i]) for i, h in enumerate(found) if h is not None]
+        for i, hand in enumerate(seen):
+            reach = DEFAULT_RULE.same_arm_heads * boxes[i].head().width
+            if hand is not None and any(math.dist(hand.wrist, h.wrist) < reach for h, _ in palms):
+                seen[i] = None  # a palm given to someone else is this hand
+        return [
+            h if h is not None else a for h, a in zip(found, one_per_arm(seen, boxes), strict=True)
+        ]
 
     def _is_a_face(self, image_bgr: np.ndarray, palm: Palm, seen: list[Box]) -> bool:
         """Whether the face detector sees a face where the palm is. ``seen``: the faces
@@ -534,6 +611,8 @@ class HandFinder:
     def close(self) -> None:
         self.palms.close()
         self.landmarks.close()
+        if self.arms is not None:
+            self.arms.close()
         if self.faces is not None:
             self.faces.close()
 

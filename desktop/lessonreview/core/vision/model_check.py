@@ -6,7 +6,7 @@ nobody (an empty analysis that looks like an empty room), or floods every frame 
 boxes, or returns infinities. So before a model is used the first time, it runs on a real
 classroom picture shipped with the app (``resources/model_check.jpg``) and must see there
 what any working copy sees: people, a body pose on one of them, faces, palms on the desks
-and hands among those palms. The thresholds are
+and hands among those palms, a face on the heads of some people (the arm pose model). The thresholds are
 far below what the models find there, so another release of the same model passes too.
 
 A file that passed is remembered by its SHA-256 in the model cache folder, so the check
@@ -125,6 +125,28 @@ def _problem(
         if len(found) < 2:
             return f"it finds a body pose for {len(found)} of 6 clearly seen people"
         return None
+    if name is ModelName.ARM_POSE:
+        from lessonreview.core.vision.arm_pose import DEFAULT_FRAMING, ArmPoseModel
+
+        if person_detector is None:
+            return _UNCHECKED
+        people = [
+            p.box
+            for p in sorted(
+                PersonDetector(person_detector, threads=1).detect(image), key=lambda p: -p.score
+            )[:6]
+        ]
+        model = ArmPoseModel(path)
+        try:
+            poses = [model.keypoints(image, DEFAULT_FRAMING.window(box)) for box in people]
+        finally:
+            model.close()
+        if any(not np.isfinite(kp).all() for kp in poses):
+            return "it gives numbers that are not finite"
+        faced = sum(_face_on_head(kp, box) for kp, box in zip(poses, people, strict=True))
+        if faced < 2:
+            return f"it puts a face on the head of {faced} of {len(people)} clearly seen people"
+        return None
     if name is ModelName.FACE_DETECTOR:
         from lessonreview.core.vision.face_detection import FaceDetector
 
@@ -157,6 +179,12 @@ def _problem(
             )
         return None
     return None
+
+
+def _face_on_head(points: np.ndarray, box: Box) -> bool:
+    """Whether a MoveNet pose has its nose, seen, in the person's head spot."""
+    x, y, score = points[0]
+    return bool(score >= 0.2 and box.head().holds((float(x), float(y))))
 
 
 def _palms(path: Path, image: np.ndarray) -> list:

@@ -53,6 +53,7 @@ class ModelName(Enum):
     FACE_DETECTOR = "face_detection_full_range.tflite"
     PALM_DETECTOR = "palm_detection_lite.tflite"
     HAND_LANDMARKS = "hand_landmark_full.tflite"
+    ARM_POSE = "movenet_singlepose_lightning.tflite"
 
 
 POSE_MODELS = (ModelName.POSE_LITE, ModelName.POSE_FULL, ModelName.POSE_HEAVY)
@@ -134,6 +135,16 @@ SPECS: dict[ModelName, ModelSpec] = {
         url=f"{_MEDIAPIPE_ASSETS}/hand_landmark_full.tflite",
         licence="Apache-2.0 (Google MediaPipe)",
         approx_mb=5.5,
+    ),
+    # Google's MoveNet SinglePose Lightning v4 (float16 weights) as TF Hub serves it (the
+    # address forwards to Kaggle Models, where TF Hub's models now live).
+    ModelName.ARM_POSE: ModelSpec(
+        name=ModelName.ARM_POSE,
+        filename="movenet_singlepose_lightning.tflite",
+        url="https://tfhub.dev/google/lite-model/movenet/singlepose/lightning/tflite/float16/4"
+        "?lite-format=tflite",
+        licence="Apache-2.0 (Google MoveNet)",
+        approx_mb=4.8,
     ),
 }
 
@@ -235,6 +246,8 @@ def check_loads(spec: ModelSpec, path: Path) -> None:
         )
     if spec.name is ModelName.FACE_DETECTOR:
         _check_face_detector(path)
+    elif spec.name is ModelName.ARM_POSE:
+        _check_arm_pose(path)
     elif spec.filename.endswith(".onnx"):
         _check_onnx(path)
     elif spec.name in POSE_MODELS:
@@ -275,6 +288,15 @@ def _check_face_detector(path: Path) -> None:
         FaceDetector(path).close()
     except ModelFileError as exc:
         raise ModelCheckError(f"{path.name} does not load as a face detector: {exc}") from exc
+
+
+def _check_arm_pose(path: Path) -> None:
+    from lessonreview.core.vision.arm_pose import ArmPoseModel  # lazy: imports LiteRT
+
+    try:
+        ArmPoseModel(path).close()
+    except ModelFileError as exc:
+        raise ModelCheckError(f"{path.name} does not load as the arm pose model: {exc}") from exc
 
 
 def _check_hand_model(spec: ModelSpec, path: Path) -> None:

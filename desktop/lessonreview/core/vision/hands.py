@@ -368,6 +368,16 @@ class HandSearch:
     # Look for raised arms with the arm pose model where no palm was given (step 6 above);
     # off, only palms are found (``bench/eval_hands.py --search look_for_arms=0``).
     look_for_arms: bool = True
+    # A person whose arms were down is not posed by the arm pose model again while the
+    # region where a raised arm would be (``arm_region``) does not change, for at most this
+    # many samples: as long as a still person keeps their body pose
+    # (core/analysis/still_poses.py). An arm going up changes that region.
+    arm_carry_max_age: int = 20
+    # ... when the region overlaps last sample's this much. Lower than for palm windows:
+    # a person's box changes between key samples (a head-only box, then one with the
+    # shoulders) while nothing in the region moved; the region is compared whole (both
+    # regions together) for any change, which an arm going up makes.
+    arm_carry_iou: float = 0.6
 
     def arm_looks(self, score: float, models: int) -> int:
         """How many of ``models`` pose models look in turn for the arm of a palm scoring
@@ -526,8 +536,9 @@ class HandFinder:
         """``found`` with the arm pose model's raised hand for each person given no palm,
         unless a palm given to someone else is that hand. People whose arms were down
         the sample before and whose region did not change are not posed again (as
-        palm-less windows are not searched again); between key samples only people
-        around last sample's raised hands are looked at, as for palms."""
+        palm-less windows are not searched again; between key samples too, so that they
+        are not posed at the next key sample); between key samples only people around last
+        sample's raised hands are posed, as for palms."""
         s = self.search
         assert self.arms is not None
         before = [] if since is None else [(since.map_box(r), n) for r, n in self._arms_down]
@@ -537,17 +548,19 @@ class HandFinder:
             if found[i] is not None:
                 continue
             region = arm_region(box)
-            if last_hands is not None and not any(region.holds(c) for c in last_hands):
-                continue
             k = (
                 None
                 if since is None
-                else since.still(region, before, min_iou=s.carry_iou, max_age=s.carry_max_age)
+                else since.still(
+                    region, before, min_iou=s.arm_carry_iou, max_age=s.arm_carry_max_age
+                )
             )
             if k is not None:
                 self.arm_looks_carried += 1
                 down.append((region, before[k][1] + 1))
                 continue
+            if last_hands is not None and not any(region.holds(c) for c in last_hands):
+                continue  # looked at again at the next key sample
             hand = raised_arm(box, self.arms.keypoints(image_bgr, DEFAULT_FRAMING.window(box)))
             if hand is None:
                 down.append((region, 0))

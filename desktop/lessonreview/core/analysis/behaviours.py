@@ -426,7 +426,7 @@ def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
     side = sides[0][0] if sides else "a"
     if not found and not armed_up:
         return f"{side} wrist above the head, elbow up, {counts}"
-    parts = []
+    parts: list[tuple[str, int]] = []  # what showed the hand, in how many samples
     if found:
         height = median(v.height for v in found)
         detector = (
@@ -438,24 +438,25 @@ def _describe_hand(verdicts: Sequence[_Sample], seconds: float) -> str:
             detector += (
                 f", the person's arm reaching it in {HandSource.POSE} in {armed} of {len(found)}"
             )
-        parts.append(detector)
+        parts.append((detector, len(found)))
     if armed_up:
         height = median(v.height for v in armed_up)
         parts.append(
-            f"the person's arm up in {HandSource.ARM_POSE} (MoveNet), the wrist "
-            f"{height:.1f} head widths above the head centre and the elbow below it"
+            (
+                f"the person's arm up in {HandSource.ARM_POSE} (MoveNet), the wrist "
+                f"{height:.1f} head widths above the head centre and the elbow below it",
+                len(armed_up),
+            )
         )
     if posed:
-        parts.append(f"{side} wrist above the head with the elbow up in {HandSource.POSE}")
-    if len(parts) == 1:
-        return f"a hand raised above the head {counts}; {parts[0]}"
-    counted = [
-        f"{part} in {n}"
-        for part, n in zip(
-            parts, [n for n in (len(found), len(armed_up), len(posed)) if n], strict=True
+        parts.append(
+            (f"{side} wrist above the head with the elbow up in {HandSource.POSE}", len(posed))
         )
-    ]
-    return f"a hand raised above the head {counts}; " + ", ".join(counted)
+    if len(parts) == 1:
+        return f"a hand raised above the head {counts}; {parts[0][0]}"
+    return f"a hand raised above the head {counts}; " + ", ".join(
+        f"{part} in {n}" for part, n in parts
+    )
 
 
 def _describe_standing(verdicts: Sequence[_Sample], seconds: float) -> str:

@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import Box, RaisedHand
+from lessonreview.core.vision import litert
 from lessonreview.core.vision.model_errors import ModelFileError
 
 # COCO keypoint order, as MoveNet gives them.
@@ -88,15 +89,7 @@ class ArmPoseModel:
 
     def __init__(self, model_path: Path, *, threads: int = 1) -> None:
         model_path = Path(model_path)
-        if not model_path.is_file():
-            raise ModelFileError.missing(model_path)
-        from ai_edge_litert.interpreter import Interpreter
-
-        try:
-            net = Interpreter(model_path=str(model_path), num_threads=threads)
-            net.allocate_tensors()
-        except (RuntimeError, ValueError) as exc:
-            raise ModelFileError.damaged(model_path, str(exc).splitlines()[0][:200]) from exc
+        net = litert.load(model_path, threads=threads)
         inputs, outputs = net.get_input_details(), net.get_output_details()
         shape = tuple(int(v) for v in inputs[0]["shape"]) if len(inputs) == 1 else ()
         if (
@@ -109,6 +102,7 @@ class ArmPoseModel:
         ):
             raise ModelFileError.damaged(model_path, "not a MoveNet SinglePose model")
         self._net = net
+        self._path = model_path
         self._input = inputs[0]["index"]
         # Google's TFLite files take uint8, the TF.js and saved models int32: RGB 0..255.
         self._dtype = inputs[0]["dtype"]
@@ -134,7 +128,7 @@ class ArmPoseModel:
         )
         rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)[None].astype(self._dtype)
         self._net.set_tensor(self._input, rgb)
-        self._net.invoke()
+        litert.invoke(self._net, self._path)
         self.runs += 1
         yx_score = self._net.get_tensor(self._output).reshape(N_KEYPOINTS, 3).astype(np.float64)
         points = np.empty_like(yx_score)

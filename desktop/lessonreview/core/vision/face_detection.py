@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import Box
+from lessonreview.core.vision import litert
 from lessonreview.core.vision.model_errors import ModelFileError
 
 # From MediaPipe's face_detection_full_range graph.
@@ -121,16 +122,7 @@ class FaceDetector:
         denoise: bool = True,
     ) -> None:
         model_path = Path(model_path)
-        if not model_path.is_file():
-            raise ModelFileError.missing(model_path)
-        # Imported here: the desktop app shows its window before any face is looked for.
-        from ai_edge_litert.interpreter import Interpreter
-
-        try:
-            net = Interpreter(model_path=str(model_path), num_threads=threads)
-            net.allocate_tensors()
-        except (RuntimeError, ValueError) as exc:
-            raise ModelFileError.damaged(model_path, str(exc).splitlines()[0][:200]) from exc
+        net = litert.load(model_path, threads=threads)
         inputs, outputs = net.get_input_details(), net.get_output_details()
         shapes = {tuple(int(v) for v in d["shape"]): d["index"] for d in outputs}
         n = _GRID * _GRID

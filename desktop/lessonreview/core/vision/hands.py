@@ -66,6 +66,7 @@ import cv2
 import numpy as np
 
 from lessonreview.core.domain import Box, Keypoint, RaisedHand
+from lessonreview.core.vision import litert
 from lessonreview.core.vision.arm_pose import (
     DEFAULT_FRAMING,
     DEFAULT_RULE,
@@ -131,35 +132,11 @@ class Palm:
         return math.degrees(math.atan2(-dy, dx))
 
 
-def _load(model_path: Path):
-    model_path = Path(model_path)
-    if not model_path.is_file():
-        raise ModelFileError.missing(model_path)
-    # Imported here: the desktop app shows its window before anyone asks for a hand.
-    from ai_edge_litert.interpreter import Interpreter
-
-    try:
-        net = Interpreter(model_path=str(model_path), num_threads=1)
-        net.allocate_tensors()
-    except (RuntimeError, ValueError) as exc:
-        raise ModelFileError.damaged(model_path, str(exc).splitlines()[0][:200]) from exc
-    return net
-
-
-def _invoke(net, path: Path) -> None:
-    # A file whose structure is intact but whose data is not (zeroed by a bad copy)
-    # loads, and fails only when run.
-    try:
-        net.invoke()
-    except RuntimeError as exc:
-        raise ModelFileError.damaged(path, str(exc).splitlines()[0][:200]) from exc
-
-
 class PalmDetector:
     """MediaPipe's palm detector on square windows of a frame. One instance per thread."""
 
     def __init__(self, model_path: Path) -> None:
-        net = _load(model_path)
+        net = litert.load(model_path)
         (inp,) = net.get_input_details()
         outputs = {tuple(d["shape"][1:]): d["index"] for d in net.get_output_details()}
         boxes, scores = (len(_ANCHORS), _PALM_VALUES), (len(_ANCHORS), 1)
@@ -180,7 +157,7 @@ class PalmDetector:
         pixels = _crop(image_bgr, window, PALM_INPUT)
         rgb = pixels[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
         self._net.set_tensor(self._input, rgb[None])
-        _invoke(self._net, self._path)
+        litert.invoke(self._net, self._path)
         raw = self._net.get_tensor(self._boxes)[0]
         logits = np.clip(self._net.get_tensor(self._scores)[0, :, 0], -80.0, 80.0)
         scores = 1.0 / (1.0 + np.exp(-logits))
@@ -217,7 +194,7 @@ class HandLandmarker:
     """MediaPipe's hand landmark model, used for its presence score: is this a hand?"""
 
     def __init__(self, model_path: Path) -> None:
-        net = _load(model_path)
+        net = litert.load(model_path)
         (inp,) = net.get_input_details()
         by_size = {int(np.prod(d["shape"])): d["index"] for d in net.get_output_details()}
         ones = [
@@ -263,7 +240,7 @@ class HandLandmarker:
         )
         rgb = pixels[:, :, ::-1].astype(np.float32) * np.float32(1 / 255)
         self._net.set_tensor(self._input, rgb[None])
-        _invoke(self._net, self._path)
+        litert.invoke(self._net, self._path)
         return float(np.clip(self._net.get_tensor(self._presence).ravel()[0], 0.0, 1.0))
 
     def close(self) -> None:
@@ -521,12 +498,13 @@ class HandFinder:
                 arm=arm,
             )
         if self.arms is not None and s.look_for_arms:
-            found = self._add_arms(image_bgr, boxes, found, since, last_hands)
+            found = self._add_arms(self.arms, image_bgr, boxes, found, since, last_hands)
         self._hands = [h.box for h in found if h is not None]
         return found
 
     def _add_arms(
         self,
+        arms: ArmPoseModel,
         image_bgr: np.ndarray,
         boxes: Sequence[Box],
         found: list[RaisedHand | None],
@@ -540,7 +518,6 @@ class HandFinder:
         are not posed at the next key sample); between key samples only people around last
         sample's raised hands are posed, as for palms."""
         s = self.search
-        assert self.arms is not None
         before = [] if since is None else [(since.map_box(r), n) for r, n in self._arms_down]
         seen: list[RaisedHand | None] = [None] * len(boxes)
         down = []
@@ -561,15 +538,15 @@ class HandFinder:
                 continue
             if last_hands is not None and not any(region.holds(c) for c in last_hands):
                 continue  # looked at again at the next key sample
-            hand = raised_arm(box, self.arms.keypoints(image_bgr, DEFAULT_FRAMING.window(box)))
+            hand = raised_arm(box, arms.keypoints(image_bgr, DEFAULT_FRAMING.window(box)))
             if hand is None:
                 down.append((region, 0))
             seen[i] = hand
         self._arms_down = down
-        palms = [(h, boxes[i]) for i, h in enumerate(found) if h is not None]
+        palms = [h.wrist for h in found if h is not None]
         for i, hand in enumerate(seen):
             reach = DEFAULT_RULE.same_arm_heads * boxes[i].head().width
-            if hand is not None and any(math.dist(hand.wrist, h.wrist) < reach for h, _ in palms):
+            if hand is not None and any(math.dist(hand.wrist, w) < reach for w in palms):
                 seen[i] = None  # a palm given to someone else is this hand
         return [
             h if h is not None else a for h, a in zip(found, one_per_arm(seen, boxes), strict=True)

@@ -111,14 +111,9 @@ def _problem(
 
         if person_detector is None:
             return _UNCHECKED
-        people = [
-            p.box
-            for p in sorted(
-                PersonDetector(person_detector, threads=1).detect(image), key=lambda p: -p.score
-            )
-        ]
+        people = _surest_people(person_detector, image)
         with PoseEstimator(path) as pose:
-            poses = [pose.estimate(image, box) for box in people[:6]]
+            poses = [pose.estimate(image, box) for box in people]
         found = [kp for kp in poses if kp is not None]
         if any(not np.isfinite(kp).all() for kp in found):
             return "it gives numbers that are not finite"
@@ -130,12 +125,7 @@ def _problem(
 
         if person_detector is None:
             return _UNCHECKED
-        people = [
-            p.box
-            for p in sorted(
-                PersonDetector(person_detector, threads=1).detect(image), key=lambda p: -p.score
-            )[:6]
-        ]
+        people = _surest_people(person_detector, image)
         model = ArmPoseModel(path)
         try:
             poses = [model.keypoints(image, DEFAULT_FRAMING.window(box)) for box in people]
@@ -179,6 +169,14 @@ def _problem(
             )
         return None
     return None
+
+
+def _surest_people(person_detector: Path, image: np.ndarray, count: int = 6) -> list[Box]:
+    """The boxes of the ``count`` people the person detector is surest of."""
+    from lessonreview.core.vision.detection import PersonDetector
+
+    found = PersonDetector(person_detector, threads=1).detect(image)
+    return [p.box for p in sorted(found, key=lambda p: -p.score)[:count]]
 
 
 def _face_on_head(points: np.ndarray, box: Box) -> bool:

@@ -107,6 +107,20 @@ def test_a_pose_of_someone_else_in_the_window_gives_no_raised_arm():
     assert raised_arm(box, points) is None
 
 
+def test_a_wrist_above_the_face_but_not_above_the_head_is_no_raised_arm():
+    # The face keypoints sit low in the box's head spot (a head bowed, or a box whose top
+    # holds hair or the room): a hand at the ear is above the eyes but not the head.
+    box = Box(100, 100, 160, 200)
+    points = np.zeros((17, 3))
+    points[0:5] = (130, 135, 0.9)  # face, low in the head spot
+    points[5], points[6] = (110, 160, 0.9), (150, 160, 0.9)  # shoulders
+    points[7] = (108, 150, 0.9)  # left elbow
+    points[9] = (110, 125, 0.9)  # left wrist at the ear: above the face, not the head
+    assert raised_arm(box, points) is None
+    points[9, 1] = 100  # well above the head
+    assert raised_arm(box, points) is not None
+
+
 def test_the_analysis_proposes_the_hand_the_arm_pose_model_found(models_dir, tmp_path):
     doc = analyze(AnalysisRequest(path=DATA / "images" / ARM_ONLY, models_dir=models_dir))
     people = {p.id: p for p in doc.people}

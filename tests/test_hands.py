@@ -379,11 +379,15 @@ def test_a_palm_on_a_face_is_not_a_raised_hand(models_dir):
         models_dir / "palm_detection_lite.tflite",
         models_dir / "hand_landmark_full.tflite",
     )
-    without = HandFinder(palms, landmarks)
+    # That face is also one further back than the student it would be given to; the check
+    # for those (``behind_head``) is left out here to see the face detector's own part.
+    search = replace(DEFAULT_SEARCH, behind_head=0.0)
+    without = HandFinder(palms, landmarks, search=search)
     with_faces = HandFinder(
         palms,
         landmarks,
         faces=FaceDetector(models_dir / "face_detection_full_range.tflite", tiling=None),
+        search=search,
     )
     try:
         # Without the face check, the face is a hand sure enough to propose.
@@ -392,6 +396,41 @@ def test_a_palm_on_a_face_is_not_a_raised_hand(models_dir):
     finally:
         without.close()
         with_faces.close()
+
+
+def test_a_hand_held_to_the_face_of_someone_further_back_is_not_raised_by_the_one_in_front(
+    models_dir,
+):
+    """A lecture frame where a student rests her chin on her hand, just above the head of
+    the student in front of her (from a camera above the front rows, the row behind sits
+    where a raised hand of the row in front would be). The palm detector finds that
+    hand, no arm connects it to anyone, and by position alone it would be the raised hand
+    of the student in front; it lies on the face of someone further back, and nobody is
+    proposed a raised hand."""
+    image = cv2.imread(str(CCTV / "images" / "36.jpg"))
+    chin = Box(530.0, 320.0, 575.0, 365.0)  # the hand under her chin
+    doc = analyze(AnalysisRequest(path=CCTV / "images" / "36.jpg", models_dir=models_dir))
+    assert not [p for p in doc.proposals if p.behaviour == Behaviour.HAND_RAISED]
+    obs = [p.observations[0] for p in doc.people]
+    boxes, poses = [o.box for o in obs], [o.keypoints for o in obs]
+    config = config_for(Timebase.constant(1.0, 1))
+
+    def given_there(search) -> list[float]:
+        finder = HandFinder(
+            models_dir / "palm_detection_lite.tflite",
+            models_dir / "hand_landmark_full.tflite",
+            faces=FaceDetector(models_dir / "face_detection_full_range.tflite", tiling=None),
+            search=search,
+        )
+        try:
+            hands = finder.find(image, boxes, poses)
+        finally:
+            finder.close()
+        return [h.score for h in hands if h is not None and chin.holds(h.box.centre)]
+
+    # Without the check, the student in front is given that hand, sure enough to propose.
+    assert max(given_there(replace(DEFAULT_SEARCH, behind_head=0.0))) >= config.hand_found
+    assert given_there(DEFAULT_SEARCH) == []
 
 
 def test_an_arm_the_pose_alone_shows_up_starts_no_raised_hand_where_the_hand_detector_looked(

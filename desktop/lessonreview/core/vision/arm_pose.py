@@ -13,8 +13,9 @@ pose says whether an arm is up (``raised_arm``):
   (a window framed on one student also holds the neighbours; the model poses whoever
   stands out, often the one with an arm up, and that arm must not be given to the
   student whose window it was);
-- a wrist is seen (``min_wrist``) above the top of the face, with its shoulder below it
-  and its elbow seen (``min_elbow``): an arm connects the hand to the body;
+- a wrist is seen (``min_wrist``) above the top of the face and above the head
+  (``min_above``), with its shoulder below it and its elbow seen (``min_elbow``): an arm
+  connects the hand to the body;
 - the shoulders are at least ``min_shoulders`` of the box's width apart: a box that holds
   two people, or one person and a raised arm of someone else, gives a pose whose
   shoulders are much narrower than the box.
@@ -73,6 +74,10 @@ class ArmRule:
 
     min_wrist: float = 0.3
     min_elbow: float = 0.1
+    # The wrist at least this many head widths above the centre of the box's head spot,
+    # as for palms (``HandSearch.min_above``): the top of the face keypoints alone let a
+    # hand at the ear of a box whose head spot sits higher pass for a raised one.
+    min_above: float = 0.3
     min_shoulders: float = 0.3  # shoulder to shoulder, of the box's width
     # The face keypoints' centre may lie this many head-spot widths outside the head spot.
     face_slack: float = 0.5
@@ -170,13 +175,16 @@ def raised_arm(box: Box, points: np.ndarray, rule: ArmRule = DEFAULT_RULE) -> Ra
     if best is None:
         return None
     x, y, score = (float(v) for v in points[best])
+    above = (head.centre[1] - y) / head.width
+    if above < rule.min_above:
+        return None
     half = 0.25 * head.width
     p = min(max(score, 1e-3), 1 - 1e-3)
     return RaisedHand(
         box=Box(x - half, y - half, x + half, y + half),
         wrist=(round(x, 1), round(y, 1)),
         score=round(math.log(p / (1 - p)), 3),
-        above_head=round((head.centre[1] - y) / head.width, 3),
+        above_head=round(above, 3),
         arm=True,
         by_pose=True,
     )

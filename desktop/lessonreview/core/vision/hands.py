@@ -35,6 +35,11 @@ LiteRT like the pose model:
    centre, not too far to the side, a palm not too small for that person's head); a
    student near the camera who raises a hand in front of someone further back is then
    often taken for the one further back. One hand per person: the surest.
+   A palm given by position alone that lies on the face of someone further back (a
+   smaller head) is not given: from a camera above the front rows, the faces of the row
+   behind sit just above the heads of the row in front, where a raised hand would be,
+   and the palm detector takes some of them, or a hand held to one, for a palm
+   (``HandSearch.behind_head``).
 5. **How sure.** The hand landmark model (``hand_landmark_full.tflite``) is run on the
    palm, framed as MediaPipe frames it (rotated upright, 2.6 palm sizes); its presence
    score, the palm score and the arm are combined into ``RaisedHand.score`` (log-odds of
@@ -93,6 +98,8 @@ _HAND_SHIFT = 0.5
 _HAND_LANDMARK_VALUES = 63
 # The arm check frames the pose on the person's box joined with the palm: that box
 # already holds the raised arm, so little margin is added around it.
+# A pose keypoint this visible is taken as seen (faces: ``_face``, ``_on_a_face_behind``).
+_SEEN = 0.5
 _ARM_MARGINS = CropMargins(up=0.05, side=0.1, down=0.05)
 _ARM_POINTS = (
     (Keypoint.LEFT_WRIST, Keypoint.LEFT_ELBOW, Keypoint.LEFT_SHOULDER),
@@ -287,6 +294,19 @@ class HandSearch:
     # office screenshots and the lecture frames (bench/eval_hands.py), a hand with an
     # arm was far more often a real raised hand than one without.
     arm_candidates: int = 3
+    # A palm no arm connects to its owner is not given when it lies within
+    # ``behind_face_radius`` of their head widths of the nose of a person further back: a
+    # head spot at most ``behind_head`` as wide as the owner's, the nose seen in it. Their
+    # shoulders are often hidden behind the person in front, so no shoulders are asked
+    # for (as for ``face_radius``); instead their box
+    # must be at least ``body_aspect`` as wide as it is tall: the person detector boxes a
+    # raised arm on its own, and the pose of that narrow box puts a "face" on the hand. On
+    # the office screenshots this drops mostly hands given to the wrong person; on the
+    # lecture frames (nobody raises a hand) half of the hand-raised proposals
+    # (bench/eval_hands.py).
+    behind_head: float = 0.7
+    behind_face_radius: float = 0.6
+    body_aspect: float = 0.55
     arm_reach: float = 1.5
     arm_visibility: float = 0.3
     arm_elbow_below: float = 0.25
@@ -484,6 +504,8 @@ class HandFinder:
             looks = s.arm_looks(score, len(self.poses))
             owner, arm = self._owner(image_bgr, palm, near, boxes, heads, looks=looks)
             if owner is None:
+                continue
+            if not arm and _on_a_face_behind(palm, owner, boxes, heads, poses, s):
                 continue
             score += s.arm_bonus if arm else 0.0
             head = heads[owner]
@@ -748,7 +770,7 @@ def _face(keypoints: np.ndarray | None, box: Box, head: Box) -> tuple[float, flo
     hand from the pose, but no such shoulders."""
     if keypoints is None:
         return None
-    seen = keypoints[:11, 2] >= 0.5
+    seen = keypoints[:11, 2] >= _SEEN
     if not seen.any():
         return None
     fx, fy = (float(v) for v in keypoints[:11][seen, :2].mean(axis=0))
@@ -758,7 +780,7 @@ def _face(keypoints: np.ndarray | None, box: Box, head: Box) -> tuple[float, flo
     ):
         return None
     left, right = keypoints[int(Keypoint.LEFT_SHOULDER)], keypoints[int(Keypoint.RIGHT_SHOULDER)]
-    if min(left[2], right[2]) < 0.5 or (left[1] + right[1]) / 2 < fy:
+    if min(left[2], right[2]) < _SEEN or (left[1] + right[1]) / 2 < fy:
         return None
     if abs(left[0] - right[0]) < 0.5 * box.width:
         return None
@@ -776,6 +798,28 @@ def _on_a_face(
         f is not None and math.hypot(cx - f[0], cy - f[1]) < search.face_radius * h.width
         for f, h in zip(faces, heads, strict=True)
     )
+
+
+def _on_a_face_behind(
+    palm: Palm,
+    owner: int,
+    boxes: Sequence[Box],
+    heads: Sequence[Box],
+    poses: Sequence[np.ndarray | None],
+    search: HandSearch,
+) -> bool:
+    """Whether the palm lies on the face of a person further back than ``owner`` (see
+    ``HandSearch.behind_head``)."""
+    cx, cy = palm.box.centre
+    for j, (box, head, keypoints) in enumerate(zip(boxes, heads, poses, strict=True)):
+        if j == owner or keypoints is None or head.width > search.behind_head * heads[owner].width:
+            continue
+        nx, ny, seen = keypoints[int(Keypoint.NOSE)]
+        if seen < _SEEN or not head.holds((nx, ny)) or box.width < search.body_aspect * box.height:
+            continue
+        if math.hypot(cx - nx, cy - ny) < search.behind_face_radius * head.width:
+            return True
+    return False
 
 
 def hand_score(palm_score: float, presence: float) -> float:

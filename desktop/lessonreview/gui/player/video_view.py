@@ -1,5 +1,6 @@
 """The picture: the current frame scaled to fit, with each person's box, pseudonym,
-skeleton and the behaviour tags under the playhead drawn over it.
+skeleton and the behaviour tags under the playhead drawn over it, and, while a person
+has a hand-raised segment there, the raised hand the analysis gave them.
 
 A plain QWidget with a paintEvent: one drawImage and a few dozen lines per frame are
 cheaper than a QGraphicsScene's item bookkeeping, and nothing here needs items. The
@@ -21,13 +22,14 @@ from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from lessonreview.core.domain import Box, Status
+from lessonreview.core.domain import Behaviour, Box, RaisedHand, Status
 from lessonreview.gui.colours import (
     OKABE_ITO,
     STATUS_STYLE,
     paint_segment_rects,
     text_colour_on,
 )
+from lessonreview.gui.open_schemes import behaviour_colour
 from lessonreview.gui.player.overlay_labels import (
     GAP,
     LabelLevel,
@@ -51,6 +53,9 @@ SKELETON_MIN_VISIBILITY = 0.5
 # (no segment under the playhead, not under review) are drawn thin: thirty full-weight
 # skeletons in a classroom hide the very postures the reviewer is judging.
 CROWD = 6
+# A raised hand is framed this many times as large as the hand detector's box, which holds
+# the palm without the fingers.
+HAND_FRAME = 2.0
 
 # MediaPipe Pose body connections (shoulders down). The face's own connections are left
 # out on purpose: the privacy view hides faces, and their landmarks are not needed to
@@ -71,6 +76,9 @@ class OverlayPerson:
 
     ``box`` and ``keypoints`` ((33, 3): x, y in frame pixels, visibility) come from the
     nearest observation; ``tags`` are the behaviour segments under the playhead.
+    ``raised_hand`` is the hand the analysis found raised and gave this person at that
+    observation, to be drawn with a line to their box: a reviewer sees which hand a
+    "hand raised" proposal rests on, and whether it is really this person's.
     """
 
     person_id: str
@@ -79,6 +87,7 @@ class OverlayPerson:
     keypoints: np.ndarray | None = None
     tags: Sequence[tuple[str, Status]] = ()
     selected: bool = False
+    raised_hand: RaisedHand | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", tuple(self.tags))
@@ -356,6 +365,11 @@ class _OverlayPainter:
         self._p.setFont(self._font)
         for label in reversed(labels):
             self._label(label)
+        # Raised hands over the name tags: a tag of a person behind must not hide the hand
+        # a proposal rests on.
+        for person in ordered:
+            if person.raised_hand is not None:
+                self._raised_hand(person.raised_hand, person.box, selected=person.selected)
 
     def _skeleton(self, kp: np.ndarray, *, faint: bool) -> None:
         seen = kp[:, 2] >= SKELETON_MIN_VISIBILITY
@@ -396,6 +410,30 @@ class _OverlayPainter:
         self._p.drawRect(rect)
         self._p.setPen(QPen(colour, width))
         self._p.drawRect(rect)
+
+    def _raised_hand(self, hand: RaisedHand, box: Box, *, selected: bool) -> None:
+        """A frame around the hand in the hand-raised colour and, where the wrist lies
+        outside the person's box, a dashed line from the wrist to the nearest point of
+        that box. The hand detector's box holds the palm: the frame is ``HAND_FRAME``
+        times as large, its centre moved away from the wrist by half the way from the
+        wrist to the palm's centre, so that the fingers are inside (the hand landmark
+        model frames a palm for itself the same way, a little larger)."""
+        colour = QColor(behaviour_colour(Behaviour.HAND_RAISED))
+        width = 3.0 if selected else 2.0
+        (px, py), (wx, wy) = hand.box.centre, hand.wrist
+        cx, cy = px + 0.5 * (px - wx), py + 0.5 * (py - wy)
+        half_w, half_h = HAND_FRAME * hand.box.width / 2, HAND_FRAME * hand.box.height / 2
+        rect = QRectF(self._map(cx - half_w, cy - half_h), self._map(cx + half_w, cy + half_h))
+        near = (min(max(wx, box.x0), box.x1), min(max(wy, box.y0), box.y1))
+        link = QLineF(self._map(wx, wy), self._map(*near))
+        self._p.setBrush(Qt.BrushStyle.NoBrush)
+        for pen in (QPen(QColor(0, 0, 0, 160), width + 2), QPen(colour, width)):
+            self._p.setPen(pen)
+            self._p.drawRect(rect)
+            if link.length() > 0.0:
+                pen.setStyle(Qt.PenStyle.DashLine)
+                self._p.setPen(pen)
+                self._p.drawLine(link)
 
     def _label(self, label: PlacedLabel) -> None:
         colour = SELECTED_BOX_COLOUR if label.selected else BOX_COLOUR

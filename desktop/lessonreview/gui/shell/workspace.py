@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from lessonreview.core.analysis.track_index import TrackIndex
 from lessonreview.core.domain import (
+    Behaviour,
     Observation,
     PersonTrack,
     Status,
@@ -425,6 +426,10 @@ class Workspace(QWidget):
                     keypoints=obs.keypoints,
                     tags=tags,
                     selected=focused == person,
+                    # The hand a "hand raised" segment under the playhead rests on.
+                    raised_hand=obs.raised_hand
+                    if any(b == Behaviour.HAND_RAISED for b, _ in tags)
+                    else None,
                 )
             )
         self.video.set_overlay(frame, people)

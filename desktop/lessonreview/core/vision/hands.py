@@ -96,10 +96,10 @@ _WRIST, _MIDDLE_BASE = 0, 2
 _HAND_SCALE = 2.6
 _HAND_SHIFT = 0.5
 _HAND_LANDMARK_VALUES = 63
-# The arm check frames the pose on the person's box joined with the palm: that box
-# already holds the raised arm, so little margin is added around it.
 # A pose keypoint this visible is taken as seen (faces: ``_face``, ``_on_a_face_behind``).
 _SEEN = 0.5
+# The arm check frames the pose on the person's box joined with the palm: that box
+# already holds the raised arm, so little margin is added around it.
 _ARM_MARGINS = CropMargins(up=0.05, side=0.1, down=0.05)
 _ARM_POINTS = (
     (Keypoint.LEFT_WRIST, Keypoint.LEFT_ELBOW, Keypoint.LEFT_SHOULDER),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor
 
 from lessonreview.core.domain import (
     Behaviour,
@@ -26,6 +26,7 @@ from lessonreview.core.review.review_session import ReviewSession
 from lessonreview.core.store.label_store import LabelStore
 from lessonreview.gui.colours import BEHAVIOUR_HEX
 from lessonreview.gui.shell.workspace import Workspace
+from qt_pixels import near, rgb_of
 from video_samples import write_numbered_video
 
 pytestmark = pytest.mark.gui
@@ -84,12 +85,8 @@ def _seek(qtbot, ws, frame: int) -> None:
 
 def _vermillion(ws) -> np.ndarray:
     """Where the view shows the hand-raised colour, per widget pixel."""
-    image = ws.video.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    raw = np.frombuffer(image.constBits(), dtype=np.uint8)
-    raw = raw.reshape(image.height(), image.bytesPerLine())[:, : 4 * image.width()]
-    rgb = raw.reshape(image.height(), image.width(), 4)[..., 2::-1].astype(np.int32)
-    c = QColor(BEHAVIOUR_HEX[Behaviour.HAND_RAISED])
-    return np.abs(rgb - np.array([c.red(), c.green(), c.blue()])).max(axis=-1) <= 25
+    colour = QColor(BEHAVIOUR_HEX[Behaviour.HAND_RAISED])
+    return near(rgb_of(ws.video.grab().toImage()), colour, tol=25)
 
 
 def test_the_hand_is_drawn_while_its_proposal_is_under_the_playhead(qtbot, lesson):

@@ -17,6 +17,7 @@ from lessonreview.core.domain import Box
 from lessonreview.core.media.video import Recording
 from lessonreview.core.privacy.face_blur import PersonRegion
 from lessonreview.gui.player.playback import Player
+from qt_pixels import bgr_of
 from video_samples import read_frame_number, write_numbered_video
 
 pytestmark = pytest.mark.gui
@@ -54,7 +55,7 @@ class Shown:
         player.frame_ready.connect(self._on_frame)
 
     def _on_frame(self, frame: int, image: QImage) -> None:
-        self.image = _to_bgr(image)
+        self.image = bgr_of(image)
         try:
             number = read_frame_number(self.image)
         except ValueError:
@@ -64,13 +65,6 @@ class Shown:
     @property
     def last(self) -> tuple[int, int | None] | None:
         return self.frames[-1][:2] if self.frames else None
-
-
-def _to_bgr(image: QImage) -> np.ndarray:
-    image = image.convertToFormat(QImage.Format.Format_RGB32)
-    raw = np.frombuffer(image.constBits(), dtype=np.uint8)
-    raw = raw.reshape(image.height(), image.bytesPerLine())[:, : 4 * image.width()]
-    return raw.reshape(image.height(), image.width(), 4)[..., :3].copy()
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from lessonreview.core.vision.face_detection import FaceDetector
 from lessonreview.core.vision.model_files import ModelName
 from lessonreview.gui.player.playback import Player
 from lessonreview.gui.player.playback_faces import MAX_AGE_S, FaceFinder, faces_to_blur
+from qt_pixels import bgr_of
 
 FRAME = "1"  # 27 labelled heads, most facing the camera
 FACING = {1, 3}  # "lookaround" and "up"
@@ -120,10 +121,7 @@ class Screen:
         player.frame_ready.connect(self._on_frame)
 
     def _on_frame(self, _frame: int, image: QImage) -> None:
-        image = image.convertToFormat(QImage.Format.Format_RGB32)
-        raw = np.frombuffer(image.constBits(), dtype=np.uint8)
-        raw = raw.reshape(image.height(), image.bytesPerLine())[:, : 4 * image.width()]
-        self.image = raw.reshape(image.height(), image.width(), 4)[..., :3].copy()
+        self.image = bgr_of(image)
         self.faces_s = self._player.stats.faces_s
 
 

@@ -26,6 +26,7 @@ from lessonreview.gui.player.video_view import (
     OverlayPerson,
     VideoView,
 )
+from qt_pixels import near, rgb_of
 
 pytestmark = pytest.mark.gui
 
@@ -49,15 +50,7 @@ def view(qtbot) -> VideoView:
 
 def _pixels(view: VideoView) -> np.ndarray:
     """What the view shows, as an RGB array (height, width, 3)."""
-    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    raw = np.frombuffer(image.constBits(), dtype=np.uint8)
-    raw = raw.reshape(image.height(), image.bytesPerLine())[:, : 4 * image.width()]
-    return raw.reshape(image.height(), image.width(), 4)[..., 2::-1].copy()
-
-
-def _near(pixels: np.ndarray, colour: QColor, *, tol: int = 40) -> np.ndarray:
-    target = np.array([colour.red(), colour.green(), colour.blue()], dtype=np.int32)
-    return np.abs(pixels.astype(np.int32) - target).max(axis=-1) <= tol
+    return rgb_of(view.grab().toImage())
 
 
 def _arm_up(box: Box) -> np.ndarray:
@@ -83,7 +76,7 @@ def test_placeholder_before_any_recording(view):
     view.show()
     pixels = _pixels(view)
     assert not view.has_image
-    background = _near(pixels, BACKGROUND, tol=8)
+    background = near(pixels, BACKGROUND, tol=8)
     assert background.mean() > 0.9
     assert (~background).sum() > 200, "the placeholder text is drawn"
 
@@ -96,10 +89,10 @@ def test_frame_fills_the_view_with_its_aspect_kept(qtbot, view, frame_image):
     assert rect.height() == pytest.approx(450)
     assert rect.width() == pytest.approx(700)
     pixels = _pixels(view)
-    assert _near(pixels[:, :95], BACKGROUND, tol=8).all()
-    assert _near(pixels[:, -95:], BACKGROUND, tol=8).all()
+    assert near(pixels[:, :95], BACKGROUND, tol=8).all()
+    assert near(pixels[:, -95:], BACKGROUND, tol=8).all()
     shown = pixels[:, 110:790]
-    assert not _near(shown, BACKGROUND, tol=8).all()
+    assert not near(shown, BACKGROUND, tol=8).all()
     view.clear()
     assert not view.has_image
 
@@ -125,7 +118,7 @@ def test_boxes_names_and_tags_are_drawn_where_the_people_are(qtbot, view, frame_
         ],
     )
     pixels = _pixels(view)
-    boxed = _near(pixels, BOX_COLOUR, tol=30) & ~_near(plain, BOX_COLOUR, tol=30)
+    boxed = near(pixels, BOX_COLOUR, tol=30) & ~near(plain, BOX_COLOUR, tol=30)
     # The student's box outline: on screen from (280, 170) to (360, 280).
     assert boxed[168:173, 285:355].any(axis=0).mean() > 0.9, "top edge"
     assert boxed[200:270, 358:363].any(axis=1).mean() > 0.9, "right edge"
@@ -133,9 +126,7 @@ def test_boxes_names_and_tags_are_drawn_where_the_people_are(qtbot, view, frame_
     assert not boxed[230:260, 300:350].any(), "the box is an outline, not filled"
     assert not boxed[:, :250].any(), "no box where there is no person"
 
-    selected = _near(pixels, SELECTED_BOX_COLOUR, tol=30) & ~_near(
-        plain, SELECTED_BOX_COLOUR, tol=30
-    )
+    selected = near(pixels, SELECTED_BOX_COLOUR, tol=30) & ~near(plain, SELECTED_BOX_COLOUR, tol=30)
     assert selected[60:140, 498:503].any(axis=1).mean() > 0.9, (
         "the selected person's box is highlighted"
     )
@@ -143,7 +134,7 @@ def test_boxes_names_and_tags_are_drawn_where_the_people_are(qtbot, view, frame_
 
     # The accepted "hand raised" tag, solid vermillion, inside the student's box.
     vermillion = QColor(BEHAVIOUR_HEX[Behaviour.HAND_RAISED])
-    hand = _near(pixels, vermillion, tol=25) & ~_near(plain, vermillion, tol=25)
+    hand = near(pixels, vermillion, tol=25) & ~near(plain, vermillion, tol=25)
     assert hand[170:230, 280:360].sum() > 100
     assert hand[:, :270].sum() == 0 and hand[:, 420:].sum() == 0 and hand[240:].sum() == 0
 
@@ -304,7 +295,7 @@ def test_in_a_crowd_tags_that_do_not_fit_shrink_to_chips(qtbot, view, frame_imag
     assert LabelLevel.SHORT in levels.values(), "neighbours' tags shrink rather than overlap"
     # The selected person's tag is spelled out on screen: wider than any chip.
     vermillion = QColor(BEHAVIOUR_HEX[Behaviour.HAND_RAISED])
-    hand = _near(_pixels(view), vermillion, tol=25) & ~_near(plain, vermillion, tol=25)
+    hand = near(_pixels(view), vermillion, tol=25) & ~near(plain, vermillion, tol=25)
     selected = next(label for label in labels if label.person_id == "P5")
     r = selected.rect.toRect()
     columns = np.flatnonzero(hand[r.top() : r.bottom(), r.left() : r.right()].any(axis=0))
@@ -332,7 +323,7 @@ def test_a_frame_shrunk_to_the_view_shows_people_where_the_whole_frame_does(
     assert view.frame_to_widget(640, 450) == whole_point
     assert view.person_at(whole_point) == "P1"
     shrunk = _pixels(view)
-    boxed = _near(shrunk, BOX_COLOUR, tol=30) & _near(whole, BOX_COLOUR, tol=30)
+    boxed = near(shrunk, BOX_COLOUR, tol=30) & near(whole, BOX_COLOUR, tol=30)
     assert boxed[168:173, 285:355].any(axis=0).mean() > 0.9, "the box where it was"
     # The same picture, give or take the resampling.
     difference = np.abs(shrunk.astype(np.int16) - whole.astype(np.int16))
